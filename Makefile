@@ -1,0 +1,51 @@
+# The two commands: `make run` and `make test`. Both rest on `make setup`.
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: setup run test test-unit test-e2e bench lint translations rules clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -d app/translations -l $*
+
+setup: $(STAMP) app/translations/es/LC_MESSAGES/messages.mo
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	@echo "Portal on http://127.0.0.1:$(PORT) — demo logins: buyer@demo.test, supplier@demo.test, supplier2@demo.test / demo-pass-2026"
+	PORT=$(PORT) APP_ENV=development $(BIN)/python wsgi.py
+
+test: test-unit test-e2e
+
+test-unit: setup
+	$(BIN)/python -m pytest tests -q $(PYTEST_ARGS)
+
+test-e2e: setup
+	$(BIN)/python e2e/find_browser.py
+	$(BIN)/python -m pytest e2e -q $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+lint: setup
+	$(BIN)/ruff check app tests e2e
+	$(BIN)/ruff format --check app tests e2e
+
+translations: setup
+	$(FLASK) translations extract
+
+clean:
+	rm -rf $(VENV) .pytest_cache

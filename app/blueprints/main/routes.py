@@ -1,0 +1,64 @@
+from flask import flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.blueprints.main import bp
+from app.blueprints.main.forms import LocaleForm, SwitchCompanyForm
+from app.extensions import db
+from app.services import accounts, network
+from app.services.errors import DomainError
+from app.web.auth import company, membership, require_permission
+from app.web.htmx import render
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return render("main/landing.html")
+    if membership() is None:
+        return redirect(url_for("main.no_company"))
+    return dashboard()
+
+
+@require_permission("company.view")
+def dashboard():
+    acting = company()
+    waiting = db.session.scalars(network.pending_requests(acting.id)).unique().all()
+    return render("main/dashboard.html", company=acting, waiting=waiting)
+
+
+@bp.route("/no-company")
+@login_required
+def no_company():
+    return render("main/no_company.html")
+
+
+@bp.route("/switch-company", methods=["POST"])
+@login_required
+def switch_company():
+    form = SwitchCompanyForm()
+    if form.validate_on_submit():
+        try:
+            m = accounts.switch_company(current_user, form.company_id.data)
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            session["company_id"] = m.company_id
+            flash(_("You are now working as %(company)s.", company=m.company.display_name),
+                  "info")
+    return redirect(url_for("main.index"), code=303)
+
+
+@bp.route("/locale", methods=["POST"])
+def set_locale():
+    form = LocaleForm()
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            accounts.set_locale(current_user, form.locale.data)
+            db.session.commit()
+    target = request.referrer or url_for("main.index")
+    if not target.startswith(request.host_url):
+        target = url_for("main.index")
+    return redirect(target, code=303)

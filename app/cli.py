@@ -1,0 +1,104 @@
+"""Command-line commands: database migrations, demo data, translations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+
+from app.config import BASE_DIR
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    """Return an Alembic configuration for the migrations folder and a database URL."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(BASE_DIR / "migrations"))
+    config.attributes["url"] = url
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Bring the database at url up to the revision."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app."""
+
+    @app.cli.group("db")
+    def db_group() -> None:
+        """Database migrations (Alembic)."""
+
+    @db_group.command("upgrade")
+    @click.argument("revision", default="head")
+    def upgrade(revision: str) -> None:
+        """Apply migrations up to REVISION (default: head)."""
+        upgrade_database(current_app.config["DATABASE_URL"], revision)
+        click.echo("database is at " + revision)
+
+    @db_group.command("downgrade")
+    @click.argument("revision")
+    def downgrade(revision: str) -> None:
+        """Undo migrations down to REVISION."""
+        command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+
+    @db_group.command("revision")
+    @click.option("-m", "--message", required=True)
+    def revision(message: str) -> None:
+        """Write a new migration from the difference between models and database."""
+        command.revision(
+            alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=True
+        )
+
+    @db_group.command("current")
+    def current() -> None:
+        """Show the database's revision."""
+        command.current(alembic_config(current_app.config["DATABASE_URL"]))
+
+    @app.cli.group("demo")
+    def demo_group() -> None:
+        """Demo data from fixtures/."""
+
+    @demo_group.command("load")
+    @click.option("--if-empty", is_flag=True, help="Load only when no company exists yet.")
+    def load(if_empty: bool) -> None:
+        """(Re)create the demo companies, users and partnerships."""
+        from app.services import demo
+
+        created = demo.load_demo(BASE_DIR / "fixtures" / "demo.json", only_if_empty=if_empty)
+        click.echo("demo data loaded" if created else "database not empty: demo data left alone")
+
+    @app.cli.group("translations")
+    def translations_group() -> None:
+        """Translation catalogs (Babel)."""
+
+    @translations_group.command("extract")
+    def extract() -> None:
+        """Extract messages into app/translations/messages.pot and update the catalogs."""
+        pot = BASE_DIR / "app" / "translations" / "messages.pot"
+        _pybabel("extract", "-F", str(BASE_DIR / "babel.cfg"), "-k", "_l", "--no-location",
+                 "--sort-output", "-o", str(pot), str(BASE_DIR / "app"))
+        _pybabel("update", "-i", str(pot), "-d", str(BASE_DIR / "app" / "translations"),
+                 "--no-fuzzy-matching")
+
+    @translations_group.command("compile")
+    def compile_() -> None:
+        """Compile the catalogs into .mo files."""
+        compile_translations()
+
+
+def compile_translations() -> None:
+    """Compile app/translations/*/LC_MESSAGES/messages.po into .mo files."""
+    _pybabel("compile", "-d", str(BASE_DIR / "app" / "translations"))
+
+
+def _pybabel(*args: str) -> None:
+    pybabel = Path(sys.executable).with_name("pybabel")
+    result = subprocess.run([str(pybabel), *args], check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise click.ClickException("pybabel " + args[0] + " failed")

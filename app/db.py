@@ -1,0 +1,71 @@
+"""The database engine and the scoped ORM session the whole app shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+
+class PortalSession(Session):
+    """The session class; app.tenancy hooks its queries."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for the URL with the settings this app needs."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """Holds the engine and a thread-scoped session, bound to an app by init_app."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session = scoped_session(sessionmaker(class_=PortalSession))
+
+    def init_app(self, app: Any) -> None:
+        self.session.remove()
+        if self.engine is not None:
+            self.engine.dispose()
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.session.configure(bind=self.engine)
+        app.extensions["database"] = self
+
+        @app.teardown_appcontext
+        def _remove_session(_exc: BaseException | None) -> None:
+            self.session.remove()
+
+
+_PENDING = "after_commit_callbacks"
+
+
+def after_commit(session: Session, callback: Any) -> None:
+    """Run callback once the session's current transaction has committed (never on rollback)."""
+    session.info.setdefault(_PENDING, []).append(callback)
+
+
+@event.listens_for(PortalSession, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop(_PENDING, [])
+    for callback in callbacks:
+        callback()
+
+
+@event.listens_for(PortalSession, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction was rolled back
+        session.info.pop(_PENDING, None)

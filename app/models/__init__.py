@@ -1,0 +1,20 @@
+"""All models, imported here so the metadata is complete wherever one is used."""
+
+from app.models.audit import AuditEvent
+from app.models.base import Base, SharedAccess, TenantScoped, utcnow
+from app.models.company import Company
+from app.models.network import Partnership
+from app.models.user import Membership, TeamInvitation, User
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Company",
+    "Membership",
+    "Partnership",
+    "SharedAccess",
+    "TeamInvitation",
+    "TenantScoped",
+    "User",
+    "utcnow",
+]

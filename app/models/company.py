@@ -1,0 +1,36 @@
+"""Companies: the tenants of the portal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, utcnow
+from app.taxids import KIND, format_tax_id
+
+
+class Company(Base):
+    __tablename__ = "companies"
+    __table_args__ = (UniqueConstraint("country", "tax_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    trade_name: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    tax_id: Mapped[str] = mapped_column(String(20), index=True)
+    contact_email: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(5), default="es")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def display_name(self) -> str:
+        return self.trade_name or self.legal_name
+
+    @property
+    def tax_id_display(self) -> str:
+        return f"{KIND.get(self.country, '')} {format_tax_id(self.country, self.tax_id)}".strip()
+
+    def __repr__(self) -> str:
+        return f"<Company {self.id} {self.legal_name!r}>"

@@ -1,0 +1,291 @@
+"""Accounts: registering a company, signing in, e-mail confirmation, passwords, memberships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app import permissions, security
+from app.extensions import db
+from app.mail import send_mail
+from app.models import Company, Membership, User, utcnow
+from app.services import audit, network
+from app.services.errors import DomainError, FieldErrors
+from app.taxids import COUNTRIES, KIND, TaxIdError, compact_tax_id
+from app.tenancy import unscoped
+
+TAX_ID_MESSAGES = {
+    "checksum": _l("The check digit of this tax id is wrong. Please check the number."),
+    "length": _l("This tax id has the wrong number of digits."),
+    "format": _l("This is not a valid tax id for the chosen country."),
+    "country": _l("Choose Colombia, Chile or Mexico."),
+}
+WEAK_PASSWORD = _l(
+    "This password is too easy to guess. Use at least 10 characters that are not a common "
+    "word, a date or your name."
+)
+
+
+def normalize_email(value: str) -> str:
+    """Return the e-mail address as it is stored, or raise DomainError if it is not one."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise DomainError(_l("Enter a valid e-mail address."), field="email") from None
+
+
+def validate_tax_id(country: str, value: str, *, field: str = "tax_id") -> str:
+    """Return the compact tax id or raise DomainError with a message naming what is wrong."""
+    try:
+        return compact_tax_id(country, value)
+    except TaxIdError as error:
+        raise DomainError(TAX_ID_MESSAGES[error.reason], field=field) from None
+
+
+def find_user_by_email(email: str) -> User | None:
+    """Return the user with this e-mail address, if any."""
+    return db.session.scalars(select(User).where(func.lower(User.email) == email.lower())).first()
+
+
+def find_company_by_tax_id(country: str, tax_id: str) -> Company | None:
+    """Return the company registered with this compact tax id."""
+    return db.session.scalars(
+        select(Company).where(Company.country == country, Company.tax_id == tax_id)
+    ).first()
+
+
+@dataclass
+class Registration:
+    legal_name: str
+    trade_name: str
+    country: str
+    tax_id: str
+    contact_email: str
+    user_name: str
+    user_email: str
+    password: str
+    locale: str = "es"
+
+
+def register_company(data: Registration) -> User:
+    """Register a company with its first user as owner, and send the confirmation e-mail."""
+    errors: dict[str, list[Any]] = {}
+    country = data.country.upper()
+    if country not in COUNTRIES:
+        errors["country"] = [TAX_ID_MESSAGES["country"]]
+        tax_id = ""
+    else:
+        try:
+            tax_id = validate_tax_id(country, data.tax_id)
+        except DomainError as error:
+            errors["tax_id"] = [error.message]
+            tax_id = ""
+    if tax_id and find_company_by_tax_id(country, tax_id):
+        errors["tax_id"] = [
+            _l(
+                "A company with this %(kind)s is already on the network. Ask its "
+                "administrator to invite you.",
+                kind=KIND[country],
+            )
+        ]
+    try:
+        contact_email = normalize_email(data.contact_email)
+    except DomainError as error:
+        errors["contact_email"] = [error.message]
+        contact_email = ""
+    try:
+        user_email = normalize_email(data.user_email)
+    except DomainError as error:
+        errors["user_email"] = [error.message]
+        user_email = ""
+    if user_email and find_user_by_email(user_email):
+        errors["user_email"] = [
+            _l("This e-mail address is already in use. Sign in, or reset your password.")
+        ]
+    if security.password_is_weak(data.password, [data.user_name, user_email, data.legal_name]):
+        errors["password"] = [WEAK_PASSWORD]
+    if errors:
+        raise FieldErrors(errors)
+
+    company = Company(
+        legal_name=data.legal_name.strip(),
+        trade_name=(data.trade_name or "").strip() or None,
+        country=country,
+        tax_id=tax_id,
+        contact_email=contact_email,
+        locale="es" if country in ("CO", "CL", "MX") else "en",
+    )
+    user = User(
+        name=data.user_name.strip(),
+        email=user_email,
+        password_hash=security.hash_password(data.password),
+        locale=data.locale if data.locale in current_app.config["LANGUAGES"] else None,
+        active=True,
+    )
+    db.session.add_all([company, user])
+    db.session.flush()
+    db.session.add(Membership(company_id=company.id, user_id=user.id, role=permissions.OWNER))
+    user.last_company_id = company.id
+    db.session.flush()
+    audit.record_event(user, company, "company.registered", company)
+    network.claim_invitations(company, actor=user)
+    send_confirmation(user)
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    """E-mail a signed, expiring link that confirms the user's address."""
+    token = security.make_token("email-confirm", {"u": user.id, "e": user.email})
+    send_mail(user.email, "confirm_email", locale=user.locale, user=user, token=token)
+
+
+def confirm_email(token: str) -> User:
+    """Confirm the address a token was sent to."""
+    max_age = current_app.config["EMAIL_TOKEN_MAX_AGE"]
+    try:
+        payload = security.read_token("email-confirm", token, max_age)
+    except security.TokenError as error:
+        raise DomainError(
+            _l("This confirmation link has expired. Sign in to get a new one.")
+            if error.expired
+            else _l("This confirmation link is not valid.")
+        ) from None
+    user = db.session.get(User, payload.get("u"))
+    if user is None or user.email != payload.get("e"):
+        raise DomainError(_l("This confirmation link is not valid."))
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        audit.record_event(user, user.last_company_id, "user.email_confirmed", user)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user if the e-mail and password match an active account; record the try."""
+    try:
+        address = normalize_email(email)
+    except DomainError:
+        address = email.strip().lower()
+    user = find_user_by_email(address)
+    ok = security.verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        audit.record_event(
+            address[:254] or "unknown",
+            user.last_company_id if user else None,
+            "auth.sign_in_failed",
+            user,
+            {"email": address[:254]},
+        )
+        return None
+    audit.record_event(user, user.last_company_id, "auth.signed_in", user)
+    return user
+
+
+def end_other_sessions(user: User) -> None:
+    """Invalidate every session and remember-cookie of this user (bump the session version)."""
+    user.session_version += 1
+
+
+def sign_out(user: User) -> None:
+    """Sign the user out everywhere."""
+    end_other_sessions(user)
+    audit.record_event(user, user.last_company_id, "auth.signed_out", user)
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link if the address belongs to a user; say nothing either way."""
+    try:
+        address = normalize_email(email)
+    except DomainError:
+        return
+    user = find_user_by_email(address)
+    if user is None or not user.active:
+        return
+    token = security.make_token(
+        "password-reset", {"u": user.id, "f": security.fingerprint(user.password_hash)}
+    )
+    send_mail(user.email, "reset_password", locale=user.locale, user=user, token=token)
+    audit.record_event(user, user.last_company_id, "auth.password_reset_requested", user)
+
+
+def user_for_reset_token(token: str) -> User:
+    """Return the user a reset token is for, or raise DomainError (used or expired token)."""
+    max_age = current_app.config["RESET_TOKEN_MAX_AGE"]
+    invalid = _l("This reset link is not valid or was already used. Ask for a new one.")
+    try:
+        payload = security.read_token("password-reset", token, max_age)
+    except security.TokenError as error:
+        raise DomainError(
+            _l("This reset link has expired. Ask for a new one.") if error.expired else invalid
+        ) from None
+    user = db.session.get(User, payload.get("u"))
+    # The token carries a fingerprint of the password hash: once used, it no longer matches.
+    if user is None or payload.get("f") != security.fingerprint(user.password_hash):
+        raise DomainError(invalid)
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link; the link then stops working."""
+    user = user_for_reset_token(token)
+    _set_password(user, new_password)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()  # the link proved the address
+    audit.record_event(user, user.last_company_id, "auth.password_reset", user)
+    return user
+
+
+def change_password(user: User, *, current_password: str, new_password: str) -> None:
+    """Change a password after checking the current one; other sessions end."""
+    if not security.verify_password(user.password_hash, current_password):
+        raise DomainError(_l("The current password is not right."), field="current_password")
+    _set_password(user, new_password)
+    audit.record_event(user, user.last_company_id, "auth.password_changed", user)
+
+
+def _set_password(user: User, new_password: str) -> None:
+    if security.password_is_weak(new_password, [user.name, user.email]):
+        raise DomainError(WEAK_PASSWORD, field="password")
+    user.password_hash = security.hash_password(new_password)
+    end_other_sessions(user)
+
+
+def memberships_of(user_id: int) -> list[Membership]:
+    """Return the user's active memberships in every company, by company name."""
+    stmt = (
+        select(Membership)
+        .join(Company, Company.id == Membership.company_id)
+        .where(Membership.user_id == user_id, Membership.active.is_(True))
+        .order_by(Company.legal_name)
+    )
+    return list(db.session.scalars(unscoped(stmt)).unique())
+
+
+def active_membership(user: User, company_id: int | None) -> Membership | None:
+    """Return the membership the user acts through: the one asked for, else the last used."""
+    memberships = memberships_of(user.id)
+    for wanted in (company_id, user.last_company_id):
+        for membership in memberships:
+            if membership.company_id == wanted:
+                return membership
+    return memberships[0] if memberships else None
+
+
+def switch_company(user: User, company_id: int) -> Membership:
+    """Make another of the user's companies the active one."""
+    membership = next((m for m in memberships_of(user.id) if m.company_id == company_id), None)
+    if membership is None:
+        raise DomainError(_l("You are not a member of that company."), field="company_id")
+    user.last_company_id = company_id
+    return membership
+
+
+def set_locale(user: User, locale: str) -> None:
+    """Remember the user's language."""
+    if locale not in current_app.config["LANGUAGES"]:
+        raise DomainError(_l("That language is not available."), field="locale")
+    user.locale = locale

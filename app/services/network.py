@@ -1,0 +1,376 @@
+"""The network: the directory of companies and the supplier–customer partnerships."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+
+from app.extensions import db
+from app.mail import send_mail
+from app.models import Company, Membership, Partnership, User, utcnow
+from app.models.network import ACTIVE, DECLINED, PENDING
+from app.services import audit
+from app.services.errors import Conflict, DomainError, NotFound
+from app.taxids import COUNTRIES, TaxIdError, compact_tax_id, search_digits
+from app.tenancy import unscoped
+
+SUPPLIER, CUSTOMER = "supplier", "customer"
+RELATIONS = (SUPPLIER, CUSTOMER)
+RELATION_WORDS = {
+    "supplier": SUPPLIER,
+    "proveedor": SUPPLIER,
+    "customer": CUSTOMER,
+    "cliente": CUSTOMER,
+}
+
+
+def directory(query: str, *, company_id: int) -> Select[tuple[Company]]:
+    """Return registered companies matching a name or tax id, the acting one left out."""
+    stmt = select(Company).where(Company.id != company_id).order_by(Company.legal_name)
+    text = query.strip()
+    if text:
+        digits = search_digits(text)
+        conditions = [
+            func.lower(Company.legal_name).contains(text.lower(), autoescape=True),
+            func.lower(Company.trade_name).contains(text.lower(), autoescape=True),
+        ]
+        if digits and any(ch.isdigit() for ch in digits):
+            conditions.append(Company.tax_id.startswith(digits, autoescape=True))
+        stmt = stmt.where(or_(*conditions))
+    return unscoped(stmt)  # the directory is public to every member of the network
+
+
+def partnerships(company_id: int, *, relation: str | None = None) -> Select[tuple[Partnership]]:
+    """Return the acting company's partnerships, optionally only its suppliers or customers."""
+    stmt = select(Partnership).where(Partnership.status != DECLINED)
+    if relation == SUPPLIER:
+        stmt = stmt.where(Partnership.customer_id == company_id)
+    elif relation == CUSTOMER:
+        stmt = stmt.where(Partnership.supplier_id == company_id)
+    return stmt.order_by(Partnership.status.desc(), Partnership.created_at.desc())
+
+
+def pending_requests(company_id: int) -> Select[tuple[Partnership]]:
+    """Return connection requests waiting for the acting company's answer."""
+    return (
+        select(Partnership)
+        .where(
+            Partnership.status == PENDING,
+            Partnership.requested_by_id != company_id,
+            or_(Partnership.supplier_id == company_id, Partnership.customer_id == company_id),
+        )
+        .order_by(Partnership.created_at.desc())
+    )
+
+
+def partnership_between(company_id: int, other_id: int) -> Partnership | None:
+    """Return the partnership between two companies in either direction, if any."""
+    return db.session.scalars(
+        unscoped(
+            select(Partnership).where(
+                or_(
+                    (Partnership.supplier_id == company_id) & (Partnership.customer_id == other_id),
+                    (Partnership.supplier_id == other_id) & (Partnership.customer_id == company_id),
+                )
+            )
+        )
+    ).first()
+
+
+def _sides(company_id: int, other_id: int | None, relation: str) -> dict[str, int | None]:
+    """Map "other is my <relation>" to supplier and customer ids."""
+    if relation not in RELATIONS:
+        raise DomainError(_l("Choose supplier or customer."), field="relation")
+    if relation == SUPPLIER:
+        return {"supplier_id": other_id, "customer_id": company_id}
+    return {"supplier_id": company_id, "customer_id": other_id}
+
+
+def request_connection(
+    company_id: int, *, other_company_id: int, relation: str, actor: User
+) -> Partnership:
+    """Ask another company on the network to connect as my supplier or my customer."""
+    if other_company_id == company_id:
+        raise DomainError(_l("A company cannot connect with itself."))
+    other = db.session.get(Company, other_company_id)
+    if other is None:
+        raise NotFound(_l("That company is not on the network."))
+    sides = _sides(company_id, other.id, relation)
+    existing = db.session.scalars(
+        unscoped(
+            select(Partnership).where(
+                Partnership.supplier_id == sides["supplier_id"],
+                Partnership.customer_id == sides["customer_id"],
+            )
+        )
+    ).first()
+    if existing is not None and existing.status != DECLINED:
+        if existing.status == PENDING and existing.requested_by_id != company_id:
+            raise Conflict(_l("%(name)s already asked you to connect: accept their request.",
+                              name=other.display_name))
+        raise Conflict(_l("You are already connected with %(name)s, or a request is waiting.",
+                          name=other.display_name))
+    if existing is None:
+        existing = Partnership(**sides)
+        db.session.add(existing)
+    existing.status = PENDING
+    existing.requested_by_id = company_id
+    existing.created_by_user_id = actor.id
+    existing.created_at = utcnow()
+    existing.responded_at = None
+    db.session.flush()
+    audit.record_event(actor, company_id, "network.connection_requested", existing,
+                       {"other_company_id": other.id, "relation": relation})
+    _notify_admins(other.id, "connection_request", partnership=existing,
+                   requester=db.session.get(Company, company_id))
+    return existing
+
+
+def respond_to_request(
+    company_id: int, *, partnership_id: int, accept: bool, actor: User
+) -> Partnership:
+    """Accept or decline a connection request addressed to the acting company."""
+    partnership = db.session.scalars(
+        select(Partnership).where(Partnership.id == partnership_id)
+    ).first()
+    if partnership is None:
+        raise NotFound(_l("That request does not exist."))
+    if not partnership.awaits_answer_from(company_id):
+        raise Conflict(_l("This request is not waiting for your answer."))
+    partnership.status = ACTIVE if accept else DECLINED
+    partnership.responded_at = utcnow()
+    audit.record_event(actor, company_id,
+                       "network.connection_accepted" if accept else "network.connection_declined",
+                       partnership)
+    return partnership
+
+
+@dataclass
+class InviteResult:
+    partnership: Partnership
+    on_network: bool
+
+
+def invite_partner(
+    company_id: int,
+    *,
+    name: str,
+    tax_id: str,
+    email: str,
+    relation: str,
+    actor: User,
+    country: str | None = None,
+) -> InviteResult:
+    """Invite a partner by tax id and e-mail; a company already registered gets a request."""
+    inviter = db.session.get(Company, company_id)
+    assert inviter is not None
+    country = (country or inviter.country).upper()
+    if country not in COUNTRIES:
+        raise DomainError(_l("Choose Colombia, Chile or Mexico."), field="country")
+    if relation not in RELATIONS:
+        raise DomainError(_l("Choose supplier or customer."), field="relation")
+    try:
+        compact = compact_tax_id(country, tax_id)
+    except TaxIdError as error:
+        from app.services.accounts import TAX_ID_MESSAGES
+
+        raise DomainError(TAX_ID_MESSAGES[error.reason], field="tax_id") from None
+    try:
+        address = validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise DomainError(_l("Enter a valid e-mail address."), field="email") from None
+    if not name.strip():
+        raise DomainError(_l("Enter the company's name."), field="name")
+
+    registered = db.session.scalars(
+        unscoped(select(Company).where(Company.country == country, Company.tax_id == compact))
+    ).first()
+    if registered is not None:
+        if registered.id == company_id:
+            raise DomainError(_l("That is your own company's tax id."), field="tax_id")
+        partnership = request_connection(
+            company_id, other_company_id=registered.id, relation=relation, actor=actor
+        )
+        return InviteResult(partnership, on_network=True)
+
+    duplicate = db.session.scalars(
+        unscoped(
+            select(Partnership).where(
+                Partnership.requested_by_id == company_id,
+                Partnership.invited_country == country,
+                Partnership.invited_tax_id == compact,
+                Partnership.status == PENDING,
+            )
+        )
+    ).first()
+    if duplicate is not None:
+        raise Conflict(_l("You already invited this company."), field="tax_id")
+    partnership = Partnership(
+        **_sides(company_id, None, relation),
+        requested_by_id=company_id,
+        status=PENDING,
+        invited_name=name.strip()[:200],
+        invited_country=country,
+        invited_tax_id=compact,
+        invited_email=address,
+        created_by_user_id=actor.id,
+    )
+    db.session.add(partnership)
+    db.session.flush()
+    audit.record_event(actor, company_id, "network.partner_invited", partnership,
+                       {"tax_id": compact, "email": address, "relation": relation})
+    send_mail(address, "partner_invitation", locale=inviter.locale,
+              inviter=inviter, partnership=partnership, relation=relation)
+    return InviteResult(partnership, on_network=False)
+
+
+@dataclass
+class CsvRow:
+    line: int
+    name: str
+    tax_id: str
+    email: str
+    relation: str
+    accepted: bool
+    message: Any
+
+
+@dataclass
+class CsvReport:
+    rows: list[CsvRow] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for row in self.rows if row.accepted)
+
+    @property
+    def refused(self) -> int:
+        return len(self.rows) - self.accepted
+
+
+CSV_COLUMNS = ("name", "tax_id", "email", "relation")
+
+
+def import_partners_csv(
+    company_id: int, *, content: bytes, actor: User, max_rows: int = 1000
+) -> CsvReport:
+    """Invite every partner of a CSV (name, tax_id, email, relation); report each row."""
+    text = _decode(content)
+    sample = text[:2048]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    if not rows:
+        raise DomainError(_l("The file is empty."), field="file")
+    header = [cell.strip().lower().lstrip("\ufeff") for cell in rows[0]]
+    if header[:4] == list(CSV_COLUMNS):
+        rows = rows[1:]
+        first_line = 2
+    else:
+        first_line = 1
+    if len(rows) > max_rows:
+        raise DomainError(
+            _l("The file has %(n)d rows; send at most %(max)d at a time.", n=len(rows),
+               max=max_rows),
+            field="file",
+        )
+    report = CsvReport()
+    seen: set[str] = set()
+    for offset, cells in enumerate(rows):
+        line = first_line + offset
+        cells = [cell.strip() for cell in cells] + [""] * 4
+        name, tax_id, email, relation_word = cells[:4]
+        relation = RELATION_WORDS.get(relation_word.lower(), "")
+        row = CsvRow(line, name, tax_id, email, relation_word, False, "")
+        report.rows.append(row)
+        if len([c for c in cells if c]) < 4 or not all((name, tax_id, email, relation_word)):
+            row.message = _l("Four columns are needed: name, tax_id, email, relation.")
+            continue
+        if not relation:
+            row.message = _l("Relation must be supplier or customer (proveedor or cliente).")
+            continue
+        key = search_digits(tax_id)
+        if key in seen:
+            row.message = _l("This tax id appears earlier in the file.")
+            continue
+        seen.add(key)
+        savepoint = db.session.begin_nested()
+        try:
+            result = invite_partner(company_id, name=name, tax_id=tax_id, email=email,
+                                    relation=relation, actor=actor)
+        except DomainError as error:
+            savepoint.rollback()
+            row.message = error.message
+            continue
+        savepoint.commit()
+        row.accepted = True
+        row.message = (
+            _l("Already on the network: a connection request was sent.")
+            if result.on_network
+            else _l("Invitation e-mailed.")
+        )
+    return report
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DomainError(_l("The file is not a text CSV file."), field="file")
+
+
+def claim_invitations(company: Company, *, actor: User) -> list[Partnership]:
+    """Give a newly registered company the partnerships it was invited to, now active."""
+    waiting = db.session.scalars(
+        unscoped(
+            select(Partnership).where(
+                Partnership.invited_country == company.country,
+                Partnership.invited_tax_id == company.tax_id,
+                Partnership.status == PENDING,
+            )
+        )
+    ).all()
+    claimed = []
+    for partnership in waiting:
+        if partnership.supplier_id is None:
+            partnership.supplier_id = company.id
+        else:
+            partnership.customer_id = company.id
+        partnership.status = ACTIVE
+        partnership.responded_at = utcnow()
+        claimed.append(partnership)
+        audit.record_event(actor, company, "network.invitation_claimed", partnership,
+                           {"inviter_id": partnership.requested_by_id})
+        _notify_admins(partnership.requested_by_id, "partner_joined", partnership=partnership,
+                       joined=company)
+    db.session.flush()
+    return claimed
+
+
+def _notify_admins(company_id: int, template: str, **context: Any) -> None:
+    """E-mail a company's owners and admins."""
+    from app.permissions import ADMIN, OWNER
+
+    admins = db.session.scalars(
+        unscoped(
+            select(Membership).where(
+                Membership.company_id == company_id,
+                Membership.role.in_((OWNER, ADMIN)),
+                Membership.active.is_(True),
+            )
+        )
+    ).unique()
+    for membership in admins:
+        send_mail(membership.user.email, template, locale=membership.user.locale,
+                  user=membership.user, company=membership.company, **context)

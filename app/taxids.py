@@ -1,0 +1,56 @@
+"""Tax ids of the countries the portal serves: validated and formatted with python-stdnum."""
+
+from __future__ import annotations
+
+from stdnum.cl import rut
+from stdnum.co import nit
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.mx import rfc
+
+MODULES = {"CO": nit, "CL": rut, "MX": rfc}
+COUNTRIES = {"CO": "Colombia", "CL": "Chile", "MX": "México"}
+KIND = {"CO": "NIT", "CL": "RUT", "MX": "RFC"}
+
+
+class TaxIdError(ValueError):
+    """A tax id that is not valid; ``reason`` is checksum, length, format or country."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def compact_tax_id(country: str, value: str) -> str:
+    """Return the tax id in its compact form, check digit included, or raise TaxIdError."""
+    module = MODULES.get((country or "").upper())
+    if module is None:
+        raise TaxIdError("country")
+    try:
+        if module is rfc:
+            return rfc.validate(value, validate_check_digits=True)
+        return module.validate(value)
+    except InvalidChecksum:
+        raise TaxIdError("checksum") from None
+    except InvalidLength:
+        raise TaxIdError("length") from None
+    except (InvalidFormat, InvalidComponent):
+        raise TaxIdError("format") from None
+    except StdnumError:
+        raise TaxIdError("format") from None
+
+
+def format_tax_id(country: str, compact: str) -> str:
+    """Return the tax id formatted the way people in its country write it."""
+    module = MODULES.get((country or "").upper())
+    if module is None:
+        return compact
+    try:
+        return module.format(compact)
+    except StdnumError:
+        return compact
+
+
+def search_digits(value: str) -> str:
+    """Return the characters of a typed tax id that a compact id can start with."""
+    return "".join(ch for ch in value.upper() if ch.isalnum())

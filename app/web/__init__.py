@@ -1,0 +1,1 @@
+"""Request-side helpers: rendering pages or fragments, permissions, errors, formatting."""

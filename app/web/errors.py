@@ -1,0 +1,53 @@
+"""Turn errors into pages or fragments a user understands; never a bare 500 for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, flash, redirect, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.services.errors import DomainError
+from app.web.htmx import is_htmx, render
+
+MESSAGES = {
+    400: lambda: _("The request could not be understood."),
+    403: lambda: _("Your role does not allow this."),
+    404: lambda: _("This page does not exist, or you do not have access to it."),
+    405: lambda: _("This action is not available here."),
+    413: lambda: _("The file is too large."),
+    429: lambda: _("Too many attempts. Wait a minute and try again."),
+    500: lambda: _("Something went wrong on our side. Please try again."),
+}
+
+
+def _error_page(status: int, message: Any) -> Any:
+    return render("errors/error.html", "errors/_error.html", status=status, code=status,
+                  message=message)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers for HTTP errors, CSRF failures and uncaught DomainErrors."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> Any:
+        return _error_page(400, _("Your session expired or the form is stale. Reload the page "
+                                  "and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        description = error.description if status == 403 and error.description else None
+        if description and description.startswith("You don't have the permission"):
+            description = None
+        message = description or MESSAGES.get(status, lambda: error.name)()
+        return _error_page(status, message)
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> Any:
+        if is_htmx() or request.method == "GET":
+            return _error_page(error.status, error.message)
+        flash(str(error.message), "error")
+        return redirect(request.referrer or "/", code=303)
