@@ -68,9 +68,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     socketio.init_app(
         app,
-        message_queue=app.config["REDIS_URL"] or None,
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         async_mode="threading",
-        cors_allowed_origins=[],  # same origin only
+        cors_allowed_origins=None,  # Engine.IO accepts same-origin connections only
         manage_session=False,
     )
 

@@ -69,6 +69,7 @@ class Config:
         self.DATABASE_URL = _database_url(self.INSTANCE_DIR)
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.SOCKETIO_MESSAGE_QUEUE = self.REDIS_URL or None
         self.MAIL_DIR = Path(os.environ.get("MAIL_DIR", self.INSTANCE_DIR / "mail"))
 
 
@@ -86,6 +87,9 @@ class TestConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.SECRET_KEY = "test-secret-key"
+        # Flask-SocketIO's test client cannot run over a message queue; the Redis fan-out is
+        # tested with real server processes instead (tests/realtime/test_redis_fanout.py).
+        self.SOCKETIO_MESSAGE_QUEUE = None
 
 
 class ProductionConfig(Config):

@@ -35,7 +35,8 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self.session = scoped_session(sessionmaker(class_=PortalSession))
+        # Objects stay readable after commit: routes render what they just saved.
+        self.session = scoped_session(sessionmaker(class_=PortalSession, expire_on_commit=False))
 
     def init_app(self, app: Any) -> None:
         self.session.remove()

@@ -1,0 +1,211 @@
+"""Fixtures: an app on SQLite (or DATABASE_URL), a client, companies, users and a login helper.
+
+Each test builds the data it needs; every table is emptied after each test.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import os
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from stdnum.co import nit
+
+from flask.testing import FlaskClient
+
+from app import create_app, security
+from app.extensions import db, limiter
+from app.models import Base, Company, Membership, User, utcnow
+
+PASSWORD = "Correct-Horse-Battery-9"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+_counter = itertools.count(1)
+_password_hash = None
+
+
+def unique_nit() -> str:
+    """Return a valid Colombian NIT (with check digit) no other test uses."""
+    base = f"8{next(_counter) + os.getpid() % 1000 * 1000:08d}"
+    return base + nit.calc_check_digit(base)
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    if REQUIRE_SERVICES:
+        pytest.exit("REQUIRE_SERVICES=1 but DATABASE_URL is not set", returncode=3)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in a context of their own, as real requests do.
+
+    The tests keep an app context pushed; without this, every request would share its ``g``
+    (and Flask-Login's cached user) instead of getting a fresh one.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def isolated(func, *args, **kwargs):
+    """Run func outside the test's app context (as a socket handler or a job would run)."""
+    return contextvars.Context().run(func, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The application, on a fresh schema."""
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ["INSTANCE_PATH"] = str(instance)
+    application = create_app(
+        "test",
+        DATABASE_URL=_database_url(tmp_path_factory),
+        MAIL_DIR=instance / "mail",
+        SERVER_NAME="portal.test",
+    )
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        Base.metadata.drop_all(db.engine)
+        Base.metadata.create_all(db.engine)
+    yield application
+    with application.app_context():
+        Base.metadata.drop_all(db.engine)
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Give each test empty tables, an empty outbox and fresh rate limits."""
+    ctx = app.app_context()
+    ctx.push()
+    limiter.reset()
+    yield
+    db.session.rollback()
+    db.session.remove()
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+    for path in Path(app.config["MAIL_DIR"]).glob("*.eml"):
+        path.unlink()
+    ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _hash() -> str:
+    global _password_hash
+    if _password_hash is None:
+        _password_hash = security.hash_password(PASSWORD)
+    return _password_hash
+
+
+def make_company(name: str = "Compañía", *, country: str = "CO", tax_id: str | None = None,
+                 locale: str = "es") -> Company:
+    """Create a registered company."""
+    company = Company(legal_name=f"{name} {next(_counter)} S.A.S.", trade_name=name,
+                      country=country, tax_id=tax_id or unique_nit(),
+                      contact_email="contacto@example.test", locale=locale)
+    db.session.add(company)
+    db.session.commit()
+    return company
+
+
+def make_user(company: Company | None = None, *, role: str = "owner", email: str | None = None,
+              name: str = "Usuario", confirmed: bool = True, locale: str | None = None) -> User:
+    """Create a user with PASSWORD, member of company with role."""
+    user = User(name=name, email=email or f"user{next(_counter)}@example.test",
+                password_hash=_hash(), email_confirmed_at=utcnow() if confirmed else None,
+                locale=locale, last_company_id=company.id if company else None)
+    db.session.add(user)
+    db.session.flush()
+    if company is not None:
+        db.session.add(Membership(company_id=company.id, user_id=user.id, role=role))
+    db.session.commit()
+    return user
+
+
+def add_member(user: User, company: Company, role: str) -> Membership:
+    """Make an existing user a member of another company."""
+    membership = Membership(company_id=company.id, user_id=user.id, role=role)
+    db.session.add(membership)
+    db.session.commit()
+    return membership
+
+
+@pytest.fixture
+def company():
+    return make_company("Andina")
+
+
+@pytest.fixture
+def other_company():
+    return make_company("Otra")
+
+
+@pytest.fixture
+def owner(company):
+    return make_user(company, role="owner", name="Olga Dueña")
+
+
+@pytest.fixture
+def outsider(other_company):
+    """The owner of another company."""
+    return make_user(other_company, role="owner", name="Xavier Ajeno")
+
+
+def login(client, user: User, company: Company | None = None) -> None:
+    """Sign a test client in as user (acting for company, if given), without the form."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        if company is not None:
+            session["company_id"] = company.id
+
+
+@pytest.fixture
+def outbox(app):
+    """Return the e-mails written so far, oldest first, as dicts."""
+
+    def read() -> list[dict]:
+        folder = Path(app.config["MAIL_DIR"])
+        messages = []
+        for path in sorted(folder.glob("*.eml")):
+            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            messages.append({"to": message["To"], "subject": message["Subject"],
+                             "body": message.get_body(preferencelist=("plain",)).get_content()})
+        return messages
+
+    return read
+
+
+def link_in(body: str, marker: str) -> str:
+    """Return the path of the first link in an e-mail body that contains marker."""
+    for word in body.split():
+        if marker in word and word.startswith("http"):
+            return word.split("portal.test", 1)[-1]
+    raise AssertionError(f"no link with {marker!r} in:\n{body}")
+
+
+def shared_data() -> Path:
+    """Return ../shared/data, or skip (fail under REQUIRE_SHARED_DATA=1) when it is absent."""
+    if SHARED_DATA.is_dir():
+        return SHARED_DATA
+    if os.environ.get("REQUIRE_SHARED_DATA") == "1":
+        pytest.fail(f"REQUIRE_SHARED_DATA=1 but {SHARED_DATA} is missing")
+    pytest.skip(f"{SHARED_DATA} is not here")

@@ -1,0 +1,58 @@
+"""Do the migrations build exactly the schema the models describe?"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+
+from app.cli import alembic_config, upgrade_database
+from app.models import Base
+
+
+def test_is_there_a_single_migration_head():
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        return
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"migr_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_do_models_and_migrations_agree(empty_database):
+    upgrade_database(empty_database)
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert diff == [], f"models differ from migrations: {diff}"
+
+
+def test_can_every_migration_be_undone(empty_database):
+    from alembic import command
+
+    upgrade_database(empty_database)
+    command.downgrade(alembic_config(empty_database), "base")
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        tables = set(engine.dialect.get_table_names(conn))
+    engine.dispose()
+    assert tables <= {"alembic_version"}

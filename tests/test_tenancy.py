@@ -1,0 +1,118 @@
+"""Can one company reach another company's rows? Never: not by id, not by query."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app import tenancy
+from app.extensions import db
+from app.models import AuditEvent, Membership, Partnership, TeamInvitation, utcnow
+from app.models.network import PENDING
+from app.services.audit import record_event
+from tests.conftest import login, make_company, make_user
+
+# Routes whose variable parts are secrets rather than ids: they are tested with forged tokens.
+TOKEN_ROUTES = {"auth.confirm", "auth.reset", "auth.invitation", "static"}
+
+
+@pytest.fixture
+def foreign_rows(other_company, outsider):
+    """Rows of another company (and a partnership between two companies we are not part of)."""
+    third = make_company("Tercera")
+    colleague = make_user(other_company, role="viewer", name="Colega Ajeno")
+    membership = db.session.scalars(
+        tenancy.unscoped(select(Membership).where(Membership.user_id == colleague.id))
+    ).one()
+    invitation = TeamInvitation(company_id=other_company.id, email="x@example.test", role="viewer",
+                                token_hash="f" * 64, expires_at=utcnow() + timedelta(days=1))
+    partnership = Partnership(supplier_id=third.id, customer_id=other_company.id,
+                              requested_by_id=third.id, status=PENDING)
+    db.session.add_all([invitation, partnership])
+    db.session.commit()
+    return {
+        "membership_id": membership.id,
+        "invitation_id": invitation.id,
+        "partnership_id": partnership.id,
+    }
+
+
+def test_does_every_route_with_an_id_answer_404_to_another_company(
+    app, client, company, owner, foreign_rows
+):
+    """Walk every registered route with an id in it, as the owner of another company."""
+    login(client, owner, company)
+    walked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint in TOKEN_ROUTES:
+            continue
+        missing = rule.arguments - foreign_rows.keys()
+        assert not missing, (
+            f"route {rule.rule} takes {missing}: add another company's row for it to foreign_rows"
+        )
+        url = rule.build({name: foreign_rows[name] for name in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, data={"role": "viewer"})
+            assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
+            walked += 1
+    assert walked >= 6
+    # And nothing of theirs changed.
+    membership = db.session.scalars(
+        tenancy.unscoped(select(Membership).where(Membership.id == foreign_rows["membership_id"]))
+    ).one()
+    assert membership.active and membership.role == "viewer"
+    partnership = db.session.scalars(
+        tenancy.unscoped(
+            select(Partnership).where(Partnership.id == foreign_rows["partnership_id"])
+        )
+    ).one()
+    assert partnership.status == PENDING
+
+
+def test_do_queries_see_only_the_acting_companys_rows(company, other_company, owner, outsider):
+    with tenancy.acting_as(company.id):
+        rows = db.session.scalars(select(Membership)).all()
+        assert {m.company_id for m in rows} == {company.id}
+    with tenancy.acting_as(other_company.id):
+        rows = db.session.scalars(select(Membership)).all()
+        assert {m.company_id for m in rows} == {other_company.id}
+
+
+def test_with_no_company_bound_do_queries_return_nothing(company, owner):
+    assert db.session.scalars(select(Membership)).all() == []
+    assert db.session.scalars(select(Partnership)).all() == []
+
+
+def test_is_a_partnership_visible_only_to_its_two_companies(company, other_company):
+    third = make_company("Tercera")
+    db.session.add(Partnership(supplier_id=company.id, customer_id=other_company.id,
+                               requested_by_id=company.id))
+    db.session.commit()
+    for visible_to in (company, other_company):
+        with tenancy.acting_as(visible_to.id):
+            assert len(db.session.scalars(select(Partnership)).unique().all()) == 1
+    with tenancy.acting_as(third.id):
+        assert db.session.scalars(select(Partnership)).unique().all() == []
+
+
+def test_does_the_filter_hold_for_an_object_already_loaded_in_the_session(
+    company, other_company, outsider
+):
+    """get_or_404 must not hand out a row that sits in the identity map from a system query."""
+    membership = db.session.scalars(
+        tenancy.unscoped(select(Membership).where(Membership.company_id == other_company.id))
+    ).one()
+    with tenancy.acting_as(company.id):
+        stmt = select(Membership).where(Membership.id == membership.id)
+        assert db.session.scalars(stmt).first() is None
+
+
+def test_are_audit_events_private_to_their_company(company, other_company, owner):
+    record_event(owner, company, "test.event")
+    record_event(owner, other_company, "test.event")
+    db.session.commit()
+    with tenancy.acting_as(company.id):
+        events = db.session.scalars(select(AuditEvent)).all()
+    assert [e.company_id for e in events] == [company.id]
