@@ -61,9 +61,22 @@ def isolated(func, *args, **kwargs):
     return contextvars.Context().run(func, *args, **kwargs)
 
 
+def _compile_catalogs() -> None:
+    """Compile the translation catalogs when a .po is newer than its .mo (make setup does too)."""
+    from app.cli import compile_translations
+
+    root = Path(__file__).resolve().parents[1] / "app" / "translations"
+    for po in root.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            compile_translations()
+            return
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """The application, on a fresh schema."""
+    _compile_catalogs()
     instance = tmp_path_factory.mktemp("instance")
     os.environ["INSTANCE_PATH"] = str(instance)
     application = create_app(
