@@ -28,6 +28,8 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
     app.config.from_object(settings)
     app.config.update(overrides)
+    # Inside ProxyFix, so it sees the scheme the proxy reports.
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
@@ -132,15 +134,34 @@ def _init_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-            # Cookies are Secure whenever the portal is served over HTTPS.
-            cookies = response.headers.getlist("Set-Cookie")
-            if cookies:
-                del response.headers["Set-Cookie"]
-                for cookie in cookies:
-                    if "; secure" not in cookie.lower():
-                        cookie += "; Secure"
-                    response.headers.add("Set-Cookie", cookie)
         return response
+
+
+class SecureCookiesOverHttps:
+    """Mark every cookie Secure when the portal is served over HTTPS.
+
+    A WSGI wrapper rather than an after_request hook: Flask writes the session cookie, and
+    Flask-Login the remember cookie, after the app's own after_request hooks have run.
+    """
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def secure_start_response(status: str, headers: list[tuple[str, str]],
+                                  exc_info: Any = None) -> Any:
+            headers = [
+                (name, value + "; Secure")
+                if name.lower() == "set-cookie" and "; secure" not in value.lower()
+                else (name, value)
+                for name, value in headers
+            ]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, secure_start_response)
 
 
 def _init_templates(app: Flask) -> None:
@@ -166,6 +187,7 @@ def _init_templates(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.company import bp as company_bp
     from app.blueprints.dev import bp as dev_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.network import bp as network_bp
@@ -174,6 +196,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(team_bp)
+    app.register_blueprint(company_bp)
     app.register_blueprint(network_bp)
     if app.config["ENV_NAME"] == "development":
         app.register_blueprint(dev_bp)

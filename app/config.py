@@ -62,6 +62,7 @@ class Config:
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Portal <no-reply@portal.local>")
     PARTNER_CSV_MAX_ROWS = 1000
+    EMAIL_ALLOW_TEST_DOMAINS = False
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
 
     def __init__(self) -> None:
@@ -75,18 +76,20 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    EMAIL_ALLOW_TEST_DOMAINS = True
     DEBUG = os.environ.get("FLASK_DEBUG", "0") == "1"
 
 
 class TestConfig(Config):
     ENV_NAME = "test"
+    EMAIL_ALLOW_TEST_DOMAINS = True
     TESTING = True
     WTF_CSRF_ENABLED = False
     LOGIN_RATE_LIMIT = "5 per minute"
 
     def __init__(self) -> None:
         super().__init__()
-        self.SECRET_KEY = "test-secret-key"
+        self.SECRET_KEY = "test-secret-key"  # noqa: S105 (tests only)
         # Flask-SocketIO's test client cannot run over a message queue; the Redis fan-out is
         # tested with real server processes instead (tests/realtime/test_redis_fanout.py).
         self.SOCKETIO_MESSAGE_QUEUE = None

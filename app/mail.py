@@ -25,14 +25,15 @@ def send_mail(to: str, template: str, *, locale: str | None, **context: Any) -> 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def deliver() -> None:
-        with app.app_context():
-            if has_request_context():
+        # Render in the context the commit runs in: pushing (and popping) an app context of
+        # our own would run the app's teardown, which removes the very session now committing.
+        if has_request_context():
+            message = _render(to, template, locale, context)
+        else:
+            base = app.config.get("BASE_URL", "http://127.0.0.1:5000")
+            with app.test_request_context(base_url=base):  # reuses the current app context
                 message = _render(to, template, locale, context)
-            else:
-                base = app.config.get("BASE_URL", "http://127.0.0.1:5000")
-                with app.test_request_context(base_url=base):
-                    message = _render(to, template, locale, context)
-            _deliver(message)
+        _deliver(message)
 
     after_commit(db.session(), deliver)
 

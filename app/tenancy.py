@@ -38,7 +38,7 @@ class Acting:
     user_agent: str | None = None
 
 
-_acting: ContextVar[Acting] = ContextVar("acting", default=Acting())
+_acting: ContextVar[Acting] = ContextVar("acting", default=Acting())  # noqa: B039 (frozen)
 
 
 def current() -> Acting:
@@ -52,7 +52,9 @@ def current_company_id() -> int | None:
 
 
 @contextmanager
-def acting_as(company_id: int | None, user_id: int | None = None, **origin: Any) -> Iterator[Acting]:
+def acting_as(
+    company_id: int | None, user_id: int | None = None, **origin: Any
+) -> Iterator[Acting]:
     """Bind the acting company (and user) for a socket handler, a job or a CLI command."""
     token = _acting.set(Acting(company_id=company_id, user_id=user_id, **origin))
     try:

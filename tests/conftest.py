@@ -13,10 +13,9 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 from stdnum.co import nit
-
-from flask.testing import FlaskClient
 
 from app import create_app, security
 from app.extensions import db, limiter

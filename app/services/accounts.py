@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -16,35 +15,14 @@ from app.mail import send_mail
 from app.models import Company, Membership, User, utcnow
 from app.services import audit, network
 from app.services.errors import DomainError, FieldErrors
-from app.taxids import COUNTRIES, KIND, TaxIdError, compact_tax_id
+from app.services.inputs import TAX_ID_MESSAGES, normalize_email, validate_tax_id
+from app.taxids import COUNTRIES, KIND
 from app.tenancy import unscoped
 
-TAX_ID_MESSAGES = {
-    "checksum": _l("The check digit of this tax id is wrong. Please check the number."),
-    "length": _l("This tax id has the wrong number of digits."),
-    "format": _l("This is not a valid tax id for the chosen country."),
-    "country": _l("Choose Colombia, Chile or Mexico."),
-}
 WEAK_PASSWORD = _l(
     "This password is too easy to guess. Use at least 10 characters that are not a common "
     "word, a date or your name."
 )
-
-
-def normalize_email(value: str) -> str:
-    """Return the e-mail address as it is stored, or raise DomainError if it is not one."""
-    try:
-        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        raise DomainError(_l("Enter a valid e-mail address."), field="email") from None
-
-
-def validate_tax_id(country: str, value: str, *, field: str = "tax_id") -> str:
-    """Return the compact tax id or raise DomainError with a message naming what is wrong."""
-    try:
-        return compact_tax_id(country, value)
-    except TaxIdError as error:
-        raise DomainError(TAX_ID_MESSAGES[error.reason], field=field) from None
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -289,3 +267,28 @@ def set_locale(user: User, locale: str) -> None:
     if locale not in current_app.config["LANGUAGES"]:
         raise DomainError(_l("That language is not available."), field="locale")
     user.locale = locale
+
+
+def update_company(
+    company_id: int, *, trade_name: str, contact_email: str, locale: str, actor: User
+) -> Company:
+    """Change the company's trade name, contact e-mail and default language."""
+    membership = db.session.scalars(
+        select(Membership).where(
+            Membership.company_id == company_id, Membership.user_id == actor.id
+        )
+    ).first()
+    if membership is None or not permissions.role_can(membership.role, "company.manage"):
+        from app.services.errors import Forbidden
+
+        raise Forbidden(_l("Your role does not allow this."))
+    if locale not in current_app.config["LANGUAGES"]:
+        raise DomainError(_l("That language is not available."), field="locale")
+    company = membership.company
+    before = {"trade_name": company.trade_name, "contact_email": company.contact_email,
+              "locale": company.locale}
+    company.trade_name = trade_name.strip() or None
+    company.contact_email = normalize_email(contact_email, field="contact_email")
+    company.locale = locale
+    audit.record_event(actor, company, "company.updated", company, {"before": before})
+    return company

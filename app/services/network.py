@@ -7,7 +7,6 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
@@ -17,7 +16,8 @@ from app.models import Company, Membership, Partnership, User, utcnow
 from app.models.network import ACTIVE, DECLINED, PENDING
 from app.services import audit
 from app.services.errors import Conflict, DomainError, NotFound
-from app.taxids import COUNTRIES, TaxIdError, compact_tax_id, search_digits
+from app.services.inputs import normalize_email, validate_tax_id
+from app.taxids import COUNTRIES, search_digits
 from app.tenancy import unscoped
 
 SUPPLIER, CUSTOMER = "supplier", "customer"
@@ -175,16 +175,8 @@ def invite_partner(
         raise DomainError(_l("Choose Colombia, Chile or Mexico."), field="country")
     if relation not in RELATIONS:
         raise DomainError(_l("Choose supplier or customer."), field="relation")
-    try:
-        compact = compact_tax_id(country, tax_id)
-    except TaxIdError as error:
-        from app.services.accounts import TAX_ID_MESSAGES
-
-        raise DomainError(TAX_ID_MESSAGES[error.reason], field="tax_id") from None
-    try:
-        address = validate_email(email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        raise DomainError(_l("Enter a valid e-mail address."), field="email") from None
+    compact = validate_tax_id(country, tax_id)
+    address = normalize_email(email)
     if not name.strip():
         raise DomainError(_l("Enter the company's name."), field="name")
 

@@ -13,8 +13,9 @@ from app.extensions import db
 from app.mail import send_mail
 from app.models import Company, Membership, TeamInvitation, User, utcnow
 from app.services import audit
-from app.services.accounts import WEAK_PASSWORD, find_user_by_email, normalize_email
+from app.services.accounts import WEAK_PASSWORD, find_user_by_email
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
+from app.services.inputs import normalize_email
 from app.tenancy import unscoped
 
 

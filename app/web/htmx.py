@@ -12,7 +12,9 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
 
 
-def render(page: str, fragment: str | None = None, *, status: int = 200, **context: Any) -> Response:
+def render(
+    page: str, fragment: str | None = None, *, status: int = 200, **context: Any
+) -> Response:
     """Render the page, or only its fragment for an htmx request; vary the cache on it."""
     template = fragment if fragment and is_htmx() else page
     response = make_response(render_template(template, **context), status)

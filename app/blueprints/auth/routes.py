@@ -77,7 +77,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        accounts.sign_out(current_user)
+        accounts.sign_out(current_user._get_current_object())  # a User, not the proxy
         db.session.commit()
     logout_user()
     session.clear()
@@ -148,7 +148,8 @@ def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, current_password=form.current_password.data,
+            accounts.change_password(current_user._get_current_object(),
+                                     current_password=form.current_password.data,
                                      new_password=form.password.data)
         except DomainError as error:
             db.session.rollback()
