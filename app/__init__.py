@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
@@ -46,7 +46,9 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     return app
 
 
-def _select_locale() -> str:
+def _select_locale() -> str | None:
+    if not has_request_context():
+        return None  # a job or CLI command building a message: Babel's default locale
     languages = ["es", "en"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
@@ -151,8 +153,9 @@ class SecureCookiesOverHttps:
         if environ.get("wsgi.url_scheme") != "https":
             return self.wsgi_app(environ, start_response)
 
-        def secure_start_response(status: str, headers: list[tuple[str, str]],
-                                  exc_info: Any = None) -> Any:
+        def secure_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             headers = [
                 (name, value + "; Secure")
                 if name.lower() == "set-cookie" and "; secure" not in value.lower()

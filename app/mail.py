@@ -24,15 +24,18 @@ def send_mail(to: str, template: str, *, locale: str | None, **context: Any) -> 
     """Queue an e-mail from templates mail/<template>_subject.txt and mail/<template>.txt."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
-    def deliver() -> None:
-        # Render in the context the commit runs in: pushing (and popping) an app context of
-        # our own would run the app's teardown, which removes the very session now committing.
-        if has_request_context():
+    # Render now, inside the transaction: rendering may query (lazy loads, the templates'
+    # context processors) and no SQL can run once the commit is under way. Only the delivery
+    # waits for the commit. No app context of our own is pushed: popping it would run the
+    # app's teardown, which removes the very session in use.
+    if has_request_context():
+        message = _render(to, template, locale, context)
+    else:
+        base = app.config.get("BASE_URL", "http://127.0.0.1:5000")
+        with app.test_request_context(base_url=base):  # reuses the current app context
             message = _render(to, template, locale, context)
-        else:
-            base = app.config.get("BASE_URL", "http://127.0.0.1:5000")
-            with app.test_request_context(base_url=base):  # reuses the current app context
-                message = _render(to, template, locale, context)
+
+    def deliver() -> None:
         _deliver(message)
 
     after_commit(db.session(), deliver)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -36,7 +37,10 @@ def password_is_weak(password: str, user_inputs: list[str]) -> bool:
     """Tell whether a password is too short or easy to guess (zxcvbn score under 3)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return True
-    return zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])["score"] < 3
+    inputs = [u for u in user_inputs if u]
+    # zxcvbn only matches whole inputs: add their words so "OlgaDueñas" counts as the name.
+    words = {w for u in inputs for w in re.split(r"[\W_]+", u.lower()) if len(w) >= 3}
+    return zxcvbn(password[:100], user_inputs=inputs + sorted(words))["score"] < 3
 
 
 class TokenError(Exception):

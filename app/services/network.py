@@ -247,6 +247,7 @@ class CsvReport:
 
 
 CSV_COLUMNS = ("name", "tax_id", "email", "relation")
+NOT_CSV = _l("The file is not a text CSV file.")
 
 
 def import_partners_csv(
@@ -259,26 +260,29 @@ def import_partners_csv(
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
-    if not rows:
+    # newline="" lets the csv module read \r, \n and \r\n line ends alike.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        # Keep each row's line in the file: blank lines are skipped but still counted.
+        numbered = [
+            (reader.line_num, row) for row in reader if any(cell.strip() for cell in row)
+        ]
+    except csv.Error:
+        raise DomainError(NOT_CSV, field="file") from None
+    if not numbered:
         raise DomainError(_l("The file is empty."), field="file")
-    header = [cell.strip().lower().lstrip("\ufeff") for cell in rows[0]]
+    header = [cell.strip().lower().lstrip("\ufeff") for cell in numbered[0][1]]
     if header[:4] == list(CSV_COLUMNS):
-        rows = rows[1:]
-        first_line = 2
-    else:
-        first_line = 1
-    if len(rows) > max_rows:
+        numbered = numbered[1:]
+    if len(numbered) > max_rows:
         raise DomainError(
-            _l("The file has %(n)d rows; send at most %(max)d at a time.", n=len(rows),
+            _l("The file has %(n)d rows; send at most %(max)d at a time.", n=len(numbered),
                max=max_rows),
             field="file",
         )
     report = CsvReport()
     seen: set[str] = set()
-    for offset, cells in enumerate(rows):
-        line = first_line + offset
+    for line, cells in numbered:
         cells = [cell.strip() for cell in cells] + [""] * 4
         name, tax_id, email, relation_word = cells[:4]
         relation = RELATION_WORDS.get(relation_word.lower(), "")
@@ -314,12 +318,14 @@ def import_partners_csv(
 
 
 def _decode(content: bytes) -> str:
+    if b"\x00" in content:  # a workbook, an image: binary, though it might decode as cp1252
+        raise DomainError(NOT_CSV, field="file")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise DomainError(_l("The file is not a text CSV file."), field="file")
+    raise DomainError(NOT_CSV, field="file")
 
 
 def claim_invitations(company: Company, *, actor: User) -> list[Partnership]:

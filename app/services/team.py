@@ -58,7 +58,8 @@ def invite_member(company_id: int, *, email: str, role: str, actor: User) -> Tea
                 Membership.company_id == company_id, Membership.user_id == existing_user.id
             )
         ).first()
-        if already is not None:
+        # A deactivated colleague may be invited back: accepting reactivates them.
+        if already is not None and already.active:
             raise Conflict(_l("%(email)s is already on the team.", email=address), field="email")
     for invitation in db.session.scalars(pending_invitations(company_id)):
         if invitation.email == address and invitation.status == "pending":

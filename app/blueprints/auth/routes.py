@@ -177,7 +177,10 @@ def invitation(token):
         try:
             user = team.accept_invitation(
                 token,
-                user=current_user if current_user.is_authenticated else None,
+                # The user itself, not the proxy: login_user() below stores what it gets,
+                # and a stored proxy to current_user would resolve to itself forever.
+                user=current_user._get_current_object() if current_user.is_authenticated
+                else None,
                 name=getattr(form, "name", None) and form.name.data or "",
                 password=getattr(form, "password", None) and form.password.data or "",
             )
