@@ -1,5 +1,8 @@
 # The two commands: `make run` and `make test`. Both rest on `make setup`.
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+# The first Python >= 3.11 that really runs (a pyenv shim may exist for a version not installed).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v $$p; break; }; \
+	done)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
@@ -9,7 +12,7 @@ FLASK := $(BIN)/flask --app wsgi
 .PHONY: setup run test test-unit test-e2e bench lint translations rules clean
 
 $(BIN)/python:
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@[ -n "$(PYTHON)" ] || { echo "Python 3.11 or newer is needed (none found on PATH)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python

@@ -1,0 +1,189 @@
+"""One entry point for every document that enters the portal: parse → detect → verify → read →
+our own checks → CUFE/CUDE → official rules.
+
+The verify step, the CUFE step and the official rules live in their own modules
+(``signature.py``, ``cufe.py``, ``rules.py``); they are called through the hooks below only when
+those modules are importable, so this file never depends on their internals.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from lxml import etree
+
+from app.einvoice.checks import run_checks
+from app.einvoice.detect import Detection, detect_bytes
+from app.einvoice.findings import Finding, error, is_valid
+from app.einvoice.model import Document, DocumentType, Format
+from app.einvoice.reader import read_document
+
+# Which official rule sets apply to each format (the ``kind`` of rules.validate_official).
+RULES_KIND = {
+    Format.DIAN_UBL21: "dian",
+    Format.DIAN_ATTACHED: "dian",
+    Format.PEPPOL_BIS3: "peppol",
+    Format.EN16931_UBL: "en16931",
+    Format.UBL21: "ubl",
+}
+
+
+@dataclass
+class CufeCheck:
+    """The declared CUFE/CUDE and, when the secret was known, the recomputed one."""
+
+    declared: str | None = None
+    computed: str | None = None
+    valid: bool | None = None
+
+
+@dataclass
+class Result:
+    """Everything the engine found out about one file."""
+
+    format: Format
+    document: Document | None = None
+    findings: list[Finding] = field(default_factory=list)
+    detection: Detection | None = None
+    signature: Any = None
+    """signature.SignatureResult when the document carries (or should carry) a signature."""
+    cufe: CufeCheck = field(default_factory=CufeCheck)
+    response: Document | None = None
+    """DIAN's ApplicationResponse, when the file was an AttachedDocument carrying one."""
+
+    @property
+    def valid(self) -> bool:
+        """Return True when no finding is an error."""
+        return self.document is not None and is_valid(self.findings)
+
+    @property
+    def readable(self) -> bool:
+        """Return True when the file could be read into a Document."""
+        return self.document is not None
+
+
+def _optional(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"app.einvoice.{name}")
+    except ImportError:
+        return None
+
+
+def ingest(
+    data: bytes,
+    *,
+    rules_dir: str | Path | None = None,
+    technical_key: str | None = None,
+    software_pin: str | None = None,
+) -> Result:
+    """Parse, detect, verify, read and check one file; return the Result (never raises on input)."""
+    detection = detect_bytes(data)
+    result = Result(detection.format, detection=detection, findings=list(detection.findings))
+    if not detection.readable:
+        return result
+    tree = detection.tree
+    signed_root = verify_hook(result, tree)
+    source = signed_root if signed_root is not None else tree
+    document, findings = read_document(source)
+    result.document = document
+    result.findings += findings
+    if document is None:
+        return result
+    if signed_root is not None:
+        document.is_signed = True
+    result.findings += run_checks(document)
+    result.cufe, cufe_findings = cufe_hook(source, document, technical_key=technical_key,
+                                           software_pin=software_pin)
+    result.findings += cufe_findings
+    if detection.response is not None:
+        result.response, response_findings = read_document(detection.response)
+        result.findings += response_findings
+    result.findings += official_rules_hook(tree, detection.format, rules_dir)
+    return result
+
+
+# -- hooks ------------------------------------------------------------------------------------
+
+def verify_hook(result: Result, tree: etree._ElementTree) -> etree._Element | None:
+    """Verify the signature (signature.verify_document); return the signed content when valid.
+
+    Reading from what the verifier returns as signed means an unsigned copy of the totals
+    placed outside the signed content (signature wrapping) can never reach the portal.
+    """
+    module = _optional("signature")
+    if module is None or not hasattr(module, "verify_document"):
+        return None
+    if result.format not in (Format.DIAN_UBL21, Format.DIAN_ATTACHED):
+        root = tree.getroot()
+        if next(root.iter("{http://www.w3.org/2000/09/xmldsig#}Signature"), None) is None:
+            return None  # EN 16931 / Peppol documents are not signed in the document itself
+    supplier = _supplier_tax_id(tree)
+    outcome = module.verify_document(tree, supplier_tax_id=supplier)
+    result.signature = outcome
+    result.findings += list(getattr(outcome, "findings", []))
+    if getattr(outcome, "valid", False):
+        return getattr(outcome, "signed_root", None)
+    return None
+
+
+def cufe_hook(
+    tree: etree._ElementTree | etree._Element,
+    document: Document,
+    *,
+    technical_key: str | None,
+    software_pin: str | None,
+) -> tuple[CufeCheck, list[Finding]]:
+    """Recompute the CUFE (technical key) or CUDE (software PIN) from the XML's exact strings."""
+    check = CufeCheck(declared=document.uuid or None)
+    module = _optional("cufe")
+    if (module is None or not document.is_dian
+            or document.document_type is DocumentType.APPLICATION_RESPONSE):
+        return check, []
+    is_cufe = document.uuid_scheme.upper().startswith("CUFE") or (
+        not document.uuid_scheme and document.document_type is DocumentType.INVOICE)
+    secret = technical_key if is_cufe else software_pin
+    if not secret:
+        return check, []
+    inputs = module.cufe_inputs_from_tree(tree)
+    compute = module.compute_cufe if is_cufe else module.compute_cude
+    check.computed = compute(inputs, secret)
+    check.valid = check.computed == (document.uuid or "").lower()
+    if check.valid:
+        return check, []
+    prefix = {DocumentType.INVOICE: "F", DocumentType.CREDIT_NOTE: "C",
+              DocumentType.DEBIT_NOTE: "D"}[document.document_type]
+    name = "CUFE" if is_cufe else "CUDE"
+    return check, [error(
+        f"{prefix}AD06",
+        f"El {name} declarado no corresponde al calculado con los datos del documento.",
+        f"The declared {name} does not match the one computed from the document's data.",
+        f"/{document.document_type}/cbc:UUID",
+    )]
+
+
+def official_rules_hook(tree: etree._ElementTree, fmt: Format,
+                        rules_dir: str | Path | None) -> list[Finding]:
+    """Run the XSD and official rule sets (rules.validate_official) for the document's format."""
+    kind = RULES_KIND.get(fmt)
+    module = _optional("rules")
+    if kind is None or module is None or not hasattr(module, "validate_official"):
+        return []
+    if rules_dir is None and hasattr(module, "rules_dir_from_env"):
+        rules_dir = module.rules_dir_from_env()
+    return list(module.validate_official(tree, kind, rules_dir))
+
+
+def _supplier_tax_id(tree: etree._ElementTree) -> str | None:
+    from app.einvoice.detect import NS
+
+    root = tree.getroot()
+    for path in ("cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID",
+                 "cac:SenderParty/cac:PartyTaxScheme/cbc:CompanyID"):
+        text = root.findtext(path, None, NS)
+        if text:
+            return text.strip()
+    return None
