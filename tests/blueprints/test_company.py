@@ -1,9 +1,10 @@
 """Can a company keep its profile up to date, and only those allowed?"""
 
+from sqlalchemy import select
+
 from app import tenancy
 from app.extensions import db
 from app.models import AuditEvent, Company
-from sqlalchemy import select
 from tests.conftest import login, make_user
 
 
