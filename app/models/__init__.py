@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.base import Base, SharedAccess, TenantScoped, utcnow
+from app.models.certificate import SigningCertificate
 from app.models.company import Company
 from app.models.network import Partnership
 from app.models.user import Membership, TeamInvitation, User
@@ -13,6 +14,7 @@ __all__ = [
     "Membership",
     "Partnership",
     "SharedAccess",
+    "SigningCertificate",
     "TeamInvitation",
     "TenantScoped",
     "User",

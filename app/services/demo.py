@@ -11,6 +11,7 @@ from app import security
 from app.extensions import db
 from app.models import Company, Membership, Partnership, User, utcnow
 from app.models.network import ACTIVE
+from app.services import certificates
 from app.taxids import compact_tax_id
 from app.tenancy import unscoped
 
@@ -43,6 +44,8 @@ def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
         db.session.add(company)
         db.session.flush()
         companies[entry["key"]] = company
+        # A self-signed test certificate, so the demo companies can sign what they issue.
+        certificates.store_test_certificate(company.id, name=company.legal_name, nit=tax_id)
         for person in entry["users"]:
             user = User(
                 name=person["name"],
