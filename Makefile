@@ -41,7 +41,15 @@ test-e2e: setup
 	$(BIN)/python -m pytest e2e -q $(PYTEST_ARGS)
 
 bench: setup
+	-$(BIN)/python -m pip install --quiet -e '.[test,bench]' >/dev/null 2>&1 || echo "python-xmlsec did not install: (e) is skipped"
 	$(BIN)/python -m benchmarks
+
+# Lay out the official rule archives downloaded from their publishers as a rules folder
+# (EINVOICE_RULES_DIR): make rules DEST=dir ARCHIVES="UBL-2.1.zip en16931-ubl.zip …"
+rules: setup
+	@[ -n "$(DEST)" ] && [ -n "$(ARCHIVES)" ] || { \
+		echo 'usage: make rules DEST=dir ARCHIVES="a.zip b.zip"'; exit 2; }
+	$(BIN)/python scripts/make_rules.py "$(DEST)" $(ARCHIVES)
 
 lint: setup
 	$(BIN)/ruff check app tests e2e

@@ -1,4 +1,4 @@
-"""Command-line commands: database migrations, demo data, translations."""
+"""Command-line commands: database migrations, demo data, translations, e-invoices."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 
+from app.cli_einvoice import register_einvoice
 from app.config import BASE_DIR
 
 
@@ -29,6 +30,7 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
+    register_einvoice(app)
 
     @app.cli.group("db")
     def db_group() -> None:

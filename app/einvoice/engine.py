@@ -2,25 +2,26 @@
 our own checks → CUFE/CUDE → official rules.
 
 The verify step, the CUFE step and the official rules live in their own modules
-(``signature.py``, ``cufe.py``, ``rules.py``); they are called through the hooks below only when
-those modules are importable, so this file never depends on their internals.
+(``signature.py``, ``cufe.py``, ``rules.py``); this file only wires them together.
+
+The file is parsed once (``detect_bytes``); that tree goes to the verifier, and the reader reads
+from what the verifier returns as signed. Nothing here copies or re-serialises the document.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 from lxml import etree
 
+from app.einvoice import cufe, rules
 from app.einvoice.checks import run_checks
-from app.einvoice.detect import Detection, detect_bytes
+from app.einvoice.detect import NS, Detection, detect_bytes
 from app.einvoice.findings import Finding, error, is_valid
 from app.einvoice.model import Document, DocumentType, Format
 from app.einvoice.reader import read_document
+from app.einvoice.signature import SignatureResult, verify_document
 
 # Which official rule sets apply to each format (the ``kind`` of rules.validate_official).
 RULES_KIND = {
@@ -49,8 +50,8 @@ class Result:
     document: Document | None = None
     findings: list[Finding] = field(default_factory=list)
     detection: Detection | None = None
-    signature: Any = None
-    """signature.SignatureResult when the document carries (or should carry) a signature."""
+    signature: SignatureResult | None = None
+    """Set when the document carries (or, being DIAN's, should carry) a signature."""
     cufe: CufeCheck = field(default_factory=CufeCheck)
     response: Document | None = None
     """DIAN's ApplicationResponse, when the file was an AttachedDocument carrying one."""
@@ -66,13 +67,6 @@ class Result:
         return self.document is not None
 
 
-def _optional(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"app.einvoice.{name}")
-    except ImportError:
-        return None
-
-
 def ingest(
     data: bytes,
     *,
@@ -86,7 +80,7 @@ def ingest(
     if not detection.readable:
         return result
     tree = detection.tree
-    signed_root = verify_hook(result, tree)
+    signed_root = verify_step(result, tree)
     source = signed_root if signed_root is not None else tree
     document, findings = read_document(source)
     result.document = document
@@ -96,41 +90,38 @@ def ingest(
     if signed_root is not None:
         document.is_signed = True
     result.findings += run_checks(document)
-    result.cufe, cufe_findings = cufe_hook(source, document, technical_key=technical_key,
-                                           software_pin=software_pin)
+    result.cufe, cufe_findings = cufe_step(
+        source, document, technical_key=technical_key, software_pin=software_pin
+    )
     result.findings += cufe_findings
     if detection.response is not None:
         result.response, response_findings = read_document(detection.response)
         result.findings += response_findings
-    result.findings += official_rules_hook(tree, detection.format, rules_dir)
+    result.findings += official_rules_step(tree, detection.format, rules_dir)
     return result
 
 
-# -- hooks ------------------------------------------------------------------------------------
+# -- steps ------------------------------------------------------------------------------------
 
-def verify_hook(result: Result, tree: etree._ElementTree) -> etree._Element | None:
+
+def verify_step(result: Result, tree: etree._ElementTree) -> etree._Element | None:
     """Verify the signature (signature.verify_document); return the signed content when valid.
 
     Reading from what the verifier returns as signed means an unsigned copy of the totals
     placed outside the signed content (signature wrapping) can never reach the portal.
     """
-    module = _optional("signature")
-    if module is None or not hasattr(module, "verify_document"):
-        return None
     if result.format not in (Format.DIAN_UBL21, Format.DIAN_ATTACHED):
         root = tree.getroot()
         if next(root.iter("{http://www.w3.org/2000/09/xmldsig#}Signature"), None) is None:
             return None  # EN 16931 / Peppol documents are not signed in the document itself
     supplier = _supplier_tax_id(tree)
-    outcome = module.verify_document(tree, supplier_tax_id=supplier)
+    outcome = verify_document(tree, supplier_tax_id=supplier)
     result.signature = outcome
-    result.findings += list(getattr(outcome, "findings", []))
-    if getattr(outcome, "valid", False):
-        return getattr(outcome, "signed_root", None)
-    return None
+    result.findings += outcome.findings
+    return outcome.signed_root if outcome.valid else None
 
 
-def cufe_hook(
+def cufe_step(
     tree: etree._ElementTree | etree._Element,
     document: Document,
     *,
@@ -139,50 +130,54 @@ def cufe_hook(
 ) -> tuple[CufeCheck, list[Finding]]:
     """Recompute the CUFE (technical key) or CUDE (software PIN) from the XML's exact strings."""
     check = CufeCheck(declared=document.uuid or None)
-    module = _optional("cufe")
-    if (module is None or not document.is_dian
-            or document.document_type is DocumentType.APPLICATION_RESPONSE):
+    if not document.is_dian or document.document_type is DocumentType.APPLICATION_RESPONSE:
         return check, []
     is_cufe = document.uuid_scheme.upper().startswith("CUFE") or (
-        not document.uuid_scheme and document.document_type is DocumentType.INVOICE)
+        not document.uuid_scheme and document.document_type is DocumentType.INVOICE
+    )
     secret = technical_key if is_cufe else software_pin
     if not secret:
         return check, []
-    inputs = module.cufe_inputs_from_tree(tree)
-    compute = module.compute_cufe if is_cufe else module.compute_cude
+    inputs = cufe.cufe_inputs_from_tree(tree)
+    compute = cufe.compute_cufe if is_cufe else cufe.compute_cude
     check.computed = compute(inputs, secret)
     check.valid = check.computed == (document.uuid or "").lower()
     if check.valid:
         return check, []
-    prefix = {DocumentType.INVOICE: "F", DocumentType.CREDIT_NOTE: "C",
-              DocumentType.DEBIT_NOTE: "D"}[document.document_type]
+    prefix = {
+        DocumentType.INVOICE: "F",
+        DocumentType.CREDIT_NOTE: "C",
+        DocumentType.DEBIT_NOTE: "D",
+    }[document.document_type]
     name = "CUFE" if is_cufe else "CUDE"
-    return check, [error(
-        f"{prefix}AD06",
-        f"El {name} declarado no corresponde al calculado con los datos del documento.",
-        f"The declared {name} does not match the one computed from the document's data.",
-        f"/{document.document_type}/cbc:UUID",
-    )]
+    return check, [
+        error(
+            f"{prefix}AD06",
+            f"El {name} declarado no corresponde al calculado con los datos del documento.",
+            f"The declared {name} does not match the one computed from the document's data.",
+            f"/{document.document_type}/cbc:UUID",
+        )
+    ]
 
 
-def official_rules_hook(tree: etree._ElementTree, fmt: Format,
-                        rules_dir: str | Path | None) -> list[Finding]:
+def official_rules_step(
+    tree: etree._ElementTree, fmt: Format, rules_dir: str | Path | None
+) -> list[Finding]:
     """Run the XSD and official rule sets (rules.validate_official) for the document's format."""
     kind = RULES_KIND.get(fmt)
-    module = _optional("rules")
-    if kind is None or module is None or not hasattr(module, "validate_official"):
+    if kind is None:
         return []
-    if rules_dir is None and hasattr(module, "rules_dir_from_env"):
-        rules_dir = module.rules_dir_from_env()
-    return list(module.validate_official(tree, kind, rules_dir))
+    if rules_dir is None:
+        rules_dir = rules.rules_dir_from_env()
+    return rules.validate_official(tree, kind, rules_dir)
 
 
 def _supplier_tax_id(tree: etree._ElementTree) -> str | None:
-    from app.einvoice.detect import NS
-
     root = tree.getroot()
-    for path in ("cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID",
-                 "cac:SenderParty/cac:PartyTaxScheme/cbc:CompanyID"):
+    for path in (
+        "cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID",
+        "cac:SenderParty/cac:PartyTaxScheme/cbc:CompanyID",
+    ):
         text = root.findtext(path, None, NS)
         if text:
             return text.strip()

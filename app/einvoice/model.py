@@ -258,6 +258,12 @@ class DocumentResponse:
     reference_type_code: str = ""
     issuer_person_id: str = ""
     issuer_person_name: str = ""
+    issuer_person_id_scheme: str = ""
+    """schemeName of the person's id (13 = cédula de ciudadanía…)."""
+    issuer_person_first_name: str = ""
+    issuer_person_family_name: str = ""
+    issuer_person_job_title: str = ""
+    issuer_person_department: str = ""
 
 
 @dataclass

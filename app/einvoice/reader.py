@@ -319,6 +319,7 @@ class _Reader:
         uuid = el.find("cac:DocumentReference/cbc:UUID", _NS)
         person = el.find("cac:IssuerParty/cac:Person", _NS)
         names = [self.text(person, f"cbc:{n}") for n in ("FirstName", "FamilyName")]
+        person_id = person.find("cbc:ID", _NS) if person is not None else None
         return DocumentResponse(
             response_code=(code.text or "").strip() if code is not None else "",
             response_code_list=code.get("listID", "") if code is not None else "",
@@ -330,6 +331,12 @@ class _Reader:
             reference_type_code=self.text(el, "cac:DocumentReference/cbc:DocumentTypeCode"),
             issuer_person_id=self.text(person, "cbc:ID"),
             issuer_person_name=" ".join(n for n in names if n),
+            issuer_person_id_scheme=person_id.get("schemeName", "") if person_id is not None
+            else "",
+            issuer_person_first_name=names[0],
+            issuer_person_family_name=names[1],
+            issuer_person_job_title=self.text(person, "cbc:JobTitle"),
+            issuer_person_department=self.text(person, "cbc:OrganizationDepartment"),
         )
 
     # -- the document -----------------------------------------------------------------------

@@ -116,6 +116,14 @@ class _DianXAdESVerifier(XAdESVerifier):
     which name certificates the document does not carry, are not looked up.
     """
 
+    def get_root(self, data):
+        # signxml serialises and re-parses a tree it is handed, to be free to change it. Its
+        # verify() never changes that root (the signature and each reference are checked in
+        # copies of their own), so a whole document is used as it is: the engine parses once.
+        if isinstance(data, etree._Element) and data.getparent() is None:
+            return data
+        return super().get_root(data)
+
     def _verify_cert_digest(self, signing_cert_node, certs, signing_cert):
         cert_nodes = self._findall(signing_cert_node, "xades:Cert")
         if not cert_nodes or signing_cert is None:
@@ -567,21 +575,25 @@ class _DianXAdESSigner(XAdESSigner):
 
 
 def _placeholder_in_second_extension(root: etree._Element) -> None:
-    """Put a signxml placeholder in UBLExtension[2]/ExtensionContent, creating what is missing."""
+    """Put a signxml placeholder in UBLExtension[2]/ExtensionContent, creating what is missing.
+
+    An AttachedDocument carries no DianExtensions: its signature goes in its only extension.
+    """
     if any(True for _ in root.iter(f"{{{DS}}}Signature")):
         raise SignatureError("The document is already signed.")
+    position = 1 if etree.QName(root).localname == "AttachedDocument" else 2
     extensions = root.find("ext:UBLExtensions", NS)
     if extensions is None:
         extensions = etree.Element(f"{{{EXT}}}UBLExtensions")
         root.insert(0, extensions)
     existing = extensions.findall("ext:UBLExtension", NS)
-    while len(existing) < 2:
+    while len(existing) < position:
         existing.append(etree.SubElement(extensions, f"{{{EXT}}}UBLExtension"))
-    content = existing[1].find("ext:ExtensionContent", NS)
+    content = existing[position - 1].find("ext:ExtensionContent", NS)
     if content is None:
-        content = etree.SubElement(existing[1], f"{{{EXT}}}ExtensionContent")
+        content = etree.SubElement(existing[position - 1], f"{{{EXT}}}ExtensionContent")
     if len(content):
-        raise SignatureError("UBLExtension[2]/ExtensionContent is not empty.")
+        raise SignatureError(f"UBLExtension[{position}]/ExtensionContent is not empty.")
     etree.SubElement(content, f"{{{DS}}}Signature", Id="placeholder", nsmap={"ds": DS})
 
 

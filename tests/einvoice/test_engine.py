@@ -66,8 +66,10 @@ def test_is_an_edited_dian_example_reported_as_altered_after_signing():
 
 @pytest.mark.shared_data
 def test_does_a_missing_rules_folder_leave_a_warning_not_a_silent_pass():
-    result = ingest((shared_data() / "ubl/peppol-bis-billing-3/examples/base-example.xml")
-                    .read_bytes(), rules_dir=None)
+    result = ingest(
+        (shared_data() / "ubl/peppol-bis-billing-3/examples/base-example.xml").read_bytes(),
+        rules_dir=None,
+    )
     assert result.valid and codes(result) == []
     assert codes(result, "warning") == ["RULES-SKIPPED"]
 
@@ -86,3 +88,75 @@ def test_is_hostile_xml_refused_before_anything_else(tmp_path):
     result = ingest(data)
     assert result.document is None and codes(result) == ["XML-DTD"]
     assert "ENGINE-SECRET-9" not in repr(result)
+
+
+# -- documents the project generates itself (these run everywhere) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def signed_invoice() -> bytes:
+    import datetime as dt
+
+    from app.einvoice.signature import load_pkcs12, make_test_certificate, sign_document
+    from tests.einvoice.ubl_factory import make_valid_invoice
+
+    p12, password = make_test_certificate(
+        "Proveedor Andino S.A.S.",
+        "900373076",
+        not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        days=7300,
+    )
+    key, certificate, _ = load_pkcs12(p12, password)
+    return sign_document(make_valid_invoice(5), key=key, certificate=certificate)
+
+
+def test_is_a_signed_generated_invoice_valid_with_its_cufe_recomputed(signed_invoice):
+    result = ingest(signed_invoice, technical_key=TEST_TECHNICAL_KEY)
+    assert result.signature.valid and result.document.is_signed
+    assert result.cufe.valid is True
+    assert result.valid and codes(result, "warning") == ["RULES-SKIPPED"]
+
+
+def test_is_an_unsigned_dian_invoice_an_error(signed_invoice):
+    from tests.einvoice.ubl_factory import invoice_bytes
+
+    result = ingest(invoice_bytes(2))
+    assert result.signature is not None and not result.signature.present
+    assert "SIG-MISSING" in codes(result) and not result.valid
+
+
+def test_does_ingest_parse_once_and_hand_that_tree_to_the_verifier(signed_invoice, monkeypatch):
+    from app.einvoice import detect, engine
+
+    parsed, verified = [], []
+    real_parse, real_verify = detect.parse_xml, engine.verify_document
+
+    def counting_parse(data, **kwargs):
+        tree, findings = real_parse(data, **kwargs)
+        parsed.append(tree)
+        return tree, findings
+
+    def spying_verify(tree, **kwargs):
+        verified.append(tree)
+        return real_verify(tree, **kwargs)
+
+    monkeypatch.setattr(detect, "parse_xml", counting_parse)
+    monkeypatch.setattr(engine, "verify_document", spying_verify)
+    result = ingest(signed_invoice)
+    assert result.valid
+    assert len(parsed) == 1 and verified == [result.detection.tree] == parsed
+
+
+def test_does_verifying_leave_the_parsed_tree_untouched(signed_invoice):
+    """The verifier works on the engine's own tree, not a copy: it must not change it."""
+    result = ingest(signed_invoice)
+    assert result.signature.valid
+    assert etree.tostring(result.detection.tree) == etree.tostring(etree.fromstring(signed_invoice))
+
+
+def test_does_a_total_changed_after_signing_break_the_signature(signed_invoice):
+    """The portal must refuse, not store, amounts edited after the supplier signed."""
+    root = etree.fromstring(signed_invoice)
+    root.find("cac:LegalMonetaryTotal/cbc:PayableAmount", NS).text = "1.00"
+    result = ingest(etree.tostring(root))
+    assert "SIG-DOCUMENT-ALTERED" in codes(result) and not result.valid

@@ -174,3 +174,30 @@ def make_invoice(
 def invoice_bytes(lines: int = 2, **kwargs) -> bytes:
     """Return make_invoice(...) serialised as UTF-8 with an XML declaration."""
     return etree.tostring(make_invoice(lines, **kwargs), xml_declaration=True, encoding="UTF-8")
+
+
+def make_valid_invoice(lines: int = 2, **kwargs) -> etree._Element:
+    """Build make_invoice(...) completed until the engine's own checks pass.
+
+    Adds the NIT check digits (schemeID) and each line's TaxSubtotal; the CUFE is unchanged,
+    since none of these values feed it.
+    """
+    from stdnum.co import nit
+
+    root = make_invoice(lines, **kwargs)
+    for company in root.iterfind(".//cac:PartyTaxScheme/cbc:CompanyID", NS):
+        company.set("schemeID", nit.calc_check_digit(company.text))
+    provider = root.find(".//sts:SoftwareProvider/sts:ProviderID", NS)
+    provider.set("schemeID", nit.calc_check_digit(provider.text))
+    money = {"currencyID": "COP"}
+    for line in root.iterfind("cac:InvoiceLine", NS):
+        line_tax = line.find("cac:TaxTotal", NS)
+        sub = _el(line_tax, "cac:TaxSubtotal")
+        _el(sub, "cbc:TaxableAmount", line.findtext("cbc:LineExtensionAmount", None, NS), **money)
+        _el(sub, "cbc:TaxAmount", line_tax.findtext("cbc:TaxAmount", None, NS), **money)
+        category = _el(sub, "cac:TaxCategory")
+        _el(category, "cbc:Percent", "19.00")
+        scheme = _el(category, "cac:TaxScheme")
+        _el(scheme, "cbc:ID", "01")
+        _el(scheme, "cbc:Name", "IVA")
+    return root

@@ -1,0 +1,215 @@
+"""The application factory: config → extensions → tenancy → blueprints → cli.
+
+Imported lazily by ``app/__init__.py`` so that ``import app.einvoice`` (the document engine) and
+``app.taxids`` never load Flask or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import tenancy
+from app.config import Config, load_config
+from app.extensions import babel, csrf, db, limiter, login_manager, socketio
+from app.models import User
+from app.permissions import ROLE_LABELS
+from app.services import accounts
+from app.web import formatting
+from app.web.auth import can, membership
+from app.web.errors import register_error_handlers
+
+
+def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
+    """Build the portal application."""
+    settings = config if isinstance(config, Config) else load_config(config)
+    app = Flask("app", instance_path=str(settings.INSTANCE_DIR))
+    app.config.from_object(settings)
+    app.config.update(overrides)
+    # Inside ProxyFix, so it sees the scheme the proxy reports.
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)  # type: ignore[method-assign]
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    logging.basicConfig(level=logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    _init_extensions(app)
+    _init_tenancy(app)
+    _init_security_headers(app)
+    _init_templates(app)
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _select_locale() -> str | None:
+    if not has_request_context():
+        return None  # a job or CLI command building a message: Babel's default locale
+    languages = ["es", "en"]
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    m = membership()
+    if m is not None:
+        return m.company.locale
+    return request.accept_languages.best_match(languages) or "es"
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    socketio.init_app(
+        app,
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        async_mode="threading",
+        cors_allowed_origins=None,  # Engine.IO accepts same-origin connections only
+        manage_session=False,
+    )
+
+    @login_manager.user_loader
+    def load_user(session_id: str) -> User | None:
+        # The id carries the session version; a bumped version ends this session.
+        user_id, _, version = session_id.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.scalars(select(User).where(User.id == int(user_id))).first()
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
+
+
+def _init_tenancy(app: Flask) -> None:
+    """Bind the acting company and user for each request (tenancy's first binding place)."""
+
+    @app.before_request
+    def bind_acting_company() -> None:
+        g.membership = None
+        acting = tenancy.Acting(ip=request.remote_addr, user_agent=request.user_agent.string)
+        if request.endpoint == "static":
+            g.tenancy_token = tenancy.bind(acting)
+            return
+        if current_user.is_authenticated:
+            m = accounts.active_membership(current_user, session.get("company_id"))
+            g.membership = m
+            acting = tenancy.Acting(
+                company_id=m.company_id if m else None,
+                user_id=current_user.id,
+                ip=acting.ip,
+                user_agent=acting.user_agent,
+            )
+            if m is not None:
+                session["company_id"] = m.company_id
+        g.tenancy_token = tenancy.bind(acting)
+
+    @app.teardown_request
+    def unbind_acting_company(_exc: BaseException | None) -> None:
+        token = g.pop("tenancy_token", None)
+        if token is not None:
+            tenancy.unbind(token)
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _init_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+class SecureCookiesOverHttps:
+    """Mark every cookie Secure when the portal is served over HTTPS.
+
+    A WSGI wrapper rather than an after_request hook: Flask writes the session cookie, and
+    Flask-Login the remember cookie, after the app's own after_request hooks have run.
+    """
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def secure_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            headers = [
+                (name, value + "; Secure")
+                if name.lower() == "set-cookie" and "; secure" not in value.lower()
+                else (name, value)
+                for name, value in headers
+            ]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, secure_start_response)
+
+
+def _init_templates(app: Flask) -> None:
+    app.jinja_env.filters["money"] = formatting.money
+    app.jinja_env.filters["date"] = formatting.date_filter
+    app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["role_labels"] = ROLE_LABELS
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        m = membership()
+        memberships = (
+            accounts.memberships_of(current_user.id) if current_user.is_authenticated else []
+        )
+        return {
+            "active_membership": m,
+            "active_company": m.company if m else None,
+            "my_memberships": memberships,
+            "dev_mail": app.config["ENV_NAME"] == "development",
+        }
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.company import bp as company_bp
+    from app.blueprints.dev import bp as dev_bp
+    from app.blueprints.main import bp as main_bp
+    from app.blueprints.network import bp as network_bp
+    from app.blueprints.team import bp as team_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(team_bp)
+    app.register_blueprint(company_bp)
+    app.register_blueprint(network_bp)
+    if app.config["ENV_NAME"] == "development":
+        app.register_blueprint(dev_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

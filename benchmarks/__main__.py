@@ -1,0 +1,38 @@
+"""Run every benchmark and print its figures: ``python -m benchmarks`` (what ``make bench`` runs).
+
+e-invoice ingest (a)–(e) with the ratios c/b and c/e, the verify step in detail, and the official
+rules' agreement with their own published unit tests (skipped without a rules folder), and the
+field-level accuracy of PDF extraction on ../shared/data/pdf.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import (  # noqa: E402
+    einvoice_ingest,
+    einvoice_verify,
+    pdf_accuracy,
+    rules_agreement,
+)
+
+
+def main() -> int:
+    """Run the benchmarks one after the other (figures only: the status is 0 unless one crashes)."""
+    einvoice_ingest.main()
+    print()
+    einvoice_verify.main()
+    print()
+    rules_agreement.main([])
+    print()
+    pdf_accuracy.main([])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
