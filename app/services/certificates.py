@@ -48,24 +48,10 @@ def upload_certificate(
     if not_after < utcnow():
         raise DomainError(_l("This certificate expired on %(date)s.",
                              date=not_after.date().isoformat()), field="file")
-    for previous in db.session.scalars(
-        select(SigningCertificate).where(SigningCertificate.company_id == company_id,
-                                         SigningCertificate.active.is_(True))
-    ):
+    previous = active_certificate(company_id)
+    if previous is not None:
         previous.active = False
-    cipher = _fernet()
-    stored = SigningCertificate(
-        company_id=company_id,
-        pkcs12_encrypted=cipher.encrypt(data),
-        password_encrypted=cipher.encrypt(password.encode()),
-        subject=certificate.subject.rfc4514_string()[:500],
-        issuer=certificate.issuer.rfc4514_string()[:500],
-        serial_number=str(certificate.serial_number)[:100],
-        not_before=certificate.not_valid_before_utc,
-        not_after=not_after,
-        uploaded_by_id=actor.id,
-    )
-    db.session.add(stored)
+    stored = _store(company_id, data, password, certificate, uploaded_by_id=actor.id)
     db.session.flush()
     audit.record_event(actor, company_id, "certificate.uploaded", stored,
                        {"subject": stored.subject, "serial": stored.serial_number})
@@ -109,6 +95,13 @@ def store_test_certificate(company_id: int, *, name: str, nit: str) -> SigningCe
     """Generate and store a self-signed test certificate (demo companies)."""
     data, password = signature.make_test_certificate(name, nit)
     certificate = signature.load_pkcs12(data, password)[1]
+    return _store(company_id, data, password, certificate, uploaded_by_id=None)
+
+
+def _store(
+    company_id: int, data: bytes, password: str, certificate: Any, *, uploaded_by_id: int | None
+) -> SigningCertificate:
+    """Add the certificate, encrypted, with what people need to recognise it."""
     cipher = _fernet()
     stored = SigningCertificate(
         company_id=company_id,
@@ -119,6 +112,7 @@ def store_test_certificate(company_id: int, *, name: str, nit: str) -> SigningCe
         serial_number=str(certificate.serial_number)[:100],
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
+        uploaded_by_id=uploaded_by_id,
     )
     db.session.add(stored)
     return stored
