@@ -35,6 +35,15 @@ def _database_url(instance_dir: Path) -> str:
     return url
 
 
+# A made-up software for DIAN's test environment (development and tests): the events it writes
+# are well formed and signed, and mean nothing to DIAN.
+TEST_DIAN_SOFTWARE = {
+    "id": "56f2ae4e-9812-4fad-9255-08fcfcd5ccb0",
+    "pin": "12345",
+    "provider_nit": "900373076",
+}
+
+
 class Config:
     ENV_NAME = "production"
     DEBUG = False
@@ -64,6 +73,9 @@ class Config:
     PARTNER_CSV_MAX_ROWS = 1000
     EMAIL_ALLOW_TEST_DOMAINS = False
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    # Production must name its own DIAN software: without it, no event can be written.
+    DEMO_SOFTWARE: dict[str, str] = {"id": "", "pin": "", "provider_nit": ""}
 
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key(self.INSTANCE_DIR)
@@ -72,17 +84,29 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.SOCKETIO_MESSAGE_QUEUE = self.REDIS_URL or None
         self.MAIL_DIR = Path(os.environ.get("MAIL_DIR", self.INSTANCE_DIR / "mail"))
+        # The official XSD and rule sets (make rules); unset, the engine says they were skipped.
+        self.EINVOICE_RULES_DIR = os.environ.get("EINVOICE_RULES_DIR", "")
+        # The portal's own DIAN software (it writes the DIAN events): environment 1 production,
+        # 2 test; id, PIN and provider NIT as DIAN registered them.
+        self.DIAN_ENVIRONMENT = os.environ.get("DIAN_ENVIRONMENT", "2")
+        self.DIAN_SOFTWARE_ID = os.environ.get("DIAN_SOFTWARE_ID", self.DEMO_SOFTWARE["id"])
+        self.DIAN_SOFTWARE_PIN = os.environ.get("DIAN_SOFTWARE_PIN", self.DEMO_SOFTWARE["pin"])
+        self.DIAN_SOFTWARE_PROVIDER_NIT = os.environ.get(
+            "DIAN_SOFTWARE_PROVIDER_NIT", self.DEMO_SOFTWARE["provider_nit"]
+        )
 
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     EMAIL_ALLOW_TEST_DOMAINS = True
+    DEMO_SOFTWARE = TEST_DIAN_SOFTWARE
     DEBUG = os.environ.get("FLASK_DEBUG", "0") == "1"
 
 
 class TestConfig(Config):
     ENV_NAME = "test"
     EMAIL_ALLOW_TEST_DOMAINS = True
+    DEMO_SOFTWARE = TEST_DIAN_SOFTWARE
     TESTING = True
     WTF_CSRF_ENABLED = False
     LOGIN_RATE_LIMIT = "5 per minute"

@@ -57,6 +57,20 @@ class Database:
             self.session.remove()
 
 
+def begin_nested(session: Session) -> Any:
+    """Open a savepoint inside the session's transaction (use this, not session.begin_nested).
+
+    pysqlite starts no transaction before the first write: a SAVEPOINT issued before one becomes
+    the transaction itself, and releasing it commits everything so far. Begin first.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+    return session.begin_nested()
+
+
 _PENDING = "after_commit_callbacks"
 
 

@@ -101,7 +101,8 @@ def _init_tenancy(app: Flask) -> None:
     def bind_acting_company() -> None:
         g.membership = None
         acting = tenancy.Acting(ip=request.remote_addr, user_agent=request.user_agent.string)
-        if request.endpoint == "static":
+        # The API never acts through the session cookie: require_token binds the token's company.
+        if request.endpoint == "static" or request.blueprint == "api":
             g.tenancy_token = tenancy.bind(acting)
             return
         if current_user.is_authenticated:
@@ -193,6 +194,7 @@ def _init_templates(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.company import bp as company_bp
     from app.blueprints.dev import bp as dev_bp
@@ -205,6 +207,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(team_bp)
     app.register_blueprint(company_bp)
     app.register_blueprint(network_bp)
+    csrf.exempt(api_bp)  # bearer tokens, not cookies: a forged cross-site request carries none
+    app.register_blueprint(api_bp)
     if app.config["ENV_NAME"] == "development":
         app.register_blueprint(dev_bp)
 

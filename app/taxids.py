@@ -54,3 +54,19 @@ def format_tax_id(country: str, compact: str) -> str:
 def search_digits(value: str) -> str:
     """Return the characters of a typed tax id that a compact id can start with."""
     return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+def tax_id_from_document(country: str, number: str, check_digit: str = "") -> str:
+    """Return the compact tax id of a party as a document writes it, or raise TaxIdError.
+
+    A DIAN document writes a NIT without its check digit and puts the digit in ``schemeID``;
+    when that attribute is missing the digit is computed, so both forms meet a registered id.
+    """
+    country = (country or "").upper()
+    value = number.strip()
+    if country == "CO":
+        digits = "".join(ch for ch in value if ch.isdigit())
+        if not digits:
+            raise TaxIdError("format")
+        value = digits + (check_digit.strip() or nit.calc_check_digit(digits))
+    return compact_tax_id(country, value)

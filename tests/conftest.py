@@ -19,7 +19,8 @@ from stdnum.co import nit
 
 from app import create_app, security
 from app.extensions import db, limiter
-from app.models import Base, Company, Membership, User, utcnow
+from app.models import ApiToken, Base, Company, Membership, User, utcnow
+from app.models.api import SCOPES
 
 PASSWORD = "Correct-Horse-Battery-9"
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -150,6 +151,23 @@ def make_user(company: Company | None = None, *, role: str = "owner", email: str
         db.session.add(Membership(company_id=company.id, user_id=user.id, role=role))
     db.session.commit()
     return user
+
+
+def make_api_token(company: Company, *, scopes: tuple[str, ...] = SCOPES, name: str = "ERP",
+                   revoked: bool = False) -> tuple[ApiToken, str]:
+    """Create an API token of company; return it and its plaintext."""
+    plaintext, token_hash = security.new_secret_token()
+    token = ApiToken(company_id=company.id, name=name, prefix=plaintext[:8],
+                     token_hash=token_hash, scopes=list(scopes),
+                     revoked_at=utcnow() if revoked else None)
+    db.session.add(token)
+    db.session.commit()
+    return token, plaintext
+
+
+def bearer(plaintext: str) -> dict[str, str]:
+    """Return the Authorization header for an API token."""
+    return {"Authorization": f"Bearer {plaintext}"}
 
 
 def add_member(user: User, company: Company, role: str) -> Membership:

@@ -55,10 +55,16 @@ def test_is_every_message_translated_into_spanish():
 def test_do_translations_keep_every_placeholder():
     with open(TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po", "rb") as handle:
         spanish = read_po(handle)
+    placeholders = re.compile(r"%\(\w+\)[sd]")
     for message in spanish:
-        if message.id and message.string:
-            wanted = sorted(re.findall(r"%\(\w+\)[sd]", message.id))
-            assert sorted(re.findall(r"%\(\w+\)[sd]", message.string)) == wanted, message.id
+        if not (message.id and message.string):
+            continue
+        # A plural message has a tuple of ids (singular, plural) and one string per form.
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = sorted(set().union(*(placeholders.findall(text) for text in ids)))
+        for text in strings:
+            assert sorted(set(placeholders.findall(text))) == wanted, message.id
 
 
 def test_is_a_visitor_answered_in_spanish_by_default(client):

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from app import tenancy
 from app.extensions import db
-from app.models import AuditEvent, Membership, Partnership, TeamInvitation, utcnow
+from app.models import ApiToken, AuditEvent, Membership, Partnership, TeamInvitation, utcnow
 from app.models.network import PENDING
 from app.services.audit import record_event
-from tests.conftest import login, make_company, make_user
+from tests.conftest import bearer, login, make_api_token, make_company, make_user
 
 # Routes whose variable parts are secrets rather than ids: they are tested with forged tokens.
 TOKEN_ROUTES = {"auth.confirm", "auth.reset", "auth.invitation", "static"}
@@ -32,18 +32,24 @@ def foreign_rows(other_company, outsider):
                               requested_by_id=third.id, status=PENDING)
     db.session.add_all([invitation, partnership])
     db.session.commit()
+    token, _plaintext = make_api_token(other_company)
     return {
         "membership_id": membership.id,
         "invitation_id": invitation.id,
         "partnership_id": partnership.id,
+        "token_id": token.id,
     }
 
 
 def test_does_every_route_with_an_id_answer_404_to_another_company(
     app, client, company, owner, foreign_rows
 ):
-    """Walk every registered route with an id in it, as the owner of another company."""
+    """Walk every registered route with an id in it, as the owner of another company.
+
+    API routes are walked with an API token of that company, since they ignore the session.
+    """
     login(client, owner, company)
+    _token, plaintext = make_api_token(company)
     walked = 0
     for rule in app.url_map.iter_rules():
         if not rule.arguments or rule.endpoint in TOKEN_ROUTES:
@@ -54,7 +60,8 @@ def test_does_every_route_with_an_id_answer_404_to_another_company(
         )
         url = rule.build({name: foreign_rows[name] for name in rule.arguments})[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = client.open(url, method=method, data={"role": "viewer"})
+            headers = bearer(plaintext) if rule.rule.startswith("/api/") else {}
+            response = client.open(url, method=method, data={"role": "viewer"}, headers=headers)
             assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
             walked += 1
     assert walked >= 6
@@ -69,6 +76,11 @@ def test_does_every_route_with_an_id_answer_404_to_another_company(
         )
     ).one()
     assert partnership.status == PENDING
+    token = db.session.scalars(
+        tenancy.unscoped(select(ApiToken).where(ApiToken.id == foreign_rows["token_id"]))
+        .execution_options(populate_existing=True)
+    ).one()
+    assert token.revoked_at is None
 
 
 def test_do_queries_see_only_the_acting_companys_rows(company, other_company, owner, outsider):

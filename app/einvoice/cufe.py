@@ -135,17 +135,39 @@ def _root_of(tree: etree._ElementTree | etree._Element) -> etree._Element:
     return tree.getroot() if isinstance(tree, etree._ElementTree) else tree
 
 
-def _tax_amounts(root: etree._Element) -> dict[str, str]:
+def _first(elements, *tags: str) -> etree._Element | None:
+    """Return what ``find("t1/t2/…")`` on each of elements in turn returns first (Clark tags)."""
+    tag, rest = tags[0], tags[1:]
+    for el in elements or ():
+        for child in el:
+            if child.tag == tag:
+                found = _first((child,), *rest) if rest else child
+                if found is not None:
+                    return found
+    return None
+
+
+def _all(elements, *tags: str) -> list[etree._Element]:
+    """Return what ``findall("t1/t2/…")`` on each of elements in turn returns (Clark tags)."""
+    tag, rest = tags[0], tags[1:]
+    found = [child for el in elements for child in el if child.tag == tag]
+    return _all(found, *rest) if rest else found
+
+
+_B_ID = f"{{{CBC}}}ID"
+_B_TAX_AMOUNT = f"{{{CBC}}}TaxAmount"
+_TAX_SCHEME_ID = (
+    f"{{{CAC}}}TaxSubtotal", f"{{{CAC}}}TaxCategory", f"{{{CAC}}}TaxScheme", _B_ID,
+)
+_PARTY_ID = (f"{{{CAC}}}Party", f"{{{CAC}}}PartyTaxScheme", f"{{{CBC}}}CompanyID")
+
+
+def _tax_amounts(tax_totals: list[etree._Element]) -> dict[str, str]:
     """Return the document-level tax amount per CUFE tax code, as written (summed if repeated)."""
     found: dict[str, list[str]] = {}
-    for tax_total in root.findall("cac:TaxTotal", NS):
-        codes = {
-            _text(code)
-            for code in tax_total.findall(
-                "cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:ID", NS
-            )
-        }
-        amount = _text(tax_total.find("cbc:TaxAmount", NS))
+    for tax_total in tax_totals:
+        codes = {_text(code) for code in _all((tax_total,), *_TAX_SCHEME_ID)}
+        amount = _text(_first((tax_total,), _B_TAX_AMOUNT))
         for code in codes & set(CUFE_TAX_CODES):
             found.setdefault(code, []).append(amount)
     result = {}
@@ -164,28 +186,39 @@ def _tax_amounts(root: etree._Element) -> dict[str, str]:
 
 
 def cufe_inputs_from_tree(tree: etree._ElementTree | etree._Element) -> CufeInputs:
-    """Extract the CUFE/CUDE fields of a DIAN Invoice, CreditNote or DebitNote, as written."""
+    """Extract the CUFE/CUDE fields of a DIAN Invoice, CreditNote or DebitNote, as written.
+
+    The document element's children are grouped by tag in one pass (on a long invoice, one
+    ``find`` per field would rescan every line).
+    """
     root = _root_of(tree)
-    totals = root.find("cac:LegalMonetaryTotal", NS)
+    children: dict[object, list[etree._Element]] = {}
+    for child in root:
+        children.setdefault(child.tag, []).append(child)
+
+    def first(tag: str) -> etree._Element | None:
+        group = children.get(tag)
+        return group[0] if group else None
+
+    totals = first(f"{{{CAC}}}LegalMonetaryTotal")
     if totals is None:  # DebitNote
-        totals = root.find("cac:RequestedMonetaryTotal", NS)
-    taxes = _tax_amounts(root)
-    uuid = root.find("cbc:UUID", NS)
-    party_id = "cac:Party/cac:PartyTaxScheme/cbc:CompanyID"
+        totals = first(f"{{{CAC}}}RequestedMonetaryTotal")
+    taxes = _tax_amounts(children.get(f"{{{CAC}}}TaxTotal", []))
+    uuid = first(f"{{{CBC}}}UUID")
     return CufeInputs(
-        number=_text(root.find("cbc:ID", NS)),
-        issue_date=_text(root.find("cbc:IssueDate", NS)),
-        issue_time=_text(root.find("cbc:IssueTime", NS)),
-        line_extension=_text(totals.find("cbc:LineExtensionAmount", NS))
+        number=_text(first(_B_ID)),
+        issue_date=_text(first(f"{{{CBC}}}IssueDate")),
+        issue_time=_text(first(f"{{{CBC}}}IssueTime")),
+        line_extension=_text(_first((totals,), f"{{{CBC}}}LineExtensionAmount"))
         if totals is not None
         else "",
         tax_01=taxes["01"],
         tax_04=taxes["04"],
         tax_03=taxes["03"],
-        payable=_text(totals.find("cbc:PayableAmount", NS)) if totals is not None else "",
-        supplier_id=_text(root.find(f"cac:AccountingSupplierParty/{party_id}", NS)),
-        customer_id=_text(root.find(f"cac:AccountingCustomerParty/{party_id}", NS)),
-        environment=_text(root.find("cbc:ProfileExecutionID", NS)),
+        payable=_text(_first((totals,), f"{{{CBC}}}PayableAmount")) if totals is not None else "",
+        supplier_id=_text(_first(children.get(f"{{{CAC}}}AccountingSupplierParty"), *_PARTY_ID)),
+        customer_id=_text(_first(children.get(f"{{{CAC}}}AccountingCustomerParty"), *_PARTY_ID)),
+        environment=_text(first(f"{{{CBC}}}ProfileExecutionID")),
         declared=_text(uuid) or None,
         scheme_name=uuid.get("schemeName") if uuid is not None else None,
     )

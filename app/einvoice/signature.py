@@ -470,11 +470,13 @@ def verify_document(
     return result
 
 
+_SIGNATURE_NAMESPACES = tuple(f"{{{ns}}}" for ns in (DS, XADES, "http://uri.etsi.org/01903/v1.4.1#"))
+
+
 def _check_unsigned_content(result: SignatureResult, signature: etree._Element) -> None:
     """Warn about foreign elements inside ds:Signature: no reference covers them."""
-    allowed = (DS, XADES, "http://uri.etsi.org/01903/v1.4.1#")
     for node in signature.iter("*"):
-        if etree.QName(node).namespace not in allowed:
+        if not node.tag.startswith(_SIGNATURE_NAMESPACES):  # no namespace: no "{" at all
             result.findings.append(
                 warning(
                     "SIG-UNSIGNED-CONTENT",

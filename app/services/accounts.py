@@ -13,7 +13,7 @@ from app import permissions, security
 from app.extensions import db
 from app.mail import send_mail
 from app.models import Company, Membership, User, utcnow
-from app.services import audit, network
+from app.services import audit, inbox, network
 from app.services.errors import DomainError, FieldErrors
 from app.services.inputs import TAX_ID_MESSAGES, normalize_email, validate_tax_id
 from app.taxids import COUNTRIES, KIND
@@ -112,6 +112,7 @@ def register_company(data: Registration) -> User:
     db.session.flush()
     audit.record_event(user, company, "company.registered", company)
     network.claim_invitations(company, actor=user)
+    inbox.claim_waiting_documents(company, actor=user)
     send_confirmation(user)
     return user
 

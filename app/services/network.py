@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
+from app.db import begin_nested
 from app.extensions import db
 from app.mail import send_mail
 from app.models import Company, Membership, Partnership, User, utcnow
@@ -299,7 +300,7 @@ def import_partners_csv(
             row.message = _l("This tax id appears earlier in the file.")
             continue
         seen.add(key)
-        savepoint = db.session.begin_nested()
+        savepoint = begin_nested(db.session())
         try:
             result = invite_partner(company_id, name=name, tax_id=tax_id, email=email,
                                     relation=relation, actor=actor)

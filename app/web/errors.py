@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.blueprints.api import errors as api_errors
 from app.services.errors import DomainError
 from app.web.htmx import is_htmx, render
 
@@ -29,7 +30,11 @@ def _error_page(status: int, message: Any) -> Any:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Install the handlers for HTTP errors, CSRF failures and uncaught DomainErrors."""
+    """Install the handlers for HTTP errors, CSRF failures and uncaught DomainErrors.
+
+    Under /api/ every error is answered in the API's JSON shape instead, even a 404 or 405 the
+    router raises before any API view (so before a blueprint-scoped handler could) is found.
+    """
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
@@ -38,6 +43,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
+        if api_errors.is_api_request():
+            return api_errors.http_error(error)
         status = error.code or 500
         description = error.description if status == 403 and error.description else None
         if description and description.startswith("You don't have the permission"):
@@ -47,6 +54,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Any:
+        if api_errors.is_api_request():
+            return api_errors.domain_error(error)
         if is_htmx() or request.method == "GET":
             return _error_page(error.status, error.message)
         flash(str(error.message), "error")

@@ -181,3 +181,33 @@ def test_are_unreadable_amounts_and_dates_findings_not_crashes():
     assert document.number == "X1" and document.issue_date is None
     assert document.totals.payable is None and document.totals.raw["PayableAmount"] == "1O0.00"
     assert sorted(f.code for f in findings) == ["READ-DATE", "READ-NUMBER"]
+
+
+def test_does_each_field_mean_what_find_meant_first_match_in_document_order():
+    # The reader groups each element's children by tag in one pass; a field must still be what
+    # find("cac:A/cbc:B") gave: the first match over every A, skipping comments, other
+    # namespaces and an A without B; a list field gathers every match, in order.
+    xml = b"""<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+      xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+      xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+      xmlns:x="urn:example:other">
+      <x:ID>not this</x:ID><!-- a comment --><cbc:ID> INV-1 </cbc:ID><cbc:ID>INV-2</cbc:ID>
+      <cbc:IssueDate>2024-03-15</cbc:IssueDate>
+      <cac:LegalMonetaryTotal><cbc:PayableAmount>10.00</cbc:PayableAmount></cac:LegalMonetaryTotal>
+      <cac:InvoiceLine><cbc:ID>1</cbc:ID>
+        <cac:Item><cbc:Description>a</cbc:Description><cbc:Name>first item</cbc:Name></cac:Item>
+        <cac:Item><cbc:Description>b</cbc:Description><cbc:Name>second item</cbc:Name>
+          <cac:AdditionalItemIdentification><cbc:ID>X</cbc:ID></cac:AdditionalItemIdentification>
+        </cac:Item>
+        <cac:Price><cbc:BaseQuantity>2</cbc:BaseQuantity></cac:Price>
+        <cac:Price><cbc:PriceAmount>5.00</cbc:PriceAmount><cbc:BaseQuantity>3</cbc:BaseQuantity>
+        </cac:Price>
+      </cac:InvoiceLine></Invoice>"""
+    document, findings = read_document(detect_bytes(xml).tree)
+    assert findings == []
+    assert document.number == "INV-1"
+    [line] = document.lines
+    assert line.name == "first item"  # from the first Item only, as before
+    assert line.description == "a b" and line.additional_item_ids == ["X"]  # every Item
+    assert line.price == Decimal("5.00")  # the first Price has none: the second one's
+    assert line.base_quantity == Decimal("2")

@@ -1,8 +1,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
 from wtforms.validators import DataRequired, Length
+
+from app.services.api_tokens import SCOPE_LABELS
 
 
 class CompanyForm(FlaskForm):
@@ -20,3 +29,15 @@ class CertificateForm(FlaskForm):
         description=_l("The digital signature certificate your invoices are signed with."),
     )
     password = PasswordField(_l("Certificate password"), validators=[DataRequired()])
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)],
+                       description=_l("Which system uses it, e.g. \u201cSAP production\u201d."))
+    scopes = SelectMultipleField(
+        _l("Permissions"),
+        choices=list(SCOPE_LABELS.items()),
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validators=[DataRequired(message=_l("Choose at least one of the permissions offered."))],
+    )

@@ -2,10 +2,12 @@ from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 
 from app.blueprints.company import bp
-from app.blueprints.company.forms import CertificateForm, CompanyForm
+from app.blueprints.company.forms import ApiTokenForm, CertificateForm, CompanyForm
 from app.extensions import db
-from app.services import accounts, certificates
+from app.models import ApiToken
+from app.services import accounts, api_tokens, certificates
 from app.services.errors import DomainError
+from app.tenancy import get_or_404
 from app.web.auth import company, require_permission, user
 from app.web.htmx import form_errors, render
 
@@ -62,3 +64,48 @@ def upload_certificate():
 def _certificate_page(form, status=200):
     return render("company/certificate.html", form=form, company=company(), status=status,
                   current=certificates.active_certificate(company().id))
+
+
+@bp.route("/api-tokens")
+@require_permission("api.manage")
+def api_tokens_index():
+    return _api_tokens_page(ApiTokenForm(formdata=None))
+
+
+@bp.route("/api-tokens", methods=["POST"])
+@require_permission("api.manage", confirmed=True)
+def create_api_token():
+    form = ApiTokenForm()
+    if form.validate_on_submit():
+        try:
+            token, plaintext = api_tokens.create_token(
+                company().id, name=form.name.data, scopes=form.scopes.data, actor=user()
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            db.session.commit()
+            # Shown in this response only: a redirect would have to carry it in the session.
+            response = _api_tokens_page(ApiTokenForm(formdata=None), status=201,
+                                        new_token=token, plaintext=plaintext)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return _api_tokens_page(form, status=422)
+
+
+@bp.route("/api-tokens/<int:token_id>/revoke", methods=["POST"])
+@require_permission("api.manage")
+def revoke_api_token(token_id):
+    token = get_or_404(ApiToken, token_id)
+    api_tokens.revoke_token(company().id, token_id=token.id, actor=user())
+    db.session.commit()
+    flash(_("The token %(name)s was revoked: it no longer works.", name=token.name), "info")
+    return redirect(url_for("company.api_tokens_index"), code=303)
+
+
+def _api_tokens_page(form, status=200, **context):
+    return render("company/api_tokens.html", "company/_api_tokens.html", status=status,
+                  form=form, company=company(),
+                  tokens=db.session.scalars(api_tokens.tokens(company().id)).all(),
+                  scope_labels=api_tokens.SCOPE_LABELS, **context)

@@ -1,0 +1,96 @@
+"""Bearer-token authentication for the API, and the company it makes act.
+
+An API request never acts through the session cookie (the API is exempt from CSRF): the
+request-binding in ``create_app`` leaves the company unbound for the ``api`` blueprint, and
+``require_token`` binds the token's company — the request's binding place, for a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+
+from app import tenancy
+from app.blueprints.api.errors import MESSAGES, error_response
+from app.extensions import db
+from app.models import ApiToken
+from app.security import hash_secret_token
+from app.services import api_tokens, audit
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bearer_token() -> str | None:
+    """Return the token of an ``Authorization: Bearer <token>`` header, if one was sent."""
+    scheme, _sep, value = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def rate_limit_key() -> str:
+    """Count requests per presented token (its hash), or per address without one."""
+    token = bearer_token()
+    if token:
+        return "api-token:" + hash_secret_token(token)[:32]
+    return "api-ip:" + (get_remote_address() or "")
+
+
+def current_token() -> ApiToken:
+    """Return the token the request was authenticated with (views behind require_token)."""
+    return g.api_token  # type: ignore[no-any-return]
+
+
+def _unauthorized(*, invalid: bool) -> Any:
+    if invalid:  # RFC 6750: name the error only when a token was presented
+        return error_response(
+            401,
+            _("The API token is invalid or was revoked."),
+            code="invalid_token",
+            headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'},
+        )
+    return error_response(
+        401,
+        MESSAGES[401](),
+        code="missing_token",
+        headers={"WWW-Authenticate": 'Bearer realm="api"'},
+    )
+
+
+def require_token(scope: str | None = None) -> Callable[[F], F]:
+    """Let a view run only with a valid, unrevoked token holding the scope; bind its company."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            plaintext = bearer_token()
+            token = api_tokens.authenticate(plaintext)
+            if token is None:
+                return _unauthorized(invalid=plaintext is not None)
+            tenancy.rebind(company_id=token.company_id, user_id=None)
+            g.api_token = token
+            allowed = token.allows(scope)
+            details = {"method": request.method, "path": request.path}
+            if not allowed:
+                details["refused_scope"] = scope or ""
+            audit.record_event(
+                f"api-token:{token.id}", token.company_id, "api.call", token, details
+            )
+            db.session.commit()  # last_used_at and the audit event, whatever the view does
+            if not allowed:
+                return error_response(
+                    403,
+                    _("This token does not have the %(scope)s permission.", scope=scope),
+                    code="insufficient_scope",
+                    details={"required_scope": scope},
+                )
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,42 @@
+"""API tokens: how a company's ERP signs in to the JSON API (/api/v1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, TenantScoped, utcnow
+
+DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE = "documents:read", "documents:write", "events:write"
+SCOPES = (DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE)
+PREFIX_LENGTH = 8
+
+
+class ApiToken(TenantScoped, Base):
+    """A bearer token of one company; only its SHA-256 hash is kept, the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The first characters of the token, so an admin can tell tokens apart in a list.
+    prefix: Mapped[str] = mapped_column(String(PREFIX_LENGTH))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def allows(self, scope: str | None) -> bool:
+        """Tell whether the token holds the scope (None: any valid token)."""
+        return scope is None or scope in (self.scopes or [])
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.prefix}… company={self.company_id}>"

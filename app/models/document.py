@@ -1,0 +1,183 @@
+"""Documents exchanged on the network (invoices, credit and debit notes), their DIAN events and
+the uploads refused into quarantine."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    or_,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.models.base import Base, SharedAccess, TenantScoped, utcnow
+
+# Document types, as the engine names them (app.einvoice.model.DocumentType).
+INVOICE, CREDIT_NOTE, DEBIT_NOTE = "Invoice", "CreditNote", "DebitNote"
+DOCUMENT_TYPES = (INVOICE, CREDIT_NOTE, DEBIT_NOTE)
+
+# Lifecycle statuses; the transitions between them live in app.services.lifecycle.
+RECEIVED = "received"
+ACKNOWLEDGED = "acknowledged"
+GOODS_RECEIVED = "goods_received"
+ACCEPTED = "accepted"
+CLAIMED = "claimed"
+TACITLY_ACCEPTED = "tacitly_accepted"
+STATUSES = (RECEIVED, ACKNOWLEDGED, GOODS_RECEIVED, ACCEPTED, CLAIMED, TACITLY_ACCEPTED)
+
+UNPAID, PARTIAL, PAID = "unpaid", "partial", "paid"
+PAYMENT_STATUSES = (UNPAID, PARTIAL, PAID)
+
+ORIGIN_XML, ORIGIN_PDF, ORIGIN_PORTAL = "xml", "pdf", "portal"
+ORIGINS = (ORIGIN_XML, ORIGIN_PDF, ORIGIN_PORTAL)
+
+
+class Document(SharedAccess, Base):
+    """An invoice or note sent by one company to another.
+
+    The receiver is NULL while the customer is not on the network: the document waits, keyed by
+    the customer's country and compact tax id, until a company registers with them.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("sender_company_id", "document_type", "number"),
+        # Keyset pagination of the two trays: newest first, ties broken by id.
+        Index("ix_documents_receiver_issue_date", "receiver_company_id", "issue_date", "id"),
+        Index("ix_documents_sender_issue_date", "sender_company_id", "issue_date", "id"),
+        # Routing and claiming what waits for a company that registers.
+        Index("ix_documents_customer_key", "customer_country", "customer_tax_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    receiver_company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE")
+    )
+    # The routing key: the customer's country and compact tax id (check digit included).
+    customer_country: Mapped[str] = mapped_column(String(2))
+    customer_tax_id: Mapped[str] = mapped_column(String(20))
+    # The parties as the document names them.
+    supplier_name: Mapped[str] = mapped_column(String(200), default="")
+    supplier_tax_id: Mapped[str] = mapped_column(String(20), default="")
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+
+    document_type: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(60))
+    cufe: Mapped[str | None] = mapped_column(String(128), index=True)
+    issue_date: Mapped[date]
+    due_date: Mapped[date | None]
+    currency: Mapped[str] = mapped_column(String(3))
+    line_extension: Mapped[Decimal | None]
+    tax_exclusive: Mapped[Decimal | None]
+    tax_inclusive: Mapped[Decimal | None]
+    payable: Mapped[Decimal]
+    open_balance: Mapped[Decimal]
+
+    status: Mapped[str] = mapped_column(String(20), default=RECEIVED, index=True)
+    status_changed_at: Mapped[datetime | None]
+    payment_status: Mapped[str] = mapped_column(String(10), default=UNPAID)
+    origin: Mapped[str] = mapped_column(String(10), default=ORIGIN_XML)
+    # False for PDF-origin documents: structured data read from a PDF is not a legal e-invoice.
+    is_legal: Mapped[bool] = mapped_column(default=True)
+
+    # The bytes as uploaded, kept out of list queries.
+    original: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    signature: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    # A credit or debit note → the invoice it corrects.
+    related_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), index=True
+    )
+    submitted_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the receiver got it: at submission, or when it registered and claimed it.
+    received_at: Mapped[datetime | None]
+
+    @classmethod
+    def tenant_criteria(cls, company_id: int) -> ColumnElement[bool]:
+        """A document is visible to its sender and its receiver."""
+        return or_(cls.sender_company_id == company_id, cls.receiver_company_id == company_id)
+
+    @property
+    def waiting(self) -> bool:
+        """True while the customer is not on the network."""
+        return self.receiver_company_id is None
+
+    def __repr__(self) -> str:
+        return f"<Document {self.id} {self.document_type} {self.number!r}>"
+
+
+class DocumentEvent(SharedAccess, Base):
+    """One DIAN event (030–034) recorded on a document; irreversible and never duplicated.
+
+    The document's sender and receiver are copied onto the row so the access rule needs no join.
+    """
+
+    __tablename__ = "document_events"
+    __table_args__ = (UniqueConstraint("document_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    sender_company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    receiver_company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(3))
+    claim_reason: Mapped[str | None] = mapped_column(String(2))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The event's own number (cbc:ID) and CUDE, as written in its ApplicationResponse.
+    number: Mapped[str] = mapped_column(String(40), default="")
+    cude: Mapped[str | None] = mapped_column(String(128))
+    actor_company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The signed ApplicationResponse; NULL for documents that are not legal e-invoices.
+    xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def tenant_criteria(cls, company_id: int) -> ColumnElement[bool]:
+        """An event is visible to the document's sender and receiver."""
+        return or_(cls.sender_company_id == company_id, cls.receiver_company_id == company_id)
+
+    def __repr__(self) -> str:
+        return f"<DocumentEvent {self.id} {self.code} document={self.document_id}>"
+
+
+class QuarantinedUpload(TenantScoped, Base):
+    """A file its sender uploaded that was refused: kept with its findings, never delivered."""
+
+    __tablename__ = "quarantined_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    original: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # Why: unreadable, invalid or not_supplier (app.services.inbox).
+    reason: Mapped[str] = mapped_column(String(20))
+    document_type: Mapped[str | None] = mapped_column(String(20))
+    number: Mapped[str | None] = mapped_column(String(60))
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<QuarantinedUpload {self.id} {self.filename!r}>"

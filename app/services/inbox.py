@@ -1,0 +1,696 @@
+"""The Inbox: documents sent between companies — submitted, checked, routed, waiting, read.
+
+A submitted file goes through the engine (``app.einvoice.engine.ingest``). A file that is not
+readable, not valid, or not the submitting company's own document is refused into quarantine
+(kept for its sender, never delivered). A duplicate is refused naming the original. Anything
+else is routed to the company whose country and tax id are the customer's; when no company has
+them yet, the document waits and the customer is invited, and ``claim_waiting_documents`` hands
+everything waiting to the company that registers with that tax id.
+
+The trays are read through ``received`` and ``sent`` (a ``Select``, newest first) and paged with
+``page`` on the key (issue_date, id), so a page costs the same at any depth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, case, func, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from app import realtime
+from app.db import after_commit, begin_nested
+from app.einvoice import engine
+from app.einvoice import model as ubl
+from app.einvoice.findings import Finding, error
+from app.extensions import db
+from app.mail import send_mail
+from app.models import (
+    Company,
+    Document,
+    DocumentEvent,
+    Membership,
+    QuarantinedUpload,
+    User,
+    utcnow,
+)
+from app.models.document import CREDIT_NOTE, DOCUMENT_TYPES, INVOICE, ORIGIN_XML, PAID
+from app.services import audit
+from app.services.errors import DomainError, NotFound
+from app.services.inputs import normalize_email
+from app.taxids import COUNTRIES, TaxIdError, search_digits, tax_id_from_document
+from app.tenancy import unscoped
+
+ACCEPTED = "accepted"
+UNREADABLE = "unreadable"
+INVALID = "invalid"
+NOT_SUPPLIER = "not_supplier"
+DUPLICATE = "duplicate"
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass
+class Submission:
+    """What became of one submitted file: a document, a quarantined entry, or a duplicate."""
+
+    filename: str
+    outcome: str
+    findings: list[Finding] = field(default_factory=list)
+    document: Document | None = None
+    quarantined: QuarantinedUpload | None = None
+    duplicate_of: Document | None = None
+    invitation_sent_to: str | None = None
+    message: Any = ""
+
+    @property
+    def accepted(self) -> bool:
+        """True when the file became a document (delivered, or waiting for its customer)."""
+        return self.outcome == ACCEPTED
+
+
+# ---------------------------------------------------------------------------------- submitting
+
+
+def submit_xml(
+    company_id: int,
+    *,
+    filename: str,
+    data: bytes,
+    actor: User,
+    invite_email: str | None = None,
+) -> Submission:
+    """Check one XML file and deliver it, keep it waiting for its customer, or refuse it."""
+    company = db.session.get(Company, company_id)
+    if company is None:
+        raise NotFound(_l("That company is not on the network."))
+    filename = (filename or "document.xml").strip()[:255]
+    result = engine.ingest(data, rules_dir=current_app.config.get("EINVOICE_RULES_DIR") or None)
+    findings = list(result.findings)
+    doc = result.document
+
+    if doc is None or doc.document_type.value not in DOCUMENT_TYPES:
+        if doc is not None:
+            findings.append(_not_a_document(doc))
+        return _quarantine(company_id, filename, data, UNREADABLE, findings, doc, actor)
+
+    if not _is_own_document(company, doc):
+        findings.append(_not_supplier_finding(company, doc))
+        return _quarantine(company_id, filename, data, NOT_SUPPLIER, findings, doc, actor)
+
+    customer_country = _country_of(doc, doc.customer, company.country)
+    try:
+        customer_tax_id = tax_id_from_document(
+            customer_country, doc.customer.tax_id, doc.customer.check_digit
+        )
+    except TaxIdError:
+        customer_tax_id = ""
+        findings.append(_customer_tax_id_finding(doc))
+    if not result.valid or doc.issue_date is None or not customer_tax_id:
+        return _quarantine(company_id, filename, data, INVALID, findings, doc, actor)
+
+    number = doc.number.strip()
+    original = _find_duplicate(company_id, doc.document_type.value, number)
+    if original is not None:
+        return _duplicate(filename, doc, original, findings)
+
+    receiver = db.session.scalars(
+        unscoped(
+            select(Company).where(
+                Company.country == customer_country, Company.tax_id == customer_tax_id
+            )
+        )
+    ).first()
+    now = utcnow()
+    totals = doc.totals
+    payable = totals.payable if totals.payable is not None else Decimal("0")
+    document = Document(
+        sender_company_id=company_id,
+        receiver_company_id=receiver.id if receiver else None,
+        customer_country=customer_country,
+        customer_tax_id=customer_tax_id,
+        supplier_name=(doc.supplier.display_name or company.legal_name)[:200],
+        supplier_tax_id=company.tax_id,
+        customer_name=doc.customer.display_name[:200],
+        customer_email=(doc.customer.email or None) and doc.customer.email[:254],
+        document_type=doc.document_type.value,
+        number=number[:60],
+        cufe=(doc.uuid or None) and doc.uuid[:128],
+        issue_date=doc.issue_date,
+        due_date=doc.due_date,
+        currency=(doc.currency or "COP")[:3],
+        line_extension=totals.line_extension,
+        tax_exclusive=totals.tax_exclusive,
+        tax_inclusive=totals.tax_inclusive,
+        payable=payable,
+        # A credit note is not something the buyer owes: it lowers its invoice's balance.
+        open_balance=Decimal("0") if doc.document_type is ubl.DocumentType.CREDIT_NOTE else payable,
+        origin=ORIGIN_XML,
+        is_legal=True,
+        original=data,
+        filename=filename,
+        findings=[f.to_json() for f in findings],
+        signature=_signature_summary(result.signature),
+        submitted_by_user_id=actor.id,
+        created_at=now,
+        received_at=now if receiver else None,
+    )
+    # Two uploads of the same document at once: the unique constraint decides, not a race.
+    savepoint = begin_nested(db.session())
+    try:
+        db.session.add(document)
+        db.session.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        original = _find_duplicate(company_id, doc.document_type.value, number)
+        if original is None:
+            raise
+        return _duplicate(filename, doc, original, findings)
+    savepoint.commit()
+
+    if doc.document_type in (ubl.DocumentType.CREDIT_NOTE, ubl.DocumentType.DEBIT_NOTE):
+        _link_to_invoice(document, doc)
+
+    submission = Submission(filename, ACCEPTED, findings, document=document)
+    audit.record_event(
+        actor,
+        company_id,
+        "document.submitted",
+        document,
+        {
+            "number": document.number,
+            "type": document.document_type,
+            "receiver_company_id": document.receiver_company_id,
+            "waiting": receiver is None,
+        },
+    )
+    if receiver is not None:
+        submission.message = _l(
+            "Document %(number)s was delivered to %(name)s.",
+            number=document.number,
+            name=receiver.display_name,
+        )
+        _emit_after_commit(receiver.id, "document:received", {"id": document.id})
+    else:
+        submission.invitation_sent_to = _invite_customer(company, document, invite_email)
+        submission.message = (
+            _l(
+                "%(name)s is not on the network yet: document %(number)s waits for it, and "
+                "an invitation was e-mailed to %(email)s.",
+                name=document.customer_name,
+                number=document.number,
+                email=submission.invitation_sent_to,
+            )
+            if submission.invitation_sent_to
+            else _l(
+                "%(name)s is not on the network yet: document %(number)s waits for it "
+                "until it registers.",
+                name=document.customer_name,
+                number=document.number,
+            )
+        )
+    _emit_after_commit(company_id, "document:sent", {"id": document.id})
+    return submission
+
+
+def _quarantine(
+    company_id: int,
+    filename: str,
+    data: bytes,
+    reason: str,
+    findings: list[Finding],
+    doc: ubl.Document | None,
+    actor: User,
+) -> Submission:
+    entry = QuarantinedUpload(
+        company_id=company_id,
+        filename=filename,
+        original=data,
+        reason=reason,
+        document_type=doc.document_type.value if doc is not None else None,
+        number=(doc.number.strip()[:60] or None) if doc is not None else None,
+        findings=[f.to_json() for f in findings],
+        uploaded_by_user_id=actor.id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    audit.record_event(
+        actor,
+        company_id,
+        "document.quarantined",
+        entry,
+        {
+            "reason": reason,
+            "filename": filename,
+            "codes": sorted({f.code for f in findings if f.severity == "error"}),
+        },
+    )
+    messages = {
+        UNREADABLE: _l(
+            "%(file)s is not an invoice or note the portal can read: it was not sent.",
+            file=filename,
+        ),
+        INVALID: _l("%(file)s has errors: it was not sent. See the findings.", file=filename),
+        NOT_SUPPLIER: _l(
+            "%(file)s names another supplier: a company can only send its own "
+            "documents. It was not sent.",
+            file=filename,
+        ),
+    }
+    return Submission(filename, reason, findings, quarantined=entry, message=messages[reason])
+
+
+def _duplicate(
+    filename: str, doc: ubl.Document, original: Document, findings: list[Finding]
+) -> Submission:
+    sent_on = original.created_at.date().isoformat()
+    finding = error(
+        "DUPLICATE",
+        f"El documento {original.number} ya fue enviado el {sent_on} (id {original.id}).",
+        f"Document {original.number} was already sent on {sent_on} (id {original.id}).",
+        f"/{doc.document_type.value}/cbc:ID",
+    )
+    return Submission(
+        filename,
+        DUPLICATE,
+        [*findings, finding],
+        duplicate_of=original,
+        message=_l(
+            "%(number)s was already sent on %(date)s: see the original (id %(id)s).",
+            number=original.number,
+            date=sent_on,
+            id=original.id,
+        ),
+    )
+
+
+def _find_duplicate(company_id: int, document_type: str, number: str) -> Document | None:
+    # The sender's own documents: unscoped so the check holds whoever is bound (API, job).
+    return db.session.scalars(
+        unscoped(
+            select(Document).where(
+                Document.sender_company_id == company_id,
+                Document.document_type == document_type,
+                Document.number == number,
+            )
+        )
+    ).first()
+
+
+def _country_of(doc: ubl.Document, party: ubl.Party, default: str) -> str:
+    if doc.is_dian:
+        return "CO"
+    country = (party.address.country if party.address else "").upper()
+    return country if country in COUNTRIES else default
+
+
+def _is_own_document(company: Company, doc: ubl.Document) -> bool:
+    """Tell whether the document's supplier is the submitting company."""
+    if _country_of(doc, doc.supplier, company.country) != company.country:
+        return False
+    try:
+        supplier = tax_id_from_document(
+            company.country, doc.supplier.tax_id, doc.supplier.check_digit
+        )
+    except TaxIdError:
+        return False
+    return supplier == company.tax_id
+
+
+def _not_a_document(doc: ubl.Document) -> Finding:
+    return error(
+        "PORTAL-TYPE",
+        f"Un {doc.document_type.value} no es una factura ni una nota: no se envía.",
+        f"A {doc.document_type.value} is not an invoice or a note: it is not sent.",
+    )
+
+
+def _not_supplier_finding(company: Company, doc: ubl.Document) -> Finding:
+    named = doc.supplier.tax_id or "—"
+    return error(
+        "PORTAL-SUPPLIER",
+        f"El emisor del documento ({named}) no es su empresa ({company.tax_id}): una empresa "
+        "solo puede enviar sus propios documentos.",
+        f"The document's supplier ({named}) is not your company ({company.tax_id}): a company "
+        "can only send its own documents.",
+        f"/{doc.document_type.value}/cac:AccountingSupplierParty",
+    )
+
+
+def _customer_tax_id_finding(doc: ubl.Document) -> Finding:
+    named = doc.customer.tax_id or "—"
+    return error(
+        "PORTAL-CUSTOMER",
+        f"El número de identificación del adquirente ({named}) no es válido: no se puede entregar.",
+        f"The customer's tax id ({named}) is not valid: the document cannot be delivered.",
+        f"/{doc.document_type.value}/cac:AccountingCustomerParty",
+    )
+
+
+def _signature_summary(outcome: Any) -> dict[str, Any]:
+    if outcome is None:
+        return {"present": False}
+    signing_time = outcome.signing_time
+    return {
+        "present": outcome.present,
+        "valid": outcome.valid,
+        "subject": outcome.subject,
+        "issuer": outcome.issuer,
+        "serial": outcome.serial,
+        "signer_tax_id": outcome.signer_tax_id,
+        "signing_time": signing_time.isoformat() if signing_time else None,
+        "role": outcome.role,
+        "covers_whole_document": outcome.covers_whole_document,
+    }
+
+
+def _link_to_invoice(note: Document, doc: ubl.Document) -> None:
+    """Link a note to the invoice it references; a credit note lowers that invoice's balance."""
+    for reference in doc.billing_references:
+        conditions = []
+        if reference.uuid:
+            conditions.append(Document.cufe == reference.uuid.strip())
+        if reference.id:
+            conditions.append(Document.number == reference.id.strip())
+        if not conditions:
+            continue
+        invoice = db.session.scalars(
+            unscoped(
+                select(Document).where(
+                    Document.sender_company_id == note.sender_company_id,
+                    Document.customer_country == note.customer_country,
+                    Document.customer_tax_id == note.customer_tax_id,
+                    Document.document_type == INVOICE,
+                    or_(*conditions),
+                )
+            )
+        ).first()
+        if invoice is None:
+            continue
+        note.related_document_id = invoice.id
+        if note.document_type == CREDIT_NOTE:
+            # In SQL, so two credit notes arriving at once both count.
+            remaining = Document.open_balance - note.payable
+            db.session.execute(
+                update(Document)
+                .where(Document.id == invoice.id)
+                .values(open_balance=case((remaining < 0, Decimal("0")), else_=remaining))
+                .execution_options(synchronize_session="fetch")
+            )
+        return
+
+
+def _invite_customer(company: Company, document: Document, invite_email: str | None) -> str | None:
+    """E-mail the customer an invitation, once per customer and sender unless asked again."""
+    address = invite_email or document.customer_email
+    if not address:
+        return None
+    try:
+        address = normalize_email(address, field="invite_email")
+    except DomainError:
+        if invite_email:
+            raise
+        return None
+    if not invite_email:
+        already = db.session.scalars(
+            unscoped(
+                select(Document.id)
+                .where(
+                    Document.sender_company_id == company.id,
+                    Document.receiver_company_id.is_(None),
+                    Document.customer_country == document.customer_country,
+                    Document.customer_tax_id == document.customer_tax_id,
+                    Document.id != document.id,
+                )
+                .limit(1)
+            )
+        ).first()
+        if already is not None:
+            return None
+    document.customer_email = address
+    send_mail(address, "document_waiting", locale=company.locale, sender=company, document=document)
+    return address
+
+
+def claim_waiting_documents(company: Company, *, actor: User) -> list[Document]:
+    """Give a newly registered company every document waiting for its tax id; tell the senders."""
+    waiting = list(
+        db.session.scalars(
+            unscoped(
+                select(Document)
+                .where(
+                    Document.receiver_company_id.is_(None),
+                    Document.customer_country == company.country,
+                    Document.customer_tax_id == company.tax_id,
+                )
+                .order_by(Document.id)
+            )
+        )
+    )
+    if not waiting:
+        return []
+    now = utcnow()
+    ids = [document.id for document in waiting]
+    for document in waiting:
+        document.receiver_company_id = company.id
+        document.received_at = now
+    # Events are recorded only by a receiver, so none exist yet; kept in step all the same.
+    db.session.execute(
+        update(DocumentEvent)
+        .where(DocumentEvent.document_id.in_(ids))
+        .values(receiver_company_id=company.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    by_sender: dict[int, list[Document]] = {}
+    for document in waiting:
+        by_sender.setdefault(document.sender_company_id, []).append(document)
+    for sender_id, documents in by_sender.items():
+        audit.record_event(
+            actor,
+            company,
+            "document.waiting_claimed",
+            None,
+            {"sender_company_id": sender_id, "document_ids": [d.id for d in documents]},
+        )
+        _notify_admins(sender_id, "documents_claimed", joined=company, documents=documents)
+        _emit_after_commit(sender_id, "document:changed", {"ids": [d.id for d in documents]})
+    _emit_after_commit(company.id, "document:received", {"ids": ids})
+    return waiting
+
+
+def _notify_admins(company_id: int, template: str, **context: Any) -> None:
+    """E-mail a company's owners and admins."""
+    from app.permissions import ADMIN, OWNER
+
+    admins = db.session.scalars(
+        unscoped(
+            select(Membership).where(
+                Membership.company_id == company_id,
+                Membership.role.in_((OWNER, ADMIN)),
+                Membership.active.is_(True),
+            )
+        )
+    ).unique()
+    for membership in admins:
+        send_mail(
+            membership.user.email,
+            template,
+            locale=membership.user.locale,
+            user=membership.user,
+            company=membership.company,
+            **context,
+        )
+
+
+def _emit_after_commit(company_id: int, event: str, payload: dict[str, Any]) -> None:
+    """Tell a company's open pages once the change is safe in the database."""
+
+    def emit() -> None:
+        realtime.notify_company(company_id, event, payload)
+
+    after_commit(db.session(), emit)
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+@dataclass
+class DocumentFilters:
+    """What the trays can be narrowed by; every field is optional."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    counterparty_id: int | None = None
+    tax_id: str = ""
+    document_type: str | None = None
+    status: str | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    overdue: bool = False
+    search: str = ""
+    today: dt.date | None = None
+    """The day 'overdue' is judged on (default: today in UTC)."""
+
+
+def received(company_id: int, *, filters: DocumentFilters | None = None) -> Select[tuple[Document]]:
+    """Return the documents the company received, newest first, filtered."""
+    stmt = select(Document).where(Document.receiver_company_id == company_id)
+    return _filtered(stmt, filters or DocumentFilters(), incoming=True)
+
+
+def sent(company_id: int, *, filters: DocumentFilters | None = None) -> Select[tuple[Document]]:
+    """Return the documents the company sent (delivered or waiting), newest first, filtered."""
+    stmt = select(Document).where(Document.sender_company_id == company_id)
+    return _filtered(stmt, filters or DocumentFilters(), incoming=False)
+
+
+def _filtered(
+    stmt: Select[tuple[Document]], filters: DocumentFilters, *, incoming: bool
+) -> Select[tuple[Document]]:
+    counterparty = Document.sender_company_id if incoming else Document.receiver_company_id
+    counterparty_tax_id = Document.supplier_tax_id if incoming else Document.customer_tax_id
+    counterparty_name = Document.supplier_name if incoming else Document.customer_name
+    if filters.date_from:
+        stmt = stmt.where(Document.issue_date >= filters.date_from)
+    if filters.date_to:
+        stmt = stmt.where(Document.issue_date <= filters.date_to)
+    if filters.counterparty_id:
+        stmt = stmt.where(counterparty == filters.counterparty_id)
+    digits = search_digits(filters.tax_id or "")
+    if digits:
+        stmt = stmt.where(counterparty_tax_id.startswith(digits, autoescape=True))
+    if filters.document_type:
+        stmt = stmt.where(Document.document_type == filters.document_type)
+    if filters.status:
+        stmt = stmt.where(Document.status == filters.status)
+    if filters.amount_min is not None:
+        stmt = stmt.where(Document.payable >= filters.amount_min)
+    if filters.amount_max is not None:
+        stmt = stmt.where(Document.payable <= filters.amount_max)
+    if filters.overdue:
+        today = filters.today or utcnow().date()
+        stmt = stmt.where(
+            Document.document_type == INVOICE,
+            Document.due_date < today,
+            Document.payment_status != PAID,
+            Document.open_balance > 0,
+        )
+    text = (filters.search or "").strip().lower()
+    if text:
+        stmt = stmt.where(
+            or_(
+                func.lower(Document.number).contains(text, autoescape=True),
+                func.lower(counterparty_name).contains(text, autoescape=True),
+            )
+        )
+    return stmt.order_by(Document.issue_date.desc(), Document.id.desc())
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a tray: the last row shown, by (issue_date, id)."""
+
+    issue_date: dt.date
+    id: int
+
+    def encode(self) -> str:
+        """Return the cursor as it travels in a URL."""
+        return f"{self.issue_date.isoformat()}_{self.id}"
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        """Read a cursor from a URL, or raise DomainError."""
+        try:
+            day, _, ident = token.partition("_")
+            return cls(dt.date.fromisoformat(day), int(ident))
+        except (ValueError, TypeError):
+            raise DomainError(_l("This page link is not valid."), field="cursor") from None
+
+
+@dataclass
+class Page:
+    items: list[Document]
+    next_cursor: str | None
+
+
+def after(stmt: Select[tuple[Document]], cursor: Cursor | None) -> Select[tuple[Document]]:
+    """Continue a newest-first tray after cursor (a keyset condition the indexes serve)."""
+    if cursor is None:
+        return stmt
+    return stmt.where(
+        tuple_(Document.issue_date, Document.id) < tuple_(cursor.issue_date, cursor.id)
+    )
+
+
+def page(
+    stmt: Select[tuple[Document]], *, cursor: str | Cursor | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """Run one page of a tray: up to limit documents after cursor, and the next cursor."""
+    if isinstance(cursor, str):
+        cursor = Cursor.decode(cursor) if cursor else None
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    rows = list(db.session.scalars(after(stmt, cursor).limit(limit + 1)))
+    items = rows[:limit]
+    following = None
+    if len(rows) > limit:
+        last = items[-1]
+        following = Cursor(last.issue_date, last.id).encode()
+    return Page(items, following)
+
+
+def get_document(company_id: int, document_id: int) -> Document:
+    """Return a document the company sent or received, or raise NotFound."""
+    document = db.session.scalars(
+        select(Document)
+        .where(
+            Document.id == document_id,
+            or_(
+                Document.sender_company_id == company_id,
+                Document.receiver_company_id == company_id,
+            ),
+        )
+        .execution_options(populate_existing=True)
+    ).first()
+    if document is None:
+        raise NotFound(_l("That document does not exist."))
+    return document
+
+
+def document_events(company_id: int, document_id: int) -> Select[tuple[DocumentEvent]]:
+    """Return a document's events, oldest first (the document's two companies only)."""
+    return (
+        select(DocumentEvent)
+        .where(
+            DocumentEvent.document_id == document_id,
+            or_(
+                DocumentEvent.sender_company_id == company_id,
+                DocumentEvent.receiver_company_id == company_id,
+            ),
+        )
+        .order_by(DocumentEvent.created_at, DocumentEvent.id)
+    )
+
+
+def quarantine(company_id: int) -> Select[tuple[QuarantinedUpload]]:
+    """Return the company's refused uploads, newest first."""
+    return (
+        select(QuarantinedUpload)
+        .where(QuarantinedUpload.company_id == company_id)
+        .order_by(QuarantinedUpload.created_at.desc(), QuarantinedUpload.id.desc())
+    )
+
+
+def waiting_documents(company_id: int) -> Select[tuple[Document]]:
+    """Return what the company sent to customers not on the network yet."""
+    return (
+        select(Document)
+        .where(Document.sender_company_id == company_id, Document.receiver_company_id.is_(None))
+        .order_by(Document.created_at.desc(), Document.id.desc())
+    )
