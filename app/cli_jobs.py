@@ -37,3 +37,44 @@ def register_jobs(app: Flask) -> None:
                 continue
             recorded += 1
         click.echo(f"tacit acceptance recorded on {recorded} invoice(s), {skipped} skipped")
+
+    @jobs_group.command("worker")
+    @click.option("--once", is_flag=True, help="Run one tick and stop.")
+    @click.option("--interval", type=int, default=None, help="Seconds between ticks.")
+    def worker(once: bool, interval: int | None) -> None:
+        """Run the scheduled jobs in the foreground (a Redis lock keeps one tick per period)."""
+        from flask import current_app
+
+        from app import scheduler
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if once:
+            results = scheduler.tick(app)
+            click.echo("tick skipped: another process holds it" if results is None else "tick done")
+            return
+        loop = scheduler.Scheduler(app, interval=interval)
+        click.echo(f"jobs worker: a tick every {loop.interval:.0f} s (Ctrl+C stops)")
+        try:
+            loop.run(first_delay=0)
+        except KeyboardInterrupt:
+            loop.stop()
+
+    @jobs_group.command("webhooks")
+    def webhooks_job() -> None:
+        """Send the webhook deliveries that are due (first tries and retries)."""
+        from app.services import webhooks
+
+        report = webhooks.deliver_due()
+        click.echo(
+            f"webhooks: {len(report.delivered)} delivered, {len(report.failed)} failed "
+            "(retried later unless given up)"
+        )
+
+    @jobs_group.command("idempotency-keys")
+    def idempotency_keys_job() -> None:
+        """Forget the API's Idempotency-Keys older than 24 hours."""
+        from app.services import idempotency
+
+        removed = idempotency.purge_expired_keys()
+        db.session.commit()
+        click.echo(f"idempotency keys: {removed} expired removed")

@@ -74,8 +74,13 @@ class Config:
     EMAIL_ALLOW_TEST_DOMAINS = False
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    # Webhooks never call loopback, private or link-local addresses unless this is set ("1").
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES = os.environ.get("WEBHOOK_ALLOW_PRIVATE_ADDRESSES") == "1"
     # Production must name its own DIAN software: without it, no event can be written.
     DEMO_SOFTWARE: dict[str, str] = {"id": "", "pin": "", "provider_nit": ""}
+    # The in-process scheduler (app/scheduler.py): on in development and production only.
+    SCHEDULER_ENABLED = True
+    SCHEDULER_INTERVAL = int(os.environ.get("SCHEDULER_INTERVAL", 300))
 
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key(self.INSTANCE_DIR)
@@ -108,6 +113,7 @@ class TestConfig(Config):
     EMAIL_ALLOW_TEST_DOMAINS = True
     DEMO_SOFTWARE = TEST_DIAN_SOFTWARE
     TESTING = True
+    SCHEDULER_ENABLED = False
     WTF_CSRF_ENABLED = False
     LOGIN_RATE_LIMIT = "5 per minute"
 

@@ -47,6 +47,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_error_handlers(app)
     _register_blueprints(app)
     _register_cli(app)
+    _init_scheduler(app)
     return app
 
 
@@ -198,8 +199,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.company import bp as company_bp
     from app.blueprints.dev import bp as dev_bp
+    from app.blueprints.documents import bp as documents_bp
+    from app.blueprints.inbox import bp as inbox_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.network import bp as network_bp
+    from app.blueprints.notifications import bp as notifications_bp
     from app.blueprints.team import bp as team_bp
 
     app.register_blueprint(main_bp)
@@ -207,6 +211,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(team_bp)
     app.register_blueprint(company_bp)
     app.register_blueprint(network_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(inbox_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: a forged cross-site request carries none
     app.register_blueprint(api_bp)
     if app.config["ENV_NAME"] == "development":
@@ -217,3 +224,10 @@ def _register_cli(app: Flask) -> None:
     from app.cli import register
 
     register(app)
+
+
+def _init_scheduler(app: Flask) -> None:
+    from app import scheduler
+
+    if app.config["ENV_NAME"] in ("development", "production"):
+        scheduler.init_app(app)

@@ -181,7 +181,7 @@ def test_can_a_new_company_confirm_its_email_and_bring_in_a_colleague(page, new_
 
     expect(newcomer).to_have_url(home(base_url))
     expect(newcomer.get_by_test_id("active-company")).to_have_text(company.trade_name)
-    expect(newcomer.locator("header details.dropdown summary")).to_have_text("Carla Colega")
+    expect(newcomer.get_by_test_id("user-menu")).to_have_text("Carla Colega")
     expect(newcomer.locator("main h1")).to_have_text(company.trade_name)
 
     page.goto("/team/")

@@ -9,10 +9,25 @@ from sqlalchemy import select
 
 from app import tenancy
 from app.extensions import db
-from app.models import ApiToken, AuditEvent, Membership, Partnership, TeamInvitation, utcnow
+from app.models import (
+    ApiToken,
+    AuditEvent,
+    DocumentAttachment,
+    DocumentEvent,
+    Membership,
+    Notification,
+    Partnership,
+    QuarantinedUpload,
+    SavedFilter,
+    TeamInvitation,
+    WebhookDelivery,
+    WebhookEndpoint,
+    utcnow,
+)
 from app.models.network import PENDING
 from app.services.audit import record_event
 from tests.conftest import bearer, login, make_api_token, make_company, make_user
+from tests.services.inbox_helpers import make_document
 
 # Routes whose variable parts are secrets rather than ids: they are tested with forged tokens.
 TOKEN_ROUTES = {"auth.confirm", "auth.reset", "auth.invitation", "static"}
@@ -33,11 +48,46 @@ def foreign_rows(other_company, outsider):
     db.session.add_all([invitation, partnership])
     db.session.commit()
     token, _plaintext = make_api_token(other_company)
+    # A document between two companies we are not part of, with an event, an attachment, and a
+    # quarantined upload of one of them.
+    document = make_document(third, other_company)
+    event = DocumentEvent(document_id=document.id, sender_company_id=third.id,
+                          receiver_company_id=other_company.id, code="030", number="EV030-x",
+                          actor_company_id=other_company.id, xml=b"<ApplicationResponse/>")
+    attachment = DocumentAttachment(document_id=document.id, sender_company_id=third.id,
+                                    receiver_company_id=other_company.id,
+                                    company_id=other_company.id, filename="a.txt",
+                                    content_type="text/plain", size=1, visibility="both",
+                                    data=b"a")
+    quarantined = QuarantinedUpload(company_id=third.id, filename="q.xml", original=b"<a/>",
+                                    reason="unreadable")
+    notification = Notification(company_id=other_company.id, user_id=colleague.id,
+                                kind="received", document_id=document.id)
+    saved_filter = SavedFilter(company_id=other_company.id, user_id=outsider.id, name="Suyo",
+                               tray="received", query="status=claimed")
+    db.session.add_all([event, attachment, quarantined, notification, saved_filter])
+    db.session.commit()
+    endpoint = WebhookEndpoint(company_id=other_company.id, url="http://127.0.0.1:9/hooks",
+                               secret="whsec_x", events=["document.received"])
+    db.session.add(endpoint)
+    db.session.flush()
+    delivery = WebhookDelivery(company_id=other_company.id, endpoint_id=endpoint.id,
+                               event_type="document.received", payload={})
+    db.session.add(delivery)
+    db.session.commit()
     return {
+        "document_id": document.id,
+        "event_id": event.id,
+        "attachment_id": attachment.id,
+        "quarantine_id": quarantined.id,
         "membership_id": membership.id,
         "invitation_id": invitation.id,
         "partnership_id": partnership.id,
         "token_id": token.id,
+        "notification_id": notification.id,
+        "filter_id": saved_filter.id,
+        "endpoint_id": endpoint.id,
+        "delivery_id": delivery.id,
     }
 
 

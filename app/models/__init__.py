@@ -1,28 +1,39 @@
 """All models, imported here so the metadata is complete wherever one is used."""
 
-from app.models.api import ApiToken
+from app.models.api import ApiIdempotencyKey, ApiToken
 from app.models.audit import AuditEvent
 from app.models.base import Base, SharedAccess, TenantScoped, utcnow
 from app.models.certificate import SigningCertificate
 from app.models.company import Company
-from app.models.document import Document, DocumentEvent, QuarantinedUpload
+from app.models.document import Document, DocumentAttachment, DocumentEvent, QuarantinedUpload
 from app.models.network import Partnership
+from app.models.notification import Notification, NotificationMark, NotificationPreference
+from app.models.saved_filter import SavedFilter
 from app.models.user import Membership, TeamInvitation, User
+from app.models.webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "ApiIdempotencyKey",
     "ApiToken",
     "AuditEvent",
     "Base",
     "Company",
     "Document",
+    "DocumentAttachment",
     "DocumentEvent",
     "Membership",
+    "Notification",
+    "NotificationMark",
+    "NotificationPreference",
     "Partnership",
     "QuarantinedUpload",
+    "SavedFilter",
     "SharedAccess",
     "SigningCertificate",
     "TeamInvitation",
     "TenantScoped",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "utcnow",
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, TenantScoped, utcnow
@@ -40,3 +41,21 @@ class ApiToken(TenantScoped, Base):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} {self.prefix}… company={self.company_id}>"
+
+
+class ApiIdempotencyKey(TenantScoped, Base):
+    """The first answer to a POST sent with an ``Idempotency-Key``, replayed for 24 hours."""
+
+    __tablename__ = "api_idempotency_keys"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the request (method, path and body): the same key with another body is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ApiIdempotencyKey {self.id} company={self.company_id}>"

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -181,3 +182,54 @@ class QuarantinedUpload(TenantScoped, Base):
 
     def __repr__(self) -> str:
         return f"<QuarantinedUpload {self.id} {self.filename!r}>"
+
+
+VISIBLE_TO_BOTH, VISIBLE_TO_UPLOADER = "both", "uploader"
+VISIBILITIES = (VISIBLE_TO_BOTH, VISIBLE_TO_UPLOADER)
+
+
+class DocumentAttachment(SharedAccess, Base):
+    """A file either party adds to a document (an order, a delivery note, a payment proof).
+
+    ``company_id`` is the uploader's company; the document's two companies are copied onto the
+    row so the access rule needs no join.
+    """
+
+    __tablename__ = "document_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    sender_company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    receiver_company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE")
+    )
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    # As sniffed from the bytes, never as the browser claimed.
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    # 'both' (the two parties) or 'uploader' (the uploader's company only).
+    visibility: Mapped[str] = mapped_column(String(10), default=VISIBLE_TO_BOTH)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def tenant_criteria(cls, company_id: int) -> ColumnElement[bool]:
+        """Visible to the uploader's company, and to the other party when shared with both."""
+        return or_(
+            cls.company_id == company_id,
+            and_(
+                cls.visibility == VISIBLE_TO_BOTH,
+                or_(cls.sender_company_id == company_id, cls.receiver_company_id == company_id),
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"<DocumentAttachment {self.id} {self.filename!r}>"

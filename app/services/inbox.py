@@ -13,7 +13,9 @@ The trays are read through ``received`` and ``sent`` (a ``Select``, newest first
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -33,6 +35,7 @@ from app.mail import send_mail
 from app.models import (
     Company,
     Document,
+    DocumentAttachment,
     DocumentEvent,
     Membership,
     QuarantinedUpload,
@@ -40,7 +43,7 @@ from app.models import (
     utcnow,
 )
 from app.models.document import CREDIT_NOTE, DOCUMENT_TYPES, INVOICE, ORIGIN_XML, PAID
-from app.services import audit
+from app.services import audit, notifications, webhooks
 from app.services.errors import DomainError, NotFound
 from app.services.inputs import normalize_email
 from app.taxids import COUNTRIES, TaxIdError, search_digits, tax_id_from_document
@@ -197,8 +200,13 @@ def submit_xml(
             name=receiver.display_name,
         )
         _emit_after_commit(receiver.id, "document:received", {"id": document.id})
+        webhooks.document_received(document)  # an outbox row, committed with the document
+        notifications.notify(receiver.id, kind=notifications.RECEIVED, document=document)
     else:
         submission.invitation_sent_to = _invite_customer(company, document, invite_email)
+        notifications.notify(
+            company_id, kind=notifications.WAITING, document=document, exclude_user_id=actor.id
+        )
         submission.message = (
             _l(
                 "%(name)s is not on the network yet: document %(number)s waits for it, and "
@@ -461,12 +469,14 @@ def claim_waiting_documents(company: Company, *, actor: User) -> list[Document]:
         document.receiver_company_id = company.id
         document.received_at = now
     # Events are recorded only by a receiver, so none exist yet; kept in step all the same.
-    db.session.execute(
-        update(DocumentEvent)
-        .where(DocumentEvent.document_id.in_(ids))
-        .values(receiver_company_id=company.id)
-        .execution_options(synchronize_session=False)
-    )
+    # Attachments the sender shared while the document waited become visible to the receiver.
+    for model in (DocumentEvent, DocumentAttachment):
+        db.session.execute(
+            update(model)
+            .where(model.document_id.in_(ids))
+            .values(receiver_company_id=company.id)
+            .execution_options(synchronize_session=False)
+        )
     db.session.flush()
     by_sender: dict[int, list[Document]] = {}
     for document in waiting:
@@ -539,20 +549,100 @@ class DocumentFilters:
     """The day 'overdue' is judged on (default: today in UTC)."""
 
 
-def received(company_id: int, *, filters: DocumentFilters | None = None) -> Select[tuple[Document]]:
-    """Return the documents the company received, newest first, filtered."""
+#: The columns a tray can be sorted on (the counterparty's depend on the tray).
+SORT_KEYS = (
+    "issue_date",
+    "type",
+    "number",
+    "counterparty",
+    "tax_id",
+    "amount",
+    "status",
+    "due_date",
+    "payment_status",
+)
+# Documents without a due date sort as if due last; keyset conditions cannot compare NULL.
+_NO_DUE_DATE = dt.date(9999, 12, 31)
+
+
+@dataclass(frozen=True)
+class Sort:
+    """How a tray is ordered: one column (ties broken by id), ascending or descending."""
+
+    key: str = "issue_date"
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, text: str | None) -> Sort:
+        """Read '-amount' or 'number'; anything unknown is the default (newest first)."""
+        text = (text or "").strip()
+        key = text.lstrip("-")
+        if key not in SORT_KEYS:
+            return cls()
+        return cls(key, text.startswith("-"))
+
+    def encode(self) -> str:
+        """Return the sort as it travels in a URL ('-issue_date')."""
+        return ("-" if self.descending else "") + self.key
+
+    @property
+    def is_default(self) -> bool:
+        """True for newest first, the order the (issue_date, id) indexes serve."""
+        return self == Sort()
+
+    def column(self, *, incoming: bool) -> Any:
+        """Return the SQL expression sorted on, for the received (incoming) or sent tray."""
+        columns = {
+            "issue_date": Document.issue_date,
+            "type": Document.document_type,
+            "number": Document.number,
+            "counterparty": Document.supplier_name if incoming else Document.customer_name,
+            "tax_id": Document.supplier_tax_id if incoming else Document.customer_tax_id,
+            "amount": Document.payable,
+            "status": Document.status,
+            "due_date": func.coalesce(Document.due_date, _NO_DUE_DATE),
+            "payment_status": Document.payment_status,
+        }
+        return columns[self.key]
+
+    def value_of(self, document: Document, *, incoming: bool) -> Any:
+        """Return the sorted value of one row (what a cursor remembers)."""
+        if self.key == "due_date":
+            return document.due_date or _NO_DUE_DATE
+        if self.key in ("counterparty", "tax_id"):
+            party = "supplier" if incoming else "customer"
+            suffix = "name" if self.key == "counterparty" else "tax_id"
+            return getattr(document, f"{party}_{suffix}")
+        attribute = {"type": "document_type", "amount": "payable"}.get(self.key, self.key)
+        return getattr(document, attribute)
+
+    def read_value(self, text: str) -> Any:
+        """Turn a cursor's value back into the column's type."""
+        if self.key in ("issue_date", "due_date"):
+            return dt.date.fromisoformat(text)
+        if self.key == "amount":
+            return Decimal(text)
+        return text
+
+
+def received(
+    company_id: int, *, filters: DocumentFilters | None = None, sort: Sort | None = None
+) -> Select[tuple[Document]]:
+    """Return the documents the company received, newest first (or by sort), filtered."""
     stmt = select(Document).where(Document.receiver_company_id == company_id)
-    return _filtered(stmt, filters or DocumentFilters(), incoming=True)
+    return _filtered(stmt, filters or DocumentFilters(), incoming=True, sort=sort or Sort())
 
 
-def sent(company_id: int, *, filters: DocumentFilters | None = None) -> Select[tuple[Document]]:
+def sent(
+    company_id: int, *, filters: DocumentFilters | None = None, sort: Sort | None = None
+) -> Select[tuple[Document]]:
     """Return the documents the company sent (delivered or waiting), newest first, filtered."""
     stmt = select(Document).where(Document.sender_company_id == company_id)
-    return _filtered(stmt, filters or DocumentFilters(), incoming=False)
+    return _filtered(stmt, filters or DocumentFilters(), incoming=False, sort=sort or Sort())
 
 
 def _filtered(
-    stmt: Select[tuple[Document]], filters: DocumentFilters, *, incoming: bool
+    stmt: Select[tuple[Document]], filters: DocumentFilters, *, incoming: bool, sort: Sort
 ) -> Select[tuple[Document]]:
     counterparty = Document.sender_company_id if incoming else Document.receiver_company_id
     counterparty_tax_id = Document.supplier_tax_id if incoming else Document.customer_tax_id
@@ -590,7 +680,12 @@ def _filtered(
                 func.lower(counterparty_name).contains(text, autoescape=True),
             )
         )
-    return stmt.order_by(Document.issue_date.desc(), Document.id.desc())
+    if sort.is_default:
+        return stmt.order_by(Document.issue_date.desc(), Document.id.desc())
+    column = sort.column(incoming=incoming)
+    if sort.descending:
+        return stmt.order_by(column.desc(), Document.id.desc())
+    return stmt.order_by(column.asc(), Document.id.asc())
 
 
 @dataclass(frozen=True)
@@ -620,28 +715,80 @@ class Page:
     next_cursor: str | None
 
 
-def after(stmt: Select[tuple[Document]], cursor: Cursor | None) -> Select[tuple[Document]]:
-    """Continue a newest-first tray after cursor (a keyset condition the indexes serve)."""
+@dataclass(frozen=True)
+class SortCursor:
+    """A position in a tray sorted on another column: the last row's (value, id)."""
+
+    value: Any
+    id: int
+
+    def encode(self) -> str:
+        """Return the cursor as it travels in a URL (opaque: values may hold any character)."""
+        raw = json.dumps([str(self.value), self.id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str, sort: Sort) -> SortCursor:
+        """Read a cursor for sort from a URL, or raise DomainError."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            value, ident = json.loads(raw)
+            return cls(sort.read_value(str(value)), int(ident))
+        except (ValueError, TypeError, ArithmeticError):
+            raise DomainError(_l("This page link is not valid."), field="cursor") from None
+
+
+def after(
+    stmt: Select[tuple[Document]],
+    cursor: Cursor | SortCursor | None,
+    *,
+    sort: Sort | None = None,
+    incoming: bool = True,
+) -> Select[tuple[Document]]:
+    """Continue a tray after cursor (a keyset condition on (sorted column, id))."""
     if cursor is None:
         return stmt
-    return stmt.where(
-        tuple_(Document.issue_date, Document.id) < tuple_(cursor.issue_date, cursor.id)
-    )
+    if isinstance(cursor, Cursor):
+        return stmt.where(
+            tuple_(Document.issue_date, Document.id) < tuple_(cursor.issue_date, cursor.id)
+        )
+    key = tuple_((sort or Sort()).column(incoming=incoming), Document.id)
+    position = tuple_(cursor.value, cursor.id)
+    return stmt.where(key < position if (sort or Sort()).descending else key > position)
 
 
 def page(
-    stmt: Select[tuple[Document]], *, cursor: str | Cursor | None = None, limit: int = PAGE_SIZE
+    stmt: Select[tuple[Document]],
+    *,
+    cursor: str | Cursor | SortCursor | None = None,
+    limit: int = PAGE_SIZE,
+    sort: Sort | None = None,
+    incoming: bool = True,
 ) -> Page:
-    """Run one page of a tray: up to limit documents after cursor, and the next cursor."""
+    """Run one page of a tray: up to limit documents after cursor, and the next cursor.
+
+    A tray sorted with sort (and read as received when incoming) must be paged with the same.
+    """
+    sort = sort or Sort()
     if isinstance(cursor, str):
-        cursor = Cursor.decode(cursor) if cursor else None
+        if not cursor:
+            cursor = None
+        elif sort.is_default:
+            cursor = Cursor.decode(cursor)
+        else:
+            cursor = SortCursor.decode(cursor, sort)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    rows = list(db.session.scalars(after(stmt, cursor).limit(limit + 1)))
+    rows = list(
+        db.session.scalars(after(stmt, cursor, sort=sort, incoming=incoming).limit(limit + 1))
+    )
     items = rows[:limit]
     following = None
     if len(rows) > limit:
         last = items[-1]
-        following = Cursor(last.issue_date, last.id).encode()
+        if sort.is_default:
+            following = Cursor(last.issue_date, last.id).encode()
+        else:
+            following = SortCursor(sort.value_of(last, incoming=incoming), last.id).encode()
     return Page(items, following)
 
 

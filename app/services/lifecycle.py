@@ -45,7 +45,7 @@ from app.models.document import (
     RECEIVED,
     TACITLY_ACCEPTED,
 )
-from app.services import audit, certificates, inbox
+from app.services import audit, certificates, inbox, notifications, webhooks
 from app.services.errors import Conflict, DomainError, Forbidden
 from app.tenancy import acting_as, unscoped
 
@@ -169,7 +169,14 @@ def record_event(
         document,
         {"code": code, "status": document.status, "claim_reason": claim_reason},
     )
+    if code in _SUPPLIER_NOTICES:
+        notifications.notify(
+            document.sender_company_id, kind=_SUPPLIER_NOTICES[code], document=document
+        )
     return event
+
+
+_SUPPLIER_NOTICES = {"031": notifications.CLAIMED, "033": notifications.ACCEPTED}
 
 
 def _check_transition(document: Document, transition: Transition) -> None:
@@ -293,6 +300,7 @@ def _record(
     document.status_changed_at = now
     for company_id in {document.sender_company_id, document.receiver_company_id} - {None}:
         _emit_after_commit(company_id, {"id": document.id, "status": transition.target})
+    webhooks.event_recorded(document, event)  # outbox rows, committed with the event
     return event
 
 
@@ -465,6 +473,9 @@ def record_tacit_acceptance(document_id: int, *, now: dt.datetime | None = None)
             document,
             {"code": "034", "receipt_event_id": receipt.id},
         )
+    for company_id in (document.sender_company_id, document.receiver_company_id):
+        if company_id is not None:
+            notifications.notify(company_id, kind=notifications.TACITLY_ACCEPTED, document=document)
     return event
 
 

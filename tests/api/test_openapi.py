@@ -9,7 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import negative_data_rejection
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from app.blueprints.api.openapi import SPEC
 from app.extensions import db
@@ -103,6 +103,10 @@ def test_does_the_api_hold_up_against_its_own_description(api_schema, api_header
         # Unknown query parameters are ignored, not refused (a client may send a newer one):
         # that one check aside, invalid requests must get a described JSON refusal.
         excluded = [negative_data_rejection] if mode is GenerationMode.NEGATIVE else []
+        # No schema can say "a signed e-invoice of this company": the XML a generator writes is
+        # refused on its content (422 document_refused, findings), as it must be.
+        if case.operation.definition.raw.get("operationId") == "createDocument":
+            excluded.append(positive_data_acceptance)
         case.call_and_validate(headers=api_headers, excluded_checks=excluded)
 
     call()

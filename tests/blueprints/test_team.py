@@ -74,7 +74,7 @@ def invitation_path(outbox, email: str) -> str:
 def signed_in_as(browser, app) -> str:
     """Return the name shown in the header's account menu, or '' when signed out."""
     page = text(browser.get("/", follow_redirects=True))
-    found = re.search(r'<details class="dropdown">\s*<summary>([^<]*)</summary>', page)
+    found = re.search(r'<summary data-testid="user-menu">([^<]*)</summary>', page)
     return found.group(1).strip() if found else ""
 
 

@@ -1,7 +1,7 @@
 """The versioned JSON API for ERPs (/api/v1): bearer tokens, JSON in and out, JSON errors.
 
-One module per resource (``partners``; ``openapi`` serves the description of them all);
-``auth`` holds ``require_token``, ``errors`` the one JSON error shape.
+One module per resource (``partners``, ``documents``; ``openapi`` serves the description of
+them all); ``auth`` holds ``require_token``, ``errors`` the one JSON error shape.
 """
 
 from flask import Blueprint, current_app
@@ -14,4 +14,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Every API call counts against the token that makes it (or the address, without a token).
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(bp)
 
-from app.blueprints.api import openapi, partners  # noqa: E402,F401
+from app.blueprints.api import documents, openapi, partners  # noqa: E402,F401

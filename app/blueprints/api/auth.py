@@ -18,7 +18,7 @@ from flask_limiter.util import get_remote_address
 from app import tenancy
 from app.blueprints.api.errors import MESSAGES, error_response
 from app.extensions import db
-from app.models import ApiToken
+from app.models import ApiToken, User
 from app.security import hash_secret_token
 from app.services import api_tokens, audit
 
@@ -44,6 +44,20 @@ def rate_limit_key() -> str:
 def current_token() -> ApiToken:
     """Return the token the request was authenticated with (views behind require_token)."""
     return g.api_token  # type: ignore[no-any-return]
+
+
+def acting_user() -> User:
+    """Return who an API call acts as: the token's creator, or a stand-in naming the token.
+
+    Services record the user who acted. A token outlives its creator (or was made by a
+    script), so without one an unsaved ``User`` carries the token's label into the audit trail
+    ("api-token:<id>") and leaves the user columns empty; it is never added to the session.
+    """
+    token = current_token()
+    creator = db.session.get(User, token.created_by_id) if token.created_by_id else None
+    if creator is not None and creator.active:
+        return creator
+    return User(id=None, name=f"API {token.name}", email=f"api-token:{token.id}")
 
 
 def _unauthorized(*, invalid: bool) -> Any:

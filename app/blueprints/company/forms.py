@@ -7,11 +7,13 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    URLField,
     widgets,
 )
 from wtforms.validators import DataRequired, Length
 
 from app.services.api_tokens import SCOPE_LABELS
+from app.services.webhooks import EVENT_LABELS as WEBHOOK_EVENT_LABELS
 
 
 class CompanyForm(FlaskForm):
@@ -40,4 +42,19 @@ class ApiTokenForm(FlaskForm):
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
         validators=[DataRequired(message=_l("Choose at least one of the permissions offered."))],
+    )
+
+
+class WebhookEndpointForm(FlaskForm):
+    url = URLField(
+        _l("Address of your ERP"),
+        validators=[DataRequired(), Length(max=500)],
+        description=_l("The portal POSTs signed JSON here, e.g. https://erp.example.com/hooks"),
+    )
+    events = SelectMultipleField(
+        _l("Events"),
+        choices=list(WEBHOOK_EVENT_LABELS.items()),
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validators=[DataRequired(message=_l("Choose at least one of the events offered."))],
     )

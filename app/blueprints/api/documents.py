@@ -1,0 +1,360 @@
+"""/api/v1/documents: send a signed document, read the trays, download, record DIAN events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Response, jsonify, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import UnsupportedMediaType
+
+from app.blueprints.api import bp
+from app.blueprints.api.auth import acting_user, current_token, require_token
+from app.einvoice import events as dian_events
+from app.extensions import db
+from app.models import Document, DocumentEvent
+from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE
+from app.models.document import DOCUMENT_TYPES, STATUSES
+from app.services import documents, idempotency, inbox, lifecycle
+from app.services.errors import DomainError, FieldErrors
+
+XML_TYPES = {"application/xml", "text/xml"}
+DIRECTIONS = ("received", "sent")
+#: The API's event names for the buyer's DIAN events.
+EVENT_CODES = {"acknowledge": "030", "receipt": "032", "accept": "033", "claim": "031"}
+EVENT_NAMES = {code: name for name, code in EVENT_CODES.items()} | {"034": "tacit_acceptance"}
+#: An id an INTEGER column can hold: a larger one is a 404 from the router, not an overflow.
+ID = "int(min=1, max=2147483647)"
+
+
+@bp.post("/documents")
+@require_token(DOCUMENTS_WRITE)
+def create_document() -> Any:
+    filename, data = _uploaded_file()
+    company_id = current_token().company_id
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        status, body = _submit(company_id, filename, data)
+        db.session.commit()
+        return _json(status, body)
+    key = idempotency.check_key(key)
+    fingerprint = idempotency.request_hash("POST /documents", filename, data)
+    stored = idempotency.find_replay(company_id, key=key, fingerprint=fingerprint)
+    if stored is None:
+        status, body = _submit(company_id, filename, data)
+        idempotency.remember_response(
+            company_id, key=key, fingerprint=fingerprint, status=status, body=body
+        )
+        try:
+            db.session.commit()
+            return _json(status, body)
+        except IntegrityError:  # the same key, sent twice at once: the first one won
+            db.session.rollback()
+            stored = idempotency.find_replay(company_id, key=key, fingerprint=fingerprint)
+            if stored is None:
+                raise
+    response = _json(stored.status_code, stored.response)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _uploaded_file() -> tuple[str, bytes]:
+    """Read the XML from the raw body or the multipart field "file"."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise DomainError(_l("Send the XML file in the multipart field “file”."), field="file")
+        return _printable(upload.filename or "") or "document.xml", upload.read()
+    if request.mimetype not in XML_TYPES:
+        raise UnsupportedMediaType(
+            _("Send the XML with Content-Type application/xml, or as multipart field “file”.")
+        )
+    data = request.get_data(cache=False)
+    if not data:
+        raise DomainError(_l("The request body is empty: send the signed XML."), field="body")
+    return _printable(request.headers.get("X-Filename") or "") or "document.xml", data
+
+
+def _submit(company_id: int, filename: str, data: bytes) -> tuple[int, dict[str, Any]]:
+    """Submit one file and return the status and body to answer (and to replay)."""
+    submission = inbox.submit_xml(company_id, filename=filename, data=data, actor=acting_user())
+    findings = [f.as_dict(_language()) for f in submission.findings]
+    if submission.accepted:
+        return 201, {**_document(submission.document, company_id), "findings": findings}
+    if submission.duplicate_of is not None:
+        return 409, _error_body(
+            "duplicate",
+            submission.message,
+            {"original_id": submission.duplicate_of.id, "findings": findings},
+        )
+    return 422, _error_body(
+        "document_refused",
+        submission.message,
+        {
+            "reason": submission.outcome,
+            "quarantine_id": submission.quarantined.id,
+            "findings": findings,
+        },
+    )
+
+
+@bp.get("/documents")
+@require_token(DOCUMENTS_READ)
+def list_documents() -> Any:
+    company_id = current_token().company_id
+    direction, filters, cursor, limit = _list_arguments()
+    read = inbox.received if direction == "received" else inbox.sent
+    page = inbox.page(read(company_id, filters=filters), cursor=cursor, limit=limit)
+    return jsonify(
+        {
+            "data": [_document(d, company_id) for d in page.items],
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+@bp.get(f"/documents/<{ID}:document_id>")
+@require_token(DOCUMENTS_READ)
+def get_document(document_id: int) -> Any:
+    company_id = current_token().company_id
+    document = inbox.get_document(company_id, document_id)
+    return jsonify(_document(document, company_id, detail=True))
+
+
+@bp.get(f"/documents/<{ID}:document_id>/xml")
+@require_token(DOCUMENTS_READ)
+def get_document_xml(document_id: int) -> Any:
+    document = inbox.get_document(current_token().company_id, document_id)
+    filename = document.filename or f"{document.number}.xml"
+    return _download(document.original, "application/xml", filename)
+
+
+@bp.get(f"/documents/<{ID}:document_id>/pdf")
+@require_token(DOCUMENTS_READ)
+def get_document_pdf(document_id: int) -> Any:
+    company_id = current_token().company_id
+    data = documents.document_pdf(company_id, document_id, locale=_language())
+    number = inbox.get_document(company_id, document_id).number
+    return _download(data, "application/pdf", f"{number}.pdf")
+
+
+@bp.get(f"/documents/<{ID}:document_id>/events")
+@require_token(DOCUMENTS_READ)
+def list_document_events(document_id: int) -> Any:
+    company_id = current_token().company_id
+    inbox.get_document(company_id, document_id)  # 404 for another company's document
+    events = db.session.scalars(inbox.document_events(company_id, document_id)).all()
+    return jsonify({"data": [_event(e) for e in events]})
+
+
+@bp.post(f"/documents/<{ID}:document_id>/events")
+@require_token(EVENTS_WRITE)
+def create_document_event(document_id: int) -> Any:
+    company_id = current_token().company_id
+    inbox.get_document(company_id, document_id)  # 404 before any check of the body
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise DomainError(_l('Send a JSON object: {"code": "acknowledge"}.'), field="body")
+    name, reason, note = payload.get("code"), payload.get("reason"), payload.get("note") or ""
+    if name not in EVENT_CODES:
+        raise DomainError(_l("Choose acknowledge, receipt, accept or claim."), field="code")
+    if not isinstance(reason, str | None) or not isinstance(note, str):
+        raise DomainError(_l("The reason and the note are text."), field="note")
+    actor = acting_user()
+    event = lifecycle.record_event(
+        company_id,
+        document_id=document_id,
+        code=EVENT_CODES[name],
+        actor=actor,
+        claim_reason=reason,
+        note=note,
+        person=None if actor.id is not None else _token_person(),
+    )
+    db.session.commit()
+    return _json(201, _event(event))
+
+
+# ------------------------------------------------------------------------------- the shapes
+
+
+def _document(document: Document, company_id: int, *, detail: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": document.id,
+        "direction": "sent" if document.sender_company_id == company_id else "received",
+        "document_type": document.document_type,
+        "number": document.number,
+        "cufe": document.cufe,
+        "issue_date": document.issue_date.isoformat(),
+        "due_date": document.due_date.isoformat() if document.due_date else None,
+        "currency": document.currency,
+        "payable": _money(document.payable),
+        "open_balance": _money(document.open_balance),
+        "status": document.status,
+        "payment_status": document.payment_status,
+        "is_legal": document.is_legal,
+        "waiting": document.waiting,
+        "supplier": {
+            "name": document.supplier_name,
+            "tax_id": document.supplier_tax_id,
+            "company_id": document.sender_company_id,
+        },
+        "customer": {
+            "name": document.customer_name,
+            "tax_id": document.customer_tax_id,
+            "country": document.customer_country,
+            "company_id": document.receiver_company_id,
+        },
+        "related_document_id": document.related_document_id,
+        "created_at": document.created_at.isoformat(),
+        "received_at": document.received_at.isoformat() if document.received_at else None,
+    }
+    if detail:
+        body["next_events"] = [
+            EVENT_NAMES[code]
+            for code in lifecycle.next_events(document.status)
+            if document.receiver_company_id == company_id
+        ]
+        body["findings"] = [_stored_finding(f) for f in document.findings or []]
+    return body
+
+
+def _event(event: DocumentEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "document_id": event.document_id,
+        "code": EVENT_NAMES.get(event.code, event.code),
+        "dian_code": event.code,
+        "claim_reason": event.claim_reason,
+        "note": event.note,
+        "number": event.number,
+        "cude": event.cude,
+        "actor_company_id": event.actor_company_id,
+        "created_at": event.created_at.isoformat(),
+    }
+
+
+def _stored_finding(finding: dict[str, Any]) -> dict[str, Any]:
+    english = _language() == "en"
+    return {
+        "severity": finding.get("severity", ""),
+        "code": finding.get("code", ""),
+        "message": finding.get("message_en" if english else "message_es", ""),
+        "path": finding.get("path", ""),
+    }
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _error_body(code: str, message: Any, details: dict[str, Any]) -> dict[str, Any]:
+    return {"error": {"code": code, "message": str(message), "details": details}}
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{_safe(filename)}"'
+    return response
+
+
+def _safe(filename: str) -> str:
+    return "".join(c for c in filename if c.isalnum() or c in "._-")[:120] or "document"
+
+
+def _printable(text: str) -> str:
+    """Drop control characters (PostgreSQL refuses NUL in text)."""
+    return "".join(c for c in text if c.isprintable())
+
+
+def _language() -> str:
+    return "en" if str(get_locale() or "es").startswith("en") else "es"
+
+
+def _token_person() -> dian_events.Person:
+    token = current_token()
+    return dian_events.Person(
+        id=f"API{token.id}", first_name=token.name, family_name=token.name, id_scheme=""
+    )
+
+
+# ------------------------------------------------------------------------- query arguments
+
+
+def _list_arguments() -> tuple[str, inbox.DocumentFilters, str | None, int]:
+    """Read direction, the Inbox filters, cursor and limit; name every wrong one at once."""
+    args = request.args
+    errors: dict[str, list[Any]] = {}
+
+    def parse(name: str, convert: Any, message: Any) -> Any:
+        text = (args.get(name) or "").strip()
+        if not text:
+            return None
+        try:
+            return convert(text)
+        except (ValueError, InvalidOperation, ArithmeticError):
+            errors[name] = [message]
+            return None
+
+    direction = args.get("direction") or "received"
+    if direction not in DIRECTIONS:
+        errors["direction"] = [_l("Choose received or sent.")]
+    date_message = _l("Write the date as YYYY-MM-DD.")
+    number_message = _l("Write a whole number.")
+    amount_message = _l("Write an amount such as 1250.50.")
+
+    def amount(text: str) -> Decimal:
+        value = Decimal(text)
+        if not value.is_finite() or abs(value) >= Decimal(10) ** 16:
+            raise ValueError(text)
+        return value
+
+    def positive(text: str) -> int:
+        value = int(text)
+        if not 1 <= value <= 2**31 - 1:
+            raise ValueError(text)
+        return value
+
+    document_type = args.get("document_type") or None
+    if document_type not in (None, *DOCUMENT_TYPES):
+        errors["document_type"] = [_l("Choose Invoice, CreditNote or DebitNote.")]
+    status = args.get("status") or None
+    if status not in (None, *STATUSES):
+        errors["status"] = [_l("Choose one of the statuses.")]
+    overdue = (args.get("overdue") or "false").lower()
+    if overdue not in ("true", "false", "1", "0"):
+        errors["overdue"] = [_l("Write true or false.")]
+    filters = inbox.DocumentFilters(
+        date_from=parse("date_from", dt.date.fromisoformat, date_message),
+        date_to=parse("date_to", dt.date.fromisoformat, date_message),
+        counterparty_id=parse("counterparty_id", positive, number_message),
+        tax_id=(args.get("tax_id") or "")[:40],
+        document_type=document_type,
+        status=status,
+        amount_min=parse("amount_min", amount, amount_message),
+        amount_max=parse("amount_max", amount, amount_message),
+        overdue=overdue in ("true", "1"),
+        search=_printable(args.get("q") or "")[:100],
+    )
+    limit = parse("limit", positive, number_message) or inbox.PAGE_SIZE
+    if limit > inbox.MAX_PAGE_SIZE:
+        errors["limit"] = [_l("At most 200 documents a page.")]
+    cursor = args.get("cursor") or None
+    if cursor is not None:
+        try:
+            inbox.Cursor.decode(cursor)
+        except DomainError as problem:
+            errors["cursor"] = [problem.message]
+    if errors:
+        raise FieldErrors(errors)
+    return direction, filters, cursor, limit

@@ -1,0 +1,202 @@
+import io
+
+from flask import abort, flash, redirect, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from app.blueprints.documents import bp
+from app.blueprints.documents.forms import AttachmentForm, ClaimForm, UploadForm
+from app.extensions import db
+from app.services import documents, inbox, lifecycle
+from app.services.errors import DomainError, NotFound
+from app.web.auth import can, company, require_permission, user
+from app.web.htmx import form_errors, render
+
+XML = "application/xml"
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "es"
+
+
+def _document_or_404(document_id):
+    """Load a document of the acting company before any form is read: another's is a 404."""
+    try:
+        return inbox.get_document(company().id, document_id)
+    except NotFound:
+        abort(404)
+
+
+def _download(data, filename, mimetype, *, inline=False):
+    return send_file(
+        io.BytesIO(data), mimetype=mimetype, download_name=filename, as_attachment=not inline
+    )
+
+
+# ------------------------------------------------------------------------------------ sending
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@require_permission("documents.issue")
+def upload():
+    form, report, status = UploadForm(), None, 200
+    if form.validate_on_submit():
+        files = [(f.filename, f.read()) for f in form.files.data or [] if f and f.filename]
+        try:
+            report = documents.submit_files(company().id, files=files, actor=user())
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            form_errors(form, error)
+            status = 422
+    elif form.is_submitted():
+        status = 422
+    return render(
+        "documents/upload.html",
+        "documents/_upload_report.html",
+        form=form,
+        report=report,
+        language=_language(),
+        status=status,
+    )
+
+
+@bp.route("/quarantine")
+@require_permission("documents.issue")
+def quarantine():
+    entries = db.session.scalars(inbox.quarantine(company().id).limit(200)).all()
+    return render("documents/quarantine.html", entries=entries, language=_language())
+
+
+@bp.route("/quarantine/<int:quarantine_id>/download")
+@require_permission("documents.issue")
+def quarantine_download(quarantine_id):
+    entry = documents.get_quarantined(company().id, quarantine_id)
+    return _download(entry.original, entry.filename or f"upload-{entry.id}.xml", XML)
+
+
+# ------------------------------------------------------------------------------ the document
+
+
+def _show(document_id, *, status=200, event_error=None, claim_form=None, attachment_form=None):
+    view = documents.document_view(company().id, document_id)
+    return render(
+        "documents/show.html",
+        "documents/_lifecycle.html",
+        status=status,
+        view=view,
+        document=view.document,
+        language=_language(),
+        event_error=event_error,
+        claim_form=claim_form or ClaimForm(),
+        attachment_form=attachment_form or AttachmentForm(),
+        transitions=lifecycle.TRANSITIONS,
+        claim_reasons=lifecycle.CLAIM_REASONS,
+        status_names=lifecycle.STATUS_NAMES,
+        can_receive=can("documents.receive"),
+    )
+
+
+@bp.route("/<int:document_id>")
+@require_permission("company.view")
+def show(document_id):
+    return _show(document_id)
+
+
+@bp.route("/<int:document_id>/xml")
+@require_permission("company.view")
+def xml(document_id):
+    document = inbox.get_document(company().id, document_id)
+    return _download(document.original, document.filename or f"{document.number}.xml", XML)
+
+
+@bp.route("/<int:document_id>/pdf")
+@require_permission("company.view")
+def pdf(document_id):
+    document = inbox.get_document(company().id, document_id)
+    data = documents.document_pdf(company().id, document.id, locale=_language())
+    return _download(data, f"{document.number}.pdf", "application/pdf", inline=True)
+
+
+@bp.route("/<int:document_id>/events/<int:event_id>/xml")
+@require_permission("company.view")
+def event_xml(document_id, event_id):
+    event = documents.get_event(company().id, document_id, event_id)
+    return _download(event.xml, f"{event.number or event.code}.xml", XML)
+
+
+@bp.route("/<int:document_id>/zip")
+@require_permission("company.view")
+def download_zip(document_id):
+    document = inbox.get_document(company().id, document_id)
+    data = documents.document_zip(company().id, document.id, locale=_language())
+    return _download(data, f"{document.document_type}-{document.number}.zip", "application/zip")
+
+
+# -------------------------------------------------------------------------------- lifecycle
+
+
+@bp.route("/<int:document_id>/events", methods=["POST"])
+@require_permission("documents.receive")
+def record_event(document_id):
+    document = _document_or_404(document_id)
+    form = ClaimForm()  # the service checks code, reason and explanation, with its messages
+    try:
+        lifecycle.record_event(
+            company().id,
+            document_id=document.id,
+            code=form.code.data or "",
+            actor=user(),
+            claim_reason=form.claim_reason.data or None,
+            note=form.note.data or "",
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _show(
+            document.id,
+            status=error.status if error.status != 409 else 422,
+            event_error=error.message,
+            claim_form=form,
+        )
+    flash(_("Recorded."), "success")
+    return redirect(url_for("documents.show", document_id=document.id), code=303)
+
+
+# ------------------------------------------------------------------------------ attachments
+
+
+@bp.route("/<int:document_id>/attachments", methods=["POST"])
+@require_permission("company.view")
+def attach(document_id):
+    document = _document_or_404(document_id)
+    if not (can("documents.issue") or can("documents.receive")):
+        abort(403)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            documents.add_attachment(
+                company().id,
+                document_id=document.id,
+                filename=form.file.data.filename,
+                data=form.file.data.read(),
+                visibility=form.visibility.data,
+                actor=user(),
+            )
+            db.session.commit()
+            flash(_("The file was attached."), "success")
+            return redirect(
+                url_for("documents.show", document_id=document.id) + "#attachments", code=303
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form_errors(form, error)
+    return _show(document.id, status=422, attachment_form=form)
+
+
+@bp.route("/<int:document_id>/attachments/<int:attachment_id>")
+@require_permission("company.view")
+def attachment(document_id, attachment_id):
+    found = documents.get_attachment(company().id, document_id, attachment_id)
+    return _download(found.data, found.filename, found.content_type)

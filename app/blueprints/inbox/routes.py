@@ -1,0 +1,256 @@
+from urllib.parse import parse_qsl, urlencode
+
+from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from app.blueprints.inbox import bp
+from app.blueprints.inbox.forms import (
+    DOCUMENT_TYPE_NAMES,
+    BulkForm,
+    SaveFilterForm,
+    TrayFilterForm,
+)
+from app.extensions import db
+from app.models import SavedFilter, utcnow
+from app.models.saved_filter import TRAYS
+from app.services import inbox, lifecycle, network, trays
+from app.services.errors import DomainError, NotFound
+from app.tenancy import get_or_404
+from app.web.auth import can, company, require_permission, user
+from app.web.htmx import form_errors, render
+
+READERS = {"received": inbox.received, "sent": inbox.sent}
+EVENTS = {"acknowledge": "030", "accept": "033"}
+# The query-string keys a tray keeps in its links and saved filters (never the cursor).
+FILTER_KEYS = (
+    "date_from",
+    "date_to",
+    "counterparty",
+    "tax_id",
+    "type",
+    "status",
+    "amount_min",
+    "amount_max",
+    "overdue",
+    "q",
+    "sort",
+)
+
+
+@bp.route("/")
+@require_permission("company.view")
+def index():
+    return redirect(url_for("inbox.received"))
+
+
+@bp.route("/received")
+@require_permission("company.view")
+def received():
+    return _tray("received", request.args)
+
+
+@bp.route("/sent")
+@require_permission("company.view")
+def sent():
+    return _tray("sent", request.args)
+
+
+def _filter_form(tray, args):
+    form = TrayFilterForm(formdata=args)
+    relation = network.SUPPLIER if tray == "received" else network.CUSTOMER
+    partners = db.session.scalars(network.partnerships(company().id, relation=relation)).unique()
+    form.counterparty.choices = [("", _("Any counterparty"))] + sorted(
+        (
+            (str(p.partner_of(company().id).id), p.partner_name_for(company().id))
+            for p in partners
+            if p.partner_of(company().id) is not None
+        ),
+        key=lambda choice: choice[1].casefold(),
+    )
+    return form
+
+
+def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"):
+    """Render one tray: filters, sort and cursor read from args."""
+    form = _filter_form(tray, args)
+    sort = inbox.Sort.parse(form.sort.data)
+    result = inbox.Page([], None)
+    if form.validate():
+        stmt = READERS[tray](company().id, filters=form.filters(), sort=sort)
+        result = inbox.page(
+            stmt,
+            cursor=args.get("cursor", ""),
+            sort=sort,
+            incoming=tray == "received",
+            limit=current_app.config.get("INBOX_PAGE_SIZE", inbox.PAGE_SIZE),
+        )
+    else:
+        status = 422
+    kept = [(k, v) for k, v in args.items(multi=True) if k in FILTER_KEYS and v]
+    saved = db.session.scalars(trays.saved_filters(company().id, user_id=user().id, tray=tray))
+
+    def tray_url(endpoint=None, **changes):
+        """Return this tray's URL with the current filters, changed by changes."""
+        params = MultiDict(kept)
+        for key, value in changes.items():
+            params.poplist(key)
+            if value:
+                params[key] = value
+        query = urlencode(list(params.items(multi=True)))
+        return url_for(endpoint or f"inbox.{tray}") + (f"?{query}" if query else "")
+
+    return render(
+        "inbox/tray.html",
+        fragment,
+        status=status,
+        tray=tray,
+        form=form,
+        sort=sort,
+        rows=result,
+        cursor=args.get("cursor", ""),
+        tray_url=tray_url,
+        query=urlencode([(k, v) for k, v in kept]),
+        saved=saved.all(),
+        save_form=save_form or SaveFilterForm(formdata=None, tray=tray),
+        status_group=trays.status_group,
+        group_names=trays.GROUP_NAMES,
+        status_names=lifecycle.STATUS_NAMES,
+        type_names=DOCUMENT_TYPE_NAMES,
+        today=utcnow().date(),
+        may_record=tray == "received" and can("documents.receive"),
+    )
+
+
+@bp.route("/received.csv")
+@require_permission("company.view")
+def received_csv():
+    return _export("received", "csv")
+
+
+@bp.route("/received.xlsx")
+@require_permission("company.view")
+def received_xlsx():
+    return _export("received", "xlsx")
+
+
+@bp.route("/sent.csv")
+@require_permission("company.view")
+def sent_csv():
+    return _export("sent", "csv")
+
+
+@bp.route("/sent.xlsx")
+@require_permission("company.view")
+def sent_xlsx():
+    return _export("sent", "xlsx")
+
+
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _export(tray, fmt):
+    """Export the filtered tray (every page, in the tray's sort) as CSV or XLSX."""
+    form = _filter_form(tray, request.args)
+    if not form.validate():
+        raise DomainError(
+            _(
+                "Check the filters: %(errors)s",
+                errors="; ".join(str(m) for messages in form.errors.values() for m in messages),
+            )
+        )
+    stmt = READERS[tray](
+        company().id, filters=form.filters(), sort=inbox.Sort.parse(form.sort.data)
+    )
+    rows = trays.export_rows(
+        stmt,
+        incoming=tray == "received",
+        limit=current_app.config.get("INBOX_EXPORT_MAX_ROWS", 100_000),
+    )
+    data = trays.to_csv(rows) if fmt == "csv" else trays.to_xlsx(rows, title=tray)
+    filename = f"{tray}-{utcnow():%Y%m%d}.{fmt}"
+    return Response(
+        data,
+        mimetype=MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/filters", methods=["POST"])
+@require_permission("company.view")
+def create_filter():
+    form = SaveFilterForm()
+    tray = form.tray.data if form.tray.data in TRAYS else "received"
+    if form.validate_on_submit():
+        try:
+            saved = trays.save_filter(
+                company().id,
+                user=user(),
+                tray=tray,
+                name=form.name.data,
+                query=form.query.data or "",
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Filter “%(name)s” saved.", name=saved.name), "success")
+            return redirect(
+                url_for(f"inbox.{tray}") + (f"?{saved.query}" if saved.query else ""), code=303
+            )
+    args = MultiDict(parse_qsl(form.query.data or ""))
+    return _tray(tray, args, save_form=form, status=422, fragment="inbox/_saved_filters.html")
+
+
+@bp.route("/filters/<int:filter_id>/delete", methods=["POST"])
+@require_permission("company.view")
+def delete_filter(filter_id):
+    saved = get_or_404(SavedFilter, filter_id)
+    if saved.user_id != user().id:
+        abort(404)  # a colleague's filter is theirs alone
+    tray, name = saved.tray, saved.name
+    trays.delete_filter(company().id, filter_id=saved.id, user=user())
+    db.session.commit()
+    flash(_("Filter “%(name)s” deleted.", name=name), "info")
+    return redirect(url_for(f"inbox.{tray}"), code=303)
+
+
+@bp.route("/bulk", methods=["POST"])
+@require_permission("company.view")
+def bulk():
+    form = BulkForm()
+    tray = form.tray.data if form.tray.data in TRAYS else "received"
+    if not form.validate_on_submit() or not form.document_ids.data:
+        flash(_("Choose at least one document."), "error")
+        return redirect(url_for(f"inbox.{tray}"), code=303)
+    ids = form.document_ids.data
+    if form.action.data == "download":
+        try:
+            data = trays.documents_zip(
+                company().id, document_ids=ids, locale=str(get_locale() or "es")
+            )
+        except NotFound:
+            abort(404)
+        return Response(
+            data,
+            mimetype="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{trays.zip_name()}"'},
+        )
+    if not can("documents.receive"):
+        abort(403)
+    outcomes = trays.record_events(
+        company().id, document_ids=ids, code=EVENTS[form.action.data], actor=user()
+    )
+    db.session.commit()
+    return render(
+        "inbox/bulk.html",
+        "inbox/_bulk_report.html",
+        outcomes=outcomes,
+        tray=tray,
+        action=form.action.data,
+    )

@@ -1,0 +1,331 @@
+"""Does a company's ERP hear about documents and events, signed, retried, and only its own?"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import WebhookDelivery, utcnow
+from app.models.webhook import DOCUMENT_RECEIVED, EVENT_RECORDED
+from app.services import lifecycle, webhooks
+from app.services.errors import FieldErrors
+from app.tenancy import acting_as, unscoped
+from tests.conftest import login, make_company, make_user
+from tests.services.inbox_helpers import give_certificate, signed_invoice, submit
+
+
+class Receiver:
+    """An ERP on 127.0.0.1 that records what it is sent and answers the statuses it is told."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def erp():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_official_rules(app, monkeypatch):
+    monkeypatch.setitem(app.config, "EINVOICE_RULES_DIR", "")
+    monkeypatch.delenv("EINVOICE_RULES_DIR", raising=False)
+    # The test ERP listens on 127.0.0.1, which production refuses (see the test below).
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", True)
+
+
+@pytest.fixture
+def supplier():
+    company = make_company("Proveedor WH")
+    give_certificate(company)
+    return company
+
+
+@pytest.fixture
+def customer():
+    company = make_company("Cliente WH")
+    give_certificate(company)
+    return company
+
+
+@pytest.fixture
+def seller(supplier):
+    return make_user(supplier, role="owner", name="Sara Vendedora")
+
+
+@pytest.fixture
+def buyer(customer):
+    return make_user(customer, role="owner", name="Bruno Comprador")
+
+
+def _endpoint(company, user, url, events=(DOCUMENT_RECEIVED, EVENT_RECORDED)):
+    with acting_as(company.id, user.id):
+        endpoint, secret = webhooks.create_endpoint(
+            company.id, url=url, events=list(events), actor=user
+        )
+        db.session.commit()
+    return endpoint, secret
+
+
+def _deliveries(company=None) -> list[WebhookDelivery]:
+    stmt = select(WebhookDelivery).order_by(WebhookDelivery.id)
+    if company is not None:
+        stmt = stmt.where(WebhookDelivery.company_id == company.id)
+    return list(
+        db.session.scalars(unscoped(stmt).execution_options(populate_existing=True)).unique()
+    )
+
+
+def _send_invoice(supplier, seller, customer, number="SETP990000001"):
+    result = submit(supplier, seller, signed_invoice(supplier, customer.tax_id, number=number))
+    assert result.accepted
+    return result.document
+
+
+def test_does_the_receivers_erp_get_a_signed_post_it_can_verify(
+    erp, supplier, seller, customer, buyer
+):
+    _endpoint_row, secret = _endpoint(customer, buyer, erp.url)
+    document = _send_invoice(supplier, seller, customer)
+    report = webhooks.deliver_due(utcnow())
+    assert len(report.delivered) == 1 and len(erp.requests) == 1
+    sent = erp.requests[0]
+    timestamp = sent["headers"]["X-Portal-Timestamp"]
+    expected = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + sent["body"], hashlib.sha256
+    ).hexdigest()
+    assert hmac.compare_digest(sent["headers"]["X-Portal-Signature"], expected)
+    payload = json.loads(sent["body"])
+    assert payload["type"] == DOCUMENT_RECEIVED
+    assert payload["data"]["document"]["id"] == document.id
+    (delivery,) = _deliveries()
+    assert delivery.status == "delivered" and delivery.attempts == 1
+    assert delivery.last_status_code == 200
+    # Run again: nothing is sent twice.
+    assert webhooks.deliver_due(utcnow()).delivered == [] and len(erp.requests) == 1
+
+
+def test_does_a_forged_signature_not_verify(erp, supplier, seller, customer, buyer):
+    _endpoint(customer, buyer, erp.url)
+    _send_invoice(supplier, seller, customer)
+    webhooks.deliver_due(utcnow())
+    sent = erp.requests[0]
+    forged = webhooks.sign(
+        "whsec_wrong", sent["headers"]["X-Portal-Timestamp"], sent["body"].decode()
+    )
+    assert forged != sent["headers"]["X-Portal-Signature"]
+
+
+def test_is_a_failed_delivery_retried_with_backoff_until_delivered(
+    erp, supplier, seller, customer, buyer
+):
+    _endpoint(customer, buyer, erp.url)
+    _send_invoice(supplier, seller, customer)
+    erp.statuses = [500, 503]
+    start = utcnow()
+    assert webhooks.deliver_due(start).failed
+    (delivery,) = _deliveries()
+    assert delivery.attempts == 1 and delivery.last_status_code == 500
+    assert (
+        delivery.next_attempt_at
+        == start.replace(microsecond=start.microsecond) + (webhooks.BACKOFF[0])
+    )
+    # Not due yet: nothing is sent.
+    assert webhooks.deliver_due(start + dt.timedelta(seconds=30)).failed == []
+    assert len(erp.requests) == 1
+    assert webhooks.deliver_due(start + dt.timedelta(minutes=1)).failed
+    (delivery,) = _deliveries()
+    assert delivery.attempts == 2
+    assert delivery.next_attempt_at == start + dt.timedelta(minutes=1) + webhooks.BACKOFF[1]
+    later = start + dt.timedelta(minutes=7)
+    assert webhooks.deliver_due(later).delivered
+    (delivery,) = _deliveries()
+    assert delivery.status == "delivered" and delivery.attempts == 3
+    assert len(erp.requests) == 3
+
+
+def test_does_the_portal_give_up_after_six_attempts(erp, supplier, seller, customer, buyer):
+    _endpoint(customer, buyer, erp.url, events=(DOCUMENT_RECEIVED,))
+    _send_invoice(supplier, seller, customer)
+    erp.statuses = [500] * 10
+    now = utcnow()
+    for _ in range(10):
+        webhooks.deliver_due(now)
+        now += dt.timedelta(days=1)
+    (delivery,) = _deliveries()
+    assert delivery.attempts == webhooks.MAX_ATTEMPTS == 6
+    assert delivery.status == "failed" and delivery.next_attempt_at is None
+    assert len(erp.requests) == 6
+
+
+def test_is_an_unreachable_erp_retried(supplier, seller, customer, buyer):
+    erp = Receiver()
+    url = erp.url
+    erp.close()  # nobody listens there any more
+    _endpoint(customer, buyer, url)
+    _send_invoice(supplier, seller, customer)
+    assert webhooks.deliver_due(utcnow()).failed
+    (delivery,) = _deliveries()
+    assert delivery.last_status_code is None and delivery.last_error
+    assert delivery.status == "pending"
+
+
+def test_do_both_parties_hear_of_an_event(erp, supplier, seller, customer, buyer):
+    _endpoint(customer, buyer, erp.url)
+    _endpoint(supplier, seller, erp.url, events=(EVENT_RECORDED,))
+    document = _send_invoice(supplier, seller, customer)
+    with acting_as(customer.id, buyer.id):
+        lifecycle.record_event(customer.id, document_id=document.id, code="030", actor=buyer)
+        db.session.commit()
+    kinds = sorted((d.company_id, d.event_type) for d in _deliveries())
+    assert kinds == sorted(
+        [
+            (customer.id, DOCUMENT_RECEIVED),
+            (customer.id, EVENT_RECORDED),
+            (supplier.id, EVENT_RECORDED),
+        ]
+    )
+    webhooks.deliver_due(utcnow())
+    events = [json.loads(r["body"]) for r in erp.requests if b"event_recorded" in r["body"]]
+    assert {e["data"]["event"]["code"] for e in events} == {"030"}
+    assert len(events) == 2
+
+
+def test_does_a_rolled_back_submission_announce_nothing(erp, supplier, seller, customer, buyer):
+    from app.services import inbox
+
+    _endpoint(customer, buyer, erp.url)
+    with acting_as(supplier.id, seller.id):
+        inbox.submit_xml(
+            supplier.id,
+            filename="f.xml",
+            data=signed_invoice(supplier, customer.tax_id),
+            actor=seller,
+        )
+        db.session.rollback()
+    assert _deliveries() == []
+
+
+def test_does_a_company_without_endpoints_get_no_deliveries(supplier, seller, customer):
+    _send_invoice(supplier, seller, customer)
+    assert _deliveries() == []
+
+
+def test_is_a_private_address_never_called_in_production(
+    app, monkeypatch, erp, supplier, seller, customer, buyer
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+    _endpoint(customer, buyer, erp.url)
+    _send_invoice(supplier, seller, customer)
+    assert webhooks.deliver_due(utcnow()).failed
+    (delivery,) = _deliveries()
+    assert "private address" in delivery.last_error and erp.requests == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://erp.example.com/x", "file:///etc/passwd", "javascript:alert(1)", "erp.example.com"],
+)
+def test_is_an_address_that_is_not_http_refused(customer, buyer, url):
+    with acting_as(customer.id, buyer.id), pytest.raises(FieldErrors) as refused:
+        webhooks.create_endpoint(customer.id, url=url, events=[DOCUMENT_RECEIVED], actor=buyer)
+    assert "url" in refused.value.errors
+
+
+# The admin page
+
+
+def test_does_an_admin_see_the_secret_once_and_the_delivery_log(
+    client, erp, supplier, seller, customer, buyer
+):
+    login(client, buyer, customer)
+    response = client.post(
+        "/company/webhooks", data={"url": erp.url, "events": [DOCUMENT_RECEIVED]}
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert 'data-testid="new-webhook-secret"' in page and "whsec_" in page
+    _send_invoice(supplier, seller, customer)
+    erp.statuses = [500]
+    webhooks.deliver_due(utcnow())
+    listing = client.get("/company/webhooks").get_data(as_text=True)
+    assert "whsec_" not in listing
+    assert 'data-status="pending"' in listing and "HTTP 500" in listing
+
+
+def test_is_a_non_http_address_refused_on_the_page(client, customer, buyer):
+    login(client, buyer, customer)
+    response = client.post(
+        "/company/webhooks", data={"url": "ftp://erp.example.com/x", "events": [DOCUMENT_RECEIVED]}
+    )
+    assert response.status_code == 422
+    assert _deliveries() == [] and "whsec_" not in response.get_data(as_text=True)
+
+
+def test_can_an_admin_replay_a_delivery(client, erp, supplier, seller, customer, buyer):
+    _endpoint(customer, buyer, erp.url)
+    _send_invoice(supplier, seller, customer)
+    webhooks.deliver_due(utcnow())
+    (first,) = _deliveries()
+    login(client, buyer, customer)
+    response = client.post(f"/company/webhooks/deliveries/{first.id}/replay")
+    assert response.status_code == 303
+    assert webhooks.deliver_due(utcnow()).delivered
+    assert len(erp.requests) == 2 and erp.requests[0]["body"] == erp.requests[1]["body"]
+    assert [d.status for d in _deliveries()] == ["delivered", "delivered"]
+
+
+def test_is_another_companys_delivery_a_404(client, erp, supplier, seller, customer, buyer):
+    _endpoint(customer, buyer, erp.url)
+    _send_invoice(supplier, seller, customer)
+    (theirs,) = _deliveries()
+    stranger = make_company("Ajena")
+    login(client, make_user(stranger, role="owner"), stranger)
+    assert client.post(f"/company/webhooks/deliveries/{theirs.id}/replay").status_code == 404
+    assert len(_deliveries()) == 1
+
+
+def test_may_only_api_managers_open_the_page(client, customer):
+    login(client, make_user(customer, role="viewer"), customer)
+    assert client.get("/company/webhooks").status_code == 403
+
+
+def test_does_the_job_command_deliver(app, erp, supplier, seller, customer, buyer):
+    _endpoint(customer, buyer, erp.url)
+    _send_invoice(supplier, seller, customer)
+    result = app.test_cli_runner().invoke(args=["jobs", "webhooks"])
+    assert result.exit_code == 0, result.output
+    assert "1 delivered" in result.output and len(erp.requests) == 1
