@@ -201,6 +201,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.dev import bp as dev_bp
     from app.blueprints.documents import bp as documents_bp
     from app.blueprints.inbox import bp as inbox_bp
+    from app.blueprints.issuing import bp as issuing_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.network import bp as network_bp
     from app.blueprints.notifications import bp as notifications_bp
@@ -213,6 +214,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(network_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(issuing_bp)
     app.register_blueprint(inbox_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: a forged cross-site request carries none
     app.register_blueprint(api_bp)

@@ -8,6 +8,7 @@ from app.models.company import Company
 from app.models.document import Document, DocumentAttachment, DocumentEvent, QuarantinedUpload
 from app.models.network import Partnership
 from app.models.notification import Notification, NotificationMark, NotificationPreference
+from app.models.numbering import NumberingRange
 from app.models.saved_filter import SavedFilter
 from app.models.user import Membership, TeamInvitation, User
 from app.models.webhook import WebhookDelivery, WebhookEndpoint
@@ -25,6 +26,7 @@ __all__ = [
     "Notification",
     "NotificationMark",
     "NotificationPreference",
+    "NumberingRange",
     "Partnership",
     "QuarantinedUpload",
     "SavedFilter",

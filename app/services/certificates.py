@@ -29,6 +29,21 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def encrypt(data: bytes) -> bytes:
+    """Encrypt a secret for storage with the server's key (certificates, technical keys)."""
+    return _fernet().encrypt(data)
+
+
+def decrypt(token: bytes) -> bytes:
+    """Decrypt a stored secret, or raise DomainError when this server's key cannot."""
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken:
+        raise DomainError(
+            _l("A stored secret cannot be opened with this server's secret key. Enter it again.")
+        ) from None
+
+
 def upload_certificate(
     company_id: int, *, data: bytes, password: str, actor: User
 ) -> SigningCertificate:

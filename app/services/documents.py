@@ -217,6 +217,8 @@ def document_view(company_id: int, document_id: int) -> DocumentView:
 def document_pdf(company_id: int, document_id: int, *, locale: str = "es") -> bytes:
     """Render the PDF representation of a document the company sent or received."""
     document = inbox.get_document(company_id, document_id)
+    if document.origin == ORIGIN_PDF:
+        return document.original  # the PDF its sender uploaded is the document
     canonical = canonical_document(document)
     if canonical is None:
         raise NotFound(_l("This document has no PDF representation."))
@@ -239,7 +241,8 @@ def document_zip(company_id: int, document_id: int, *, locale: str = "es") -> by
     buffer = io.BytesIO()
     stem = f"{document.document_type}-{document.number}"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{stem}.xml", document.original)
+        extension = "pdf" if document.origin == ORIGIN_PDF else "xml"
+        archive.writestr(f"{stem}.{extension}", document.original)
         canonical = canonical_document(document)
         if canonical is not None:
             archive.writestr(

@@ -27,6 +27,7 @@ from app.models.document import (
     ACKNOWLEDGED,
     CLAIMED,
     GOODS_RECEIVED,
+    ORIGIN_PDF,
     PAID,
     TACITLY_ACCEPTED,
 )
@@ -261,6 +262,10 @@ def documents_zip(company_id: int, *, document_ids: list[int], locale: str = "es
             except NotFound:
                 continue
             stem = _safe_name(f"{document.document_type}-{document.number}-{document.id}")
+            if document.origin == ORIGIN_PDF:  # the uploaded PDF is the whole document
+                archive.writestr(f"{stem}.pdf", document.original)
+                written += 1
+                continue
             archive.writestr(f"{stem}.xml", document.original)
             pdf = _pdf_of(document, locale=locale)
             if pdf is not None:

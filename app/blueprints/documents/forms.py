@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import HiddenField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.services.lifecycle import CLAIM_REASONS
 
@@ -41,3 +41,31 @@ class AttachmentForm(FlaskForm):
         description=_l("PDF, PNG, JPEG, XML or text; up to 10 MB."),
     )
     visibility = SelectField(_l("Visible to"), choices=visibility_choices, default="both")
+
+
+class PdfUploadForm(FlaskForm):
+    file = FileField(
+        _l("Invoice PDF"),
+        validators=[FileRequired()],
+        description=_l("A PDF invoice, up to 10 MB."),
+        render_kw={"accept": ".pdf,application/pdf"},
+    )
+
+
+class PdfReviewForm(FlaskForm):
+    """The fields read from a PDF, as the sender corrects them before sending."""
+
+    token = HiddenField(validators=[DataRequired()])
+    #: The fields read with low confidence, kept highlighted if the form comes back with errors.
+    low = HiddenField()
+    number = StringField(_l("Invoice number"), validators=[DataRequired(), Length(max=60)])
+    issue_date = DateField(_l("Issue date"), validators=[DataRequired()])
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+    currency = StringField(_l("Currency"), validators=[DataRequired(), Length(min=3, max=3)])
+    customer_name = StringField(_l("Customer"), validators=[Length(max=200)])
+    customer_tax_id = StringField(
+        _l("Customer tax id"), validators=[DataRequired(), Length(max=20)]
+    )
+    subtotal = DecimalField(_l("Subtotal"), places=2, validators=[Optional()])
+    tax = DecimalField(_l("Tax"), places=2, validators=[Optional()])
+    total = DecimalField(_l("Total"), places=2, validators=[DataRequired()])

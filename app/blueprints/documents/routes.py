@@ -5,9 +5,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.blueprints.documents import bp
-from app.blueprints.documents.forms import AttachmentForm, ClaimForm, UploadForm
+from app.blueprints.documents.forms import (
+    AttachmentForm,
+    ClaimForm,
+    PdfReviewForm,
+    PdfUploadForm,
+    UploadForm,
+)
 from app.extensions import db
-from app.services import documents, inbox, lifecycle
+from app.services import documents, inbox, lifecycle, pdf_documents
 from app.services.errors import DomainError, NotFound
 from app.web.auth import can, company, require_permission, user
 from app.web.htmx import form_errors, render
@@ -62,6 +68,69 @@ def upload():
     )
 
 
+def _pdf_page(*, status=200, upload_form=None, staged=None, form=None):
+    return render(
+        "documents/pdf_review.html",
+        status=status,
+        upload_form=upload_form or PdfUploadForm(),
+        staged=staged,
+        form=form,
+        review_fields=pdf_documents.REVIEW_FIELDS,
+        language=_language(),
+    )
+
+
+@bp.route("/upload-pdf", methods=["GET", "POST"])
+@require_permission("documents.issue")
+def upload_pdf():
+    form = PdfUploadForm()
+    if not form.validate_on_submit():
+        return _pdf_page(upload_form=form, status=422 if form.is_submitted() else 200)
+    try:
+        staged = pdf_documents.stage_pdf(
+            company().id, filename=form.file.data.filename, data=form.file.data.read()
+        )
+    except DomainError as error:
+        form_errors(form, error)
+        return _pdf_page(upload_form=form, status=422)
+    review = PdfReviewForm(
+        formdata=None,
+        data={
+            **staged.fields,
+            "token": staged.token,
+            "low": " ".join(n for n in staged.confidence if staged.low_confidence(n)),
+        },
+    )
+    return _pdf_page(staged=staged, form=review)
+
+
+@bp.route("/upload-pdf/confirm", methods=["POST"])
+@require_permission("documents.issue")
+def upload_pdf_confirm():
+    form = PdfReviewForm()
+    try:
+        filename, data = pdf_documents.load_staged(company().id, form.token.data or "")
+    except NotFound:
+        abort(404)
+    if form.validate():
+        try:
+            document = pdf_documents.submit_pdf(
+                company().id, filename=filename, data=data, fields=form.data, actor=user()
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            pdf_documents.discard_staged(company().id, form.token.data)
+            flash(_("Invoice %(number)s was sent.", number=document.number), "success")
+            return redirect(url_for("documents.show", document_id=document.id), code=303)
+    low = set((form.low.data or "").split())
+    confidence = {n: 0.0 if n in low else 1.0 for n in pdf_documents.REVIEW_FIELDS}
+    staged = pdf_documents.StagedPdf(form.token.data, filename, {}, confidence)
+    return _pdf_page(staged=staged, form=form, status=422)
+
+
 @bp.route("/quarantine")
 @require_permission("documents.issue")
 def quarantine():
@@ -108,6 +177,8 @@ def show(document_id):
 @require_permission("company.view")
 def xml(document_id):
     document = inbox.get_document(company().id, document_id)
+    if not document.is_legal and document.origin == "pdf":
+        abort(404)  # sent as a PDF: there is no XML
     return _download(document.original, document.filename or f"{document.number}.xml", XML)
 
 

@@ -1,0 +1,187 @@
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+
+from app.blueprints.issuing import bp
+from app.blueprints.issuing.forms import (
+    TAX_CHOICES,
+    InvoiceForm,
+    NoteForm,
+    NumberingForm,
+    reason_choices,
+)
+from app.extensions import db
+from app.services import issuing, network
+from app.services.errors import DomainError, FieldErrors, NotFound
+from app.web.auth import company, require_permission, user
+from app.web.htmx import form_errors, render
+
+
+def _place_errors(form, error, rows=()):
+    """Put the service's messages next to their fields (line errors on the row typed)."""
+    if not isinstance(error, FieldErrors):
+        return form_errors(form, error)
+    for name, messages in error.errors.items():
+        parts = name.split("-")
+        if parts[0] == "lines" and len(parts) == 3:
+            target = form.lines[rows[int(parts[1])]].form[parts[2]]
+            target.errors = list(target.errors or []) + list(messages)
+        elif name == "lines":
+            form.form_errors.extend(messages)
+        else:
+            form_errors(form, FieldErrors({name: messages}))
+
+
+def _customer_choices():
+    partners = db.session.scalars(
+        network.partnerships(company().id, relation=network.CUSTOMER)
+    ).all()
+    customers = [p.customer for p in partners if p.customer is not None and p.status == "active"]
+    return [("", _("Another customer (type the tax id)"))] + [
+        (str(c.id), f"{c.legal_name} ({c.tax_id})") for c in customers
+    ]
+
+
+@bp.route("/numbering", methods=["GET", "POST"])
+@require_permission("documents.issue")
+def numbering():
+    form, status = NumberingForm(), 200
+    if form.validate_on_submit():
+        try:
+            issuing.configure_numbering(
+                company().id,
+                **{
+                    name: form[name].data
+                    for name in (
+                        "prefix",
+                        "range_from",
+                        "range_to",
+                        "resolution",
+                        "valid_from",
+                        "valid_to",
+                        "technical_key",
+                    )
+                },
+                actor=user(),
+            )
+            db.session.commit()
+            flash(_("The numbering range is in use."), "success")
+            return redirect(url_for("issuing.numbering"))
+        except DomainError as error:
+            db.session.rollback()
+            _place_errors(form, error)
+    if form.is_submitted():
+        status = 422
+    return render(
+        "issuing/numbering.html",
+        form=form,
+        current=issuing.active_range(company().id),
+        status=status,
+    )
+
+
+def _invoice_form():
+    form = InvoiceForm()
+    form.customer_id.choices = _customer_choices()
+    return form
+
+
+@bp.route("/invoice", methods=["GET", "POST"])
+@require_permission("documents.issue")
+def invoice():
+    form, status = _invoice_form(), 200
+    if form.validate_on_submit():
+        rows, lines = form.line_inputs()
+        try:
+            document = issuing.issue_invoice(
+                company().id,
+                customer=issuing.CustomerInput(
+                    company_id=int(form.customer_id.data or 0) or None,
+                    country=form.customer_country.data,
+                    tax_id=form.customer_tax_id.data,
+                    name=form.customer_name.data,
+                    email=form.customer_email.data,
+                ),
+                lines=lines,
+                withholdings=form.withholdings.data or [],
+                due_date=form.due_date.data,
+                payment_means=form.payment_means.data,
+                notes=form.notes.data or "",
+                actor=user(),
+            )
+            db.session.commit()
+            flash(_("Invoice %(number)s was issued.", number=document.number), "success")
+            return redirect(url_for("documents.show", document_id=document.id))
+        except DomainError as error:
+            db.session.rollback()
+            _place_errors(form, error, rows)
+    if form.is_submitted():
+        status = 422
+    return render(
+        "issuing/invoice.html",
+        form=form,
+        taxes=TAX_CHOICES,
+        totals=None,
+        current=issuing.active_range(company().id),
+        status=status,
+    )
+
+
+@bp.route("/invoice/totals", methods=["POST"])
+@require_permission("documents.issue")
+def totals():
+    form, result, message = _invoice_form(), None, None
+    _rows, lines = form.line_inputs()
+    try:
+        result = issuing.compute(lines, withholdings=form.withholdings.data or [])
+    except DomainError as error:
+        message = error.message
+    return render("issuing/_totals.html", totals=result, message=message)
+
+
+def _note(document_id, kind):
+    try:
+        invoice = issuing.sent_invoice(company().id, document_id)
+    except NotFound:
+        abort(404)
+    form, status = NoteForm(), 200
+    form.reason.choices = reason_choices(kind)
+    if not form.is_submitted():
+        for row, line in zip(
+            form.lines, issuing.invoice_lines(company().id, invoice.id), strict=False
+        ):
+            row.form.process(data=vars(line))
+    elif form.validate():
+        rows, lines = form.line_inputs()
+        issue = issuing.issue_credit_note if kind == "credit" else issuing.issue_debit_note
+        try:
+            note = issue(
+                company().id,
+                document_id=invoice.id,
+                reason=form.reason.data,
+                lines=lines,
+                notes=form.notes.data or "",
+                actor=user(),
+            )
+            db.session.commit()
+            flash(_("Note %(number)s was issued.", number=note.number), "success")
+            return redirect(url_for("documents.show", document_id=note.id))
+        except DomainError as error:
+            db.session.rollback()
+            _place_errors(form, error, rows)
+    if form.is_submitted():
+        status = 422
+    return render(
+        "issuing/note.html", form=form, invoice=invoice, kind=kind, taxes=TAX_CHOICES, status=status
+    )
+
+
+@bp.route("/documents/<int:document_id>/credit-note", methods=["GET", "POST"])
+@require_permission("documents.issue")
+def credit_note(document_id):
+    return _note(document_id, "credit")
+
+
+@bp.route("/documents/<int:document_id>/debit-note", methods=["GET", "POST"])
+@require_permission("documents.issue")
+def debit_note(document_id):
+    return _note(document_id, "debit")
