@@ -77,6 +77,43 @@ def register(app: Flask) -> None:
         created = demo.load_demo(BASE_DIR / "fixtures" / "demo.json", only_if_empty=if_empty)
         click.echo("demo data loaded" if created else "database not empty: demo data left alone")
 
+    @demo_group.command("bulk")
+    @click.option("--documents", "n", default=1_000_000, show_default=True,
+                  type=click.IntRange(min=0), help="How many documents to insert.")
+    @click.option("--partners", default=200, show_default=True, type=click.IntRange(min=1),
+                  help="How many partner companies of Distribuidora Andina to spread them over.")
+    def bulk(n: int, partners: int) -> None:
+        """Fill the database with N documents between Distribuidora Andina and many partners."""
+        import time
+
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.models import Company
+        from app.services import demo
+        from app.tenancy import unscoped
+
+        country, tax_id = demo.ANDINA
+        found = db.session.scalars(
+            unscoped(select(Company.id).where(Company.country == country,
+                                              Company.tax_id == tax_id))
+        ).first()
+        if found is None:
+            demo.load_demo(BASE_DIR / "fixtures" / "demo.json")
+            click.echo("demo data loaded (Distribuidora Andina was missing)")
+        start = time.perf_counter()
+        step = max(demo.BULK_BATCH, n // 20)
+
+        def progress(done: int, total: int) -> None:
+            if done == total or done % step < demo.BULK_BATCH:
+                elapsed = time.perf_counter() - start
+                click.echo(f"{done:,}/{total:,} documents ({elapsed:.1f} s, "
+                           f"{done / elapsed if elapsed else 0:,.0f}/s)")
+
+        inserted = demo.load_bulk(n, partners, progress=progress)
+        click.echo(f"{inserted:,} documents across {partners} partners "
+                   f"in {time.perf_counter() - start:.1f} s")
+
     @app.cli.group("translations")
     def translations_group() -> None:
         """Translation catalogs (Babel)."""

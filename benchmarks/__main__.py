@@ -2,7 +2,9 @@
 
 e-invoice ingest (a)–(e) with the ratios c/b and c/e, the verify step in detail, and the official
 rules' agreement with their own published unit tests (skipped without a rules folder), and the
-field-level accuracy of PDF extraction on ../shared/data/pdf.
+field-level accuracy of PDF extraction on ../shared/data/pdf; then the Inbox pages at N documents
+(BENCH_DOCUMENTS, default 1,000,000) on SQLite and PostgreSQL (a line when no server answers), and
+the API's ingestion throughput beside the engine's.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import (  # noqa: E402
+    api_ingest,
     einvoice_ingest,
     einvoice_verify,
+    inbox_pages,
     pdf_accuracy,
     rules_agreement,
 )
@@ -31,6 +35,10 @@ def main() -> int:
     rules_agreement.main([])
     print()
     pdf_accuracy.main([])
+    print()
+    inbox_pages.main([])
+    print()
+    api_ingest.main([])
     return 0
 
 

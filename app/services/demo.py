@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import random
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from app import security
 from app.extensions import db
-from app.models import Company, Membership, Partnership, User, utcnow
+from app.models import Company, Document, Membership, Partnership, User, utcnow
 from app.models.network import ACTIVE
 from app.services import certificates
 from app.taxids import compact_tax_id
@@ -69,3 +74,178 @@ def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
         )
     db.session.commit()
     return True
+
+
+# ------------------------------------------------------------------------------- bulk documents
+
+ANDINA = ("CO", "9001234568")
+#: Placeholder bytes for bulk documents: the benchmarks read lists, never the XML itself.
+BULK_PLACEHOLDER = b"<Invoice><!-- bulk demo document: no XML kept --></Invoice>"
+BULK_BATCH = 10_000
+# How the lifecycle statuses and document types are spread (weights).
+_STATUS_WEIGHTS = {
+    "received": 20,
+    "acknowledged": 15,
+    "goods_received": 10,
+    "accepted": 30,
+    "claimed": 5,
+    "tacitly_accepted": 20,
+}
+_TYPE_WEIGHTS = {"Invoice": 90, "CreditNote": 7, "DebitNote": 3}
+
+
+def bulk_partner_tax_id(index: int) -> str:
+    """Return the compact NIT (check digit included) of the index-th bulk partner company."""
+    from stdnum.co import nit
+
+    base = f"7{index:08d}"
+    return base + nit.calc_check_digit(base)
+
+
+def load_bulk(
+    n: int,
+    partners: int = 200,
+    *,
+    batch: int = BULK_BATCH,
+    seed: int = 2026,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Insert n documents between Distribuidora Andina and partners bulk partner companies.
+
+    The partners are suppliers of Andina (one in five is also its customer); about nine documents
+    in ten are received by Andina, the rest sent by it. The documents carry placeholder bytes,
+    plausible amounts, issue dates over the last two years, spread statuses and due dates. Rows
+    go in with Core executemany, batch rows per transaction. Return the number inserted.
+    """
+    andina = db.session.scalars(
+        unscoped(select(Company).where(Company.country == ANDINA[0], Company.tax_id == ANDINA[1]))
+    ).first()
+    if andina is None:
+        raise LookupError("Distribuidora Andina is missing: run `flask demo load` first")
+    suppliers, customers = _bulk_partners(andina, max(1, partners))
+    rng = random.Random(seed)
+    today = utcnow().date()
+    now = utcnow()
+    first = (db.session.scalar(unscoped(select(func.max(Document.id)))) or 0) + 1
+    statuses, status_w = list(_STATUS_WEIGHTS), list(_STATUS_WEIGHTS.values())
+    types, type_w = list(_TYPE_WEIGHTS), list(_TYPE_WEIGHTS.values())
+    table = Document.__table__
+    signature = {"present": True, "valid": True, "role": "supplier"}
+    done = 0
+    while done < n:
+        rows = []
+        size = min(batch, n - done)
+        kinds = rng.choices(types, type_w, k=size)
+        states = rng.choices(statuses, status_w, k=size)
+        for i in range(size):
+            serial = first + done + i
+            kind = kinds[i]
+            if customers and rng.random() < 0.1:
+                sender, receiver = andina, rng.choice(customers)
+            else:
+                sender, receiver = rng.choice(suppliers), andina
+            issue = today - dt.timedelta(days=rng.randrange(730))
+            base = Decimal(rng.randrange(5_000_000, 5_000_000_000)) / 100
+            tax = (base * Decimal("0.19")).quantize(Decimal("0.01"))
+            payable = base + tax
+            status = states[i]
+            if kind == "CreditNote":
+                open_balance, payment = Decimal("0"), "unpaid"
+            else:
+                payment = rng.choices(("unpaid", "partial", "paid"), (60, 10, 30))[0]
+                open_balance = {
+                    "unpaid": payable,
+                    "partial": (payable / 2).quantize(Decimal("0.01")),
+                    "paid": Decimal("0"),
+                }[payment]
+            prefix = {"Invoice": "FV", "CreditNote": "NC", "DebitNote": "ND"}[kind]
+            number = f"{prefix}B{serial}"
+            created = dt.datetime.combine(issue, dt.time(12), tzinfo=dt.UTC) + dt.timedelta(
+                seconds=rng.randrange(36_000)
+            )
+            rows.append(
+                {
+                    "sender_company_id": sender.id,
+                    "receiver_company_id": receiver.id,
+                    "customer_country": receiver.country,
+                    "customer_tax_id": receiver.tax_id,
+                    "supplier_name": sender.legal_name,
+                    "supplier_tax_id": sender.tax_id,
+                    "customer_name": receiver.legal_name,
+                    "customer_email": None,
+                    "document_type": kind,
+                    "number": number,
+                    "cufe": hashlib.sha384(f"{sender.tax_id}{number}".encode()).hexdigest(),
+                    "issue_date": issue,
+                    "due_date": None if kind == "CreditNote" else issue + dt.timedelta(days=30),
+                    "currency": "COP",
+                    "line_extension": base,
+                    "tax_exclusive": base,
+                    "tax_inclusive": payable,
+                    "payable": payable,
+                    "open_balance": open_balance,
+                    "status": status,
+                    "status_changed_at": None if status == "received" else min(
+                        created + dt.timedelta(days=rng.randrange(1, 5)), now
+                    ),
+                    "payment_status": payment,
+                    "origin": "xml",
+                    "is_legal": True,
+                    "original": BULK_PLACEHOLDER,
+                    "filename": f"{number}.xml",
+                    "findings": [],
+                    "signature": signature,
+                    "related_document_id": None,
+                    "submitted_by_user_id": None,
+                    "created_at": created,
+                    "received_at": created,
+                }
+            )
+        db.session.execute(table.insert(), rows)
+        db.session.commit()
+        done += size
+        if progress is not None:
+            progress(done, n)
+    return done
+
+
+def _bulk_partners(andina: Company, count: int) -> tuple[list[Company], list[Company]]:
+    """Create (or reuse) count supplier companies partnered with Andina; return them and the
+    fifth of them that are also Andina's customers."""
+    wanted = [bulk_partner_tax_id(i) for i in range(1, count + 1)]
+    existing = {
+        c.tax_id: c
+        for c in db.session.scalars(
+            unscoped(select(Company).where(Company.country == "CO", Company.tax_id.in_(wanted)))
+        )
+    }
+    now = utcnow()
+    for i, tax_id in enumerate(wanted, start=1):
+        if tax_id in existing:
+            continue
+        company = Company(
+            legal_name=f"Proveedor {i:04d} S.A.S.",
+            trade_name=f"Proveedor {i:04d}",
+            country="CO",
+            tax_id=tax_id,
+            contact_email=f"facturacion@proveedor{i:04d}.demo.test",
+        )
+        db.session.add(company)
+        db.session.flush()
+        existing[tax_id] = company
+        links = [(company.id, andina.id)]
+        if i % 5 == 0:
+            links.append((andina.id, company.id))
+        for supplier_id, customer_id in links:
+            db.session.add(
+                Partnership(
+                    supplier_id=supplier_id,
+                    customer_id=customer_id,
+                    requested_by_id=andina.id,
+                    status=ACTIVE,
+                    responded_at=now,
+                )
+            )
+    db.session.commit()
+    suppliers = [existing[t] for t in wanted]
+    return suppliers, [c for i, c in enumerate(suppliers, start=1) if i % 5 == 0]

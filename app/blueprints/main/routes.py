@@ -27,6 +27,12 @@ def dashboard():
     return render("main/dashboard.html", company=acting, waiting=waiting)
 
 
+@bp.route("/healthz")
+def healthz():
+    """A trivial endpoint: the process answers (load balancers, and the throughput baseline)."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.route("/no-company")
 @login_required
 def no_company():

@@ -1,0 +1,394 @@
+"""Inbox pages at scale: server time of the first and a filtered page, and throughput under load.
+
+For SQLite (a throwaway file in a temporary folder) and PostgreSQL (a throwaway database
+``portal_bench`` on BENCH_DATABASE_URL, else on postgresql+psycopg://postgres@127.0.0.1:5432 when a
+server answers there; skipped with a line otherwise):
+  1. the schema (migrations), the demo data and N bulk documents (``flask demo bulk``), timed;
+  2. server time of /inbox/received as buyer@demo.test through the Flask test client, over
+     --requests requests each: the first page, and a filtered page (one counterparty, a 90-day
+     date range, one status): median and p95 (target: p95 under 25 ms);
+  3. throughput under load: the app under gunicorn (2 workers, gthread, 4 threads) on a free
+     127.0.0.1 port, 8 concurrent keep-alive connections for --seconds against the Inbox page and
+     against /healthz: requests per second and their ratio (target ≥ 1/4).
+N is --documents, else BENCH_DOCUMENTS, else 1,000,000.
+Run: ``.venv/bin/python -m benchmarks.inbox_pages`` (or ``make bench`` for every benchmark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_DOCUMENTS = 1_000_000
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+BENCH_DB = "portal_bench"
+BUYER = "buyer@demo.test"
+SECRET = "inbox-pages-benchmark-secret"  # noqa: S105 (a throwaway database)
+WSGI = '''
+from app import create_app
+app = create_app("production", DATABASE_URL={url!r}, SCHEDULER_ENABLED=False, MAIL_DIR={mail!r})
+'''
+
+
+def _documents(value: int | None) -> int:
+    if value is not None:
+        return value
+    return int(os.environ.get("BENCH_DOCUMENTS", DEFAULT_DOCUMENTS))
+
+
+def _env(instance: Path) -> None:
+    os.environ["INSTANCE_PATH"] = str(instance)
+    os.environ["SECRET_KEY"] = SECRET
+    os.environ["SCHEDULER_ENABLED"] = "0"
+
+
+# ------------------------------------------------------------------------------------ databases
+
+
+def postgres_server() -> str | None:
+    """Return the URL of a reachable PostgreSQL server (its maintenance database), or None."""
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get("BENCH_DATABASE_URL") or LOCAL_POSTGRES
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 (any failure means: no server to use)
+        print(f"PostgreSQL: not reachable at {_hide_password(url)} ({type(error).__name__})")
+        return None
+    return url
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _recreate_postgres(server: str, *, drop_only: bool = False) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        if not drop_only:
+            conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+    engine.dispose()
+    return make_url(server).set(database=BENCH_DB).render_as_string(hide_password=False)
+
+
+# ------------------------------------------------------------------------------------- filling
+
+
+def build(url: str, n: int, partners: int, instance: Path):
+    """Migrate the database at url, load the demo and n bulk documents; return the app."""
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.cli import upgrade_database
+    from app.config import BASE_DIR
+    from app.extensions import db
+    from app.services import demo
+
+    start = time.perf_counter()
+    upgrade_database(url)
+    app = create_app(
+        "production", DATABASE_URL=url, SCHEDULER_ENABLED=False, MAIL_DIR=instance / "mail"
+    )
+    with app.app_context():
+        demo.load_demo(BASE_DIR / "fixtures" / "demo.json")
+        print(f"  schema and demo data: {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        step = max(n // 10, demo.BULK_BATCH)
+
+        def progress(done: int, total: int) -> None:
+            if done == total or done % step < demo.BULK_BATCH:
+                elapsed = time.perf_counter() - start
+                print(f"  {done:>9,}/{total:,} documents  {elapsed:6.1f} s  "
+                      f"({done / elapsed:,.0f}/s)", flush=True)
+
+        demo.load_bulk(n, partners, progress=progress)
+        start = time.perf_counter()
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text("VACUUM ANALYZE")
+                )
+            else:
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+        print(f"  ANALYZE: {time.perf_counter() - start:.1f} s")
+        db.session.remove()
+    return app
+
+
+# ------------------------------------------------------------------------------- server time
+
+
+def _signed_in_client(app):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Membership, User
+    from app.tenancy import unscoped
+
+    with app.app_context():
+        user = db.session.scalars(unscoped(select(User).where(User.email == BUYER))).one()
+        company_id = db.session.scalars(
+            unscoped(select(Membership.company_id).where(Membership.user_id == user.id))
+        ).first()
+        user_id = user.get_id()
+        db.session.remove()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = user_id
+        session["_fresh"] = True
+        session["company_id"] = company_id
+    return client, company_id
+
+
+def _filtered_query(app, company_id: int) -> str:
+    """A counterparty (the bulk partner with most documents), a 90-day range, one status."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Document
+    from app.tenancy import unscoped
+
+    with app.app_context():
+        sender = db.session.execute(
+            unscoped(
+                select(Document.sender_company_id, func.count())
+                .where(Document.receiver_company_id == company_id)
+                .group_by(Document.sender_company_id)
+                .order_by(func.count().desc())
+                .limit(1)
+            )
+        ).first()
+        db.session.remove()
+    today = dt.date.today()
+    return urlencode(
+        {
+            "counterparty": sender[0] if sender else "",
+            "date_from": (today - dt.timedelta(days=270)).isoformat(),
+            "date_to": (today - dt.timedelta(days=180)).isoformat(),
+            "status": "accepted",
+        }
+    )
+
+
+def server_times(client, url: str, requests: int) -> tuple[float, float, int]:
+    """Return the median and p95 (ms) of requests GETs of url, and the size of the last body."""
+    for _ in range(10):  # warm up: templates compiled, pool filled, pages cached
+        client.get(url)
+    times = []
+    body = b""
+    for _ in range(requests):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url}: {response.status_code}")
+        body = response.data
+    times.sort()
+    p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+    return statistics.median(times), p95, len(body)
+
+
+# ---------------------------------------------------------------------------------- under load
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(url: str, instance: Path) -> tuple[subprocess.Popen, int]:
+    """Start the app under gunicorn (2 workers, gthread, 4 threads) on a free 127.0.0.1 port."""
+    (instance / "bench_wsgi.py").write_text(
+        WSGI.format(url=url, mail=str(instance / "mail")), encoding="utf-8"
+    )
+    port = _free_port()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [
+        str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "4",
+        "-b", f"127.0.0.1:{port}", "--chdir", str(instance), "--pythonpath", str(ROOT),
+        "--log-level", "warning", "--keep-alive", "30", "bench_wsgi:app",
+    ]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    server = subprocess.Popen(command, env=env, cwd=str(instance))  # noqa: S603
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                # Both workers up: a few more answers before measuring.
+                time.sleep(1.0)
+                return server, port
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def drive(port: int, path: str, headers: dict[str, str], *, connections: int,
+          seconds: float) -> tuple[float, int]:
+    """Keep connections keep-alive GET loops on path for seconds; return requests/s, errors."""
+    counts = [0] * connections
+    errors = [0] * connections
+    start_line = threading.Barrier(connections + 1)
+    stop = threading.Event()
+
+    def loop(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        start_line.wait()
+        while not stop.is_set():
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    counts[index] += 1
+                else:
+                    errors[index] += 1
+            except (OSError, http.client.HTTPException):
+                errors[index] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.close()
+
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    start_line.wait()
+    start = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    return sum(counts) / elapsed, sum(errors)
+
+
+# ------------------------------------------------------------------------------------- running
+
+
+def run_database(label: str, url: str, args: argparse.Namespace, instance: Path) -> None:
+    """Fill, measure and load one database."""
+    n = args.documents
+    print(f"{label}: {n:,} documents across {args.partners} partners")
+    app = build(url, n, args.partners, instance)
+    client, company_id = _signed_in_client(app)
+    first = "/inbox/received"
+    filtered = first + "?" + _filtered_query(app, company_id)
+    print(f"  server time over {args.requests} requests (Flask test client), target p95 < 25 ms:")
+    for name, path in (("first page", first), ("filtered page", filtered)):
+        median, p95, size = server_times(client, path, args.requests)
+        verdict = "ok" if p95 < 25 else "over target"
+        print(f"    {name:<14} median {median:6.1f} ms   p95 {p95:6.1f} ms   "
+              f"({size / 1024:.0f} KiB)  {verdict}")
+    print(f"    (filtered: {filtered})")
+    with app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
+
+    cookie_name = app.config.get("SESSION_COOKIE_NAME", "session")
+    cookie = client.get_cookie(cookie_name)
+    headers = {"Cookie": f"{cookie_name}={cookie.value}" if cookie else ""}
+    server, port = start_server(url, instance)
+    try:
+        print(f"  under load: gunicorn -w 2 -k gthread --threads 4 on 127.0.0.1:{port}, "
+              f"{args.connections} connections × {args.seconds:.0f} s each:")
+        page_rate, page_errors = drive(port, first, headers, connections=args.connections,
+                                       seconds=args.seconds)
+        health_rate, health_errors = drive(port, "/healthz", {}, connections=args.connections,
+                                           seconds=args.seconds)
+    finally:
+        stop_server(server)
+    ratio = page_rate / health_rate if health_rate else 0.0
+    print(f"    Inbox page   {page_rate:8,.0f} requests/s  ({page_errors} errors)")
+    print(f"    /healthz     {health_rate:8,.0f} requests/s  ({health_errors} errors)")
+    verdict = "ok" if ratio >= 0.25 else "under target"
+    print(f"    ratio        {ratio:8.2f}  (1/{1 / ratio if ratio else float('inf'):.1f}; "
+          f"target ≥ 1/4) {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=None,
+                        help="documents per database (default BENCH_DOCUMENTS or 1,000,000)")
+    parser.add_argument("--partners", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--postgres-only", action="store_true")
+    args = parser.parse_args(argv)
+    args.documents = _documents(args.documents)
+    print(f"Inbox pages at N = {args.documents:,} documents "
+          f"(--documents, else BENCH_DOCUMENTS, else {DEFAULT_DOCUMENTS:,})")
+    with tempfile.TemporaryDirectory(prefix="inbox-bench-") as folder:
+        instance = Path(folder)
+        (instance / "mail").mkdir()
+        _env(instance)
+        total = time.perf_counter()
+        if not args.postgres_only:
+            run_database("SQLite", f"sqlite:///{instance / 'bench.db'}", args, instance)
+            print(f"  SQLite total: {time.perf_counter() - total:.0f} s")
+        if args.sqlite_only:
+            return 0
+        server = postgres_server()
+        if server is None:
+            print("PostgreSQL: skipped (set BENCH_DATABASE_URL to a server to include it)")
+            return 0
+        total = time.perf_counter()
+        try:
+            url = _recreate_postgres(server)
+            run_database("PostgreSQL", url, args, instance)
+        except Exception as error:  # noqa: BLE001 (a broken server is a line, not a crash)
+            print(f"PostgreSQL: failed: {type(error).__name__}: {error}")
+        finally:
+            try:
+                _recreate_postgres(server, drop_only=True)
+            except Exception as error:  # noqa: BLE001
+                print(f"PostgreSQL: could not drop {BENCH_DB}: {error}")
+        print(f"  PostgreSQL total: {time.perf_counter() - total:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

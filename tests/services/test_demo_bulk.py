@@ -1,0 +1,66 @@
+"""`flask demo bulk`: many documents between Distribuidora Andina and many partners, fast."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from stdnum.co import nit
+
+from app.config import BASE_DIR
+from app.extensions import db
+from app.models import Company, Document, Partnership
+from app.services import demo
+from app.tenancy import unscoped
+
+
+def _andina() -> Company:
+    country, tax_id = demo.ANDINA
+    return db.session.scalars(
+        unscoped(select(Company).where(Company.country == country, Company.tax_id == tax_id))
+    ).one()
+
+
+def test_bulk_fills_documents_between_andina_and_its_partners():
+    demo.load_demo(BASE_DIR / "fixtures" / "demo.json")
+    andina = _andina()
+    assert demo.load_bulk(200, 12, batch=64) == 200
+
+    docs = db.session.scalars(unscoped(select(Document))).all()
+    assert len(docs) == 200
+    assert all(d.receiver_company_id == andina.id or d.sender_company_id == andina.id
+               for d in docs)
+    assert {d.origin for d in docs} == {"xml"}
+    assert len({d.status for d in docs}) >= 4
+    assert any(d.sender_company_id == andina.id for d in docs)
+    assert all(d.payable > 0 and d.issue_date <= d.created_at.date() for d in docs)
+    assert (max(d.issue_date for d in docs) - min(d.issue_date for d in docs)).days > 365
+    # 12 partners with valid NITs, each a supplier of Andina.
+    partners = db.session.scalars(
+        unscoped(select(Company).where(Company.tax_id.like("7%")))
+    ).all()
+    assert len(partners) == 12 and all(nit.is_valid(c.tax_id) for c in partners)
+    links = db.session.scalar(unscoped(
+        select(func.count()).select_from(Partnership).where(Partnership.customer_id == andina.id)
+    ))
+    assert links == 2 + 12  # the demo's two suppliers and the bulk ones
+
+
+def test_bulk_runs_again_without_clashing():
+    demo.load_demo(BASE_DIR / "fixtures" / "demo.json")
+    demo.load_bulk(50, 3)
+    demo.load_bulk(50, 3)
+    andina = _andina()
+    total = db.session.scalar(unscoped(select(func.count()).select_from(Document).where(
+        or_(Document.receiver_company_id == andina.id, Document.sender_company_id == andina.id)
+    )))
+    assert total == 100
+    assert db.session.scalar(unscoped(
+        select(func.count()).select_from(Company).where(Company.tax_id.like("7%"))
+    )) == 3
+
+
+def test_bulk_command(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "bulk", "--documents", "30", "--partners", "4"])
+    assert result.exit_code == 0, result.output
+    assert "30/30 documents" in result.output
+    assert db.session.scalar(unscoped(select(func.count()).select_from(Document))) == 30
