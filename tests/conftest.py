@@ -117,6 +117,13 @@ def _clean(app):
 
 
 @pytest.fixture
+def no_official_rules(app, monkeypatch):
+    """Run the engine's own checks only: the official rule sets are tested in tests/einvoice."""
+    monkeypatch.setitem(app.config, "EINVOICE_RULES_DIR", "")
+    monkeypatch.delenv("EINVOICE_RULES_DIR", raising=False)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

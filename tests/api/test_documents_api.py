@@ -19,9 +19,7 @@ XML = {"Content-Type": "application/xml"}
 
 
 @pytest.fixture(autouse=True)
-def _no_official_rules(app, monkeypatch):
-    monkeypatch.setitem(app.config, "EINVOICE_RULES_DIR", "")
-    monkeypatch.delenv("EINVOICE_RULES_DIR", raising=False)
+def _no_official_rules(app, monkeypatch, no_official_rules):
     monkeypatch.setitem(app.config, "API_RATE_LIMIT", "100000 per minute")
 
 

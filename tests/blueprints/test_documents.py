@@ -23,10 +23,7 @@ from tests.services.inbox_helpers import count, counts, give_certificate, signed
 HOSTILE = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
 
 
-@pytest.fixture(autouse=True)
-def _no_official_rules(app, monkeypatch):
-    monkeypatch.setitem(app.config, "EINVOICE_RULES_DIR", "")
-    monkeypatch.delenv("EINVOICE_RULES_DIR", raising=False)
+pytestmark = pytest.mark.usefixtures("no_official_rules")
 
 
 @pytest.fixture

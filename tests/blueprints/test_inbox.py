@@ -19,11 +19,7 @@ from app.tenancy import unscoped
 from tests.conftest import login, make_company, make_user
 from tests.services.inbox_helpers import give_certificate, make_document, signed_invoice, submit
 
-
-@pytest.fixture(autouse=True)
-def _no_official_rules(app, monkeypatch):
-    monkeypatch.setitem(app.config, "EINVOICE_RULES_DIR", "")
-    monkeypatch.delenv("EINVOICE_RULES_DIR", raising=False)
+pytestmark = pytest.mark.usefixtures("no_official_rules")
 
 
 @pytest.fixture

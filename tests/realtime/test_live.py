@@ -24,10 +24,7 @@ def collect(socket, *names, timeout=3.0) -> dict[str, list]:
     return got
 
 
-@pytest.fixture(autouse=True)
-def _no_official_rules(app, monkeypatch):
-    monkeypatch.setitem(app.config, "EINVOICE_RULES_DIR", "")
-    monkeypatch.delenv("EINVOICE_RULES_DIR", raising=False)
+pytestmark = pytest.mark.usefixtures("no_official_rules")
 
 
 def test_does_a_submission_reach_the_receivers_socket_and_bell_and_no_one_elses(

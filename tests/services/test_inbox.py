@@ -35,11 +35,7 @@ def english(message) -> str:
         return str(message)
 
 
-@pytest.fixture(autouse=True)
-def _no_official_rules(app, monkeypatch):
-    """Run the engine's own checks only: the official rule sets are tested in tests/einvoice."""
-    monkeypatch.setitem(app.config, "EINVOICE_RULES_DIR", "")
-    monkeypatch.delenv("EINVOICE_RULES_DIR", raising=False)
+pytestmark = pytest.mark.usefixtures("no_official_rules")
 
 
 @pytest.fixture

@@ -34,10 +34,7 @@ def bogota(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=COLOMBIA)
 
 
-@pytest.fixture(autouse=True)
-def _no_official_rules(app, monkeypatch):
-    monkeypatch.setitem(app.config, "EINVOICE_RULES_DIR", "")
-    monkeypatch.delenv("EINVOICE_RULES_DIR", raising=False)
+pytestmark = pytest.mark.usefixtures("no_official_rules")
 
 
 @pytest.fixture

@@ -60,9 +60,7 @@ def erp():
 
 
 @pytest.fixture(autouse=True)
-def _no_official_rules(app, monkeypatch):
-    monkeypatch.setitem(app.config, "EINVOICE_RULES_DIR", "")
-    monkeypatch.delenv("EINVOICE_RULES_DIR", raising=False)
+def _no_official_rules(app, monkeypatch, no_official_rules):
     # The test ERP listens on 127.0.0.1, which production refuses (see the test below).
     monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", True)
 
