@@ -74,8 +74,15 @@ class Config:
     EMAIL_ALLOW_TEST_DOMAINS = False
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    # Chat: messages per user (over HTTP, and over the socket) and sockets per client address
+    # per server process (offices behind one NAT share an address: keep it generous).
+    CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "30 per minute")
+    SOCKET_MAX_CONNECTIONS_PER_IP = int(os.environ.get("SOCKET_MAX_CONNECTIONS_PER_IP", 200))
     # Webhooks never call loopback, private or link-local addresses unless this is set ("1").
     WEBHOOK_ALLOW_PRIVATE_ADDRESSES = os.environ.get("WEBHOOK_ALLOW_PRIVATE_ADDRESSES") == "1"
+    # The access audit: record every view and download of a document ("0" turns off only
+    # those, for the benchmark's comparison; every other audit event is always recorded).
+    AUDIT_ACCESS_EVENTS = os.environ.get("AUDIT_ACCESS_EVENTS", "1") == "1"
     # Production must name its own DIAN software: without it, no event can be written.
     DEMO_SOFTWARE: dict[str, str] = {"id": "", "pin": "", "provider_nit": ""}
     # The in-process scheduler (app/scheduler.py): on in development and production only.

@@ -196,9 +196,11 @@ def _init_templates(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.blueprints.api import bp as api_bp
+    from app.blueprints.audit import bp as audit_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.company import bp as company_bp
     from app.blueprints.dev import bp as dev_bp
+    from app.blueprints.disputes import bp as disputes_bp
     from app.blueprints.documents import bp as documents_bp
     from app.blueprints.inbox import bp as inbox_bp
     from app.blueprints.issuing import bp as issuing_bp
@@ -216,6 +218,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(issuing_bp)
     app.register_blueprint(inbox_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(disputes_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: a forged cross-site request carries none
     app.register_blueprint(api_bp)
     if app.config["ENV_NAME"] == "development":

@@ -35,6 +35,7 @@ PERMISSIONS = {
     "documents.receive": _l("Receive and process supplier invoices"),
     "documents.issue": _l("Issue invoices and collect"),
     "catalog.manage": _l("Manage the catalog and orders"),
+    "disputes.participate": _l("Open disputes on documents and write in them"),
     "audit.view": _l("See the access audit"),
     "api.manage": _l("Manage API tokens"),
 }
@@ -44,8 +45,8 @@ _EVERYONE = {"company.view", "team.view", "network.view"}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     OWNER: frozenset(PERMISSIONS),
     ADMIN: frozenset(PERMISSIONS),
-    PAYABLES: frozenset(_EVERYONE | {"documents.receive", "network.manage"}),
-    RECEIVABLES: frozenset(_EVERYONE | {"documents.issue", "network.manage"}),
+    PAYABLES: frozenset(_EVERYONE | {"documents.receive", "network.manage", "disputes.participate"}),
+    RECEIVABLES: frozenset(_EVERYONE | {"documents.issue", "network.manage", "disputes.participate"}),
     SALES: frozenset(_EVERYONE | {"catalog.manage", "network.manage"}),
     VIEWER: frozenset(_EVERYONE),
 }

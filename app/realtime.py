@@ -25,3 +25,13 @@ def notify_company(company_id: int, event: str, payload: dict[str, Any]) -> None
 def notify_user(user_id: int, event: str, payload: dict[str, Any]) -> None:
     """Tell one user's open pages that something changed."""
     socketio.emit(event, payload, to=user_room(user_id))
+
+
+def dispute_room(dispute_id: int) -> str:
+    """Return the room of one dispute's conversation (joined after a tenant-checked lookup)."""
+    return f"dispute:{dispute_id}"
+
+
+def notify_dispute(dispute_id: int, event: str, payload: dict[str, Any]) -> None:
+    """Tell every socket in a dispute's conversation about a message, a read or a change."""
+    socketio.emit(event, payload, to=dispute_room(dispute_id))

@@ -677,3 +677,8 @@ def _fold(text: str) -> str:
             except UnicodeEncodeError:
                 out.append("?")
     return "".join(out)
+
+
+def fold_text(text: str) -> str:
+    """Return text the PDF built-in fonts can draw (for other PDFs the portal writes)."""
+    return _fold(text)

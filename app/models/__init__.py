@@ -1,10 +1,11 @@
 """All models, imported here so the metadata is complete wherever one is used."""
 
 from app.models.api import ApiIdempotencyKey, ApiToken
-from app.models.audit import AuditEvent
+from app.models.audit import AuditChainHead, AuditEvent
 from app.models.base import Base, SharedAccess, TenantScoped, utcnow
 from app.models.certificate import SigningCertificate
 from app.models.company import Company
+from app.models.dispute import Dispute, DisputeMessage, DisputeProposal, DisputeRead
 from app.models.document import Document, DocumentAttachment, DocumentEvent, QuarantinedUpload
 from app.models.network import Partnership
 from app.models.notification import Notification, NotificationMark, NotificationPreference
@@ -16,9 +17,14 @@ from app.models.webhook import WebhookDelivery, WebhookEndpoint
 __all__ = [
     "ApiIdempotencyKey",
     "ApiToken",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "Company",
+    "Dispute",
+    "DisputeMessage",
+    "DisputeProposal",
+    "DisputeRead",
     "Document",
     "DocumentAttachment",
     "DocumentEvent",

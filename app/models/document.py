@@ -106,6 +106,8 @@ class Document(SharedAccess, Base):
     submitted_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # The state of the document's latest dispute (app.models.dispute), copied for the trays.
+    dispute_status: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the receiver got it: at submission, or when it registered and claimed it.
     received_at: Mapped[datetime | None]

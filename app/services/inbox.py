@@ -178,7 +178,7 @@ def submit_xml(
     savepoint.commit()
 
     if doc.document_type in (ubl.DocumentType.CREDIT_NOTE, ubl.DocumentType.DEBIT_NOTE):
-        _link_to_invoice(document, doc)
+        _link_to_invoice(document, doc, actor=actor)
 
     submission = Submission(filename, ACCEPTED, findings, document=document)
     audit.record_event(
@@ -378,8 +378,9 @@ def _signature_summary(outcome: Any) -> dict[str, Any]:
     }
 
 
-def _link_to_invoice(note: Document, doc: ubl.Document) -> None:
-    """Link a note to the invoice it references; a credit note lowers that invoice's balance."""
+def _link_to_invoice(note: Document, doc: ubl.Document, *, actor: User) -> None:
+    """Link a note to the invoice it references; a credit note lowers that invoice's balance
+    and settles a dispute that agreed on it."""
     for reference in doc.billing_references:
         conditions = []
         if reference.uuid:
@@ -411,6 +412,9 @@ def _link_to_invoice(note: Document, doc: ubl.Document) -> None:
                 .values(open_balance=case((remaining < 0, Decimal("0")), else_=remaining))
                 .execution_options(synchronize_session="fetch")
             )
+            from app.services import disputes  # disputes reads documents through this module
+
+            disputes.credit_note_linked(invoice.id, note, actor=actor)
         return
 
 

@@ -45,7 +45,7 @@ from app.models.document import (
     RECEIVED,
     TACITLY_ACCEPTED,
 )
-from app.services import audit, certificates, inbox, notifications, webhooks
+from app.services import audit, certificates, disputes, inbox, notifications, webhooks
 from app.services.errors import Conflict, DomainError, Forbidden
 from app.tenancy import acting_as, unscoped
 
@@ -173,6 +173,8 @@ def record_event(
         notifications.notify(
             document.sender_company_id, kind=_SUPPLIER_NOTICES[code], document=document
         )
+    if code == "031":  # a claim opens a dispute, so both sides can settle it on the invoice
+        disputes.open_from_claim(document, claim_reason=claim_reason or "", note=note, actor=actor)
     return event
 
 

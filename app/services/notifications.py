@@ -43,6 +43,9 @@ TACITLY_ACCEPTED = "tacitly_accepted"
 WAITING = "waiting"
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
+DISPUTE_OPENED = "dispute_opened"
+DISPUTE_PROPOSAL = "dispute_proposal"
+DISPUTE_RESOLVED = "dispute_resolved"
 
 DUE_SOON_DAYS = 3
 BELL_SIZE = 10
@@ -103,6 +106,24 @@ KINDS: dict[str, Kind] = {
             _l("Invoice %(number)s from %(supplier)s is overdue"),
             "documents.receive",
         ),
+        Kind(
+            DISPUTE_OPENED,
+            _l("Dispute opened"),
+            _l("%(company)s opened a dispute on %(number)s"),
+            "disputes.participate",
+        ),
+        Kind(
+            DISPUTE_PROPOSAL,
+            _l("Resolution proposed"),
+            _l("%(company)s proposed a resolution on %(number)s"),
+            "disputes.participate",
+        ),
+        Kind(
+            DISPUTE_RESOLVED,
+            _l("Dispute resolved"),
+            _l("The dispute on %(number)s was resolved"),
+            "disputes.participate",
+        ),
     )
 }
 
@@ -129,7 +150,9 @@ def title(notification: Notification) -> str:
     kind = KINDS.get(notification.kind)
     if kind is None:
         return notification.kind
-    params = {"number": "", "supplier": "", "customer": ""} | dict(notification.params or {})
+    params = {"number": "", "supplier": "", "customer": "", "company": ""} | dict(
+        notification.params or {}
+    )
     return str(kind.title) % params
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import Counter
 from typing import Any
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
@@ -14,6 +16,10 @@ from app.extensions import socketio
 from app.services import accounts
 
 log = logging.getLogger(__name__)
+
+# Open sockets per client address in this process (SOCKET_MAX_CONNECTIONS_PER_IP).
+_per_ip: Counter[str] = Counter()
+_per_ip_lock = threading.Lock()
 
 
 @socketio.on("connect")
@@ -25,7 +31,23 @@ def connect(auth: Any = None) -> None:
     if not current_user.is_authenticated:
         log.info("socket refused: not signed in")
         raise ConnectionRefusedError("unauthenticated")
+    address = request.remote_addr or ""
+    with _per_ip_lock:
+        if _per_ip[address] >= current_app.config["SOCKET_MAX_CONNECTIONS_PER_IP"]:
+            log.info("socket refused: %s has too many connections", address)
+            raise ConnectionRefusedError("too_many_connections")
+        _per_ip[address] += 1
     membership = accounts.active_membership(current_user, session.get("company_id"))
     join_room(realtime.user_room(current_user.id))
     if membership is not None:
         join_room(realtime.company_room(membership.company_id))
+
+
+@socketio.on("disconnect")
+def disconnect(*_reason: Any) -> None:
+    address = request.remote_addr or ""
+    with _per_ip_lock:
+        if _per_ip[address] > 0:
+            _per_ip[address] -= 1
+        if _per_ip[address] <= 0:
+            _per_ip.pop(address, None)

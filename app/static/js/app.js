@@ -58,22 +58,135 @@
     if (panel) setBadge(parseInt(panel.getAttribute("data-unread"), 10) || 0);
   });
 
-  // The bell is polled every 30 s only while the socket is not connected.
+  // The bell and the chat are polled only while the socket is not connected.
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (live.connected && event.detail.elt && event.detail.elt.id === "bell-poll") {
+    var id = event.detail.elt && event.detail.elt.id;
+    if (live.connected && (id === "bell-poll" || id === "chat-poll")) {
       event.preventDefault();
     }
   });
 
+  // ---- Dispute chat: messages are fetched as HTML after the last id shown (STYLE.md §7);
+  // the socket only says "there is more". Without a socket the panel polls, and sends by htmx.
+  var chat = { joined: null, typingSent: 0, typingTimer: null };
+
+  function chatPanel() { return document.querySelector("[data-dispute-chat]"); }
+  function lastId(panel) { return parseInt(panel.getAttribute("data-last-id"), 10) || 0; }
+  function newClientId() {
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
+  }
+
+  function fetchNewMessages() {
+    var panel = chatPanel();
+    if (!panel || !window.htmx) return;
+    window.htmx.ajax("GET", panel.getAttribute("data-messages-url"), {
+      target: panel, swap: "beforeend", values: { after: lastId(panel) }
+    });
+  }
+
+  function joinChat() {
+    var panel = chatPanel();
+    if (!panel) { chat.joined = null; return; }
+    if (!live.socket || !live.connected) return;
+    var id = panel.getAttribute("data-dispute-id");
+    if (chat.joined === id) return;
+    chat.joined = id;
+    live.socket.emit("dispute:join", { dispute_id: parseInt(id, 10), after: lastId(panel) },
+      function (ack) {
+        if (ack && ack.ok && ack.messages && ack.messages.length) fetchNewMessages();
+      });
+  }
+
+  // Each request of the chat says which message the page has last; each send carries its own
+  // id, so a retried send is stored once.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    var panel = chatPanel();
+    if (!panel || !elt || (elt.id !== "chat-form" && elt.id !== "chat-poll")) return;
+    event.detail.parameters.after = String(lastId(panel));
+    if (elt.id === "chat-form") {
+      if (!elt.getAttribute("data-client-id")) elt.setAttribute("data-client-id", newClientId());
+      event.detail.parameters.client_id = elt.getAttribute("data-client-id");
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.id === "chat-form" && event.detail.successful) {
+      elt.reset();
+      elt.removeAttribute("data-client-id");
+      var errors = document.getElementById("chat-errors");
+      if (errors) errors.innerHTML = "";
+    }
+  });
+
+  // After messages are appended: drop repeats (by id), remember the last id, scroll down.
+  document.addEventListener("htmx:afterSettle", function () {
+    var panel = chatPanel();
+    if (!panel) { chat.joined = null; return; }
+    var seen = {}, max = 0;
+    panel.querySelectorAll("[data-message-id]").forEach(function (el) {
+      var id = el.getAttribute("data-message-id");
+      if (seen[id]) { el.remove(); return; }
+      seen[id] = true;
+      max = Math.max(max, parseInt(id, 10) || 0);
+    });
+    if (max !== lastId(panel)) {
+      panel.setAttribute("data-last-id", String(max));
+      panel.scrollTop = panel.scrollHeight;
+    }
+    joinChat();
+  });
+
+  document.addEventListener("input", function (event) {
+    var panel = chatPanel();
+    if (!panel || !live.connected || event.target.id !== "chat-body") return;
+    var now = Date.now();
+    if (now - chat.typingSent < 2000) return;
+    chat.typingSent = now;
+    live.socket.emit("dispute:typing", { dispute_id: parseInt(panel.getAttribute("data-dispute-id"), 10) });
+  });
+
+  function showTyping(payload) {
+    var panel = chatPanel();
+    var line = document.getElementById("chat-typing");
+    if (!panel || !line || String(payload.dispute_id) !== panel.getAttribute("data-dispute-id")) return;
+    line.textContent = (line.getAttribute("data-template") || "{name}").replace("{name}", payload.name);
+    clearTimeout(chat.typingTimer);
+    chat.typingTimer = setTimeout(function () { line.textContent = ""; }, 3000);
+  }
+
   function openSocket() {
     var socket = window.io({ withCredentials: true });
-    socket.on("connect", function () { live.connected = true; });
-    socket.on("disconnect", function () { live.connected = false; });
+    socket.on("connect", function () {
+      live.connected = true;
+      chat.joined = null;
+      joinChat();
+      fetchNewMessages(); // whatever arrived while disconnected
+    });
+    socket.on("disconnect", function () { live.connected = false; chat.joined = null; });
     socket.on("connect_error", function () { live.connected = false; });
     socket.on("notification:new", function () {
       var badge = document.querySelector("[data-bell-badge]");
       if (badge) setBadge((parseInt(badge.textContent, 10) || 0) + 1);
       refreshBell();
+    });
+    socket.on("message:new", function (payload) {
+      var panel = chatPanel();
+      if (panel && String(payload.dispute_id) === panel.getAttribute("data-dispute-id") &&
+          payload.id > lastId(panel)) {
+        fetchNewMessages();
+      }
+    });
+    socket.on("dispute:typing", showTyping);
+    socket.on("dispute:read", function () {
+      document.body.dispatchEvent(new CustomEvent("dispute-read"));
+    });
+    socket.on("dispute:activity", function () {
+      document.body.dispatchEvent(new CustomEvent("dispute-activity"));
+    });
+    socket.on("dispute:changed", function (payload) {
+      document.body.dispatchEvent(new CustomEvent("dispute-changed", { detail: payload }));
     });
     // Any element with hx-trigger="document-changed from:body" re-fetches itself.
     ["document:received", "document:changed", "document:sent"].forEach(function (name) {
