@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,8 @@ from app.extensions import db
 from app.models import (
     ApiToken,
     AuditEvent,
+    Dispute,
+    DisputeProposal,
     DocumentAttachment,
     DocumentEvent,
     Membership,
@@ -75,7 +78,19 @@ def foreign_rows(other_company, outsider):
                                event_type="document.received", payload={})
     db.session.add(delivery)
     db.session.commit()
+    dispute = Dispute(document_id=document.id, supplier_company_id=third.id,
+                      buyer_company_id=other_company.id, opened_by_company_id=other_company.id,
+                      reason="price", amount=Decimal("1"), currency="COP")
+    db.session.add(dispute)
+    db.session.flush()
+    proposal = DisputeProposal(dispute_id=dispute.id, supplier_company_id=third.id,
+                               buyer_company_id=other_company.id, company_id=third.id,
+                               resolution="paid")
+    db.session.add(proposal)
+    db.session.commit()
     return {
+        "dispute_id": dispute.id,
+        "proposal_id": proposal.id,
         "document_id": document.id,
         "event_id": event.id,
         "attachment_id": attachment.id,

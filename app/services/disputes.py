@@ -1051,3 +1051,46 @@ def _changed_after_commit(dispute: Dispute) -> None:
             realtime.notify_company(company_id, "dispute:changed", payload)
 
     after_commit(db.session(), emit)
+
+
+def credit_note_lines(company_id: int, invoice_id: int) -> tuple[list[Any], str] | None:
+    """Return the lines and note that pre-fill the credit note a dispute agreed on, if any.
+
+    With invoice lines named, those lines are credited, their prices scaled so the credit's base
+    is the agreed amount; without, one line of the agreed amount at the invoice's first tax.
+    """
+    from app.services import issuing  # issuing writes documents; disputes only reads its lines
+
+    found = agreed_credit_note(company_id, invoice_id)
+    if found is None:
+        return None
+    dispute, proposal = found
+    invoice_lines = issuing.invoice_lines(company_id, invoice_id)
+    note = str(_l("Credit note agreed in dispute #%(id)s.", id=dispute.id))
+    if proposal.description:
+        note += " " + proposal.description
+    chosen = [invoice_lines[n - 1] for n in proposal.lines if 0 < n <= len(invoice_lines)]
+    amount = proposal.amount
+    if chosen:
+        if amount is None:
+            return chosen, note
+        base = sum(
+            (Decimal(str(line.quantity)) * Decimal(str(line.unit_price)) for line in chosen),
+            Decimal("0"),
+        )
+        if base <= 0:
+            return chosen, note
+        factor = amount / base
+        scaled = [
+            issuing.LineInput(
+                line.description,
+                line.quantity,
+                (Decimal(str(line.unit_price)) * factor).quantize(Decimal("0.01")),
+                line.tax,
+            )
+            for line in chosen
+        ]
+        return scaled, note
+    tax = invoice_lines[0].tax if invoice_lines else "IVA19"
+    text = str(_l("Adjustment agreed in dispute #%(id)s", id=dispute.id))
+    return [issuing.LineInput(text, Decimal("1"), amount or Decimal("0"), tax)], note

@@ -10,7 +10,7 @@ from app.blueprints.issuing.forms import (
     reason_choices,
 )
 from app.extensions import db
-from app.services import issuing, network
+from app.services import disputes, issuing, network
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.web.auth import company, require_permission, user
 from app.web.htmx import form_errors, render
@@ -146,9 +146,12 @@ def _note(document_id, kind):
     form, status = NoteForm(), 200
     form.reason.choices = reason_choices(kind)
     if not form.is_submitted():
-        for row, line in zip(
-            form.lines, issuing.invoice_lines(company().id, invoice.id), strict=False
-        ):
+        lines = issuing.invoice_lines(company().id, invoice.id)
+        agreed = disputes.credit_note_lines(company().id, invoice.id) if kind == "credit" else None
+        if agreed is not None:  # the credit note a dispute agreed on, pre-filled from it
+            lines, form.notes.data = agreed
+            form.reason.data = "4"  # DIAN's "price adjustment"; the supplier may choose another
+        for row, line in zip(form.lines, lines, strict=False):
             row.form.process(data=vars(line))
     elif form.validate():
         rows, lines = form.line_inputs()

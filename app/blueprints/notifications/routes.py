@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from app.blueprints.auth.forms import EmptyForm
 from app.blueprints.notifications import bp
 from app.extensions import db
-from app.services import notifications
+from app.services import disputes, notifications
 from app.services.errors import NotFound
 from app.web.auth import company, require_permission, user
 from app.web.htmx import is_htmx, render
@@ -22,6 +22,7 @@ def _bell_context() -> dict:
         "unread": notifications.unread_count(acting.id, me.id),
         "items": notifications.latest(acting.id, me.id),
         "title_of": notifications.title,
+        "dispute_counts": disputes.nav_counts(acting.id, me.id),
     }
 
 

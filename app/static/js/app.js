@@ -184,6 +184,7 @@
     });
     socket.on("dispute:activity", function () {
       document.body.dispatchEvent(new CustomEvent("dispute-activity"));
+      refreshBell(); // its line of unread dispute messages
     });
     socket.on("dispute:changed", function (payload) {
       document.body.dispatchEvent(new CustomEvent("dispute-changed", { detail: payload }));
