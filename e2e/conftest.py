@@ -222,3 +222,33 @@ def new_context(browser, server, request) -> Iterator[Callable[..., BrowserConte
 def page(new_context) -> Page:
     """A page in a fresh browser context."""
     return new_context().new_page()
+
+
+ANDINA_NIT = "9001234568"
+TORNILLO_NIT = "9012345677"
+
+
+@pytest.fixture
+def signed_invoice(server, tmp_path):
+    """Return a factory: (number, customer tax id) → path of an invoice El Tornillo signed."""
+
+    def make(number: str, customer_tax_id: str = ANDINA_NIT) -> Path:
+        out = tmp_path / f"{number}.xml"
+        env = _server_env(Path(str(server["instance"])), 0)
+        subprocess.run(  # noqa: S603
+            [
+                sys.executable,
+                str(ROOT / "e2e" / "signed_invoice.py"),
+                str(out),
+                TORNILLO_NIT,
+                customer_tax_id,
+                number,
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+        return out
+
+    return make

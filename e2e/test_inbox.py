@@ -9,48 +9,17 @@ from __future__ import annotations
 
 import re
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-from conftest import ROOT, _server_env
+from conftest import ANDINA_NIT
 from playwright.sync_api import Page, expect
 from test_foundation import DEMO_PASSWORD, new_company, register, sign_in
 
 from app.einvoice.render import render_pdf
 
-ANDINA_NIT = "9001234568"
-TORNILLO_NIT = "9012345677"
 SUPPLIER = "supplier@demo.test"
 BUYER = "buyer@demo.test"
 LIVE_MS = 30_000  # two cores shared with other runs: give the socket time
-
-
-@pytest.fixture
-def signed_invoice(server, tmp_path):
-    """Return a factory: (number, customer tax id) → path of an invoice El Tornillo signed."""
-
-    def make(number: str, customer_tax_id: str = ANDINA_NIT) -> Path:
-        out = tmp_path / f"{number}.xml"
-        env = _server_env(Path(str(server["instance"])), 0)
-        subprocess.run(  # noqa: S603
-            [
-                sys.executable,
-                str(ROOT / "e2e" / "signed_invoice.py"),
-                str(out),
-                TORNILLO_NIT,
-                customer_tax_id,
-                number,
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=120,
-        )
-        return out
-
-    return make
 
 
 def number() -> str:

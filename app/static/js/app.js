@@ -68,7 +68,7 @@
 
   // ---- Dispute chat: messages are fetched as HTML after the last id shown (STYLE.md §7);
   // the socket only says "there is more". Without a socket the panel polls, and sends by htmx.
-  var chat = { joined: null, typingSent: 0, typingTimer: null };
+  var chat = { joined: null, typingSent: 0, typingTimer: null, fetching: false, again: false };
 
   function chatPanel() { return document.querySelector("[data-dispute-chat]"); }
   function lastId(panel) { return parseInt(panel.getAttribute("data-last-id"), 10) || 0; }
@@ -76,12 +76,28 @@
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
   }
 
+  // One fetch at a time; a message announced meanwhile triggers one more fetch after it.
   function fetchNewMessages() {
     var panel = chatPanel();
-    if (!panel || !window.htmx) return;
-    window.htmx.ajax("GET", panel.getAttribute("data-messages-url"), {
-      target: panel, swap: "beforeend", values: { after: lastId(panel) }
-    });
+    if (!panel) return;
+    if (chat.fetching) { chat.again = true; return; }
+    chat.fetching = true;
+    chat.again = false;
+    var url = panel.getAttribute("data-messages-url") + "?after=" + lastId(panel);
+    fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        var current = chatPanel();
+        if (html && current === panel) {
+          panel.insertAdjacentHTML("beforeend", html);
+          settleChat();
+        }
+      })
+      .catch(function () { /* the next announcement or poll fetches again */ })
+      .then(function () {
+        chat.fetching = false;
+        if (chat.again) fetchNewMessages();
+      });
   }
 
   function joinChat() {
@@ -121,7 +137,9 @@
   });
 
   // After messages are appended: drop repeats (by id), remember the last id, scroll down.
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", settleChat);
+
+  function settleChat() {
     var panel = chatPanel();
     if (!panel) { chat.joined = null; return; }
     var seen = {}, max = 0;
@@ -136,7 +154,7 @@
       panel.scrollTop = panel.scrollHeight;
     }
     joinChat();
-  });
+  }
 
   document.addEventListener("input", function (event) {
     var panel = chatPanel();
