@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 
+from app.cli_audit import register_audit
 from app.cli_einvoice import register_einvoice
 from app.cli_jobs import register_jobs
 from app.config import BASE_DIR
@@ -31,6 +32,7 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
+    register_audit(app)
     register_einvoice(app)
     register_jobs(app)
 

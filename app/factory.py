@@ -107,15 +107,20 @@ def _init_tenancy(app: Flask) -> None:
             g.tenancy_token = tenancy.bind(acting)
             return
         if current_user.is_authenticated:
-            m = accounts.active_membership(current_user, session.get("company_id"))
+            memberships = accounts.memberships_of(current_user.id)
+            m = accounts.active_membership(
+                current_user, session.get("company_id"), memberships=memberships
+            )
             g.membership = m
+            g.memberships = (current_user.id, memberships)  # the page's company switcher
             acting = tenancy.Acting(
                 company_id=m.company_id if m else None,
                 user_id=current_user.id,
                 ip=acting.ip,
                 user_agent=acting.user_agent,
             )
-            if m is not None:
+            if m is not None and session.get("company_id") != m.company_id:
+                # Only on a change: a write re-signs and re-sends the cookie on every response.
                 session["company_id"] = m.company_id
         g.tenancy_token = tenancy.bind(acting)
 
@@ -183,15 +188,27 @@ def _init_templates(app: Flask) -> None:
     @app.context_processor
     def layout_context() -> dict[str, Any]:
         m = membership()
-        memberships = (
-            accounts.memberships_of(current_user.id) if current_user.is_authenticated else []
-        )
+        memberships = _my_memberships()
         return {
             "active_membership": m,
             "active_company": m.company if m else None,
             "my_memberships": memberships,
             "dev_mail": app.config["ENV_NAME"] == "development",
         }
+
+
+def _my_memberships() -> list[Any]:
+    """Return the signed-in user's memberships for the company switcher.
+
+    A GET reuses the list the request started with (one query fewer on every page); any other
+    method may have changed them, so it reads them again.
+    """
+    if not current_user.is_authenticated:
+        return []
+    loaded = g.get("memberships")
+    if loaded and loaded[0] == current_user.id and request.method in ("GET", "HEAD"):
+        return loaded[1]
+    return accounts.memberships_of(current_user.id)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, event, select
@@ -36,6 +37,7 @@ class Acting:
     user_id: int | None = None
     ip: str | None = None
     user_agent: str | None = None
+    token_id: int | None = None  # the API token a request authenticated with
 
 
 _acting: ContextVar[Acting] = ContextVar("acting", default=Acting())  # noqa: B039 (frozen)
@@ -104,6 +106,17 @@ def _filter_by_company(state: ORMExecuteState) -> None:
     ):
         return
     company_id = _acting.get().company_id or NO_COMPANY
+    state.statement = state.statement.options(
+        *_company_criteria(company_id, len(Base.registry.mappers))
+    )
+
+
+@lru_cache(maxsize=4096)
+def _company_criteria(company_id: int, _models: int) -> tuple[Any, ...]:
+    """Build the loader criteria of one company once, not on every SELECT.
+
+    Keyed by the number of mapped models too, so a model mapped later gets its rule.
+    """
     options = [
         with_loader_criteria(
             TenantScoped,
@@ -115,7 +128,7 @@ def _filter_by_company(state: ORMExecuteState) -> None:
         with_loader_criteria(model, model.tenant_criteria(company_id), include_aliases=True)
         for model in _shared_models()
     ]
-    state.statement = state.statement.options(*options)
+    return tuple(options)
 
 
 M = TypeVar("M")

@@ -86,7 +86,7 @@ def require_token(scope: str | None = None) -> Callable[[F], F]:
             token = api_tokens.authenticate(plaintext)
             if token is None:
                 return _unauthorized(invalid=plaintext is not None)
-            tenancy.rebind(company_id=token.company_id, user_id=None)
+            tenancy.rebind(company_id=token.company_id, user_id=None, token_id=token.id)
             g.api_token = token
             allowed = token.allows(scope)
             details = {"method": request.method, "path": request.path}

@@ -13,10 +13,10 @@ from app.blueprints.documents.forms import (
     UploadForm,
 )
 from app.extensions import db
-from app.services import documents, inbox, lifecycle, pdf_documents
+from app.services import audit, documents, inbox, lifecycle, pdf_documents
 from app.services.errors import DomainError, NotFound
 from app.web.auth import can, company, require_permission, user
-from app.web.htmx import form_errors, render
+from app.web.htmx import form_errors, is_htmx, render
 
 XML = "application/xml"
 
@@ -34,7 +34,11 @@ def _document_or_404(document_id):
         abort(404)
 
 
-def _download(data, filename, mimetype, *, inline=False):
+def _download(data, filename, mimetype, *, inline=False, audit_as=None):
+    """Send a file; audit_as (action, target, details) records the download first."""
+    if audit_as is not None:
+        audit.record_access(user(), company().id, *audit_as)
+        db.session.commit()
     return send_file(
         io.BytesIO(data), mimetype=mimetype, download_name=filename, as_attachment=not inline
     )
@@ -142,7 +146,12 @@ def quarantine():
 @require_permission("documents.issue")
 def quarantine_download(quarantine_id):
     entry = documents.get_quarantined(company().id, quarantine_id)
-    return _download(entry.original, entry.filename or f"upload-{entry.id}.xml", XML)
+    return _download(
+        entry.original,
+        entry.filename or f"upload-{entry.id}.xml",
+        XML,
+        audit_as=("quarantine.downloaded", entry),
+    )
 
 
 # ------------------------------------------------------------------------------ the document
@@ -170,7 +179,11 @@ def _show(document_id, *, status=200, event_error=None, claim_form=None, attachm
 @bp.route("/<int:document_id>")
 @require_permission("company.view")
 def show(document_id):
-    return _show(document_id)
+    response = _show(document_id)
+    if not is_htmx():  # a page view, not the live refresh of its lifecycle fragment
+        audit.record_access(user(), company().id, "document.viewed", ("documents", document_id))
+        db.session.commit()
+    return response
 
 
 @bp.route("/<int:document_id>/xml")
@@ -179,7 +192,12 @@ def xml(document_id):
     document = inbox.get_document(company().id, document_id)
     if not document.is_legal and document.origin == "pdf":
         abort(404)  # sent as a PDF: there is no XML
-    return _download(document.original, document.filename or f"{document.number}.xml", XML)
+    return _download(
+        document.original,
+        document.filename or f"{document.number}.xml",
+        XML,
+        audit_as=("document.xml_downloaded", document),
+    )
 
 
 @bp.route("/<int:document_id>/pdf")
@@ -187,14 +205,29 @@ def xml(document_id):
 def pdf(document_id):
     document = inbox.get_document(company().id, document_id)
     data = documents.document_pdf(company().id, document.id, locale=_language())
-    return _download(data, f"{document.number}.pdf", "application/pdf", inline=True)
+    return _download(
+        data,
+        f"{document.number}.pdf",
+        "application/pdf",
+        inline=True,
+        audit_as=("document.pdf_downloaded", document),
+    )
 
 
 @bp.route("/<int:document_id>/events/<int:event_id>/xml")
 @require_permission("company.view")
 def event_xml(document_id, event_id):
     event = documents.get_event(company().id, document_id, event_id)
-    return _download(event.xml, f"{event.number or event.code}.xml", XML)
+    return _download(
+        event.xml,
+        f"{event.number or event.code}.xml",
+        XML,
+        audit_as=(
+            "document.event_xml_downloaded",
+            ("documents", document_id),
+            {"code": event.code},
+        ),
+    )
 
 
 @bp.route("/<int:document_id>/zip")
@@ -202,7 +235,12 @@ def event_xml(document_id, event_id):
 def download_zip(document_id):
     document = inbox.get_document(company().id, document_id)
     data = documents.document_zip(company().id, document.id, locale=_language())
-    return _download(data, f"{document.document_type}-{document.number}.zip", "application/zip")
+    return _download(
+        data,
+        f"{document.document_type}-{document.number}.zip",
+        "application/zip",
+        audit_as=("document.zip_downloaded", document),
+    )
 
 
 # -------------------------------------------------------------------------------- lifecycle
@@ -270,4 +308,13 @@ def attach(document_id):
 @require_permission("company.view")
 def attachment(document_id, attachment_id):
     found = documents.get_attachment(company().id, document_id, attachment_id)
-    return _download(found.data, found.filename, found.content_type)
+    return _download(
+        found.data,
+        found.filename,
+        found.content_type,
+        audit_as=(
+            "attachment.downloaded",
+            ("documents", document_id),
+            {"attachment_id": found.id, "filename": found.filename},
+        ),
+    )
