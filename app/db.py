@@ -21,6 +21,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL's recommended durability: a commit survives the app crashing; only a power loss may
+    # lose the last commits. It saves an fsync per commit (every document view records one).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
     # SQLite's own lower() folds only ASCII: "ÑANDÚ" would never match "ñandú".

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 from app.extensions import socketio
@@ -47,3 +49,47 @@ def dispute_room(dispute_id: int) -> str:
 def notify_dispute(dispute_id: int, event: str, payload: dict[str, Any]) -> None:
     """Tell every socket in a dispute's conversation about a message, a read or a change."""
     _emit(event, payload, dispute_room(dispute_id))
+
+
+_throttle_lock = threading.Lock()
+_last_sent: dict[str, float] = {}
+_pending: set[str] = set()
+
+
+def notify_companies_throttled(
+    key: str,
+    company_ids: tuple[int, ...],
+    event: str,
+    payload: dict[str, Any],
+    *,
+    interval: float = 1.0,
+) -> None:
+    """Tell companies that something is busy, at most once per interval per key (per process).
+
+    The first happening is sent at once; those within the interval are folded into one more
+    emit at its end, so the last state is always told. For chat activity (unread counts): every
+    member's socket would otherwise get a second frame for every message.
+    """
+    now = time.monotonic()
+    with _throttle_lock:
+        wait = _last_sent.get(key, 0.0) + interval - now
+        if wait <= 0:
+            _last_sent[key] = now
+        elif key in _pending:
+            return
+        else:
+            _pending.add(key)
+    if wait <= 0:
+        for company_id in company_ids:
+            notify_company(company_id, event, payload)
+        return
+
+    def trailing() -> None:
+        socketio.sleep(wait)
+        with _throttle_lock:
+            _pending.discard(key)
+            _last_sent[key] = time.monotonic()
+        for company_id in company_ids:
+            notify_company(company_id, event, payload)
+
+    socketio.start_background_task(trailing)

@@ -1032,9 +1032,12 @@ def _broadcast_after_commit(dispute: Dispute, message: DisputeMessage) -> None:
     def emit() -> None:
         realtime.notify_dispute(dispute.id, "message:new", message_payload(message))
         # Unread counts in the navigation and the list of every member of both companies.
-        activity = {"dispute_id": dispute.id, "id": message.id}
-        for company_id in (dispute.supplier_company_id, dispute.buyer_company_id):
-            realtime.notify_company(company_id, "dispute:activity", activity)
+        realtime.notify_companies_throttled(
+            f"dispute:{dispute.id}",
+            (dispute.supplier_company_id, dispute.buyer_company_id),
+            "dispute:activity",
+            {"dispute_id": dispute.id},
+        )
 
     after_commit(db.session(), emit)
 

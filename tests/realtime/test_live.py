@@ -55,7 +55,7 @@ def test_does_a_submission_reach_the_receivers_socket_and_bell_and_no_one_elses(
     assert buyer_got["document:received"] == [{"id": document.id}]
     assert [p["kind"] for p in buyer_got["notification:new"]] == ["received"]
     # A colleague whose role does not receive invoices sees the tray change, not a notification.
-    sales_got = collect(sockets["sales"], "document:received", "notification:new", timeout=1)
+    sales_got = collect(sockets["sales"], "document:received", "notification:new", timeout=3)
     assert "document:received" in sales_got and "notification:new" not in sales_got
     assert collect(sockets["outsider"], "document:received", timeout=0.5) == {}
     for socket in sockets.values():

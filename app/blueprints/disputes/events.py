@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 from limits import parse
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import realtime, tenancy
 from app.extensions import db, limiter, socketio
@@ -63,6 +64,14 @@ def _as_member(handler: Callable[..., Any]) -> Callable[..., Any]:
                     error.status, "invalid"
                 )
                 return _failure(error.message, code)
+            except SQLAlchemyError:
+                # Busy or unreachable database: nothing was stored; the client may resend with
+                # the same client id (a message is never stored twice).
+                db.session.rollback()
+                log.exception("socket event failed on the database")
+                return _failure(
+                    _("The portal is busy; your message was not sent. Try again."), "unavailable"
+                )
             finally:
                 db.session.remove()
 
