@@ -1,4 +1,8 @@
-"""Demo data: the companies, users and partnerships of fixtures/demo.json."""
+"""Demo data: the companies, users, partnerships and a few invoices of fixtures/demo.json.
+
+The invoices are issued through the portal itself (numbering range, engine, signature), so the
+demo shows real documents: one acknowledged, one claimed with its dispute, one accepted.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,13 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 
 from app import security
+from app.einvoice.signature import COLOMBIA
 from app.extensions import db
 from app.models import Company, Document, Membership, Partnership, User, utcnow
 from app.models.network import ACTIVE
 from app.services import certificates
 from app.taxids import compact_tax_id
-from app.tenancy import unscoped
+from app.tenancy import acting_as, unscoped
 
 
 def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
@@ -73,7 +78,74 @@ def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
             )
         )
     db.session.commit()
+    owners = {
+        key: db.session.scalars(
+            unscoped(
+                select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.company_id == company.id, Membership.role == "owner")
+            )
+        ).first()
+        for key, company in companies.items()
+    }
+    _load_documents(data, companies, owners)
     return True
+
+
+def _load_documents(data: dict, companies: dict[str, Company], owners: dict[str, User]) -> None:
+    """Issue the demo invoices and play their DIAN events, claims and dispute replies."""
+    from app.services import disputes, issuing, lifecycle
+
+    today = dt.datetime.now(COLOMBIA).date()  # the day the numbering range and due dates count from
+    for key, spec in data.get("numbering", {}).items():
+        company, owner = companies[key], owners[key]
+        with acting_as(company.id, owner.id):
+            issuing.configure_numbering(
+                company.id,
+                prefix=spec["prefix"],
+                range_from=spec["from"],
+                range_to=spec["to"],
+                resolution=spec["resolution"],
+                valid_from=today - dt.timedelta(days=365),
+                valid_to=today + dt.timedelta(days=365),
+                technical_key=spec["technical_key"],
+                actor=owner,
+            )
+            db.session.commit()
+    for entry in data.get("documents", []):
+        supplier, customer = companies[entry["supplier"]], companies[entry["customer"]]
+        seller, buyer = owners[entry["supplier"]], owners[entry["customer"]]
+        with acting_as(supplier.id, seller.id):
+            document = issuing.issue_invoice(
+                supplier.id,
+                customer=issuing.CustomerInput(company_id=customer.id),
+                lines=[issuing.LineInput(**line) for line in entry["lines"]],
+                due_date=today + dt.timedelta(days=entry.get("due_in_days", 30)),
+                actor=seller,
+            )
+            db.session.commit()
+        with acting_as(customer.id, buyer.id):
+            for code in entry.get("events", []):
+                lifecycle.record_event(customer.id, document_id=document.id, code=code, actor=buyer)
+            if claim := entry.get("claim"):
+                lifecycle.record_event(
+                    customer.id,
+                    document_id=document.id,
+                    code="031",
+                    claim_reason=claim["reason"],
+                    note=claim["note"],
+                    actor=buyer,
+                )
+            db.session.commit()
+        for reply in entry.get("replies", []):
+            company, author = companies[reply["from"]], owners[reply["from"]]
+            with acting_as(company.id, author.id):
+                dispute = disputes.active_dispute(company.id, document.id)
+                if dispute is not None:
+                    disputes.post_message(
+                        company.id, dispute_id=dispute.id, actor=author, body=reply["body"]
+                    )
+                db.session.commit()
 
 
 # ------------------------------------------------------------------------------- bulk documents

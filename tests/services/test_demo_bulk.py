@@ -19,12 +19,28 @@ def _andina() -> Company:
     ).one()
 
 
+DEMO_INVOICES = 3  # issued through the portal by `demo load` (fixtures/demo.json)
+
+
+def _bulk_documents() -> list[Document]:
+    bulk = or_(*(Document.number.like(f"{p}B%") for p in ("FV", "NC", "ND")))
+    return db.session.scalars(unscoped(select(Document).where(bulk))).all()
+
+
+def test_does_the_demo_hold_real_signed_invoices_and_a_dispute():
+    demo.load_demo(BASE_DIR / "fixtures" / "demo.json")
+    docs = db.session.scalars(unscoped(select(Document).order_by(Document.id))).all()
+    assert [(d.status, d.dispute_status) for d in docs] == [
+        ("acknowledged", None), ("claimed", "open"), ("accepted", None)]
+    assert all(d.signature.get("valid") for d in docs)
+
+
 def test_bulk_fills_documents_between_andina_and_its_partners():
     demo.load_demo(BASE_DIR / "fixtures" / "demo.json")
     andina = _andina()
     assert demo.load_bulk(200, 12, batch=64) == 200
 
-    docs = db.session.scalars(unscoped(select(Document))).all()
+    docs = _bulk_documents()
     assert len(docs) == 200
     assert all(d.receiver_company_id == andina.id or d.sender_company_id == andina.id
                for d in docs)
@@ -52,7 +68,7 @@ def test_bulk_runs_again_without_clashing():
     total = db.session.scalar(unscoped(select(func.count()).select_from(Document).where(
         or_(Document.receiver_company_id == andina.id, Document.sender_company_id == andina.id)
     )))
-    assert total == 100
+    assert total == 100 + DEMO_INVOICES
     assert db.session.scalar(unscoped(
         select(func.count()).select_from(Company).where(Company.tax_id.like("7%"))
     )) == 3
@@ -63,4 +79,4 @@ def test_bulk_command(app):
     result = runner.invoke(args=["demo", "bulk", "--documents", "30", "--partners", "4"])
     assert result.exit_code == 0, result.output
     assert "30/30 documents" in result.output
-    assert db.session.scalar(unscoped(select(func.count()).select_from(Document))) == 30
+    assert len(_bulk_documents()) == 30
