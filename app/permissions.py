@@ -45,8 +45,12 @@ _EVERYONE = {"company.view", "team.view", "network.view"}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     OWNER: frozenset(PERMISSIONS),
     ADMIN: frozenset(PERMISSIONS),
-    PAYABLES: frozenset(_EVERYONE | {"documents.receive", "network.manage", "disputes.participate"}),
-    RECEIVABLES: frozenset(_EVERYONE | {"documents.issue", "network.manage", "disputes.participate"}),
+    PAYABLES: frozenset(
+        _EVERYONE | {"documents.receive", "network.manage", "disputes.participate"}
+    ),
+    RECEIVABLES: frozenset(
+        _EVERYONE | {"documents.issue", "network.manage", "disputes.participate"}
+    ),
     SALES: frozenset(_EVERYONE | {"catalog.manage", "network.manage"}),
     VIEWER: frozenset(_EVERYONE),
 }
