@@ -74,10 +74,12 @@ def register(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Load only when no company exists yet.")
     def load(if_empty: bool) -> None:
         """(Re)create the demo companies, users and partnerships."""
-        from app.services import demo
+        from app.services import demo, issuing
 
         created = demo.load_demo(BASE_DIR / "fixtures" / "demo.json", only_if_empty=if_empty)
         click.echo("demo data loaded" if created else "database not empty: demo data left alone")
+        if created and not issuing.software_configured():
+            click.echo("no DIAN software configured (DIAN_SOFTWARE_ID/PIN): demo invoices skipped")
 
     @demo_group.command("bulk")
     @click.option("--documents", "n", default=1_000_000, show_default=True,

@@ -4,7 +4,9 @@ e-invoice ingest (a)–(e) with the ratios c/b and c/e, the verify step in detai
 rules' agreement with their own published unit tests (skipped without a rules folder), and the
 field-level accuracy of PDF extraction on ../shared/data/pdf; then the Inbox pages at N documents
 (BENCH_DOCUMENTS, default 1,000,000) on SQLite and PostgreSQL (a line when no server answers), and
-the API's ingestion throughput beside the engine's.
+the API's ingestion throughput beside the engine's; then the access audit's cost on the
+document and Inbox pages (audit on vs off); then the dispute chat's fan-out latency with 200
+sockets in one room, over two processes and Redis and over one process.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import (  # noqa: E402
     api_ingest,
+    audit_overhead,
+    chat_fanout,
     einvoice_ingest,
     einvoice_verify,
     inbox_pages,
@@ -39,6 +43,10 @@ def main() -> int:
     inbox_pages.main([])
     print()
     api_ingest.main([])
+    print()
+    audit_overhead.main([])
+    print()
+    chat_fanout.main([])
     return 0
 
 

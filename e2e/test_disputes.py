@@ -97,6 +97,13 @@ def test_does_a_claim_become_a_live_dispute_settled_by_a_credit_note(
     )
     buyer.reload()
     expect(buyer.locator("#attachments li", has_text=re.compile(r"dispute-\d+-"))).to_have_count(1)
+    # Who accessed the invoice: both companies' views are listed to the buyer.
+    access = buyer.get_by_test_id("document-access")
+    expect(access.locator('tr[data-access="document.viewed"]').first).to_be_visible()
+    companies = access.locator("tr[data-access]").evaluate_all(
+        "rows => [...new Set(rows.map(r => r.dataset.company))]"
+    )
+    assert len(companies) == 2, companies
 
 
 def test_does_the_chat_work_when_websockets_are_blocked(new_context, signed_invoice):

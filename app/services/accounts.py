@@ -244,9 +244,12 @@ def memberships_of(user_id: int) -> list[Membership]:
     return list(db.session.scalars(unscoped(stmt)).unique())
 
 
-def active_membership(user: User, company_id: int | None) -> Membership | None:
+def active_membership(
+    user: User, company_id: int | None, *, memberships: list[Membership] | None = None
+) -> Membership | None:
     """Return the membership the user acts through: the one asked for, else the last used."""
-    memberships = memberships_of(user.id)
+    if memberships is None:
+        memberships = memberships_of(user.id)
     for wanted in (company_id, user.last_company_id):
         for membership in memberships:
             if membership.company_id == wanted:

@@ -88,7 +88,10 @@ def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
         ).first()
         for key, company in companies.items()
     }
-    _load_documents(data, companies, owners)
+    from app.services import issuing
+
+    if issuing.software_configured():  # production without DIAN software: companies only
+        _load_documents(data, companies, owners)
     return True
 
 

@@ -364,6 +364,12 @@ def _customer(company_id: int, customer: CustomerInput) -> ubl.Party:
     return _party(country, compact, customer.name.strip()[:200], (customer.email or "").strip())
 
 
+def software_configured() -> bool:
+    """Tell whether the portal has a DIAN software (id and PIN) to write documents with."""
+    software = _software()
+    return bool(software.id and software.pin)
+
+
 def _software() -> writer.Software:
     config = current_app.config
     return writer.Software(

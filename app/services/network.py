@@ -57,6 +57,27 @@ def partnerships(company_id: int, *, relation: str | None = None) -> Select[tupl
     return stmt.order_by(Partnership.status.desc(), Partnership.created_at.desc())
 
 
+def partner_choices(company_id: int, *, relation: str) -> list[tuple[int, str]]:
+    """Return (id, name) of the acting company's suppliers or customers on the network, by name."""
+    own, other = (
+        (Partnership.customer_id, Partnership.supplier_id)
+        if relation == SUPPLIER
+        else (Partnership.supplier_id, Partnership.customer_id)
+    )
+    # Two columns per partner, not three joined companies per partnership: the tray's
+    # counterparty filter asks for this on every page view.
+    rows = db.session.execute(
+        select(Company.id, Company.trade_name, Company.legal_name)
+        .join(Partnership, Company.id == other)
+        .where(own == company_id, Partnership.status != DECLINED)
+        .order_by(Partnership.status.desc(), Partnership.created_at.desc())
+    ).all()
+    return sorted(
+        ((ident, trade_name or legal_name) for ident, trade_name, legal_name in rows),
+        key=lambda choice: choice[1].casefold(),
+    )
+
+
 def pending_requests(company_id: int) -> Select[tuple[Partnership]]:
     """Return connection requests waiting for the acting company's answer."""
     return (

@@ -174,11 +174,11 @@ def _header() -> list[str]:
     return [str(label) for _key, label in EXPORT_COLUMNS]
 
 
-def to_csv(rows: Iterable[list[Any]]) -> bytes:
+def to_csv(rows: Iterable[list[Any]], *, header: list[str] | None = None) -> bytes:
     """Write rows as CSV (UTF-8 with BOM so spreadsheets read accents; ISO dates, plain numbers)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(_header())
+    writer.writerow(header or _header())
     for row in rows:
         writer.writerow(
             ["" if v is None else v.isoformat() if isinstance(v, dt.date) else v for v in row]
@@ -186,14 +186,14 @@ def to_csv(rows: Iterable[list[Any]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(rows: Iterable[list[Any]], *, title: str) -> bytes:
+def to_xlsx(rows: Iterable[list[Any]], *, title: str, header: list[str] | None = None) -> bytes:
     """Write rows as an XLSX workbook: dates as dates, money as numbers."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31] or "Inbox")
-    sheet.append(_header())
+    sheet.append(header or _header())
     for row in rows:
         cells = []
         for value in row:

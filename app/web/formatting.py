@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import format_currency
-from flask_babel import format_date, format_datetime, get_locale
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.numbers import parse_pattern
+from flask_babel import format_datetime, get_locale
 
 MONEY_PATTERN = "¤\u00a0#,##0.00"
+# Parsed once: Babel's format_currency parses the pattern again on every call (a list page
+# formats a hundred amounts).
+_MONEY = parse_pattern(MONEY_PATTERN)
+
+
+@lru_cache(maxsize=16)
+def _babel_locale(name: str) -> Locale:
+    return Locale.parse(name)
 
 
 def money(amount: Decimal | int | str | None, currency: str = "COP") -> str:
@@ -17,8 +28,14 @@ def money(amount: Decimal | int | str | None, currency: str = "COP") -> str:
         return ""
     locale = get_locale()
     locale_name = "es_CO" if locale is None or locale.language == "es" else str(locale)
-    return format_currency(Decimal(amount), currency, format=MONEY_PATTERN, locale=locale_name,
-                           currency_digits=False)
+    return _MONEY.apply(
+        Decimal(amount), _babel_locale(locale_name), currency=currency, currency_digits=False
+    )
+
+
+@lru_cache(maxsize=8192)
+def _format_day(value: date, style: str, locale: Locale | None) -> str:
+    return babel_format_date(value, style, locale=locale)
 
 
 def date_filter(value: date | datetime | None, style: str = "medium") -> str:
@@ -27,4 +44,5 @@ def date_filter(value: date | datetime | None, style: str = "medium") -> str:
         return ""
     if isinstance(value, datetime):
         return format_datetime(value, style)
-    return format_date(value, style)
+    # A calendar day is not rebased to a timezone; the same few hundred days fill a list page.
+    return _format_day(value, style, get_locale())

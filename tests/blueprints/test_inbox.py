@@ -538,3 +538,59 @@ def test_can_the_sent_tray_be_sorted_by_customer(client, supplier, seller, buyer
         "Media",
         "Zeta",
     ]
+
+
+# ------------------------------------------------------------------ the counterparty filter
+
+
+def _counterparty_options(response) -> list[tuple[str, str, bool]]:
+    """Return the counterparty select's options as (value, label, selected)."""
+    body = response.get_data(as_text=True)
+    start = body.index('<select id="counterparty"')
+    select = body[start : body.index("</select>", start)]
+    option = r'<option (selected )?value="([^"]*)">([^<]*)</option>'
+    return [(value, label, bool(chosen)) for chosen, value, label in re.findall(option, select)]
+
+
+def test_does_the_counterparty_filter_list_the_suppliers_by_name_and_keep_the_choice(
+    client, supplier, buyer_company, clerk
+):
+    from app.models import Partnership
+    from app.models.network import ACTIVE, DECLINED
+
+    zeta, alfa, declined, customer = (make_company(n) for n in ("Zeta", "alfa", "Nope", "Cliente"))
+    for partner, status in ((zeta, ACTIVE), (alfa, ACTIVE), (declined, DECLINED)):
+        db.session.add(Partnership(supplier_id=partner.id, customer_id=buyer_company.id,
+                                   requested_by_id=buyer_company.id, status=status))
+    db.session.add(Partnership(supplier_id=buyer_company.id, customer_id=customer.id,
+                               requested_by_id=buyer_company.id, status=ACTIVE))
+    db.session.add(Partnership(supplier_id=None, customer_id=buyer_company.id,
+                               requested_by_id=buyer_company.id, invited_name="Invitada",
+                               invited_country="CO", invited_tax_id="900000001"))
+    db.session.commit()
+
+    options = _counterparty_options(tray(client, clerk, buyer_company))
+    assert [label for _value, label, _selected in options][1:] == ["alfa", "Zeta"]
+    assert [selected for *_rest, selected in options] == [True, False, False]
+    chosen = _counterparty_options(tray(client, clerk, buyer_company, counterparty=str(zeta.id)))
+    assert [selected for *_rest, selected in chosen] == [False, False, True]
+    # A partner added since the last page view is listed on the next one.
+    newer = make_company("Beta")
+    db.session.add(Partnership(supplier_id=newer.id, customer_id=buyer_company.id,
+                               requested_by_id=buyer_company.id, status=ACTIVE))
+    db.session.commit()
+    options = _counterparty_options(tray(client, clerk, buyer_company))
+    assert [label for _value, label, _selected in options][1:] == ["alfa", "Beta", "Zeta"]
+
+
+def test_does_the_filter_form_follow_the_query_and_the_language(client, buyer_company, clerk):
+    login(client, clerk, buyer_company)
+    spanish = client.get("/inbox/received", query_string={"q": "FV-1"}).get_data(as_text=True)
+    assert 'name="q" type="text" value="FV-1"' in spanish
+    assert "Filtrar" in spanish
+    plain = client.get("/inbox/received").get_data(as_text=True)
+    assert 'value="FV-1"' not in plain
+    client.post("/locale", data={"locale": "en"})
+    english = client.get("/inbox/received", query_string={"q": "FV-1"}).get_data(as_text=True)
+    assert 'value="FV-1"' in english
+    assert ">Filter</button>" in english

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Document, DocumentEvent
 from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE
 from app.models.document import DOCUMENT_TYPES, STATUSES
-from app.services import documents, idempotency, inbox, lifecycle
+from app.services import audit, documents, idempotency, inbox, lifecycle
 from app.services.errors import DomainError, FieldErrors
 
 XML_TYPES = {"application/xml", "text/xml"}
@@ -123,6 +123,7 @@ def list_documents() -> Any:
 def get_document(document_id: int) -> Any:
     company_id = current_token().company_id
     document = inbox.get_document(company_id, document_id)
+    _accessed("document.viewed", document)
     return jsonify(_document(document, company_id, detail=True))
 
 
@@ -131,6 +132,7 @@ def get_document(document_id: int) -> Any:
 def get_document_xml(document_id: int) -> Any:
     document = inbox.get_document(current_token().company_id, document_id)
     filename = document.filename or f"{document.number}.xml"
+    _accessed("document.xml_downloaded", document)
     return _download(document.original, "application/xml", filename)
 
 
@@ -139,8 +141,9 @@ def get_document_xml(document_id: int) -> Any:
 def get_document_pdf(document_id: int) -> Any:
     company_id = current_token().company_id
     data = documents.document_pdf(company_id, document_id, locale=_language())
-    number = inbox.get_document(company_id, document_id).number
-    return _download(data, "application/pdf", f"{number}.pdf")
+    document = inbox.get_document(company_id, document_id)
+    _accessed("document.pdf_downloaded", document)
+    return _download(data, "application/pdf", f"{document.number}.pdf")
 
 
 @bp.get(f"/documents/<{ID}:document_id>/events")
@@ -260,6 +263,12 @@ def _json(status: int, body: dict[str, Any]) -> Response:
     response = jsonify(body)
     response.status_code = status
     return response
+
+
+def _accessed(action: str, document: Document) -> None:
+    """Record that the token's company read the document (the access audit), and commit."""
+    audit.record_access(acting_user(), current_token().company_id, action, document, {"via": "api"})
+    db.session.commit()
 
 
 def _download(data: bytes, mimetype: str, filename: str) -> Response:

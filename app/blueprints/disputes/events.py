@@ -91,6 +91,7 @@ def join(membership: Any, dispute_id: int, payload: dict[str, Any]) -> dict[str,
     """Join a dispute's room and receive every message after the one the client last saw."""
     dispute = disputes.get_dispute(membership.company_id, dispute_id)
     join_room(realtime.dispute_room(dispute.id))
+    log.debug("socket %s of user %s joined dispute %s", request.sid, current_user.id, dispute.id)
     missed = disputes.messages(membership.company_id, dispute.id, after=_after(payload))
     return {
         "ok": True,

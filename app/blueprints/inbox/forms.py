@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -10,6 +11,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import Select
 
 from app.models.document import CREDIT_NOTE, DEBIT_NOTE, INVOICE, STATUSES
 from app.models.saved_filter import TRAYS
@@ -23,6 +25,19 @@ DOCUMENT_TYPE_NAMES = {
 }
 
 
+class LongSelect(Select):
+    """A select of many options (a company's partners): WTForms' HTML, written faster."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        """Write one option as WTForms does: selected before value, both escaped."""
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        selected = "selected " if choice.selected else ""
+        value, label = escape(choice.value), escape(choice.label or choice.value)
+        return Markup(f'<option {selected}value="{value}">{label}</option>')  # noqa: S704 (escaped)
+
+
 class TrayFilterForm(FlaskForm):
     """The tray's filters, read from the query string (a GET form: no CSRF token)."""
 
@@ -31,7 +46,9 @@ class TrayFilterForm(FlaskForm):
 
     date_from = DateField(_l("Issued from"), validators=[Optional()])
     date_to = DateField(_l("Issued to"), validators=[Optional()])
-    counterparty = SelectField(_l("Counterparty"), choices=[], validate_choice=False, default="")
+    counterparty = SelectField(
+        _l("Counterparty"), choices=[], validate_choice=False, default="", widget=LongSelect()
+    )
     tax_id = StringField(_l("Tax id"), validators=[Optional(), Length(max=30)])
     type = SelectField(
         _l("Type"), choices=[("", _l("Any type")), *DOCUMENT_TYPE_NAMES.items()], default=""

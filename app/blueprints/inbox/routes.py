@@ -7,18 +7,19 @@ from werkzeug.datastructures import MultiDict
 
 from app.blueprints.inbox import bp
 from app.blueprints.inbox.forms import (
-    DOCUMENT_TYPE_NAMES,
     BulkForm,
     SaveFilterForm,
     TrayFilterForm,
 )
+from app.blueprints.inbox.rows import tray_lines
 from app.extensions import db
 from app.models import SavedFilter, utcnow
 from app.models.saved_filter import TRAYS
-from app.services import inbox, lifecycle, network, trays
+from app.services import inbox, network, trays
 from app.services.errors import DomainError, NotFound
 from app.tenancy import get_or_404
 from app.web.auth import can, company, require_permission, user
+from app.web.fragments import FragmentCache
 from app.web.htmx import form_errors, render
 
 READERS = {"received": inbox.received, "sent": inbox.sent}
@@ -60,15 +61,10 @@ def sent():
 def _filter_form(tray, args):
     form = TrayFilterForm(formdata=args)
     relation = network.SUPPLIER if tray == "received" else network.CUSTOMER
-    partners = db.session.scalars(network.partnerships(company().id, relation=relation)).unique()
-    form.counterparty.choices = [("", _("Any counterparty"))] + sorted(
-        (
-            (str(p.partner_of(company().id).id), p.partner_name_for(company().id))
-            for p in partners
-            if p.partner_of(company().id) is not None
-        ),
-        key=lambda choice: choice[1].casefold(),
-    )
+    partners = network.partner_choices(company().id, relation=relation)
+    form.counterparty.choices = [("", _("Any counterparty"))] + [
+        (str(ident), name) for ident, name in partners
+    ]
     return form
 
 
@@ -108,18 +104,34 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
         tray=tray,
         form=form,
         sort=sort,
+        filters=_filters(tray, args, form=form, sort=sort, kept=kept),
         rows=result,
         cursor=args.get("cursor", ""),
         tray_url=tray_url,
         query=urlencode([(k, v) for k, v in kept]),
         saved=saved.all(),
         save_form=save_form or SaveFilterForm(formdata=None, tray=tray),
-        status_group=trays.status_group,
-        group_names=trays.GROUP_NAMES,
-        status_names=lifecycle.STATUS_NAMES,
-        type_names=DOCUMENT_TYPE_NAMES,
-        today=utcnow().date(),
+        lines=tray_lines(result.items, tray=tray, today=utcnow().date()),
         may_record=tray == "received" and can("documents.receive"),
+    )
+
+
+FILTERS = FragmentCache(size=512)
+
+
+def _filters(tray, args, *, form, sort, kept):
+    """Render the filter form, once per tray, locale, query string and list of partners."""
+    key = None
+    if not form.errors:
+        key = (
+            tray,
+            str(get_locale()),
+            request.script_root,
+            tuple((k, v) for k, v in args.items(multi=True) if k != "cursor"),
+            tuple(form.counterparty.choices),
+        )
+    return FILTERS.render(
+        "inbox/_filters.html", key, tray=tray, form=form, sort=sort, query=bool(kept)
     )
 
 

@@ -68,7 +68,7 @@
 
   // ---- Dispute chat: messages are fetched as HTML after the last id shown (STYLE.md §7);
   // the socket only says "there is more". Without a socket the panel polls, and sends by htmx.
-  var chat = { joined: null, typingSent: 0, typingTimer: null, fetching: false, again: false };
+  var chat = { joined: null, typingSent: 0, typingTimer: null, fetching: false, again: false, panel: null };
 
   function chatPanel() { return document.querySelector("[data-dispute-chat]"); }
   function lastId(panel) { return parseInt(panel.getAttribute("data-last-id"), 10) || 0; }
@@ -154,6 +154,12 @@
       panel.scrollTop = panel.scrollHeight;
     }
     joinChat();
+    // A panel rendered (re)placed now may have been rendered before a message it was announced
+    // with: ask once for anything after its last id.
+    if (panel !== chat.panel) {
+      chat.panel = panel;
+      fetchNewMessages();
+    }
   }
 
   document.addEventListener("input", function (event) {
