@@ -32,7 +32,7 @@ from app.models.document import (
     TACITLY_ACCEPTED,
 )
 from app.models.saved_filter import TRAYS
-from app.services import documents, inbox, lifecycle
+from app.services import audit, documents, inbox, lifecycle
 from app.services.errors import DomainError, NotFound
 
 MAX_SAVED_FILTERS = 50
@@ -251,8 +251,13 @@ def record_events(
     return outcomes
 
 
-def documents_zip(company_id: int, *, document_ids: list[int], locale: str = "es") -> bytes:
-    """Return a ZIP of each document's original XML and its PDF representation."""
+def documents_zip(
+    company_id: int, *, document_ids: list[int], locale: str = "es", actor: User | None = None
+) -> bytes:
+    """Return a ZIP of each document's original XML and its PDF representation.
+
+    Each document put in it is recorded as downloaded (the access audit) by the actor.
+    """
     out = io.BytesIO()
     written = 0
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -262,6 +267,9 @@ def documents_zip(company_id: int, *, document_ids: list[int], locale: str = "es
             except NotFound:
                 continue
             stem = _safe_name(f"{document.document_type}-{document.number}-{document.id}")
+            audit.record_access(
+                actor, company_id, "document.zip_downloaded", document, {"bulk": True}
+            )
             if document.origin == ORIGIN_PDF:  # the uploaded PDF is the whole document
                 archive.writestr(f"{stem}.pdf", document.original)
                 written += 1

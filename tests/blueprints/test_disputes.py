@@ -235,3 +235,25 @@ def test_does_the_panel_speak_spanish(app, customer, buyer, invoice):
     open_dispute(client, invoice)
     panel = client.get(f"/disputes/documents/{invoice.id}").get_data(as_text=True)
     assert "abierta" in panel
+
+
+def test_do_both_trays_show_the_dispute(app, customer, buyer, supplier, seller, invoice):
+    open_dispute(as_user(app, buyer, customer), invoice)
+    received = as_user(app, buyer, customer).get("/inbox/received").get_data(as_text=True)
+    sent = as_user(app, seller, supplier).get("/inbox/sent").get_data(as_text=True)
+    for page in (received, sent):
+        row = re.search(rf'<tr data-document="{invoice.number}".*?</tr>', page, re.S).group(0)
+        assert 'data-dispute-status="open"' in row and "Dispute: open" in row
+
+
+def test_is_a_bulk_zip_download_in_the_access_audit(app, customer, buyer, invoice):
+    from app.models import AuditEvent
+
+    client = as_user(app, buyer, customer)
+    response = client.post("/inbox/bulk", data={"tray": "received", "action": "download",
+                                                "document_ids": [invoice.id]})
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    recorded = db.session.scalars(unscoped(select(AuditEvent).where(
+        AuditEvent.action == "document.zip_downloaded"))).all()
+    assert [(e.target_id, e.company_id, e.actor_user_id) for e in recorded] == [
+        (str(invoice.id), customer.id, buyer.id)]

@@ -244,8 +244,9 @@ def bulk():
     if form.action.data == "download":
         try:
             data = trays.documents_zip(
-                company().id, document_ids=ids, locale=str(get_locale() or "es")
+                company().id, document_ids=ids, locale=str(get_locale() or "es"), actor=user()
             )
+            db.session.commit()  # the downloads are in the access audit
         except NotFound:
             abort(404)
         return Response(

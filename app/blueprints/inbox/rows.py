@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from app.blueprints.inbox.forms import DOCUMENT_TYPE_NAMES
 from app.models import Document
 from app.models.document import INVOICE, PAID
-from app.services import lifecycle, trays
+from app.services import disputes, lifecycle, trays
 from app.web.formatting import date_filter, money
 
 
@@ -40,6 +40,8 @@ class TrayLine:
     due_date: str
     overdue: bool
     payment_status: str
+    dispute: str  # the latest dispute's status, or ""
+    dispute_name: str
 
 
 def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> list[TrayLine]:
@@ -48,6 +50,7 @@ def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> l
     types = _names(DOCUMENT_TYPE_NAMES)
     groups = _names(trays.GROUP_NAMES)
     statuses = _names(lifecycle.STATUS_NAMES)
+    dispute_names = _names(disputes.STATUS_NAMES)
     select_label = _("Select %(number)s")  # the message, filled in per line below
     document_url = _document_url()
     lines = []
@@ -77,6 +80,8 @@ def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> l
                     and d.open_balance > 0
                 ),
                 payment_status=d.payment_status,
+                dispute=d.dispute_status or "",
+                dispute_name=dispute_names.get(d.dispute_status or "", ""),
             )
         )
     return lines
