@@ -750,12 +750,7 @@ def propose_resolution(
     text = _clean(description, field="description", required=False)[:2000]
     if not _move(dispute, (OPEN, PROPOSED, ESCALATED), PROPOSED):
         raise Conflict(_l("This dispute changed meanwhile; reload it."))
-    db.session.execute(
-        update(DisputeProposal)
-        .where(DisputeProposal.dispute_id == dispute.id, DisputeProposal.status == PENDING)
-        .values(status=SUPERSEDED)
-        .execution_options(synchronize_session="fetch")
-    )
+    _supersede_pending(dispute)
     proposal = DisputeProposal(
         dispute_id=dispute.id,
         supplier_company_id=dispute.supplier_company_id,
@@ -858,6 +853,16 @@ def reject_proposal(company_id: int, *, dispute_id: int, proposal_id: int, actor
     return dispute
 
 
+def _supersede_pending(dispute: Dispute) -> None:
+    """Mark the proposal still waiting for an answer, if any, as replaced."""
+    db.session.execute(
+        update(DisputeProposal)
+        .where(DisputeProposal.dispute_id == dispute.id, DisputeProposal.status == PENDING)
+        .values(status=SUPERSEDED)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def _pending(dispute: Dispute, proposal_id: int) -> DisputeProposal:
     proposal = db.session.scalars(
         select(DisputeProposal).where(
@@ -882,12 +887,7 @@ def escalate(company_id: int, *, dispute_id: int, actor: User, note: str = "") -
                 status=STATUS_NAMES[dispute.status],
             )
         )
-    db.session.execute(
-        update(DisputeProposal)
-        .where(DisputeProposal.dispute_id == dispute.id, DisputeProposal.status == PENDING)
-        .values(status=SUPERSEDED)
-        .execution_options(synchronize_session="fetch")
-    )
+    _supersede_pending(dispute)
     _system(dispute, company_id, "escalated", actor=actor)
     text = _clean(note, required=False)
     if text:
@@ -911,12 +911,7 @@ def withdraw(company_id: int, *, dispute_id: int, actor: User) -> Dispute:
         raise Forbidden(_l("Only the party that opened the dispute can withdraw it."))
     if not _move(dispute, ACTIVE_STATUSES, RESOLVED):
         raise Conflict(_l("This dispute is already resolved."))
-    db.session.execute(
-        update(DisputeProposal)
-        .where(DisputeProposal.dispute_id == dispute.id, DisputeProposal.status == PENDING)
-        .values(status=SUPERSEDED)
-        .execution_options(synchronize_session="fetch")
-    )
+    _supersede_pending(dispute)
     _resolve(dispute, company_id, CLAIM_WITHDRAWN, actor=actor)
     return dispute
 

@@ -15,25 +15,11 @@ from app.models import AuditEvent
 from app.services import audit
 from app.tenancy import acting_as, unscoped
 from tests.conftest import bearer, login, make_api_token, make_company, make_user
-from tests.services.inbox_helpers import give_certificate, make_document, signed_invoice, submit
+from tests.services.inbox_helpers import make_document, signed_invoice, submit
 
 pytestmark = pytest.mark.usefixtures("no_official_rules")
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (Audit test)"}
-
-
-@pytest.fixture
-def supplier():
-    company = make_company("Proveedora")
-    give_certificate(company)
-    return company
-
-
-@pytest.fixture
-def customer():
-    company = make_company("Compradora")
-    give_certificate(company)
-    return company
 
 
 @pytest.fixture

@@ -14,41 +14,9 @@ from app.models import Dispute, DisputeMessage
 from app.services import disputes
 from app.tenancy import acting_as, unscoped
 from tests.conftest import login, make_company, make_user
-from tests.services.inbox_helpers import give_certificate, signed_invoice, submit
 
 pytestmark = pytest.mark.usefixtures("no_official_rules")
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def supplier():
-    company = make_company("Proveedora")
-    give_certificate(company)
-    return company
-
-
-@pytest.fixture
-def customer():
-    company = make_company("Compradora")
-    give_certificate(company)
-    return company
-
-
-@pytest.fixture
-def seller(supplier):
-    return make_user(supplier, role="receivables", name="Sara Vendedora")
-
-
-@pytest.fixture
-def buyer(customer):
-    return make_user(customer, role="payables", name="Ana Compradora")
-
-
-@pytest.fixture
-def invoice(supplier, seller, customer):
-    result = submit(supplier, seller, signed_invoice(supplier, customer.tax_id, number="SETP7"))
-    assert result.accepted, result.findings
-    return result.document
 
 
 def as_user(app, user, company, locale="en"):

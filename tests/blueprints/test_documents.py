@@ -18,43 +18,12 @@ from app.services import documents, inbox
 from app.tenancy import acting_as, unscoped
 from tests.conftest import login, make_company, make_user
 from tests.einvoice.ubl_factory import NS
-from tests.services.inbox_helpers import count, counts, give_certificate, signed_invoice, submit
+from tests.services.inbox_helpers import count, counts, signed_invoice, submit
 
 HOSTILE = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
 
 
 pytestmark = pytest.mark.usefixtures("no_official_rules")
-
-
-@pytest.fixture
-def supplier():
-    company = make_company("Proveedora")
-    give_certificate(company)
-    return company
-
-
-@pytest.fixture
-def customer():
-    company = make_company("Compradora")
-    give_certificate(company)
-    return company
-
-
-@pytest.fixture
-def seller(supplier):
-    return make_user(supplier, role="receivables", name="Sara Vendedora")
-
-
-@pytest.fixture
-def buyer(customer):
-    return make_user(customer, role="payables", name="Ana María Gómez")
-
-
-@pytest.fixture
-def invoice(supplier, seller, customer) -> Document:
-    result = submit(supplier, seller, signed_invoice(supplier, customer.tax_id, number="SETP1"))
-    assert result.accepted, result.findings
-    return result.document
 
 
 def upload(client, *files):
