@@ -58,12 +58,15 @@
     if (panel) setBadge(parseInt(panel.getAttribute("data-unread"), 10) || 0);
   });
 
-  // The bell and the chat are polled only while the socket is not connected.
+  // The bell and the chat are polled while the socket is not connected. While it is, the chat
+  // still asks every 30 s (one tick in ten): a server whose message queue (Redis) was down may
+  // have missed announcements, and the page catches up from its last id.
+  var chatTicks = 0;
   document.addEventListener("htmx:beforeRequest", function (event) {
     var id = event.detail.elt && event.detail.elt.id;
-    if (live.connected && (id === "bell-poll" || id === "chat-poll")) {
-      event.preventDefault();
-    }
+    if (!live.connected) return;
+    if (id === "bell-poll") event.preventDefault();
+    if (id === "chat-poll" && (chatTicks++ % 10) !== 9) event.preventDefault();
   });
 
   // ---- Dispute chat: messages are fetched as HTML after the last id shown (STYLE.md §7);
