@@ -56,19 +56,19 @@ _last_sent: dict[str, float] = {}
 _pending: set[str] = set()
 
 
-def notify_companies_throttled(
+def notify_throttled(
     key: str,
-    company_ids: tuple[int, ...],
+    rooms: tuple[str, ...],
     event: str,
     payload: dict[str, Any],
     *,
     interval: float = 1.0,
 ) -> None:
-    """Tell companies that something is busy, at most once per interval per key (per process).
+    """Tell rooms that something is busy, at most once per interval per key (per process).
 
     The first happening is sent at once; those within the interval are folded into one more
-    emit at its end, so the last state is always told. For chat activity (unread counts): every
-    member's socket would otherwise get a second frame for every message.
+    emit at its end, so the last state is always told. For chat activity: every member's socket
+    would otherwise get a second frame (and fetch the counts) for every message.
     """
     now = time.monotonic()
     with _throttle_lock:
@@ -80,8 +80,8 @@ def notify_companies_throttled(
         else:
             _pending.add(key)
     if wait <= 0:
-        for company_id in company_ids:
-            notify_company(company_id, event, payload)
+        for room in rooms:
+            _emit(event, payload, room)
         return
 
     def trailing() -> None:
@@ -89,7 +89,7 @@ def notify_companies_throttled(
         with _throttle_lock:
             _pending.discard(key)
             _last_sent[key] = time.monotonic()
-        for company_id in company_ids:
-            notify_company(company_id, event, payload)
+        for room in rooms:
+            _emit(event, payload, room)
 
     socketio.start_background_task(trailing)

@@ -59,6 +59,7 @@ from app.models.document import INVOICE
 from app.permissions import role_can
 from app.services import audit, documents, inbox, notifications
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
+from app.tenancy import unscoped
 
 MAX_MESSAGE_BYTES = 4096
 CHAT_ATTACHMENT_TYPES = ("application/pdf", "image/png", "image/jpeg")
@@ -155,12 +156,19 @@ def document_disputes(company_id: int, document_id: int) -> list[Dispute]:
 def messages(
     company_id: int, dispute_id: int, *, after: int = 0, limit: int = 500
 ) -> list[DisputeMessage]:
-    """Return the conversation after a message id (0: from the start), oldest first."""
-    get_dispute(company_id, dispute_id)
+    """Return the conversation after a message id (0: from the start), oldest first.
+
+    Nothing for a dispute the company is not party to (every message row carries both parties,
+    so no look-up of the dispute is needed: this runs on every announcement of a message).
+    """
     return list(
         db.session.scalars(
             select(DisputeMessage)
-            .where(DisputeMessage.dispute_id == dispute_id, DisputeMessage.id > max(after, 0))
+            .where(
+                DisputeMessage.dispute_id == dispute_id,
+                DisputeMessage.id > max(after, 0),
+                _party(DisputeMessage, company_id),
+            )
             .order_by(DisputeMessage.id)
             .limit(limit)
         )
@@ -202,12 +210,12 @@ class Receipt:
 
 
 def read_receipts(company_id: int, dispute_id: int) -> list[Receipt]:
-    """Return who read the conversation up to which message (both companies)."""
-    get_dispute(company_id, dispute_id)
+    """Return who read the conversation up to which message (both companies; nothing for a
+    dispute the company is not party to)."""
     rows = db.session.execute(
         select(DisputeRead, User.name, User.email)
         .join(User, User.id == DisputeRead.user_id)
-        .where(DisputeRead.dispute_id == dispute_id)
+        .where(DisputeRead.dispute_id == dispute_id, _party(DisputeRead, company_id))
         .order_by(DisputeRead.read_at.desc())
     ).all()
     return [
@@ -249,25 +257,13 @@ class NavCounts:
 
 def nav_counts(company_id: int, user_id: int) -> NavCounts:
     """Count the company's active disputes, those waiting for it, and the user's unread messages."""
-    active_ids = list(
-        db.session.scalars(
-            select(Dispute.id).where(
-                _party(Dispute, company_id), Dispute.status.in_(ACTIVE_STATUSES)
-            )
+    active = db.session.execute(
+        select(Dispute.id, Dispute.waiting_company_id).where(
+            _party(Dispute, company_id), Dispute.status.in_(ACTIVE_STATUSES)
         )
-    )
-    waiting = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Dispute)
-            .where(
-                _party(Dispute, company_id),
-                Dispute.status.in_(ACTIVE_STATUSES),
-                Dispute.waiting_company_id == company_id,
-            )
-        )
-        or 0
-    )
+    ).all()
+    active_ids = [dispute_id for dispute_id, _waiting in active]
+    waiting = sum(1 for _id, waiting_id in active if waiting_id == company_id)
     unread = sum(unread_counts(company_id, user_id, active_ids).values())
     return NavCounts(len(active_ids), waiting, unread)
 
@@ -332,8 +328,7 @@ def counterparties(company_id: int) -> list[Company]:
     }
     if not ids:
         return []
-    from app.tenancy import unscoped  # companies are read by id: the disputes chose them
-
+    # Companies are read by id: the company's own disputes chose them.
     return list(
         db.session.scalars(
             unscoped(select(Company).where(Company.id.in_(ids)).order_by(Company.legal_name))
@@ -933,7 +928,7 @@ def agreed_credit_note(company_id: int, document_id: int) -> tuple[Dispute, Disp
     return dispute, proposal
 
 
-def credit_note_linked(invoice_id: int, note: Document, *, actor: User | None) -> Dispute | None:
+def credit_note_linked(invoice_id: int, note: Document, *, actor: User) -> Dispute | None:
     """Resolve the invoice's agreed dispute when a credit note for it is issued or uploaded."""
     found = agreed_credit_note(note.sender_company_id, invoice_id)
     if found is None:
@@ -977,7 +972,7 @@ def _set_document_status(dispute: Dispute) -> None:
     )
 
 
-def _resolve(dispute: Dispute, company_id: int, resolution: str, *, actor: User | None) -> None:
+def _resolve(dispute: Dispute, company_id: int, resolution: str, *, actor: User) -> None:
     from app.services import transcripts  # transcripts reads this module's names
 
     dispute.status = RESOLVED
@@ -987,7 +982,7 @@ def _resolve(dispute: Dispute, company_id: int, resolution: str, *, actor: User 
     _set_document_status(dispute)
     _system(dispute, company_id, "resolved", actor=actor, resolution=resolution)
     db.session.flush()
-    transcripts.attach_transcript(dispute, actor=actor)
+    transcripts.attach_transcript(company_id, dispute, actor=actor)
     document = db.session.get(Document, dispute.document_id)
     audit.record_event(
         actor,
@@ -1027,9 +1022,12 @@ def _broadcast_after_commit(dispute: Dispute, message: DisputeMessage) -> None:
     def emit() -> None:
         realtime.notify_dispute(dispute.id, "message:new", message_payload(message))
         # Unread counts in the navigation and the list of every member of both companies.
-        realtime.notify_companies_throttled(
-            f"dispute:{dispute.id}",
-            (dispute.supplier_company_id, dispute.buyer_company_id),
+        realtime.notify_throttled(
+            f"dispute-activity:{dispute.id}",
+            (
+                realtime.company_room(dispute.supplier_company_id),
+                realtime.company_room(dispute.buyer_company_id),
+            ),
             "dispute:activity",
             {"dispute_id": dispute.id},
         )

@@ -17,7 +17,7 @@ from app.einvoice.render import fold_text
 from app.extensions import db
 from app.models import Company, Dispute, DisputeMessage, Document, DocumentAttachment, User
 from app.models.dispute import SYSTEM
-from app.services import audit, disputes
+from app.services import audit, disputes, documents
 from app.tenancy import unscoped
 
 FONT = "helvetica"
@@ -170,32 +170,24 @@ def transcript_filename(dispute: Dispute, document: Document) -> str:
     return f"dispute-{dispute.id}-{document.number}.pdf"
 
 
-def attach_transcript(dispute: Dispute, *, actor: User | None) -> DocumentAttachment:
-    """Attach the transcript to the document, visible to both parties (on resolution)."""
+def attach_transcript(company_id: int, dispute: Dispute, *, actor: User) -> DocumentAttachment:
+    """Attach the transcript to the document, visible to both parties (on resolution), as the
+    company whose action resolved the dispute, in the actor's language."""
     document = db.session.get(Document, dispute.document_id)
     assert document is not None
-    company = db.session.get(Company, dispute.supplier_company_id)
-    locale = (actor.locale if actor is not None and actor.locale else None) or (
-        company.locale if company is not None else "es"
-    )
-    data = transcript_pdf(dispute, locale=locale or "es")
-    attachment = DocumentAttachment(
+    company = db.session.get(Company, company_id)
+    locale = actor.locale or (company.locale if company is not None else None) or "es"
+    attachment = documents.add_attachment(
+        company_id,
         document_id=document.id,
-        sender_company_id=document.sender_company_id,
-        receiver_company_id=document.receiver_company_id,
-        company_id=dispute.supplier_company_id,
-        uploaded_by_user_id=actor.id if actor is not None else None,
         filename=transcript_filename(dispute, document),
-        content_type="application/pdf",
-        size=len(data),
+        data=transcript_pdf(dispute, locale=locale),
         visibility="both",
-        data=data,
+        actor=actor,
     )
-    db.session.add(attachment)
-    db.session.flush()
     audit.record_event(
         actor,
-        dispute.supplier_company_id,
+        company_id,
         "dispute.transcript_attached",
         document,
         {"dispute_id": dispute.id, "attachment_id": attachment.id},
