@@ -78,6 +78,9 @@ class Config:
     # per server process (offices behind one NAT share an address: keep it generous).
     CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "30 per minute")
     SOCKET_MAX_CONNECTIONS_PER_IP = int(os.environ.get("SOCKET_MAX_CONNECTIONS_PER_IP", 200))
+    # Rendered tray pages each process keeps (about 50 KiB each), reused while the company's
+    # tray version stays; 0 renders every time.
+    INBOX_PAGE_CACHE_SIZE = int(os.environ.get("INBOX_PAGE_CACHE_SIZE", 256))
     # Webhooks never call loopback, private or link-local addresses unless this is set ("1").
     WEBHOOK_ALLOW_PRIVATE_ADDRESSES = os.environ.get("WEBHOOK_ALLOW_PRIVATE_ADDRESSES") == "1"
     # The access audit: record every view and download of a document ("0" turns off only

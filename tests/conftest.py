@@ -18,6 +18,7 @@ from sqlalchemy import text
 from stdnum.co import nit
 
 from app import create_app, security
+from app.blueprints.inbox.routes import PAGES as inbox_pages
 from app.extensions import db, limiter
 from app.models import ApiToken, Base, Company, Membership, User, utcnow
 from app.models.api import SCOPES
@@ -113,6 +114,7 @@ def _clean(app):
                 conn.execute(table.delete())
     for path in Path(app.config["MAIL_DIR"]).glob("*.eml"):
         path.unlink()
+    inbox_pages.clear()  # a new test's company 1 is not the last test's
     ctx.pop()
 
 

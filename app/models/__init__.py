@@ -11,6 +11,7 @@ from app.models.network import Partnership
 from app.models.notification import Notification, NotificationMark, NotificationPreference
 from app.models.numbering import NumberingRange
 from app.models.saved_filter import SavedFilter
+from app.models.tray_version import TrayVersion
 from app.models.user import Membership, TeamInvitation, User
 from app.models.webhook import WebhookDelivery, WebhookEndpoint
 
@@ -40,6 +41,7 @@ __all__ = [
     "SigningCertificate",
     "TeamInvitation",
     "TenantScoped",
+    "TrayVersion",
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from app.db import begin_nested
 from app.einvoice.render import render_pdf
 from app.extensions import db
-from app.models import Document, SavedFilter, User, utcnow
+from app.models import Document, SavedFilter, TrayVersion, User, utcnow
 from app.models.document import (
     ACCEPTED,
     ACKNOWLEDGED,
@@ -62,6 +62,23 @@ def status_group(document: Document) -> str:
     if document.payment_status == PAID:
         return "paid"
     return STATUS_GROUPS.get(document.status, PENDING_GROUP)
+
+
+# ------------------------------------------------------------------------------ tray version
+
+_VERSION = select(TrayVersion.__table__.c.version).where(
+    TrayVersion.__table__.c.company_id == bindparam("company_id")
+)
+
+
+def version(company_id: int) -> int:
+    """Return the company's tray version: it rises with every change its trays show.
+
+    Read it before reading the tray: a page rendered after the read holds at least what the
+    version counts, so it may be served again while the version stays (app.models.tray_version).
+    """
+    value = db.session.connection().execute(_VERSION, {"company_id": company_id}).scalar()
+    return value or 0
 
 
 # ----------------------------------------------------------------------------- saved filters

@@ -1,8 +1,19 @@
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from app.blueprints.inbox import bp
@@ -18,9 +29,9 @@ from app.models.saved_filter import TRAYS
 from app.services import inbox, network, trays
 from app.services.errors import DomainError, NotFound
 from app.tenancy import get_or_404
-from app.web.auth import can, company, require_permission, user
-from app.web.fragments import FragmentCache
-from app.web.htmx import form_errors, render
+from app.web.auth import can, company, membership, require_permission, user
+from app.web.fragments import FragmentCache, placeholder_csrf, with_csrf
+from app.web.htmx import form_errors, is_htmx, render
 
 READERS = {"received": inbox.received, "sent": inbox.sent}
 EVENTS = {"acknowledge": "030", "accept": "033"}
@@ -68,8 +79,52 @@ def _filter_form(tray, args):
     return form
 
 
+#: Rendered tray pages (and htmx tray fragments), by everything they show: kept while the
+#: company's tray version stays (app.models.tray_version); INBOX_PAGE_CACHE_SIZE pages a process.
+PAGES = FragmentCache(size=0)
+
+
 def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"):
-    """Render one tray: filters, sort and cursor read from args."""
+    """Answer a tray: the page, or its fragment for htmx; filters, sort and cursor from args.
+
+    A plain GET is served from PAGES while nothing the tray shows has changed; a request that
+    wrote (a saved filter refused, …) renders, and keeps nothing.
+    """
+    template = fragment if is_htmx() else "inbox/_tray_page.html"
+    key = None
+    if request.method == "GET" and save_form is None:
+        m = membership()
+        key = (
+            template,
+            m.company_id,
+            m.user_id,  # the saved filters above the tray are the user's
+            m.role,  # the bulk buttons
+            str(get_locale()),
+            utcnow().date(),  # "overdue"
+            request.script_root,
+            request.full_path,
+            trays.version(m.company_id),  # read before anything the page shows
+        )
+    PAGES.size = current_app.config.get("INBOX_PAGE_CACHE_SIZE", 256)
+    rendered = []
+
+    def produce():
+        html, code = _render_tray(tray, args, template, save_form=save_form, status=status)
+        rendered.append(code)
+        return html, code == 200
+
+    html = with_csrf(PAGES.get_or_make(key, produce))
+    code = rendered[0] if rendered else 200
+    if template != "inbox/_tray_page.html":
+        response = make_response(html, code)
+    else:
+        response = make_response(render_template("inbox/tray.html", tray=tray, content=html), code)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def _render_tray(tray, args, template, *, save_form, status):
+    """Render one tray's template with the CSRF placeholder; return it and the status."""
     form = _filter_form(tray, args)
     sort = inbox.Sort.parse(form.sort.data)
     result = inbox.Page([], None)
@@ -97,10 +152,9 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
         query = urlencode(list(params.items(multi=True)))
         return url_for(endpoint or f"inbox.{tray}") + (f"?{query}" if query else "")
 
-    return render(
-        "inbox/tray.html",
-        fragment,
-        status=status,
+    html = render_template(
+        template,
+        csrf_token=placeholder_csrf,
         tray=tray,
         form=form,
         sort=sort,
@@ -114,6 +168,7 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
         lines=tray_lines(result.items, tray=tray, today=utcnow().date()),
         may_record=tray == "received" and can("documents.receive"),
     )
+    return Markup(html), status  # noqa: S704 (a Jinja rendering)
 
 
 FILTERS = FragmentCache(size=512)
