@@ -11,7 +11,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import render_template
+from flask import current_app, g, render_template, request, session
+from flask_babel import get_locale
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -80,3 +82,61 @@ class FragmentCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+# ------------------------------------------------------------------------------------ layouts
+
+#: Layouts rendered around a placeholder, by everything layouts/base.html shows (layout_key).
+LAYOUTS = FragmentCache(size=512)
+CONTENT_PLACEHOLDER = "\x00page-content\x00"
+
+
+def layout_key(template: str, **context: Hashable) -> Hashable | None:
+    """Return what the page template around the content shows, or None to render it afresh.
+
+    layouts/base.html shows the user (name, e-mail, whether confirmed), the acting company and
+    role (its menu), the user's companies (the switcher), the language and the flashed messages;
+    a page with messages to flash is rendered afresh (showing them consumes them).
+    """
+    if not current_user.is_authenticated or session.get("_flashes"):
+        return None
+    m = g.get("membership")
+    loaded = g.get("memberships")
+    if m is None or not loaded or loaded[0] != current_user.id:
+        return None
+    return (
+        template,
+        tuple(sorted(context.items())),
+        str(get_locale()),
+        request.script_root,
+        current_user.id,
+        current_user.name,
+        current_user.email,
+        current_user.email_confirmed,
+        m.company_id,
+        m.company.display_name,
+        m.role,
+        tuple((x.company_id, x.company.display_name) for x in loaded[1]),
+        current_app.config["ENV_NAME"],
+    )
+
+
+def render_in_layout(template: str, content: str, **context: Hashable) -> Markup:
+    """Render a page template (content shown as {{ content }}) around rendered content.
+
+    The page around is kept by layout_key; content may hold CSRF placeholders: every one, the
+    layout's and the content's, gets this request's token.
+    """
+
+    def produce() -> tuple[Markup, bool]:
+        html = render_template(
+            template,
+            content=Markup(CONTENT_PLACEHOLDER),  # noqa: S704 (a constant)
+            csrf_token=placeholder_csrf,
+            **context,
+        )
+        return Markup(html), True  # noqa: S704 (a Jinja rendering)
+
+    page = LAYOUTS.get_or_make(layout_key(template, **context), produce)
+    before, _, after = page.partition(CONTENT_PLACEHOLDER)
+    return with_csrf(str(before) + str(content) + str(after))

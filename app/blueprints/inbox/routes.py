@@ -30,7 +30,7 @@ from app.services import inbox, network, trays
 from app.services.errors import DomainError, NotFound
 from app.tenancy import get_or_404
 from app.web.auth import can, company, membership, require_permission, user
-from app.web.fragments import FragmentCache, placeholder_csrf, with_csrf
+from app.web.fragments import FragmentCache, placeholder_csrf, render_in_layout, with_csrf
 from app.web.htmx import form_errors, is_htmx, render
 
 READERS = {"received": inbox.received, "sent": inbox.sent}
@@ -113,12 +113,12 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
         rendered.append(code)
         return html, code == 200
 
-    html = with_csrf(PAGES.get_or_make(key, produce))
+    html = PAGES.get_or_make(key, produce)
     code = rendered[0] if rendered else 200
     if template != "inbox/_tray_page.html":
-        response = make_response(html, code)
+        response = make_response(with_csrf(html), code)
     else:
-        response = make_response(render_template("inbox/tray.html", tray=tray, content=html), code)
+        response = make_response(render_in_layout("inbox/tray.html", html, tray=tray), code)
     response.headers["Vary"] = "HX-Request"
     return response
 
