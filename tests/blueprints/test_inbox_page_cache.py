@@ -253,3 +253,56 @@ def test_does_every_kind_of_change_raise_the_tray_version(supplier, buyer_compan
     db.session.commit()
     assert version(buyer_company) > before
     assert db.session.scalars(select(TrayVersion.company_id)).all().count(stranger.id) == 0
+
+
+# ------------------------------------------------------------------ the layout around a tray
+
+
+def test_does_the_header_follow_the_users_name_companies_and_language(
+    client, supplier, buyer_company, clerk
+):
+    login(client, clerk, buyer_company)
+    body = page(client)
+    assert "Clara Pagos" in body and 'lang="es"' in body
+    assert 'id="company-switch"' not in body  # one company: no switcher
+    user = db.session.get(type(clerk), clerk.id)
+    user.name = "Clara P. Restrepo"
+    db.session.commit()
+    assert "Clara P. Restrepo" in page(client)
+    make_user_member_of_another(user, supplier)
+    body = page(client)
+    assert 'id="company-switch"' in body and "Proveedora" in body
+    client.post("/locale", data={"locale": "en"})
+    body = page(client)
+    assert 'lang="en"' in body and ">Received<" in body
+
+
+def make_user_member_of_another(user, company):
+    from app.models import Membership
+
+    db.session.add(Membership(company_id=company.id, user_id=user.id, role="viewer"))
+    db.session.commit()
+
+
+def test_is_a_flashed_message_shown_once_on_a_kept_page(client, buyer_company, clerk):
+    login(client, clerk, buyer_company)
+    page(client)
+    response = client.post("/inbox/filters", data={"tray": "received", "name": "Abiertas",
+                                                   "query": "status=accepted"},
+                           follow_redirects=True)
+    assert "Abiertas" in response.get_data(as_text=True)
+    assert 'class="toast toast-success"' in response.get_data(as_text=True)
+    assert "toast toast-" not in page(client, "/inbox/received?status=accepted")
+
+
+def test_does_an_unconfirmed_user_see_the_notice_and_not_once_confirmed(
+    client, buyer_company
+):
+    person = make_user(buyer_company, role="payables", confirmed=False)
+    login(client, person, buyer_company)
+    body = page(client)
+    assert person.email in body and "/confirm/resend" in body
+    user = db.session.get(type(person), person.id)
+    user.email_confirmed_at = utcnow()
+    db.session.commit()
+    assert "/confirm/resend" not in page(client)
