@@ -12,7 +12,6 @@ from typing import Any
 from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import tenancy
@@ -89,10 +88,14 @@ def _init_extensions(app: Flask) -> None:
         user_id, _, version = session_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = db.session.scalars(select(User).where(User.id == int(user_id))).first()
-        if user is None or not user.active or user.session_version != int(version):
+        found = accounts.signed_in(int(user_id), int(version))
+        if found is None:
             return None
-        return user
+        # Read with the user in the same query: the acting membership, the company switcher
+        # and the Inbox's kept pages use them (bind_acting_company, app.web.auth.tray_version).
+        g.memberships = (found.user.id, found.memberships)
+        g.tray_versions = found.tray_versions
+        return found.user
 
 
 def _init_tenancy(app: Flask) -> None:
@@ -107,7 +110,11 @@ def _init_tenancy(app: Flask) -> None:
             g.tenancy_token = tenancy.bind(acting)
             return
         if current_user.is_authenticated:
-            memberships = accounts.memberships_of(current_user.id)
+            loaded = g.get("memberships")
+            if loaded and loaded[0] == current_user.id:
+                memberships = loaded[1]
+            else:
+                memberships = accounts.memberships_of(current_user.id)
             m = accounts.active_membership(
                 current_user, session.get("company_id"), memberships=memberships
             )

@@ -8,11 +8,12 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, lazyload
 
 from app import permissions, security
 from app.extensions import db
 from app.mail import send_mail
-from app.models import Company, Membership, User, utcnow
+from app.models import Company, Membership, TrayVersion, User, utcnow
 from app.services import audit, inbox, network
 from app.services.errors import DomainError, FieldErrors
 from app.services.inputs import TAX_ID_MESSAGES, normalize_email, validate_tax_id
@@ -233,6 +234,42 @@ def _set_password(user: User, new_password: str) -> None:
     end_other_sessions(user)
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """The request's first read: the signed-in user, their active memberships by company name,
+    and each of those companies' tray version (app.models.tray_version) as of that read."""
+
+    user: User
+    memberships: list[Membership]
+    tray_versions: dict[int, int]
+
+
+def signed_in(user_id: int, session_version: int) -> SignedIn | None:
+    """Load a session's user with their memberships in one query; None if the session ended.
+
+    The session ended when the user is gone or deactivated, or the session's version is not the
+    user's (sign-out everywhere, password change). Every page asks this first.
+    """
+    stmt = (
+        select(User, Membership, TrayVersion.version)
+        .outerjoin(Membership, (Membership.user_id == User.id) & Membership.active.is_(True))
+        .outerjoin(Company, Company.id == Membership.company_id)
+        .outerjoin(TrayVersion, TrayVersion.company_id == Membership.company_id)
+        .where(User.id == user_id)
+        .order_by(Company.legal_name)
+        .options(lazyload(Membership.user), contains_eager(Membership.company))
+    )
+    rows = db.session.execute(unscoped(stmt)).all()
+    if not rows:
+        return None
+    user = rows[0][0]
+    if not user.active or user.session_version != session_version:
+        return None
+    memberships = [m for _user, m, _version in rows if m is not None]
+    versions = {m.company_id: version or 0 for _user, m, version in rows if m is not None}
+    return SignedIn(user, memberships, versions)
+
+
 def memberships_of(user_id: int) -> list[Membership]:
     """Return the user's active memberships in every company, by company name."""
     stmt = (
@@ -240,6 +277,9 @@ def memberships_of(user_id: int) -> list[Membership]:
         .join(Company, Company.id == Membership.company_id)
         .where(Membership.user_id == user_id, Membership.active.is_(True))
         .order_by(Company.legal_name)
+        # Every request reads this: the user is the one already loaded (m.user comes from the
+        # session's identity map), so only the companies are joined.
+        .options(lazyload(Membership.user))
     )
     return list(db.session.scalars(unscoped(stmt)).unique())
 

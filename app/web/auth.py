@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app.models import Company, Membership, User
 from app.permissions import role_can
+from app.services import trays
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +28,20 @@ def company() -> Company:
     if m is None:
         abort(404)
     return m.company
+
+
+def tray_version() -> int:
+    """Return the acting company's tray version, as read with the signed-in user.
+
+    That read is the request's first, so it comes before anything a page shows.
+    """
+    m = membership()
+    if m is None:
+        abort(404)
+    versions = g.get("tray_versions") or {}
+    if m.company_id in versions:
+        return versions[m.company_id]
+    return trays.version(m.company_id)
 
 
 def user() -> User:

@@ -29,7 +29,7 @@ from app.models.saved_filter import TRAYS
 from app.services import inbox, network, trays
 from app.services.errors import DomainError, NotFound
 from app.tenancy import get_or_404
-from app.web.auth import can, company, membership, require_permission, user
+from app.web.auth import can, company, membership, require_permission, tray_version, user
 from app.web.fragments import FragmentCache, placeholder_csrf, render_in_layout, with_csrf
 from app.web.htmx import form_errors, is_htmx, render
 
@@ -103,7 +103,7 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
             utcnow().date(),  # "overdue"
             request.script_root,
             request.full_path,
-            trays.version(m.company_id),  # read before anything the page shows
+            tray_version(),  # read before anything the page shows
         )
     PAGES.size = current_app.config.get("INBOX_PAGE_CACHE_SIZE", 256)
     rendered = []
