@@ -60,12 +60,16 @@ def test_does_a_sent_invoice_arrive_live_and_its_events_reach_the_supplier(
     buyer.goto("/inbox/received")
     expect(buyer.get_by_test_id("tray")).to_be_visible()
     buyer.wait_for_timeout(1000)  # the socket connects after the page loads
+    ticked = buyer.locator('tr[data-document="SETT1"] input[name="document_ids"]')
+    ticked.check()  # a demo invoice, chosen for a bulk action before the new one arrives
 
     supplier = signed_in(new_context, SUPPLIER)
     upload_xml(supplier, xml)
     # No reload: the tray re-fetches itself when the socket says a document arrived.
     row = buyer.locator(f'tr[data-document="{invoice}"]')
     expect(row).to_be_visible(timeout=LIVE_MS)
+    expect(ticked).to_be_checked()  # the refresh kept the clerk's choice
+    expect(row.locator('input[name="document_ids"]')).not_to_be_checked()
 
     open_document(supplier, "sent", invoice)
     row.locator("a").first.click()

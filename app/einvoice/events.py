@@ -47,6 +47,18 @@ EVENTS = {
 }
 #: Events DIAN wants signed by a named person (cac:IssuerParty/cac:Person).
 EVENTS_WITH_PERSON = frozenset({"030", "032"})
+#: DIAN's identity document types of a person (TipoIdFiscal, caja de herramientas 1.9, without
+#: the two NIT codes 31 and 50), for the person who records a 030 or 032.
+PERSON_ID_TYPES = {
+    "11": "Registro civil",
+    "12": "Tarjeta de identidad",
+    "13": "Cédula de ciudadanía",
+    "21": "Tarjeta de extranjería",
+    "22": "Cédula de extranjería",
+    "41": "Pasaporte",
+    "42": "Documento de identificación extranjero",
+    "91": "NUIP",
+}
 #: DIAN's 'Concepto de Reclamo' list (caja de herramientas 1.9), for event 031.
 CLAIM_REASONS = {
     "01": "Documento con inconsistencias",

@@ -27,6 +27,12 @@ class User(Base):
         ForeignKey("companies.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who the user is for DIAN: the acknowledgement (030) and receipt (032) events name the
+    # person who records them (id type from app.einvoice.events.PERSON_ID_TYPES).
+    id_document_type: Mapped[str | None] = mapped_column(String(2))
+    id_document_number: Mapped[str | None] = mapped_column(String(20))
+    job_title: Mapped[str | None] = mapped_column(String(120))
+    department: Mapped[str | None] = mapped_column(String(120))
 
     # Flask-Login protocol
     @property

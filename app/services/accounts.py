@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, lazyload
 
 from app import permissions, security
+from app.einvoice import events as dian_events
 from app.extensions import db
 from app.mail import send_mail
 from app.models import Company, Membership, TrayVersion, User, utcnow
@@ -311,6 +313,73 @@ def set_locale(user: User, locale: str) -> None:
     if locale not in current_app.config["LANGUAGES"]:
         raise DomainError(_l("That language is not available."), field="locale")
     user.locale = locale
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    """What a user says of themselves: name, identity document, job title and department."""
+
+    name: str
+    id_document_type: str = ""
+    id_document_number: str = ""
+    job_title: str = ""
+    department: str = ""
+
+
+#: Id types that are numbers only (a cédula is written with dots: they are dropped).
+_NUMERIC_ID_TYPES = frozenset({"11", "12", "13", "21", "22", "91"})
+
+
+def update_profile(user: User, profile: ProfileInput) -> None:
+    """Change the user's name and the identity DIAN events name them by; refuse bad input.
+
+    Both the id type and its number, or neither. A numeric id (cédula, tarjeta, registro civil,
+    NUIP) keeps only its digits: 3 to 15 of them; a passport or foreign document is 3 to 20
+    letters and digits, upper-cased.
+    """
+    errors: dict[str, list[Any]] = {}
+    name = " ".join((profile.name or "").split())
+    if not name:
+        errors["name"] = [_l("Enter your name.")]
+    elif len(name) > 120:
+        errors["name"] = [_l("At most %(count)d characters.", count=120)]
+    kind = (profile.id_document_type or "").strip()
+    raw = (profile.id_document_number or "").strip()
+    number = ""
+    if kind and kind not in dian_events.PERSON_ID_TYPES:
+        errors["id_document_type"] = [_l("Choose a type of identity document.")]
+    elif kind and not raw:
+        errors["id_document_number"] = [_l("Enter the document's number.")]
+    elif raw and not kind:
+        errors["id_document_type"] = [_l("Choose the type of this document.")]
+    elif kind in _NUMERIC_ID_TYPES:
+        number = re.sub(r"[\s.\-]", "", raw)
+        if not number.isdigit() or not 3 <= len(number) <= 15:
+            errors["id_document_number"] = [
+                _l("This document's number is 3 to 15 digits (dots and spaces are fine).")
+            ]
+    elif kind:
+        number = re.sub(r"[\s\-]", "", raw).upper()
+        if not number.isalnum() or not number.isascii() or not 3 <= len(number) <= 20:
+            errors["id_document_number"] = [
+                _l("This document's number is 3 to 20 letters and digits.")
+            ]
+    job_title = " ".join((profile.job_title or "").split())
+    department = " ".join((profile.department or "").split())
+    for field, value in (("job_title", job_title), ("department", department)):
+        if len(value) > 120:
+            errors[field] = [_l("At most %(count)d characters.", count=120)]
+    if errors:
+        raise FieldErrors(errors)
+    user.name = name
+    user.id_document_type = kind or None
+    user.id_document_number = number or None
+    user.job_title = job_title or None
+    user.department = department or None
+    audit.record_event(
+        user, user.last_company_id, "user.profile_changed", user,
+        {"id_document_type": kind or None, "id_document_set": bool(number)},
+    )
 
 
 def update_company(

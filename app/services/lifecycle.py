@@ -216,14 +216,23 @@ def _check_transition(document: Document, transition: Transition) -> None:
 
 
 def _person_of(actor: User) -> dian_events.Person:
-    # DIAN asks for the person's id document on 030 and 032; users have none on file yet, so
-    # the portal user id stands in (no id type claimed) until the profile holds a cédula.
+    """Return the person DIAN's 030 and 032 name: the user, by the identity document on file."""
+    if not (actor.id_document_type and actor.id_document_number):
+        raise DomainError(
+            _l(
+                "DIAN asks who records an acknowledgement (030) or a receipt of the goods (032): "
+                "add your identity document under “My profile” in your user menu first."
+            ),
+            field="person",
+        )
     first, _, family = actor.name.strip().partition(" ")
     return dian_events.Person(
-        id=str(actor.id),
-        first_name=first or actor.email,
-        family_name=family or first or actor.email,
-        id_scheme="",
+        id=actor.id_document_number,
+        id_scheme=actor.id_document_type,
+        first_name=first,
+        family_name=family or first,
+        job_title=actor.job_title or "",
+        department=actor.department or "",
     )
 
 

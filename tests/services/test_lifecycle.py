@@ -141,6 +141,31 @@ def test_does_a_receipt_event_name_the_person_who_recorded_it(customer, buyer, i
     )
 
 
+def test_does_an_event_name_the_person_by_the_identity_document_on_their_profile(
+    customer, invoice
+):
+    clerk = make_user(customer, name="Luis Pérez", identity=False)
+    clerk.id_document_type, clerk.id_document_number = "22", "654321"
+    clerk.job_title, clerk.department = "Auxiliar contable", "Cuentas por pagar"
+    db.session.commit()
+    event = record(customer, clerk, invoice, "030")
+    person = parse(event.xml).find(".//{*}IssuerParty/{*}Person")
+    assert person.findtext("{*}ID") == "654321"
+    assert person.find("{*}ID").get("schemeName") == "22"  # cédula de extranjería
+    assert person.findtext("{*}JobTitle") == "Auxiliar contable"
+    assert person.findtext("{*}OrganizationDepartment") == "Cuentas por pagar"
+
+
+def test_is_a_030_or_032_refused_to_a_user_without_an_identity_document(customer, invoice):
+    clerk = make_user(customer, name="Sin Cédula", identity=False)
+    with pytest.raises(DomainError) as refused:
+        record(customer, clerk, invoice, "030")
+    db.session.rollback()
+    assert "identity document" in english(refused.value.message)
+    assert events_of(invoice) == []
+    assert status_of(invoice) == "received"
+
+
 def test_can_the_buyer_claim_with_a_reason_and_an_explanation(customer, buyer, invoice):
     record(customer, buyer, invoice, "030")
     record(customer, buyer, invoice, "032")

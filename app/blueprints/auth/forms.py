@@ -48,6 +48,33 @@ class ChangePasswordForm(ResetForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
 
 
+#: The identity documents a person records DIAN events with (app.einvoice.events.PERSON_ID_TYPES).
+ID_DOCUMENT_TYPES = [
+    ("", _l("None on file")),
+    ("13", _l("Cédula de ciudadanía")),
+    ("22", _l("Cédula de extranjería")),
+    ("41", _l("Passport")),
+    ("42", _l("Foreign identity document")),
+    ("21", _l("Tarjeta de extranjería")),
+    ("12", _l("Tarjeta de identidad")),
+    ("11", _l("Registro civil")),
+    ("91", _l("NUIP")),
+]
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    id_document_type = SelectField(
+        _l("Identity document"),
+        choices=ID_DOCUMENT_TYPES,
+        description=_l("DIAN's acknowledgement (030) and receipt (032) events name who "
+                       "recorded them by this document."),
+    )
+    id_document_number = StringField(_l("Document number"), validators=[Length(max=40)])
+    job_title = StringField(_l("Job title"), validators=[Length(max=120)])
+    department = StringField(_l("Department"), validators=[Length(max=120)])
+
+
 class AcceptInvitationForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])

@@ -9,6 +9,7 @@ from app.blueprints.auth.forms import (
     EmptyForm,
     ForgotForm,
     LoginForm,
+    ProfileForm,
     RegisterForm,
     ResetForm,
 )
@@ -160,6 +161,30 @@ def password():
             flash(_("Your password was changed. Your other sessions were closed."), "success")
             return redirect(url_for("main.index"), code=303)
     return render("auth/password.html", form=form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    me = current_user._get_current_object()
+    form = ProfileForm(obj=me if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(me, accounts.ProfileInput(
+                name=form.name.data,
+                id_document_type=form.id_document_type.data or "",
+                id_document_number=form.id_document_number.data or "",
+                job_title=form.job_title.data or "",
+                department=form.department.data or "",
+            ))
+        except DomainError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your profile was saved."), "success")
+            return redirect(url_for("auth.profile"), code=303)
+    return render("auth/profile.html", form=form, status=422 if form.is_submitted() else 200)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])

@@ -21,6 +21,29 @@
     }
   });
 
+  // A tray re-fetched because a document changed keeps the boxes the clerk had ticked.
+  var ticked = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var config = event.detail.requestConfig;
+    var trigger = config && config.triggeringEvent;
+    if (!target || target.id !== "tray" || !trigger) return;
+    if (trigger.type !== "document-changed" && trigger.type !== "dispute-changed") return;
+    ticked = Array.prototype.map.call(
+      target.querySelectorAll('input[name="document_ids"]:checked'),
+      function (box) { return box.value; }
+    );
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!ticked) return;
+    var tray = document.getElementById("tray");
+    ticked.forEach(function (value) {
+      var box = tray && tray.querySelector('input[name="document_ids"][value="' + value + '"]');
+      if (box) box.checked = true;
+    });
+    ticked = null;
+  });
+
   // Dismissible toasts.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-dismiss]");
