@@ -13,6 +13,10 @@ What a tray page shows, and the trigger that covers it:
   saved filters (the user's links above the tray)           → the filter's company
 The counter row is locked from the changing statement until commit (PostgreSQL), which serialises
 writers of one company's documents for that time, as the audit chain head already does.
+
+A migration that makes SQLite copy one of these tables (dropping a column, batch mode) calls
+drop_triggers before and create_triggers after: SQLite refuses to rename a table while a
+trigger names a table that is gone for the moment, and the copy has no triggers.
 """
 
 from __future__ import annotations
