@@ -24,21 +24,6 @@ from tests.conftest import login, make_company, make_user
 from tests.services.inbox_helpers import make_document
 
 
-@pytest.fixture
-def supplier():
-    return make_company("Proveedora")
-
-
-@pytest.fixture
-def buyer_company():
-    return make_company("Compradora")
-
-
-@pytest.fixture
-def clerk(buyer_company):
-    return make_user(buyer_company, role="payables", name="Clara Pagos")
-
-
 def page(client, path="/inbox/received", **headers):
     response = client.get(path, headers=headers)
     assert response.status_code == 200
@@ -58,27 +43,27 @@ def version(company) -> int:
     return trays.version(company.id)
 
 
-def test_is_a_kept_page_served_again_while_nothing_changed(client, supplier, buyer_company, clerk):
-    make_document(supplier, buyer_company, number="FV1")
-    login(client, clerk, buyer_company)
+def test_is_a_kept_page_served_again_while_nothing_changed(client, supplier, customer, buyer):
+    make_document(supplier, customer, number="FV1")
+    login(client, buyer, customer)
     first = page(client)
     assert len(routes.PAGES) == 1
     assert without_tokens(page(client)) == without_tokens(first)
     assert len(routes.PAGES) == 1  # served, not rendered again
 
 
-def test_does_a_new_document_appear_on_a_kept_page(client, supplier, buyer_company, clerk):
-    make_document(supplier, buyer_company, number="FV1")
-    login(client, clerk, buyer_company)
+def test_does_a_new_document_appear_on_a_kept_page(client, supplier, customer, buyer):
+    make_document(supplier, customer, number="FV1")
+    login(client, buyer, customer)
     assert numbers(page(client)) == ["FV1"]
-    make_document(supplier, buyer_company, number="FV2", issue_date=dt.date(2024, 3, 16))
+    make_document(supplier, customer, number="FV2", issue_date=dt.date(2024, 3, 16))
     assert numbers(page(client)) == ["FV2", "FV1"]
     assert numbers(page(client, HX_Request="true")) == ["FV2", "FV1"]
 
 
-def test_does_a_status_changed_by_a_bulk_update_show(client, supplier, buyer_company, clerk):
-    document = make_document(supplier, buyer_company, number="FV1")
-    login(client, clerk, buyer_company)
+def test_does_a_status_changed_by_a_bulk_update_show(client, supplier, customer, buyer):
+    document = make_document(supplier, customer, number="FV1")
+    login(client, buyer, customer)
     assert 'data-status="pending"' in page(client)
     # A statement that bypasses the ORM's objects, as bulk events and jobs do.
     db.session.execute(
@@ -89,9 +74,9 @@ def test_does_a_status_changed_by_a_bulk_update_show(client, supplier, buyer_com
     assert 'data-status="accepted"' in body and 'data-status="pending"' not in body
 
 
-def test_does_a_hand_written_sql_change_show(client, supplier, buyer_company, clerk):
-    document = make_document(supplier, buyer_company, number="FV1", payable="100.00")
-    login(client, clerk, buyer_company)
+def test_does_a_hand_written_sql_change_show(client, supplier, customer, buyer):
+    document = make_document(supplier, customer, number="FV1", payable="100.00")
+    login(client, buyer, customer)
     assert "100,00" in page(client)
     db.session.execute(
         text("UPDATE documents SET payable = 250 WHERE id = :id"), {"id": document.id}
@@ -101,9 +86,9 @@ def test_does_a_hand_written_sql_change_show(client, supplier, buyer_company, cl
 
 
 def test_does_the_supplier_see_in_sent_a_document_the_buyer_changed(
-    client, supplier, buyer_company, clerk
+    client, supplier, customer, buyer
 ):
-    document = make_document(supplier, buyer_company, number="FV1")
+    document = make_document(supplier, customer, number="FV1")
     seller = make_user(supplier, role="owner")
     login(client, seller, supplier)
     assert 'data-status="pending"' in page(client, "/inbox/sent")
@@ -117,12 +102,12 @@ def test_does_the_supplier_see_in_sent_a_document_the_buyer_changed(
 
 
 def test_does_a_new_partner_and_a_renamed_one_show_in_the_counterparty_filter(
-    client, supplier, buyer_company, clerk
+    client, supplier, customer, buyer
 ):
-    login(client, clerk, buyer_company)
+    login(client, buyer, customer)
     assert "Proveedora" not in page(client)
-    db.session.add(Partnership(supplier_id=supplier.id, customer_id=buyer_company.id,
-                               requested_by_id=buyer_company.id, status=ACTIVE,
+    db.session.add(Partnership(supplier_id=supplier.id, customer_id=customer.id,
+                               requested_by_id=customer.id, status=ACTIVE,
                                responded_at=utcnow()))
     db.session.commit()
     assert "Proveedora" in page(client)
@@ -133,8 +118,8 @@ def test_does_a_new_partner_and_a_renamed_one_show_in_the_counterparty_filter(
     assert "Proveedora Renombrada" in body
 
 
-def test_does_a_saved_filter_appear_and_go_on_a_kept_page(client, buyer_company, clerk):
-    login(client, clerk, buyer_company)
+def test_does_a_saved_filter_appear_and_go_on_a_kept_page(client, customer, buyer):
+    login(client, buyer, customer)
     assert "data-saved-filter" not in page(client)
     response = client.post("/inbox/filters", data={"tray": "received", "name": "Vencidas",
                                                    "query": "overdue=y"})
@@ -145,36 +130,36 @@ def test_does_a_saved_filter_appear_and_go_on_a_kept_page(client, buyer_company,
     assert 'data-saved-filter="Vencidas"' not in page(client)
 
 
-def test_does_each_user_get_their_own_saved_filters(client, app, buyer_company, clerk):
-    colleague = make_user(buyer_company, role="payables")
-    db.session.add(SavedFilter(company_id=buyer_company.id, user_id=clerk.id, tray="received",
+def test_does_each_user_get_their_own_saved_filters(client, app, customer, buyer):
+    colleague = make_user(customer, role="payables")
+    db.session.add(SavedFilter(company_id=customer.id, user_id=buyer.id, tray="received",
                                name="Mías", query=""))
     db.session.commit()
-    login(client, clerk, buyer_company)
+    login(client, buyer, customer)
     assert 'data-saved-filter="Mías"' in page(client)
     other = app.test_client()
-    login(other, colleague, buyer_company)
+    login(other, colleague, customer)
     assert 'data-saved-filter="Mías"' not in page(other)
 
 
 def test_does_a_viewer_not_get_the_payables_clerks_buttons(
-    client, app, supplier, buyer_company, clerk
+    client, app, supplier, customer, buyer
 ):
-    make_document(supplier, buyer_company, number="FV1")
-    viewer = make_user(buyer_company, role="viewer")
-    login(client, clerk, buyer_company)
+    make_document(supplier, customer, number="FV1")
+    viewer = make_user(customer, role="viewer")
+    login(client, buyer, customer)
     assert 'value="acknowledge"' in page(client)
     other = app.test_client()
-    login(other, viewer, buyer_company)
+    login(other, viewer, customer)
     body = page(other)
     assert 'value="acknowledge"' not in body
 
 
 def test_does_another_company_never_get_a_kept_page(
-    client, app, supplier, buyer_company, clerk, outsider, other_company
+    client, app, supplier, customer, buyer, outsider, other_company
 ):
-    make_document(supplier, buyer_company, number="PRIV1")
-    login(client, clerk, buyer_company)
+    make_document(supplier, customer, number="PRIV1")
+    login(client, buyer, customer)
     assert numbers(page(client)) == ["PRIV1"]
     other = app.test_client()
     login(other, outsider, other_company)
@@ -182,11 +167,11 @@ def test_does_another_company_never_get_a_kept_page(
 
 
 def test_does_overdue_follow_the_day_on_a_kept_page(
-    client, supplier, buyer_company, clerk, monkeypatch
+    client, supplier, customer, buyer, monkeypatch
 ):
     today = utcnow().date()
-    make_document(supplier, buyer_company, number="FV1", due_date=today + dt.timedelta(days=1))
-    login(client, clerk, buyer_company)
+    make_document(supplier, customer, number="FV1", due_date=today + dt.timedelta(days=1))
+    login(client, buyer, customer)
     assert "status-claimed" not in page(client)  # not overdue yet
     later = utcnow() + dt.timedelta(days=3)
     monkeypatch.setattr(routes, "utcnow", lambda: later)
@@ -194,13 +179,13 @@ def test_does_overdue_follow_the_day_on_a_kept_page(
 
 
 def test_does_each_session_get_its_own_csrf_token_and_can_post_with_it(
-    app, client, supplier, buyer_company, clerk, monkeypatch
+    app, client, supplier, customer, buyer, monkeypatch
 ):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
-    document = make_document(supplier, buyer_company, number="FV1")
+    document = make_document(supplier, customer, number="FV1")
     second = app.test_client()
-    login(client, clerk, buyer_company)
-    login(second, clerk, buyer_company)
+    login(client, buyer, customer)
+    login(second, buyer, customer)
     tokens = []
     for c in (client, second):
         body = page(c)
@@ -224,34 +209,34 @@ def test_does_each_session_get_its_own_csrf_token_and_can_post_with_it(
 
 
 def test_does_a_page_render_every_time_with_the_cache_off(
-    app, client, supplier, buyer_company, clerk, monkeypatch
+    app, client, supplier, customer, buyer, monkeypatch
 ):
     monkeypatch.setitem(app.config, "INBOX_PAGE_CACHE_SIZE", 0)
-    make_document(supplier, buyer_company, number="FV1")
-    login(client, clerk, buyer_company)
+    make_document(supplier, customer, number="FV1")
+    login(client, buyer, customer)
     assert numbers(page(client)) == ["FV1"]
     assert len(routes.PAGES) == 0
 
 
-def test_does_every_kind_of_change_raise_the_tray_version(supplier, buyer_company, clerk):
+def test_does_every_kind_of_change_raise_the_tray_version(supplier, customer, buyer):
     stranger = make_company("Ajena")
-    assert version(buyer_company) == 0
-    document = make_document(supplier, buyer_company)
-    after_insert = (version(supplier), version(buyer_company))
+    assert version(customer) == 0
+    document = make_document(supplier, customer)
+    after_insert = (version(supplier), version(customer))
     assert after_insert[0] >= 1 and after_insert[1] >= 1
     document.status = "acknowledged"
     db.session.commit()
-    assert version(buyer_company) > after_insert[1]
+    assert version(customer) > after_insert[1]
     assert version(stranger) == 0  # a change elsewhere leaves a company's pages kept
     waiting = make_document(supplier, None, number="W1")
-    before = version(buyer_company)
-    waiting.receiver_company_id = buyer_company.id  # the customer registered
+    before = version(customer)
+    waiting.receiver_company_id = customer.id  # the customer registered
     db.session.commit()
-    assert version(buyer_company) > before
-    before = version(buyer_company)
+    assert version(customer) > before
+    before = version(customer)
     db.session.delete(db.session.get(Document, waiting.id))
     db.session.commit()
-    assert version(buyer_company) > before
+    assert version(customer) > before
     assert db.session.scalars(select(TrayVersion.company_id)).all().count(stranger.id) == 0
 
 
@@ -259,16 +244,16 @@ def test_does_every_kind_of_change_raise_the_tray_version(supplier, buyer_compan
 
 
 def test_does_the_header_follow_the_users_name_companies_and_language(
-    client, supplier, buyer_company, clerk
+    client, supplier, customer, buyer
 ):
-    login(client, clerk, buyer_company)
+    login(client, buyer, customer)
     body = page(client)
-    assert "Clara Pagos" in body and 'lang="es"' in body
+    assert "Ana María Gómez" in body and 'lang="es"' in body
     assert 'id="company-switch"' not in body  # one company: no switcher
-    user = db.session.get(type(clerk), clerk.id)
-    user.name = "Clara P. Restrepo"
+    user = db.session.get(type(buyer), buyer.id)
+    user.name = "Ana M. Gómez Restrepo"
     db.session.commit()
-    assert "Clara P. Restrepo" in page(client)
+    assert "Ana M. Gómez Restrepo" in page(client)
     make_user_member_of_another(user, supplier)
     body = page(client)
     assert 'id="company-switch"' in body and "Proveedora" in body
@@ -284,8 +269,8 @@ def make_user_member_of_another(user, company):
     db.session.commit()
 
 
-def test_is_a_flashed_message_shown_once_on_a_kept_page(client, buyer_company, clerk):
-    login(client, clerk, buyer_company)
+def test_is_a_flashed_message_shown_once_on_a_kept_page(client, customer, buyer):
+    login(client, buyer, customer)
     page(client)
     response = client.post("/inbox/filters", data={"tray": "received", "name": "Abiertas",
                                                    "query": "status=accepted"},
@@ -296,10 +281,10 @@ def test_is_a_flashed_message_shown_once_on_a_kept_page(client, buyer_company, c
 
 
 def test_does_an_unconfirmed_user_see_the_notice_and_not_once_confirmed(
-    client, buyer_company
+    client, customer
 ):
-    person = make_user(buyer_company, role="payables", confirmed=False)
-    login(client, person, buyer_company)
+    person = make_user(customer, role="payables", confirmed=False)
+    login(client, person, customer)
     body = page(client)
     assert person.email in body and "/confirm/resend" in body
     user = db.session.get(type(person), person.id)
