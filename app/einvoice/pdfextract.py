@@ -76,6 +76,8 @@ class ExtractedLine:
     unit_price: Decimal | None = None
     amount: Decimal | None = None
     confidence: float = 0.0
+    tax_percent: Decimal | None = None
+    """The line's tax rate when the document states it (the embedded XML does)."""
 
 
 @dataclass
@@ -522,6 +524,9 @@ def _from_cii(root: etree._Element) -> Extraction:
                 item, ".//{*}NetPriceProductTradePrice/{*}ChargeAmount"))),
             amount=_decimal(_text_of(_first(item, ".//{*}LineTotalAmount"))),
             confidence=1.0,
+            tax_percent=_decimal(_text_of(_first(
+                item, "{*}SpecifiedLineTradeSettlement/{*}ApplicableTradeTax"
+                "/{*}RateApplicablePercent"))),
         ))
     return extraction
 
@@ -552,7 +557,7 @@ def _from_ubl(tree: etree._ElementTree) -> Extraction | None:
         extraction.lines.append(ExtractedLine(
             description=line.name or line.description, quantity=line.quantity,
             unit=line.unit_code, unit_price=line.price, amount=line.line_extension,
-            confidence=1.0))
+            confidence=1.0, tax_percent=line.tax_percent))
     return extraction
 
 

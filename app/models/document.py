@@ -98,6 +98,10 @@ class Document(SharedAccess, Base):
     filename: Mapped[str] = mapped_column(String(255), default="")
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     signature: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A PDF-origin invoice's lines as its sender reviewed them (None for XML documents): a list
+    # of {description, quantity, unit_price, tax_percent, line_total}, each number a Decimal
+    # written as a string so that no float ever touches the money; [] when there were none.
+    pdf_lines: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
     # A credit or debit note → the invoice it corrects.
     related_document_id: Mapped[int | None] = mapped_column(

@@ -26,7 +26,7 @@ from app.einvoice.signature import verify_document
 from app.extensions import db
 from app.models import Document, DocumentAttachment, DocumentEvent, QuarantinedUpload, User
 from app.models.document import ORIGIN_PDF, VISIBILITIES, VISIBLE_TO_BOTH
-from app.services import audit, inbox, lifecycle
+from app.services import audit, inbox, lifecycle, pdf_documents
 from app.services.errors import DomainError, NotFound
 
 MAX_ZIP_FILES = 500
@@ -168,6 +168,8 @@ class DocumentView:
     is_receiver: bool
     signer: str = ""
     signed_at: dt.datetime | None = None
+    #: A PDF-origin document's reviewed lines ([] when none were given); None for XML.
+    pdf_lines: list[pdf_documents.PdfLine] | None = None
 
 
 def canonical_document(document: Document) -> ubl.Document | None:
@@ -211,13 +213,24 @@ def document_view(company_id: int, document_id: int) -> DocumentView:
         is_receiver=is_receiver,
         signer=common_name.group(1).strip() if common_name else subject,
         signed_at=signed_at,
+        pdf_lines=pdf_documents.stored_lines(document),
     )
 
 
-def document_pdf(company_id: int, document_id: int, *, locale: str = "es") -> bytes:
-    """Render the PDF representation of a document the company sent or received."""
+def document_pdf(
+    company_id: int, document_id: int, *, locale: str = "es", reviewed: bool = False
+) -> bytes:
+    """Render the PDF representation of a document the company sent or received.
+
+    For a document sent as a PDF that PDF is the document; reviewed=True renders instead the
+    data its sender reviewed (header and lines), marked as not a legal e-invoice.
+    """
     document = inbox.get_document(company_id, document_id)
     if document.origin == ORIGIN_PDF:
+        if reviewed:
+            return render_pdf(
+                pdf_documents.reviewed_document(document), locale=locale, pdf_origin=True
+            )
         return document.original  # the PDF its sender uploaded is the document
     canonical = canonical_document(document)
     if canonical is None:
@@ -248,6 +261,11 @@ def document_zip(company_id: int, document_id: int, *, locale: str = "es") -> by
             archive.writestr(
                 f"{stem}.pdf",
                 render_pdf(canonical, locale=locale, pdf_origin=not document.is_legal),
+            )
+        elif document.origin == ORIGIN_PDF:
+            archive.writestr(
+                f"{stem}-reviewed.pdf",
+                document_pdf(company_id, document_id, locale=locale, reviewed=True),
             )
         for event in db.session.scalars(inbox.document_events(company_id, document_id)):
             if event.xml is not None:

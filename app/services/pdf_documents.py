@@ -5,16 +5,22 @@ server (under the instance folder, in a folder of the uploading company, named b
 token) — never in the session cookie. ``submit_pdf`` takes the fields as the sender corrected
 them and stores a Document with ``origin='pdf'`` and ``is_legal=False``: structured data read
 from a PDF is not a legal e-invoice. Routing, duplicates and notifications work as for XML.
+
+The invoice's lines are reviewed too (``review_lines`` pre-fills them from the extraction) and
+stored in ``Document.pdf_lines`` after ``check_lines``: every cell valid, and the lines plus their
+taxes equal to the header total within one peso (one cent in currencies with cents). A PDF whose
+table was not read may be sent without lines; one that had lines may not lose them all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import begin_nested
+from app.einvoice import model as ubl
 from app.einvoice import pdfextract
 from app.einvoice.findings import Finding
 from app.extensions import db
@@ -53,6 +60,14 @@ REVIEW_FIELDS = (
     "total",
 )
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+#: The cells of a line the sender reviews, in the form's order.
+LINE_CELLS = ("description", "quantity", "unit_price", "tax_percent")
+#: The rates offered first (Colombia's IVA); any other rate from 0 to 100 is accepted.
+COMMON_TAX_RATES = ("0", "5", "19")
+MAX_LINES = 500
+CENT = Decimal("0.01")
+#: Currencies counted in whole units: the lines may differ from the total by one of them.
+WHOLE_UNIT_CURRENCIES = frozenset({"COP", "CLP", "JPY", "KRW", "PYG", "ISK", "HUF"})
 
 
 @dataclass
@@ -64,6 +79,8 @@ class StagedPdf:
     fields: dict[str, Any]
     confidence: dict[str, float]
     findings: list[Finding] = field(default_factory=list)
+    #: The line rows for the form: the LINE_CELLS as strings, and ``low``, the cells to check.
+    lines: list[dict[str, str]] = field(default_factory=list)
 
     def low_confidence(self, name: str) -> bool:
         """Tell whether the field should be highlighted for review."""
@@ -96,13 +113,167 @@ def stage_pdf(company_id: int, *, filename: str, data: bytes) -> StagedPdf:
     fields = {name: extraction.value(name) for name in REVIEW_FIELDS}
     if fields["total"] is None and extraction.value("payable") is not None:
         fields["total"] = extraction.value("payable")
+    lines = review_lines(extraction)
+    # Kept on the server: whether the PDF had lines decides whether the sender may send none.
+    (folder / f"{token}.json").write_text(json.dumps({"lines": len(lines)}), encoding="utf-8")
     return StagedPdf(
         token=token,
         filename=filename or "invoice.pdf",
         fields=fields,
         confidence={name: extraction.confidence(name) for name in REVIEW_FIELDS},
         findings=findings,
+        lines=lines,
     )
+
+
+def review_lines(extraction: pdfextract.Extraction) -> list[dict[str, str]]:
+    """Turn the extracted line table into form rows, marking the cells to check as ``low``.
+
+    A rate the PDF does not give per line is taken from the header when tax / subtotal is one
+    whole rate; a row whose quantity × price is not its amount has both cells highlighted.
+    """
+    rate = _header_rate(extraction)
+    rows = []
+    for line in extraction.lines[:MAX_LINES]:
+        low = set() if line.confidence >= LOW_CONFIDENCE else set(LINE_CELLS)
+        quantity, price = line.quantity, line.unit_price
+        if price is None and line.amount is not None:
+            quantity, price = quantity or Decimal(1), line.amount
+            low |= {"quantity", "unit_price"}
+        if quantity is None:
+            quantity = Decimal(1)
+            low.add("quantity")
+        if (
+            price is not None
+            and line.amount is not None
+            and _money(quantity * price) != _money(line.amount)
+        ):
+            low |= {"quantity", "unit_price"}
+        percent = line.tax_percent if line.tax_percent is not None else rate
+        if percent is None:
+            low.add("tax_percent")
+        if not line.description:
+            low.add("description")
+        rows.append(
+            {
+                "description": line.description,
+                "quantity": _plain(quantity),
+                "unit_price": _plain(price),
+                "tax_percent": _plain(percent),
+                "low": " ".join(c for c in LINE_CELLS if c in low),
+            }
+        )
+    return rows
+
+
+def _header_rate(extraction: pdfextract.Extraction) -> Decimal | None:
+    """Return the one rate the header's tax and subtotal imply (19 for 285000 on 1500000)."""
+    subtotal, tax = extraction.value("subtotal"), extraction.value("tax")
+    if not isinstance(subtotal, Decimal) or not isinstance(tax, Decimal) or subtotal <= 0:
+        return None
+    if min(extraction.confidence("subtotal"), extraction.confidence("tax")) < LOW_CONFIDENCE:
+        return None
+    rate = (tax * 100 / subtotal).quantize(Decimal(1), ROUND_HALF_UP)
+    return rate if 0 <= rate <= 100 and _money(subtotal * rate / 100) == _money(tax) else None
+
+
+def _plain(value: Decimal | None) -> str:
+    """Write a Decimal without exponent or needless trailing zeros ('20.0000' → '20')."""
+    if value is None:
+        return ""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_UP)
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(str(text).strip().replace(" ", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def check_lines(
+    rows: list[dict[str, Any]], *, currency: str, total: Decimal | None, required: bool
+) -> list[dict[str, str]]:
+    """Validate the reviewed rows and return them as stored (Decimals written as strings).
+
+    Raises FieldErrors keyed by the form's cell names (``lines-<index>-quantity``, with the
+    row's ``index``, else its position) and ``lines`` for the rows as a whole.
+    """
+    errors: dict[str, list[Any]] = {}
+    stored: list[dict[str, str]] = []
+    if len(rows) > MAX_LINES:
+        raise FieldErrors(
+            {"lines": [_l("An invoice may have at most %(max)d lines.", max=MAX_LINES)]}
+        )
+    for position, row in enumerate(rows):
+        name = f"lines-{row.get('index', position)}-"
+        description = str(row.get("description") or "").strip()
+        quantity = _decimal(row.get("quantity") or "")
+        price = _decimal(row.get("unit_price") or "")
+        percent = _decimal(row.get("tax_percent") or "")
+        if not description:
+            errors[name + "description"] = [_l("Describe the line.")]
+        elif len(description) > 300:
+            errors[name + "description"] = [_l("A description may have at most 300 characters.")]
+        if quantity is None or quantity <= 0:
+            errors[name + "quantity"] = [_l("The quantity must be a number greater than 0.")]
+        if price is None or price < 0:
+            errors[name + "unit_price"] = [_l("The unit price must be a number, 0 or more.")]
+        if percent is None or not 0 <= percent <= 100:
+            errors[name + "tax_percent"] = [
+                _l("The tax must be a percentage from 0 to 100, such as 0, 5 or 19.")
+            ]
+        if any(key.startswith(name) for key in errors):
+            continue
+        stored.append(
+            {
+                "description": description,
+                "quantity": format(quantity, "f"),
+                "unit_price": format(price, "f"),
+                "tax_percent": format(percent, "f"),
+                "line_total": str(_money(quantity * price)),
+            }
+        )
+    if not rows and required:
+        errors["lines"] = [
+            _l("The PDF had lines: keep at least one (or add it again) before sending.")
+        ]
+    if errors:
+        raise FieldErrors(errors)
+    if stored and isinstance(total, Decimal):
+        difference = lines_total(stored) - total
+        tolerance = Decimal(1) if currency in WHOLE_UNIT_CURRENCIES else CENT
+        if abs(difference) > tolerance:
+            raise FieldErrors(
+                {
+                    "lines": [
+                        _l(
+                            "The lines and their taxes add up to %(lines)s, but the total is "
+                            "%(total)s: a difference of %(difference)s. Correct the lines or "
+                            "the total.",
+                            lines=lines_total(stored),
+                            total=total,
+                            difference=f"{difference:+}",
+                        )
+                    ]
+                }
+            )
+    return stored
+
+
+def lines_total(lines: list[dict[str, str]]) -> Decimal:
+    """Return the stored lines' amount with taxes, each rate's tax rounded once to the cent."""
+    bases: dict[Decimal, Decimal] = {}
+    for line in lines:
+        rate = Decimal(line["tax_percent"])
+        bases[rate] = bases.get(rate, Decimal(0)) + Decimal(line["line_total"])
+    return sum((base + _money(base * rate / 100) for rate, base in bases.items()), Decimal("0.00"))
 
 
 def _forget_old(folder: Path) -> None:
@@ -129,8 +300,17 @@ def load_staged(company_id: int, token: str) -> tuple[str, bytes]:
 def discard_staged(company_id: int, token: str) -> None:
     """Forget a staged PDF (after it was sent)."""
     path = _path(company_id, token)
-    for each in (path, path.with_suffix(".name")):
+    for each in (path, path.with_suffix(".name"), path.with_suffix(".json")):
         each.unlink(missing_ok=True)
+
+
+def staged_had_lines(company_id: int, token: str) -> bool:
+    """Tell whether lines were read from a PDF this company staged."""
+    path = _path(company_id, token).with_suffix(".json")
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("lines", 0) > 0
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _customer_tax_id(country: str, value: str) -> str:
@@ -147,9 +327,14 @@ def submit_pdf(
     data: bytes,
     fields: dict[str, Any],
     actor: User,
+    lines: list[dict[str, Any]] | None = None,
+    lines_required: bool = False,
     invite_email: str | None = None,
 ) -> Document:
-    """Store a PDF invoice with the fields its sender reviewed; route it like an XML one."""
+    """Store a PDF invoice with the fields and lines its sender reviewed; route it like XML.
+
+    lines_required says the PDF had lines (``staged_had_lines``): then at least one is needed.
+    """
     company = db.session.get(Company, company_id)
     if company is None:
         raise NotFound(_l("That company is not on the network."))
@@ -173,6 +358,15 @@ def submit_pdf(
         )
     except TaxIdError:
         errors["customer_tax_id"] = [_l("That is not a valid tax id.")]
+    try:
+        pdf_lines = check_lines(
+            lines or [],
+            currency=currency,
+            total=None if "total" in errors else total,
+            required=lines_required,
+        )
+    except FieldErrors as problem:
+        errors.update(problem.errors)
     if errors:
         raise FieldErrors(errors)
 
@@ -208,6 +402,7 @@ def submit_pdf(
         open_balance=total,
         origin=ORIGIN_PDF,
         is_legal=False,
+        pdf_lines=pdf_lines,
         original=data,
         filename=(filename or "invoice.pdf")[:255],
         findings=[],
@@ -250,3 +445,85 @@ def submit_pdf(
         )
     _emit_after_commit(company_id, "document:sent", {"id": document.id})
     return document
+
+
+# ------------------------------------------------------------------------ the stored lines
+
+
+@dataclass(frozen=True)
+class PdfLine:
+    """One stored line of a PDF-origin invoice, read back as Decimals."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_percent: Decimal
+    line_total: Decimal
+
+
+def stored_lines(document: Document) -> list[PdfLine] | None:
+    """Return a PDF-origin document's reviewed lines (None for a document sent as XML)."""
+    if document.origin != ORIGIN_PDF:
+        return None
+    return [
+        PdfLine(
+            description=line["description"],
+            quantity=Decimal(line["quantity"]),
+            unit_price=Decimal(line["unit_price"]),
+            tax_percent=Decimal(line["tax_percent"]),
+            line_total=Decimal(line["line_total"]),
+        )
+        for line in document.pdf_lines or []
+    ]
+
+
+def reviewed_document(document: Document) -> ubl.Document:
+    """Build the engine's Document from what the sender reviewed, for the PDF representation."""
+    lines = stored_lines(document) or []
+    bases: dict[Decimal, Decimal] = {}
+    for line in lines:
+        bases[line.tax_percent] = bases.get(line.tax_percent, Decimal(0)) + line.line_total
+    subtotals = [
+        ubl.TaxSubtotal(taxable_amount=base, tax_amount=_money(base * rate / 100), percent=rate)
+        for rate, base in bases.items()
+    ]
+    tax_totals = (
+        [
+            ubl.TaxTotal(
+                tax_amount=sum((t.tax_amount for t in subtotals), Decimal(0)), subtotals=subtotals
+            )
+        ]
+        if subtotals
+        else []
+    )
+    line_extension = sum((line.line_total for line in lines), Decimal(0)) if lines else None
+    return ubl.Document(
+        document_type=ubl.DocumentType.INVOICE,
+        number=document.number,
+        issue_date=document.issue_date,
+        due_date=document.due_date,
+        currency=document.currency,
+        line_count=len(lines),
+        supplier=ubl.Party(name=document.supplier_name, tax_id=document.supplier_tax_id),
+        customer=ubl.Party(name=document.customer_name, tax_id=document.customer_tax_id),
+        tax_totals=tax_totals,
+        totals=ubl.MonetaryTotals(
+            line_extension=line_extension
+            if line_extension is not None
+            else document.line_extension,
+            tax_exclusive=document.tax_exclusive,
+            tax_inclusive=document.tax_inclusive,
+            payable=document.payable,
+        ),
+        lines=[
+            ubl.Line(
+                id=str(number),
+                quantity=line.quantity,
+                line_extension=line.line_total,
+                description=line.description,
+                price=line.unit_price,
+                tax_percent=line.tax_percent,
+            )
+            for number, line in enumerate(lines, start=1)
+        ],
+    )

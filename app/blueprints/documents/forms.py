@@ -1,7 +1,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.services.lifecycle import CLAIM_REASONS
@@ -52,6 +62,19 @@ class PdfUploadForm(FlaskForm):
     )
 
 
+class PdfLineForm(Form):
+    """One line of a PDF invoice; the service checks the cells (with a message for each)."""
+
+    description = StringField(_l("Description"))
+    quantity = StringField(_l("Quantity"), render_kw={"inputmode": "decimal"})
+    unit_price = StringField(_l("Unit price"), render_kw={"inputmode": "decimal"})
+    tax_percent = StringField(
+        _l("Tax %"), render_kw={"inputmode": "decimal", "list": "pdf-tax-rates"}
+    )
+    #: The cells read with low confidence, kept highlighted while the row lives.
+    low = HiddenField()
+
+
 class PdfReviewForm(FlaskForm):
     """The fields read from a PDF, as the sender corrects them before sending."""
 
@@ -69,3 +92,23 @@ class PdfReviewForm(FlaskForm):
     subtotal = DecimalField(_l("Subtotal"), places=2, validators=[Optional()])
     tax = DecimalField(_l("Tax"), places=2, validators=[Optional()])
     total = DecimalField(_l("Total"), places=2, validators=[DataRequired()])
+    lines = FieldList(FormField(PdfLineForm), max_entries=500)
+    #: Set by the "add line" and "remove" buttons: the form comes back edited, not sent.
+    line_action = StringField()
+
+    def edit_lines(self) -> bool:
+        """Add a blank row or remove one as the pressed button asks; tell whether it did."""
+        action = self.line_action.data or ""
+        if action == "add":
+            if len(self.lines.entries) < (self.lines.max_entries or 500):
+                self.lines.append_entry()
+        elif action.startswith("remove:"):
+            name = action.removeprefix("remove:")
+            self.lines.entries = [e for e in self.lines.entries if e.name != name]
+        else:
+            return False
+        return True
+
+    def line_rows(self) -> list[dict]:
+        """Return the rows as the service takes them, each with the index its cells are named by."""
+        return [{**entry.data, "index": entry.name.rsplit("-", 1)[1]} for entry in self.lines]

@@ -1,6 +1,6 @@
 import io
 
-from flask import abort, flash, redirect, send_file, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -14,7 +14,7 @@ from app.blueprints.documents.forms import (
 )
 from app.extensions import db
 from app.services import audit, documents, inbox, lifecycle, pdf_documents
-from app.services.errors import DomainError, NotFound
+from app.services.errors import DomainError, FieldErrors, NotFound
 from app.web.auth import can, company, require_permission, user
 from app.web.htmx import form_errors, is_htmx, render
 
@@ -72,16 +72,30 @@ def upload():
     )
 
 
-def _pdf_page(*, status=200, upload_form=None, staged=None, form=None):
+def _pdf_page(*, status=200, upload_form=None, staged=None, form=None, fragment=None):
     return render(
         "documents/pdf_review.html",
+        fragment,
         status=status,
         upload_form=upload_form or PdfUploadForm(),
         staged=staged,
         form=form,
         review_fields=pdf_documents.REVIEW_FIELDS,
+        line_cells=pdf_documents.LINE_CELLS,
+        tax_rates=pdf_documents.COMMON_TAX_RATES,
         language=_language(),
     )
+
+
+def _review_errors(form, error):
+    """Put the service's messages on the header fields and on each line's cells."""
+    errors = dict(getattr(error, "errors", None) or {error.field: [error.message]})
+    for entry in form.lines:
+        for cell in entry:
+            if cell.name in errors:
+                cell.errors = list(errors.pop(cell.name))
+    if errors:
+        form_errors(form, FieldErrors(errors))
 
 
 @bp.route("/upload-pdf", methods=["GET", "POST"])
@@ -103,6 +117,7 @@ def upload_pdf():
             **staged.fields,
             "token": staged.token,
             "low": " ".join(n for n in staged.confidence if staged.low_confidence(n)),
+            "lines": staged.lines,
         },
     )
     return _pdf_page(staged=staged, form=review)
@@ -116,22 +131,35 @@ def upload_pdf_confirm():
         filename, data = pdf_documents.load_staged(company().id, form.token.data or "")
     except NotFound:
         abort(404)
+    low = set((form.low.data or "").split())
+    confidence = {n: 0.0 if n in low else 1.0 for n in pdf_documents.REVIEW_FIELDS}
+    staged = pdf_documents.StagedPdf(form.token.data, filename, {}, confidence)
+    if form.edit_lines():  # "add line" or "remove": the same form back, one row more or less
+        return _pdf_page(staged=staged, form=form, fragment="documents/_pdf_lines.html")
     if form.validate():
         try:
             document = pdf_documents.submit_pdf(
-                company().id, filename=filename, data=data, fields=form.data, actor=user()
+                company().id,
+                filename=filename,
+                data=data,
+                fields=form.data,
+                lines=form.line_rows(),
+                lines_required=pdf_documents.staged_had_lines(company().id, form.token.data),
+                actor=user(),
             )
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            form_errors(form, error)
+            _review_errors(form, error)
         else:
             pdf_documents.discard_staged(company().id, form.token.data)
             flash(_("Invoice %(number)s was sent.", number=document.number), "success")
             return redirect(url_for("documents.show", document_id=document.id), code=303)
-    low = set((form.low.data or "").split())
-    confidence = {n: 0.0 if n in low else 1.0 for n in pdf_documents.REVIEW_FIELDS}
-    staged = pdf_documents.StagedPdf(form.token.data, filename, {}, confidence)
+    else:
+        try:  # the header did not validate: say what is wrong with the lines too
+            pdf_documents.check_lines(form.line_rows(), currency="", total=None, required=False)
+        except DomainError as error:
+            _review_errors(form, error)
     return _pdf_page(staged=staged, form=form, status=422)
 
 
@@ -204,10 +232,11 @@ def xml(document_id):
 @require_permission("company.view")
 def pdf(document_id):
     document = inbox.get_document(company().id, document_id)
-    data = documents.document_pdf(company().id, document.id, locale=_language())
+    reviewed = request.args.get("reviewed") == "1"  # a PDF-origin invoice's reviewed data
+    data = documents.document_pdf(company().id, document.id, locale=_language(), reviewed=reviewed)
     return _download(
         data,
-        f"{document.number}.pdf",
+        f"{document.number}{'-reviewed' if reviewed else ''}.pdf",
         "application/pdf",
         inline=True,
         audit_as=("document.pdf_downloaded", document),

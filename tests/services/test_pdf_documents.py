@@ -1,0 +1,156 @@
+"""The lines of an invoice sent as a PDF: pre-filled from the extraction, checked, stored."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from app.einvoice import pdfextract
+from app.einvoice.pdfextract import ExtractedLine, Extraction, Field
+from app.services import pdf_documents
+from app.services.errors import FieldErrors
+
+PDFS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pdf"
+
+
+def row(description="Consultoría", quantity="1", unit_price="750000", tax_percent="19"):
+    return {
+        "description": description,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "tax_percent": tax_percent,
+    }
+
+
+def test_are_reviewed_lines_stored_as_exact_decimal_strings(app):
+    stored = pdf_documents.check_lines(
+        [row(quantity="2.5", unit_price="0.10"), row("Soporte", "3", "333333.33", "5")],
+        currency="COP",
+        total=Decimal("1050000.30"),
+        required=True,
+    )
+    assert stored == [
+        {
+            "description": "Consultoría",
+            "quantity": "2.5",
+            "unit_price": "0.10",
+            "tax_percent": "19",
+            "line_total": "0.25",
+        },
+        {
+            "description": "Soporte",
+            "quantity": "3",
+            "unit_price": "333333.33",
+            "tax_percent": "5",
+            "line_total": "999999.99",
+        },
+    ]
+    # 0.25 + 0.05 (19 %) + 999999.99 + 50000.00 (5 %) = 1050000.29: within one peso of the total.
+    assert pdf_documents.lines_total(stored) == Decimal("1050000.29")
+
+
+def test_does_every_bad_cell_get_its_own_message(app):
+    with pytest.raises(FieldErrors) as caught:
+        pdf_documents.check_lines(
+            [
+                row(description=" ", quantity="0", unit_price="-1", tax_percent="120"),
+                {**row(quantity="abc", tax_percent="nineteen"), "index": "7"},
+            ],
+            currency="COP",
+            total=Decimal("1"),
+            required=True,
+        )
+    errors = {name: str(messages[0]) for name, messages in caught.value.errors.items()}
+    assert set(errors) == {
+        "lines-0-description",
+        "lines-0-quantity",
+        "lines-0-unit_price",
+        "lines-0-tax_percent",
+        "lines-7-quantity",
+        "lines-7-tax_percent",
+    }
+    assert "greater than 0" in errors["lines-0-quantity"]
+    assert "0 or more" in errors["lines-0-unit_price"]
+    assert "0 to 100" in errors["lines-7-tax_percent"]
+
+
+def test_do_lines_that_miss_the_total_say_by_how_much(app):
+    with pytest.raises(FieldErrors) as caught:
+        pdf_documents.check_lines(
+            [row()], currency="COP", total=Decimal("892600.00"), required=True
+        )
+    message = str(caught.value.errors["lines"][0])
+    assert "892500.00" in message and "892600.00" in message and "-100.00" in message
+    # 750000 + 19 % = 892500: one peso off is accepted in pesos, one cent off in euros is too.
+    pdf_documents.check_lines([row()], currency="COP", total=Decimal("892501"), required=True)
+    pdf_documents.check_lines([row()], currency="EUR", total=Decimal("892500.01"), required=True)
+    with pytest.raises(FieldErrors) as caught:
+        pdf_documents.check_lines(
+            [row()], currency="EUR", total=Decimal("892500.50"), required=True
+        )
+    assert "-0.50" in str(caught.value.errors["lines"][0])
+
+
+def test_may_an_invoice_go_without_lines_only_when_its_pdf_had_none(app):
+    assert pdf_documents.check_lines([], currency="COP", total=Decimal(5), required=False) == []
+    with pytest.raises(FieldErrors) as caught:
+        pdf_documents.check_lines([], currency="COP", total=Decimal(5), required=True)
+    assert "lines" in caught.value.errors
+
+
+def test_is_the_rate_taken_from_the_header_when_the_lines_do_not_give_it():
+    extraction = Extraction(
+        fields={
+            "subtotal": Field(Decimal("1500000.00"), 0.95),
+            "tax": Field(Decimal("285000"), 0.95),
+        },
+        lines=[
+            ExtractedLine(
+                "Consultoría", Decimal(1), "EA", Decimal("750000.00"), Decimal("750000.00"), 0.6
+            ),
+            ExtractedLine("Viáticos", None, "", Decimal("15.00"), Decimal("150.00"), 0.4),
+        ],
+    )
+    first, second = pdf_documents.review_lines(extraction)
+    assert first == {
+        "description": "Consultoría",
+        "quantity": "1",
+        "unit_price": "750000",
+        "tax_percent": "19",
+        "low": "",
+    }
+    assert second["tax_percent"] == "19"
+    assert set(second["low"].split()) == set(pdf_documents.LINE_CELLS)
+
+
+@pytest.mark.skipif(
+    not PDFS.is_dir(), reason="the real invoice PDFs (../shared/data/pdf) are absent"
+)
+@pytest.mark.parametrize("name", ["EN16931_Einfach", "EN16931_Gutschrift"])
+def test_do_the_lines_of_a_real_facturx_pdf_add_up_to_its_total(app, name):
+    extraction, _ = pdfextract.extract_pdf((PDFS / "facturx" / "FX" / f"{name}.pdf").read_bytes())
+    rows = pdf_documents.review_lines(extraction)
+    assert [r["tax_percent"] for r in rows] == ["19", "7"]
+    assert not any(r["low"] for r in rows)
+    stored = pdf_documents.check_lines(
+        rows, currency="EUR", total=extraction.value("total"), required=True
+    )
+    assert [line["line_total"] for line in stored] == ["198.00", "275.00"]
+
+
+@pytest.mark.skipif(
+    not PDFS.is_dir(), reason="the real invoice PDFs (../shared/data/pdf) are absent"
+)
+def test_are_doubtful_rows_of_a_real_text_pdf_highlighted(app):
+    pdf = PDFS / "invoice2data" / "compare" / "AzureInterior.pdf"
+    extraction, _ = pdfextract.extract_pdf(pdf.read_bytes())
+    rows = pdf_documents.review_lines(extraction)
+    assert [r["description"] for r in rows][:2] == [
+        "[17589684] Beeswax XL",
+        "[FURN_7777] Office Chair",
+    ]
+    # 1 × 1.00 is not the 0.90 printed (a discount), and the truffles have no quantity.
+    assert {"quantity", "unit_price"} <= set(rows[2]["low"].split())
+    assert "quantity" in rows[3]["low"].split()
