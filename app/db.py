@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -82,8 +84,21 @@ def after_commit(session: Session, callback: Any) -> None:
     session.info.setdefault(_PENDING, []).append(callback)
 
 
+def pending_callbacks(session: Session) -> int:
+    """Return how many after-commit callbacks are queued (a mark for forget_callbacks_after)."""
+    return len(session.info.get(_PENDING, []))
+
+
+def forget_callbacks_after(session: Session, mark: int) -> None:
+    """Drop the callbacks queued since mark (their savepoint was rolled back)."""
+    del session.info.get(_PENDING, [])[mark:]
+
+
 @event.listens_for(PortalSession, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    # SQLAlchemy sends after_commit for a released savepoint too: only the real commit counts.
+    if session.in_nested_transaction():
+        return
     callbacks = session.info.pop(_PENDING, [])
     for callback in callbacks:
         callback()
@@ -93,3 +108,31 @@ def _run_after_commit(session: Session) -> None:
 def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:  # the outermost transaction was rolled back
         session.info.pop(_PENDING, None)
+
+
+_SHARED = "shared_lookups"
+T = TypeVar("T")
+
+
+@contextmanager
+def shared_lookups(session: Session) -> Iterator[None]:
+    """Within the block, let ``lookup_once`` read each look-up once (a batch of documents)."""
+    session.info[_SHARED] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_SHARED, None)
+
+
+def lookup_once(session: Session, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+    """Return load(), read once per key inside ``shared_lookups`` and every time outside it.
+
+    Only for look-ups the block itself does not change (a receiver's webhook endpoints, its
+    members): the rows are kept for the block, not re-read.
+    """
+    memo = session.info.get(_SHARED)
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]  # type: ignore[no-any-return]

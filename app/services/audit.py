@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, event, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import tenancy
 from app.db import PortalSession
@@ -106,13 +107,17 @@ def _chain_events(session: Session) -> None:
         return
     # Every other change is written before the head row is locked: a commit holding the head
     # then needs no other lock, so it cannot deadlock with one waiting for the head.
+    # The events not written yet stay pending: the commit's own flush inserts them with their
+    # place in the chain, one INSERT instead of an INSERT and then an UPDATE each.
     ours = {id(e) for e in recorded}
-    if any(id(o) not in ours for o in (*session.new, *session.dirty, *session.deleted)):
-        session.flush()
+    others = [o for o in (*session.new, *session.dirty, *session.deleted) if id(o) not in ours]
+    if others:
+        session.flush(others)
     connection = session.connection()
     by_chain: dict[int, list[AuditEvent]] = {}
     for e in recorded:
         by_chain.setdefault(chain_key(e.company_id), []).append(e)
+    written: list[dict[str, Any]] = []  # events an earlier flush inserted: updated in one go
     for key in sorted(by_chain):  # always the same order: two commits never deadlock
         chained = by_chain[key]
         last_seq, prev_hash = connection.execute(
@@ -120,9 +125,20 @@ def _chain_events(session: Session) -> None:
             {"key": key, "company": chained[0].company_id, "count": len(chained)},
         ).one()
         for seq, e in enumerate(chained, start=last_seq - len(chained) + 1):
-            e.seq, e.prev_hash = seq, prev_hash
-            e.hash = prev_hash = e.compute_hash()
+            if inspect(e).pending:
+                e.seq, e.prev_hash = seq, prev_hash
+                e.hash = prev_hash = e.compute_hash()
+                continue
+            set_committed_value(e, "seq", seq)
+            set_committed_value(e, "prev_hash", prev_hash)
+            set_committed_value(e, "hash", e.compute_hash())
+            prev_hash = e.hash
+            written.append(
+                {"event_id": e.id, "e_seq": seq, "e_prev": e.prev_hash, "e_hash": e.hash}
+            )
         connection.execute(_HEAD_UPDATE, {"key": key, "hash": prev_hash})
+    if written:
+        connection.execute(_EVENT_UPDATE, written)
 
 
 @event.listens_for(PortalSession, "after_soft_rollback")
@@ -132,6 +148,12 @@ def _forget_unchained(session: Session, previous_transaction: Any) -> None:
 
 
 _HEADS = AuditChainHead.__table__
+_EVENTS = AuditEvent.__table__
+_EVENT_UPDATE = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("event_id"))
+    .values(seq=bindparam("e_seq"), prev_hash=bindparam("e_prev"), hash=bindparam("e_hash"))
+)
 _HEAD_UPDATE = (
     update(_HEADS).where(_HEADS.c.chain_key == bindparam("key")).values(last_hash=bindparam("hash"))
 )

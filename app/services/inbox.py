@@ -5,7 +5,9 @@ readable, not valid, or not the submitting company's own document is refused int
 (kept for its sender, never delivered). A duplicate is refused naming the original. Anything
 else is routed to the company whose country and tax id are the customer's; when no company has
 them yet, the document waits and the customer is invited, and ``claim_waiting_documents`` hands
-everything waiting to the company that registers with that tax id.
+everything waiting to the company that registers with that tax id. ``submit_batch`` takes
+several files at once (the API's batch): each is answered as it would be alone, the look-ups
+they share are made once, and a file that fails is rolled back alone.
 
 The trays are read through ``received`` and ``sent`` (a ``Select``, newest first) and paged with
 ``page`` on the key (issue_date, id), so a page costs the same at any depth.
@@ -22,11 +24,17 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, or_, select, tuple_, update
+from sqlalchemy import Select, bindparam, case, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from app import realtime
-from app.db import after_commit, begin_nested
+from app.db import (
+    after_commit,
+    begin_nested,
+    forget_callbacks_after,
+    pending_callbacks,
+    shared_lookups,
+)
 from app.einvoice import engine
 from app.einvoice import model as ubl
 from app.einvoice.findings import Finding, error
@@ -54,6 +62,7 @@ UNREADABLE = "unreadable"
 INVALID = "invalid"
 NOT_SUPPLIER = "not_supplier"
 DUPLICATE = "duplicate"
+FAILED = "failed"  # a file of a batch that could not be stored (rolled back; send it again)
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -90,60 +99,295 @@ def submit_xml(
     invite_email: str | None = None,
 ) -> Submission:
     """Check one XML file and deliver it, keep it waiting for its customer, or refuse it."""
+    company = _submitting_company(company_id)
+    checked = _check(company, filename, data)
+    return _deliver(company, checked, actor=actor, invite_email=invite_email, known=_Known())
+
+
+def submit_batch(
+    company_id: int, *, files: list[tuple[str, bytes]], actor: User
+) -> list[Submission]:
+    """Check several XML files and deliver or refuse each on its own, in the order they came.
+
+    A file that fails unexpectedly is rolled back whole (its rows, audit events, e-mails and
+    live events) and answered FAILED; the others go on. The files are first stored under one
+    savepoint; only when one of them fails is the batch stored again with a savepoint per file,
+    which costs a savepoint per file only when it is needed. The look-ups files share are made
+    once: the duplicate check of every file in one query, each customer company, each
+    receiver's webhook endpoints and members.
+    """
+    company = _submitting_company(company_id)
+    checked = [_check(company, name, data) for name, data in files]
+    session = db.session()
+    with shared_lookups(session):
+        callbacks = pending_callbacks(session)
+        savepoint = begin_nested(session)
+        known = _Known.for_batch(company_id, checked)
+        try:
+            submissions = _deliver_all(company, checked, actor=actor, known=known)
+            savepoint.commit()
+            return submissions
+        except Exception:
+            savepoint.rollback()
+            forget_callbacks_after(session, callbacks)
+        known = _Known.for_batch(company_id, checked, receivers=known.receivers)
+        return [_deliver_in_savepoint(company, item, actor=actor, known=known) for item in checked]
+
+
+def _deliver_all(
+    company: Company, checked: list[_Checked], *, actor: User, known: _Known
+) -> list[Submission]:
+    """Deliver a batch under the caller's savepoint, inserting its invoices in one flush.
+
+    Every answer is the one the files would get one after the other: duplicates (of earlier
+    files too) are decided in file order, and the documents whose handling depends on what
+    came before them in the batch (a note linked to its invoice, a document waiting for a
+    customer that is invited once) are inserted one by one, in order.
+    """
+    plans: list[tuple[_Checked, Document | None, Company | None, bool]] = []
+    for item in checked:
+        doc = item.doc
+        if item.refusal is not None or doc is None:
+            plans.append((item, None, None, False))
+            continue
+        key = (doc.document_type.value, item.number)
+        if known.original(company.id, *key) is not None:
+            plans.append((item, None, None, False))  # answered as a duplicate below
+            continue
+        receiver = known.receiver(item.customer_country, item.customer_tax_id)
+        document = _new_document(company, item, receiver, actor)
+        grouped = receiver is not None and doc.document_type is ubl.DocumentType.INVOICE
+        if grouped:
+            db.session.add(document)
+        known.sent[key] = document
+        plans.append((item, document, receiver, grouped))
+    db.session.flush()  # the grouped invoices at once (one INSERT where RETURNING allows)
+    submissions = []
+    for item, document, receiver, grouped in plans:
+        if document is None:
+            submissions.append(
+                _deliver(company, item, actor=actor, invite_email=None, known=known, guard=False)
+            )
+            continue
+        if not grouped:
+            db.session.add(document)
+            db.session.flush()
+        submissions.append(
+            _announce(company, item, document, receiver, actor=actor, invite_email=None)
+        )
+    return submissions
+
+
+def _deliver_one(company: Company, item: _Checked, *, actor: User, known: _Known) -> Submission:
+    """Deliver one file of a batch under the caller's savepoint (the file's or the batch's)."""
+    submission = _deliver(company, item, actor=actor, invite_email=None, known=known, guard=False)
+    if submission.document is not None and item.doc is not None:  # a later copy: 409
+        known.sent[(item.doc.document_type.value, item.number)] = submission.document
+    return submission
+
+
+def _deliver_in_savepoint(
+    company: Company, item: _Checked, *, actor: User, known: _Known
+) -> Submission:
+    """Deliver one file of a batch in a savepoint of its own; roll it back whole if it fails."""
+    session = db.session()
+    callbacks = pending_callbacks(session)
+    savepoint = begin_nested(session)
+    try:
+        submission = _deliver_one(company, item, actor=actor, known=known)
+        savepoint.commit()
+        return submission
+    except Exception as problem:
+        savepoint.rollback()
+        forget_callbacks_after(session, callbacks)
+        # The same document sent at once by another request: the unique constraint decided.
+        original = None
+        if isinstance(problem, IntegrityError) and item.doc is not None and item.refusal is None:
+            original = _find_duplicate(company.id, item.doc.document_type.value, item.number)
+        if original is not None and item.doc is not None:
+            return _duplicate(item.filename, item.doc, original, item.findings)
+        current_app.logger.exception("A file of a batch failed: %s", item.filename)
+        message = _l("%(file)s could not be stored: send it again.", file=item.filename)
+        return Submission(item.filename, FAILED, message=message)
+
+
+@dataclass
+class _Checked:
+    """One file after the engine: why it is refused (None: deliverable) and where it goes."""
+
+    filename: str
+    data: bytes
+    result: engine.Result
+    findings: list[Finding]
+    doc: ubl.Document | None
+    refusal: str | None = None
+    customer_country: str = ""
+    customer_tax_id: str = ""
+    number: str = ""
+
+
+@dataclass
+class _Known:
+    """Look-ups shared by the files of one submission: receivers by (country, tax id) and,
+    once prefetched, the sender's documents by (type, number)."""
+
+    receivers: dict[tuple[str, str], Company | None] = field(default_factory=dict)
+    sent: dict[tuple[str, str], Document] = field(default_factory=dict)
+    prefetched: bool = False
+
+    @classmethod
+    def for_batch(
+        cls,
+        company_id: int,
+        checked: list[_Checked],
+        *,
+        receivers: dict[tuple[str, str], Company | None] | None = None,
+    ) -> _Known:
+        """Return the look-ups of a batch, its duplicate check already made."""
+        known = cls(receivers=dict(receivers or {}))
+        known.prefetch_sent(
+            company_id,
+            [(c.doc.document_type.value, c.number) for c in checked if c.refusal is None and c.doc],
+        )
+        return known
+
+    def prefetch_sent(self, company_id: int, keys: list[tuple[str, str]]) -> None:
+        """Read the sender's documents with any of these numbers in one query."""
+        self.prefetched = True
+        numbers = sorted({number for _type, number in keys})
+        wanted = set(keys)
+        for start in range(0, len(numbers), 500):
+            for document in db.session.scalars(
+                unscoped(
+                    select(Document)
+                    .where(
+                        Document.sender_company_id == company_id,
+                        Document.number.in_(numbers[start : start + 500]),
+                    )
+                    .order_by(Document.id)
+                )
+            ):
+                key = (document.document_type, document.number)
+                if key in wanted:
+                    self.sent.setdefault(key, document)
+
+    def original(self, company_id: int, document_type: str, number: str) -> Document | None:
+        """Return the document this one would duplicate, if any."""
+        if self.prefetched:
+            return self.sent.get((document_type, number))
+        return _find_duplicate(company_id, document_type, number)
+
+    def receiver(self, country: str, tax_id: str) -> Company | None:
+        """Return the company with this country and tax id (None: not on the network)."""
+        key = (country, tax_id)
+        if key not in self.receivers:
+            self.receivers[key] = db.session.scalars(
+                _COMPANY_BY_TAX_ID, {"country": country, "tax_id": tax_id}
+            ).first()
+        return self.receivers[key]
+
+
+def _submitting_company(company_id: int) -> Company:
     company = db.session.get(Company, company_id)
     if company is None:
         raise NotFound(_l("That company is not on the network."))
+    return company
+
+
+def _check(company: Company, filename: str, data: bytes) -> _Checked:
+    """Run the engine on one file and decide whether it can be delivered (no database writes)."""
     filename = (filename or "document.xml").strip()[:255]
     result = engine.ingest(data, rules_dir=current_app.config.get("EINVOICE_RULES_DIR") or None)
-    findings = list(result.findings)
-    doc = result.document
-
+    checked = _Checked(filename, data, result, list(result.findings), result.document)
+    doc = checked.doc
     if doc is None or doc.document_type.value not in DOCUMENT_TYPES:
         if doc is not None:
-            findings.append(_not_a_document(doc))
-        return _quarantine(company_id, filename, data, UNREADABLE, findings, doc, actor)
-
+            checked.findings.append(_not_a_document(doc))
+        checked.refusal = UNREADABLE
+        return checked
     if not _is_own_document(company, doc):
-        findings.append(_not_supplier_finding(company, doc))
-        return _quarantine(company_id, filename, data, NOT_SUPPLIER, findings, doc, actor)
-
-    customer_country = _country_of(doc, doc.customer, company.country)
+        checked.findings.append(_not_supplier_finding(company, doc))
+        checked.refusal = NOT_SUPPLIER
+        return checked
+    checked.customer_country = _country_of(doc, doc.customer, company.country)
     try:
-        customer_tax_id = tax_id_from_document(
-            customer_country, doc.customer.tax_id, doc.customer.check_digit
+        checked.customer_tax_id = tax_id_from_document(
+            checked.customer_country, doc.customer.tax_id, doc.customer.check_digit
         )
     except TaxIdError:
-        customer_tax_id = ""
-        findings.append(_customer_tax_id_finding(doc))
-    if not result.valid or doc.issue_date is None or not customer_tax_id:
-        return _quarantine(company_id, filename, data, INVALID, findings, doc, actor)
+        checked.findings.append(_customer_tax_id_finding(doc))
+    if not result.valid or doc.issue_date is None or not checked.customer_tax_id:
+        checked.refusal = INVALID
+        return checked
+    checked.number = doc.number.strip()
+    return checked
 
-    number = doc.number.strip()
-    original = _find_duplicate(company_id, doc.document_type.value, number)
+
+def _deliver(
+    company: Company,
+    checked: _Checked,
+    *,
+    actor: User,
+    invite_email: str | None,
+    known: _Known,
+    guard: bool = True,
+) -> Submission:
+    """Quarantine a refused file, answer a duplicate, or store and route the document."""
+    company_id, filename, findings, doc = (
+        company.id,
+        checked.filename,
+        checked.findings,
+        checked.doc,
+    )
+    if checked.refusal is not None or doc is None:
+        return _quarantine(
+            company_id, filename, checked.data, checked.refusal or UNREADABLE, findings, doc, actor
+        )
+    number = checked.number
+    original = known.original(company_id, doc.document_type.value, number)
     if original is not None:
         return _duplicate(filename, doc, original, findings)
+    receiver = known.receiver(checked.customer_country, checked.customer_tax_id)
+    document = _new_document(company, checked, receiver, actor)
+    # Two uploads of the same document at once: the unique constraint decides, not a race.
+    # Inside a batch the batch's or the file's own savepoint is the guard.
+    savepoint = begin_nested(db.session()) if guard else None
+    try:
+        db.session.add(document)
+        db.session.flush()
+    except IntegrityError:
+        if savepoint is None:
+            raise
+        savepoint.rollback()
+        original = _find_duplicate(company_id, doc.document_type.value, number)
+        if original is None:
+            raise
+        return _duplicate(filename, doc, original, findings)
+    if savepoint is not None:
+        savepoint.commit()
+    return _announce(company, checked, document, receiver, actor=actor, invite_email=invite_email)
 
-    receiver = db.session.scalars(
-        unscoped(
-            select(Company).where(
-                Company.country == customer_country, Company.tax_id == customer_tax_id
-            )
-        )
-    ).first()
+
+def _new_document(
+    company: Company, checked: _Checked, receiver: Company | None, actor: User
+) -> Document:
+    """Build (not add) the document row of a checked, deliverable file."""
+    doc = checked.doc
+    assert doc is not None and doc.issue_date is not None
     now = utcnow()
     totals = doc.totals
     payable = totals.payable if totals.payable is not None else Decimal("0")
-    document = Document(
-        sender_company_id=company_id,
+    return Document(
+        sender_company_id=company.id,
         receiver_company_id=receiver.id if receiver else None,
-        customer_country=customer_country,
-        customer_tax_id=customer_tax_id,
+        customer_country=checked.customer_country,
+        customer_tax_id=checked.customer_tax_id,
         supplier_name=(doc.supplier.display_name or company.legal_name)[:200],
         supplier_tax_id=company.tax_id,
         customer_name=doc.customer.display_name[:200],
         customer_email=(doc.customer.email or None) and doc.customer.email[:254],
         document_type=doc.document_type.value,
-        number=number[:60],
+        number=checked.number[:60],
         cufe=(doc.uuid or None) and doc.uuid[:128],
         issue_date=doc.issue_date,
         due_date=doc.due_date,
@@ -156,31 +400,32 @@ def submit_xml(
         open_balance=Decimal("0") if doc.document_type is ubl.DocumentType.CREDIT_NOTE else payable,
         origin=ORIGIN_XML,
         is_legal=True,
-        original=data,
-        filename=filename,
-        findings=[f.to_json() for f in findings],
-        signature=_signature_summary(result.signature),
+        original=checked.data,
+        filename=checked.filename,
+        findings=[f.to_json() for f in checked.findings],
+        signature=_signature_summary(checked.result.signature),
         submitted_by_user_id=actor.id,
         created_at=now,
         received_at=now if receiver else None,
     )
-    # Two uploads of the same document at once: the unique constraint decides, not a race.
-    savepoint = begin_nested(db.session())
-    try:
-        db.session.add(document)
-        db.session.flush()
-    except IntegrityError:
-        savepoint.rollback()
-        original = _find_duplicate(company_id, doc.document_type.value, number)
-        if original is None:
-            raise
-        return _duplicate(filename, doc, original, findings)
-    savepoint.commit()
 
+
+def _announce(
+    company: Company,
+    checked: _Checked,
+    document: Document,
+    receiver: Company | None,
+    *,
+    actor: User,
+    invite_email: str | None,
+) -> Submission:
+    """After the document's insert: link a note, audit, tell the receiver (or invite it)."""
+    company_id, doc = company.id, checked.doc
+    assert doc is not None
     if doc.document_type in (ubl.DocumentType.CREDIT_NOTE, ubl.DocumentType.DEBIT_NOTE):
         _link_to_invoice(document, doc, actor=actor)
 
-    submission = Submission(filename, ACCEPTED, findings, document=document)
+    submission = Submission(checked.filename, ACCEPTED, checked.findings, document=document)
     audit.record_event(
         actor,
         company_id,
@@ -298,16 +543,25 @@ def _duplicate(
     )
 
 
+# The look-ups every submitted file makes, built (and given their cache keys) once.
+# The sender's own documents: unscoped so the check holds whoever is bound (API, job).
+_DUPLICATE = unscoped(
+    select(Document).where(
+        Document.sender_company_id == bindparam("company_id"),
+        Document.document_type == bindparam("document_type"),
+        Document.number == bindparam("number"),
+    )
+)
+_COMPANY_BY_TAX_ID = unscoped(
+    select(Company).where(
+        Company.country == bindparam("country"), Company.tax_id == bindparam("tax_id")
+    )
+)
+
+
 def _find_duplicate(company_id: int, document_type: str, number: str) -> Document | None:
-    # The sender's own documents: unscoped so the check holds whoever is bound (API, job).
     return db.session.scalars(
-        unscoped(
-            select(Document).where(
-                Document.sender_company_id == company_id,
-                Document.document_type == document_type,
-                Document.number == number,
-            )
-        )
+        _DUPLICATE, {"company_id": company_id, "document_type": document_type, "number": number}
     ).first()
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import realtime
-from app.db import after_commit, begin_nested
+from app.db import after_commit, begin_nested, lookup_once
 from app.extensions import db
 from app.mail import send_mail
 from app.models import (
@@ -159,6 +159,19 @@ def title(notification: Notification) -> str:
 # --------------------------------------------------------------------------------- notifying
 
 
+# Built once: it runs for every delivered document.
+_ACTIVE_MEMBERS = unscoped(
+    select(Membership)
+    .join(User, User.id == Membership.user_id)
+    .where(
+        Membership.company_id == bindparam("company_id"),
+        Membership.active.is_(True),
+        User.active.is_(True),
+    )
+    .order_by(Membership.id)
+)
+
+
 def notify(
     company_id: int,
     *,
@@ -171,24 +184,22 @@ def notify(
     spec = KINDS[kind]
     permission = _permission_for(company_id, spec, document)
     params = (_document_params(document) if document is not None else {}) | params
-    members = db.session.scalars(
-        unscoped(
-            select(Membership)
-            .join(User, User.id == Membership.user_id)
-            .where(
-                Membership.company_id == company_id,
-                Membership.active.is_(True),
-                User.active.is_(True),
-            )
-            .order_by(Membership.id)
-        )
-    ).unique()
+    members = lookup_once(
+        db.session(),
+        ("notify_members", company_id),
+        lambda: db.session.scalars(_ACTIVE_MEMBERS, {"company_id": company_id}).unique().all(),
+    )
     recipients = [
         m for m in members if role_can(m.role, permission) and m.user_id != exclude_user_id
     ]
     if not recipients:
         return []
-    prefs = _preferences(company_id, [m.user_id for m in recipients], kind)
+    user_ids = [m.user_id for m in recipients]
+    prefs = lookup_once(
+        db.session(),
+        ("notify_preferences", company_id, kind, tuple(user_ids)),
+        lambda: _preferences(company_id, user_ids, kind),
+    )
     created: list[Notification] = []
     for member in recipients:
         in_app, email = prefs.get(member.user_id, (True, True))

@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 
+from app.db import lookup_once
 from app.extensions import db
 from app.models import Document, DocumentEvent, User, WebhookDelivery, WebhookEndpoint, utcnow
 from app.models.webhook import DOCUMENT_RECEIVED, EVENT_RECORDED, WEBHOOK_EVENTS
@@ -126,19 +127,25 @@ def _endpoint(company_id: int, endpoint_id: int) -> WebhookEndpoint:
 # -------------------------------------------------------------------------------- enqueuing
 
 
+# Called while another company acts (the sender's upload tells the receiver): explicit.
+# Built once: it runs for every delivered document.
+_ACTIVE_ENDPOINTS = unscoped(
+    select(WebhookEndpoint).where(
+        WebhookEndpoint.company_id == bindparam("company_id"), WebhookEndpoint.active.is_(True)
+    )
+)
+
+
 def enqueue(
     company_id: int, event_type: str, data: dict[str, Any], *, now: dt.datetime | None = None
 ) -> list[WebhookDelivery]:
     """Add a delivery of the event to each of the company's endpoints that subscribed to it."""
     now = now or utcnow()
-    # Called while another company acts (the sender's upload tells the receiver): explicit.
-    targets = db.session.scalars(
-        unscoped(
-            select(WebhookEndpoint).where(
-                WebhookEndpoint.company_id == company_id, WebhookEndpoint.active.is_(True)
-            )
-        )
-    ).all()
+    targets = lookup_once(
+        db.session(),
+        ("webhook_endpoints", company_id),
+        lambda: db.session.scalars(_ACTIVE_ENDPOINTS, {"company_id": company_id}).all(),
+    )
     payload = {"type": event_type, "created_at": now.isoformat(), "data": data}
     rows = [
         WebhookDelivery(

@@ -14,11 +14,13 @@ from typing import Any, TypeVar
 from flask import g, request
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
+from sqlalchemy import inspect
 
 from app import tenancy
 from app.blueprints.api.errors import MESSAGES, error_response
+from app.db import after_commit
 from app.extensions import db
-from app.models import ApiToken, User
+from app.models import ApiToken, AuditEvent, User, utcnow
 from app.security import hash_secret_token
 from app.services import api_tokens, audit
 
@@ -39,6 +41,13 @@ def rate_limit_key() -> str:
     if token:
         return "api-token:" + hash_secret_token(token)[:32]
     return "api-ip:" + (get_remote_address() or "")
+
+
+def rate_limit_cost() -> int:
+    """Count a batch as one call per file it carries: a batch never widens the rate limit."""
+    if request.method == "POST" and request.mimetype == "multipart/form-data":
+        return max(1, len(request.files.getlist("file")))
+    return 1
 
 
 def current_token() -> ApiToken:
@@ -77,34 +86,62 @@ def _unauthorized(*, invalid: bool) -> Any:
 
 
 def require_token(scope: str | None = None) -> Callable[[F], F]:
-    """Let a view run only with a valid, unrevoked token holding the scope; bind its company."""
+    """Let a view run only with a valid, unrevoked token holding the scope; bind its company.
+
+    The call is audited (``api.call``) and the token's last use kept in the view's own
+    transaction, one commit per request; when the view fails or rolls back, the call is recorded
+    again after the rollback and committed, so every call is on record whatever the view did.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             plaintext = bearer_token()
-            token = api_tokens.authenticate(plaintext)
-            if token is None:
+            found = api_tokens.authenticate_with_company(plaintext)
+            if found is None:
                 return _unauthorized(invalid=plaintext is not None)
+            token, g.api_company = found  # held for the request: read from the identity map
             tenancy.rebind(company_id=token.company_id, user_id=None, token_id=token.id)
             g.api_token = token
             allowed = token.allows(scope)
             details = {"method": request.method, "path": request.path}
             if not allowed:
                 details["refused_scope"] = scope or ""
-            audit.record_event(
-                f"api-token:{token.id}", token.company_id, "api.call", token, details
-            )
-            db.session.commit()  # last_used_at and the audit event, whatever the view does
+            call = _record_call(token, details)
+            landed: list[bool] = []  # set once a commit holds the call (never on rollback)
+            after_commit(db.session(), lambda: landed.append(True))
             if not allowed:
+                db.session.commit()
                 return error_response(
                     403,
                     _("This token does not have the %(scope)s permission.", scope=scope),
                     code="insufficient_scope",
                     details={"required_scope": scope},
                 )
-            return view(*args, **kwargs)
+            try:
+                response = view(*args, **kwargs)
+            except Exception:
+                if not landed:  # undone with the view's work: record the call on its own
+                    db.session.remove()  # what the end of a failed request does, now
+                    db.session.add(token)
+                    _record_call(token, details, touch=True)
+                    db.session.commit()
+                raise
+            if not landed:
+                if inspect(call).transient:  # the view rolled its work (and the call) back
+                    _record_call(token, details, touch=True)
+                db.session.commit()
+            return response
 
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def _record_call(token: ApiToken, details: dict[str, Any], *, touch: bool = False) -> AuditEvent:
+    """Add the api.call audit event (and, after a rollback, the token's last use again)."""
+    if touch:
+        token.last_used_at = utcnow()
+    return audit.record_event(
+        f"api-token:{token.id}", token.company_id, "api.call", token, dict(details)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,23 +31,42 @@ EVENT_CODES = {"acknowledge": "030", "receipt": "032", "accept": "033", "claim":
 EVENT_NAMES = {code: name for name, code in EVENT_CODES.items()} | {"034": "tacit_acceptance"}
 #: An id an INTEGER column can hold: a larger one is a 404 from the router, not an overflow.
 ID = "int(min=1, max=2147483647)"
+#: The most files one multipart request may carry (several parts named "file").
+MAX_BATCH_FILES = 100
+
+
+class TooManyFiles(DomainError):
+    """More files in one request than a batch may carry."""
+
+    status = 413
 
 
 @bp.post("/documents")
 @require_token(DOCUMENTS_WRITE)
 def create_document() -> Any:
-    filename, data = _uploaded_file()
+    files = _uploaded_files()
     company_id = current_token().company_id
+    if len(files) == 1:
+        (filename, data), parts = files[0], ("POST /documents", *files[0])
+        return _answer_once(company_id, parts, lambda: _submit(company_id, filename, data))
+    parts = ("POST /documents batch", *(part for file in files for part in file))
+    return _answer_once(company_id, parts, lambda: _submit_batch(company_id, files))
+
+
+def _answer_once(
+    company_id: int, parts: tuple[bytes | str, ...], work: Callable[[], tuple[int, dict[str, Any]]]
+) -> Response:
+    """Do the work and commit; with an Idempotency-Key, keep the answer and replay it."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        status, body = _submit(company_id, filename, data)
+        status, body = work()
         db.session.commit()
         return _json(status, body)
     key = idempotency.check_key(key)
-    fingerprint = idempotency.request_hash("POST /documents", filename, data)
+    fingerprint = idempotency.request_hash(*parts)
     stored = idempotency.find_replay(company_id, key=key, fingerprint=fingerprint)
     if stored is None:
-        status, body = _submit(company_id, filename, data)
+        status, body = work()
         idempotency.remember_response(
             company_id, key=key, fingerprint=fingerprint, status=status, body=body
         )
@@ -63,13 +83,22 @@ def create_document() -> Any:
     return response
 
 
-def _uploaded_file() -> tuple[str, bytes]:
-    """Read the XML from the raw body or the multipart field "file"."""
+def _uploaded_files() -> list[tuple[str, bytes]]:
+    """Read the XML from the raw body, or the multipart field "file" (several: a batch)."""
     if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
+        uploads = request.files.getlist("file")
+        if not uploads:
             raise DomainError(_l("Send the XML file in the multipart field “file”."), field="file")
-        return _printable(upload.filename or "") or "document.xml", upload.read()
+        if len(uploads) > MAX_BATCH_FILES:
+            raise TooManyFiles(
+                _l(
+                    "Send at most %(max)d files in one request (this one has %(count)d).",
+                    max=MAX_BATCH_FILES,
+                    count=len(uploads),
+                ),
+                field="file",
+            )
+        return [(_printable(u.filename or "") or "document.xml", u.read()) for u in uploads]
     if request.mimetype not in XML_TYPES:
         raise UnsupportedMediaType(
             _("Send the XML with Content-Type application/xml, or as multipart field “file”.")
@@ -77,12 +106,28 @@ def _uploaded_file() -> tuple[str, bytes]:
     data = request.get_data(cache=False)
     if not data:
         raise DomainError(_l("The request body is empty: send the signed XML."), field="body")
-    return _printable(request.headers.get("X-Filename") or "") or "document.xml", data
+    return [(_printable(request.headers.get("X-Filename") or "") or "document.xml", data)]
 
 
 def _submit(company_id: int, filename: str, data: bytes) -> tuple[int, dict[str, Any]]:
     """Submit one file and return the status and body to answer (and to replay)."""
     submission = inbox.submit_xml(company_id, filename=filename, data=data, actor=acting_user())
+    return _answer(submission, company_id)
+
+
+def _submit_batch(company_id: int, files: list[tuple[str, bytes]]) -> tuple[int, dict[str, Any]]:
+    """Submit several files, each on its own; answer 207 with each file's status and body."""
+    submissions = inbox.submit_batch(company_id, files=files, actor=acting_user())
+    results = []
+    for submission in submissions:
+        status, body = _answer(submission, company_id)
+        entry: dict[str, Any] = {"filename": submission.filename, "status": status}
+        results.append(entry | ({"document": body} if status == 201 else body))
+    return 207, {"results": results}
+
+
+def _answer(submission: inbox.Submission, company_id: int) -> tuple[int, dict[str, Any]]:
+    """Return the status and body that answer one submission."""
     findings = [f.as_dict(_language()) for f in submission.findings]
     if submission.accepted:
         return 201, {**_document(submission.document, company_id), "findings": findings}
@@ -92,6 +137,8 @@ def _submit(company_id: int, filename: str, data: bytes) -> tuple[int, dict[str,
             submission.message,
             {"original_id": submission.duplicate_of.id, "findings": findings},
         )
+    if submission.quarantined is None:  # a file of a batch that failed and was rolled back
+        return 500, _error_body("server_error", submission.message, {})
     return 422, _error_body(
         "document_refused",
         submission.message,

@@ -12,7 +12,7 @@ from typing import Any
 from flask import jsonify
 
 from app.blueprints.api import bp
-from app.blueprints.api.documents import EVENT_CODES, EVENT_NAMES
+from app.blueprints.api.documents import EVENT_CODES, EVENT_NAMES, MAX_BATCH_FILES
 from app.models.api import SCOPES
 from app.models.document import DOCUMENT_TYPES, STATUSES
 
@@ -146,6 +146,23 @@ _DOCUMENT_PROPERTIES: dict[str, Any] = {
     "received_at": {"type": ["string", "null"], "format": "date-time"},
 }
 _FINDINGS = {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}}
+_ERROR_OBJECT: dict[str, Any] = {
+    "type": "object",
+    "required": ["code", "message", "details"],
+    "additionalProperties": False,
+    "properties": {
+        "code": {
+            "type": "string",
+            "description": "Stable and machine-readable, e.g. not_found",
+            "examples": ["not_found", "invalid_token", "unprocessable"],
+        },
+        "message": {
+            "type": "string",
+            "description": "For people, in the request's language",
+        },
+        "details": {"type": "object"},
+    },
+}
 
 
 def _object(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -229,7 +246,12 @@ SPEC: dict[str, Any] = {
                     "answered with code `document_refused` and its findings; a duplicate with "
                     "code `duplicate` and `details.original_id`. Send the same "
                     "`Idempotency-Key` again within 24 hours to get the first answer back "
-                    "without a second document. Needs the `documents:write` scope."
+                    "without a second document. Several multipart parts named `file` (at most "
+                    f"{MAX_BATCH_FILES}) make a batch: each file is accepted or refused on its "
+                    "own and the answer is 207 with one result per file, in order, carrying "
+                    "the status and the body that file alone would have got (`document` for a "
+                    "201, `error` otherwise; a file that failed unexpectedly is a 500 result, "
+                    "rolled back alone: send it again). Needs the `documents:write` scope."
                 ),
                 "tags": ["documents"],
                 "parameters": [
@@ -254,15 +276,31 @@ SPEC: dict[str, Any] = {
                             "schema": {
                                 "type": "object",
                                 "required": ["file"],
-                                "properties": {"file": {"type": "string", "format": "binary"}},
+                                "properties": {
+                                    "file": {
+                                        "description": "One XML file, or several (a batch)",
+                                        "oneOf": [
+                                            {"type": "string", "format": "binary"},
+                                            {
+                                                "type": "array",
+                                                "minItems": 2,
+                                                "maxItems": MAX_BATCH_FILES,
+                                                "items": {"type": "string", "format": "binary"},
+                                            },
+                                        ],
+                                    }
+                                },
                             }
                         },
                     },
                 },
                 "responses": {
                     "201": _json("SubmittedDocument", "Accepted: delivered or waiting"),
+                    "207": _json("BatchResults", "A batch: one result per file, in order"),
                     "409": _error_response("A duplicate (code `duplicate`, `details.original_id`)"),
-                    "413": _error_response("The file is too large"),
+                    "413": _error_response(
+                        f"The file is too large, or a batch of more than {MAX_BATCH_FILES} files"
+                    ),
                     "415": _error_response("Neither application/xml nor multipart"),
                     "422": _error_response(
                         "Refused (code `document_refused`, `details.findings`), or a wrong "
@@ -408,25 +446,7 @@ SPEC: dict[str, Any] = {
                 "type": "object",
                 "required": ["error"],
                 "additionalProperties": False,
-                "properties": {
-                    "error": {
-                        "type": "object",
-                        "required": ["code", "message", "details"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "code": {
-                                "type": "string",
-                                "description": "Stable and machine-readable, e.g. not_found",
-                                "examples": ["not_found", "invalid_token", "unprocessable"],
-                            },
-                            "message": {
-                                "type": "string",
-                                "description": "For people, in the request's language",
-                            },
-                            "details": {"type": "object"},
-                        },
-                    }
-                },
+                "properties": {"error": _ERROR_OBJECT},
             },
             "Partner": {
                 "type": "object",
@@ -484,6 +504,29 @@ SPEC: dict[str, Any] = {
                 }
             ),
             "SubmittedDocument": _object({**_DOCUMENT_PROPERTIES, "findings": _FINDINGS}),
+            "BatchResults": _object(
+                {
+                    "results": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/BatchResult"},
+                    }
+                }
+            ),
+            "BatchResult": {
+                "type": "object",
+                "required": ["filename", "status"],
+                "properties": {
+                    "filename": {"type": "string"},
+                    "status": {"type": "integer", "enum": [201, 409, 422, 500]},
+                    "document": {"$ref": "#/components/schemas/SubmittedDocument"},
+                    "error": _ERROR_OBJECT,
+                },
+                "oneOf": [
+                    {"required": ["document"], "properties": {"status": {"const": 201}}},
+                    {"required": ["error"], "properties": {"status": {"enum": [409, 422, 500]}}},
+                ],
+                "additionalProperties": False,
+            },
             "DocumentList": _object(
                 {
                     "data": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}},
