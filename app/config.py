@@ -23,6 +23,18 @@ def _secret_key(instance_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _code_lists_dir(rules_dir: str) -> str:
+    """Return DIAN's listas-de-valores folder: the environment's, the rules folder's, or the
+    ../shared/data checkout beside the project (development and tests), else ""."""
+    if os.environ.get("DIAN_CODE_LISTS_DIR"):
+        return os.environ["DIAN_CODE_LISTS_DIR"]
+    subdir = "dian/caja-herramientas-v1.9/listas-de-valores"
+    for root in (Path(rules_dir) if rules_dir else None, BASE_DIR.parent / "shared" / "data"):
+        if root is not None and (root / subdir).is_dir():
+            return str(root / subdir)
+    return ""
+
+
 def _database_url(instance_dir: Path) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url:
@@ -104,6 +116,9 @@ class Config:
         self.MAIL_DIR = Path(os.environ.get("MAIL_DIR", self.INSTANCE_DIR / "mail"))
         # The official XSD and rule sets (make rules); unset, the engine says they were skipped.
         self.EINVOICE_RULES_DIR = os.environ.get("EINVOICE_RULES_DIR", "")
+        # DIAN's code lists (municipalities, responsibilities…) the fiscal profile is checked
+        # against; unset, a few constants stand in and municipalities are checked by format.
+        self.DIAN_CODE_LISTS_DIR = _code_lists_dir(self.EINVOICE_RULES_DIR)
         # The portal's own DIAN software (it writes the DIAN events): environment 1 production,
         # 2 test; id, PIN and provider NIT as DIAN registered them.
         self.DIAN_ENVIRONMENT = os.environ.get("DIAN_ENVIRONMENT", "2")

@@ -42,6 +42,11 @@ PLACES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(^|/)XSD/common/[^/]+\.xsd$"), "dian/caja-herramientas-v1.9/XSD/common"),
     (re.compile(r"(^|/)XSD/maindoc/[^/]+\.xsd$"), "dian/caja-herramientas-v1.9/XSD/maindoc"),
     (re.compile(r"(^|/)DIAN-UBL21-model-compiled\.xsl$"), "dian/caja-herramientas-v1.9/XSL"),
+    # DIAN's code lists: the company's fiscal data are checked against them (DIAN_CODE_LISTS_DIR).
+    (
+        re.compile(r"(^|/)listas-de-valores/[^/]+\.gc$"),
+        "dian/caja-herramientas-v1.9/listas-de-valores",
+    ),
 )
 
 REQUIRED = {

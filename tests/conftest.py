@@ -148,12 +148,37 @@ def make_company(name: str = "Compañía", *, country: str = "CO", tax_id: str |
     return company
 
 
+def give_fiscal_profile(company: Company, **fields) -> Company:
+    """Give a company the fiscal data issuing writes for it (Bogotá, O-13, IVA by default)."""
+    values = {
+        "person_type": "1",
+        "tax_responsibilities": "O-13;O-15",
+        "tax_scheme": "01",
+        "address_line": "Calle 26 # 68-35",
+        "municipality_code": "11001",
+        "municipality_name": "Bogotá, D.C.",
+        "postal_code": "111321",
+        **fields,
+    }
+    for name, value in values.items():
+        setattr(company, name, value)
+    db.session.commit()
+    return company
+
+
 def make_user(company: Company | None = None, *, role: str = "owner", email: str | None = None,
-              name: str = "Usuario", confirmed: bool = True, locale: str | None = None) -> User:
-    """Create a user with PASSWORD, member of company with role."""
-    user = User(name=name, email=email or f"user{next(_counter)}@example.test",
+              name: str = "Usuario", confirmed: bool = True, locale: str | None = None,
+              identity: bool = True) -> User:
+    """Create a user with PASSWORD, member of company with role.
+
+    identity: a cédula on file (DIAN's 030 and 032 name the person who records them).
+    """
+    number = next(_counter)
+    user = User(name=name, email=email or f"user{number}@example.test",
                 password_hash=_hash(), email_confirmed_at=utcnow() if confirmed else None,
-                locale=locale, last_company_id=company.id if company else None)
+                locale=locale, last_company_id=company.id if company else None,
+                id_document_type="13" if identity else None,
+                id_document_number=f"{1_020_000_000 + number}" if identity else None)
     db.session.add(user)
     db.session.flush()
     if company is not None:

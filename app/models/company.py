@@ -23,10 +23,23 @@ class Company(Base):
     contact_email: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5), default="es")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The fiscal profile (RUT) an issued invoice writes for this company; see services/fiscal.
+    person_type: Mapped[str | None] = mapped_column(String(1))  # DIAN AdditionalAccountID
+    tax_responsibilities: Mapped[str | None] = mapped_column(String(100))  # "O-13;O-15"
+    tax_scheme: Mapped[str | None] = mapped_column(String(2))  # "01" IVA … "ZZ"
+    address_line: Mapped[str | None] = mapped_column(String(200))
+    municipality_code: Mapped[str | None] = mapped_column(String(5))  # DIVIPOLA
+    municipality_name: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(6))
 
     @property
     def display_name(self) -> str:
         return self.trade_name or self.legal_name
+
+    @property
+    def department_code(self) -> str:
+        """Return the DIVIPOLA department: the municipality code's first two digits."""
+        return (self.municipality_code or "")[:2]
 
     @property
     def tax_id_display(self) -> str:

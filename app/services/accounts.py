@@ -330,13 +330,43 @@ class ProfileInput:
 _NUMERIC_ID_TYPES = frozenset({"11", "12", "13", "21", "22", "91"})
 
 
-def update_profile(user: User, profile: ProfileInput) -> None:
-    """Change the user's name and the identity DIAN events name them by; refuse bad input.
+def id_document_number(kind: str, raw: str, *, required: bool = False) -> str:
+    """Check an identity document (DIAN id type and number); return the number as stored.
 
-    Both the id type and its number, or neither. A numeric id (cédula, tarjeta, registro civil,
-    NUIP) keeps only its digits: 3 to 15 of them; a passport or foreign document is 3 to 20
-    letters and digits, upper-cased.
+    Both the type and the number, or neither (unless required). A numeric id (cédula, tarjeta,
+    registro civil, NUIP) keeps only its digits: 3 to 15 of them; a passport or foreign document
+    is 3 to 20 letters and digits, upper-cased. Errors name the fields id_document_type and
+    id_document_number.
     """
+    kind, raw = (kind or "").strip(), (raw or "").strip()
+    if kind and kind not in dian_events.PERSON_ID_TYPES:
+        raise FieldErrors({"id_document_type": [_l("Choose a type of identity document.")]})
+    if not kind and not raw:
+        if required:
+            raise FieldErrors({"id_document_type": [_l("Choose a type of identity document.")]})
+        return ""
+    if not raw:
+        raise FieldErrors({"id_document_number": [_l("Enter the document's number.")]})
+    if not kind:
+        raise FieldErrors({"id_document_type": [_l("Choose the type of this document.")]})
+    if kind in _NUMERIC_ID_TYPES:
+        number = re.sub(r"[\s.\-]", "", raw)
+        if not number.isdigit() or not 3 <= len(number) <= 15:
+            raise FieldErrors({"id_document_number": [
+                _l("This document's number is 3 to 15 digits (dots and spaces are fine).")
+            ]})
+        return number
+    number = re.sub(r"[\s\-]", "", raw).upper()
+    if not number.isalnum() or not number.isascii() or not 3 <= len(number) <= 20:
+        raise FieldErrors({"id_document_number": [
+            _l("This document's number is 3 to 20 letters and digits.")
+        ]})
+    return number
+
+
+def update_profile(user: User, profile: ProfileInput) -> None:
+    """Change the user's name and the identity DIAN events name them by; refuse bad input
+    (the identity document as id_document_number checks it)."""
     errors: dict[str, list[Any]] = {}
     name = " ".join((profile.name or "").split())
     if not name:
@@ -344,26 +374,11 @@ def update_profile(user: User, profile: ProfileInput) -> None:
     elif len(name) > 120:
         errors["name"] = [_l("At most %(count)d characters.", count=120)]
     kind = (profile.id_document_type or "").strip()
-    raw = (profile.id_document_number or "").strip()
-    number = ""
-    if kind and kind not in dian_events.PERSON_ID_TYPES:
-        errors["id_document_type"] = [_l("Choose a type of identity document.")]
-    elif kind and not raw:
-        errors["id_document_number"] = [_l("Enter the document's number.")]
-    elif raw and not kind:
-        errors["id_document_type"] = [_l("Choose the type of this document.")]
-    elif kind in _NUMERIC_ID_TYPES:
-        number = re.sub(r"[\s.\-]", "", raw)
-        if not number.isdigit() or not 3 <= len(number) <= 15:
-            errors["id_document_number"] = [
-                _l("This document's number is 3 to 15 digits (dots and spaces are fine).")
-            ]
-    elif kind:
-        number = re.sub(r"[\s\-]", "", raw).upper()
-        if not number.isalnum() or not number.isascii() or not 3 <= len(number) <= 20:
-            errors["id_document_number"] = [
-                _l("This document's number is 3 to 20 letters and digits.")
-            ]
+    try:
+        number = id_document_number(kind, profile.id_document_number or "")
+    except FieldErrors as error:
+        errors.update(error.errors)
+        number = ""
     job_title = " ".join((profile.job_title or "").split())
     department = " ".join((profile.department or "").split())
     for field, value in (("job_title", job_title), ("department", department)):

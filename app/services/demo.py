@@ -21,7 +21,7 @@ from app.einvoice.signature import COLOMBIA
 from app.extensions import db
 from app.models import Company, Document, Membership, Partnership, User, utcnow
 from app.models.network import ACTIVE
-from app.services import certificates
+from app.services import certificates, fiscal
 from app.taxids import compact_tax_id
 from app.tenancy import acting_as, unscoped
 
@@ -51,6 +51,8 @@ def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
             contact_email=entry["contact_email"],
             locale=entry.get("locale", "es"),
         )
+        if "fiscal" in entry:  # checked against DIAN's lists like the company page does
+            fiscal.store_fiscal_data(company, fiscal.check_fiscal_data(**entry["fiscal"]))
         db.session.add(company)
         db.session.flush()
         companies[entry["key"]] = company
@@ -63,6 +65,9 @@ def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
                 password_hash=password_hash,
                 email_confirmed_at=utcnow(),
                 last_company_id=company.id,
+                id_document_type=person.get("id_document_type"),
+                id_document_number=person.get("id_document_number"),
+                job_title=person.get("job_title"),
             )
             db.session.add(user)
             db.session.flush()

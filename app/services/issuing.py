@@ -9,7 +9,6 @@ path an uploaded file takes, so routing, duplicates and notifications apply unch
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -25,7 +24,7 @@ from app.einvoice.signature import sign_document
 from app.extensions import db
 from app.models import Company, Document, NumberingRange, User
 from app.models.document import INVOICE
-from app.services import audit, certificates, documents, inbox
+from app.services import audit, certificates, documents, fiscal, inbox
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.taxids import TaxIdError, compact_tax_id
 from app.tenancy import unscoped
@@ -69,13 +68,24 @@ class LineInput:
 
 @dataclass
 class CustomerInput:
-    """A partner company (by id) or any customer (country, tax id, name, e-mail)."""
+    """A partner company (by id) or any customer (country, tax id, name, e-mail).
+
+    The fiscal data (address, municipality, person type, responsibilities, tax scheme) are used
+    for a customer typed by hand, or a partner whose own fiscal profile is incomplete.
+    """
 
     company_id: int | None = None
     country: str = "CO"
     tax_id: str = ""
     name: str = ""
     email: str = ""
+    address_line: str = ""
+    municipality: str = ""
+    person_type: str = "1"
+    responsibilities: list[str] = field(
+        default_factory=lambda: list(fiscal.DEFAULT_RESPONSIBILITIES)
+    )
+    tax_scheme: str = fiscal.DEFAULT_TAX_SCHEME
 
 
 @dataclass
@@ -307,7 +317,9 @@ def compute(lines: list[LineInput], *, withholdings: list[str] = ()) -> Totals:
     return Totals(doc, withholdings=held, taxes=taxes)
 
 
-def _party(country: str, compact: str, name: str, email: str = "") -> ubl.Party:
+def _party(
+    country: str, compact: str, name: str, data: fiscal.FiscalData, email: str = ""
+) -> ubl.Party:
     """Return an engine party for a compact tax id (a NIT is written without its digit)."""
     nit, digit = (compact[:-1], compact[-1]) if country == "CO" else (compact, "")
     return ubl.Party(
@@ -318,18 +330,37 @@ def _party(country: str, compact: str, name: str, email: str = "") -> ubl.Party:
         id_scheme="31",
         legal_id=nit,
         legal_check_digit=digit,
-        account_type="1",
-        tax_level_codes=["R-99-PN"],
-        tax_scheme="ZZ",
+        account_type=data.person_type,
+        tax_level_codes=list(data.responsibilities),
+        tax_scheme=data.tax_scheme,
         email=email,
-        address=ubl.Address(
-            lines=["Sin dirección"],
-            city="Bogotá, D.C.",
-            city_code="11001",
-            subdivision="Bogotá",
-            subdivision_code="11",
-            country=country,
-        ),
+        address=data.address(country),
+    )
+
+
+def supplier_party(company: Company) -> ubl.Party:
+    """Return the issuing company as the supplier, or refuse while its fiscal data are missing."""
+    data = fiscal.company_fiscal_data(company)
+    if data is None:
+        raise DomainError(
+            _l(
+                "Fill in the company's fiscal data (%(missing)s) on the company page "
+                "(Company → Fiscal data) before issuing.",
+                missing=", ".join(str(m) for m in fiscal.missing_fiscal_data(company)),
+            )
+        )
+    return _party(company.country, company.tax_id, company.legal_name, data, company.contact_email)
+
+
+def _typed_fiscal_data(customer: CustomerInput) -> fiscal.FiscalData:
+    """Check the customer's fiscal data as typed on the form (fields named customer_*)."""
+    return fiscal.check_fiscal_data(
+        person_type=customer.person_type,
+        responsibilities=customer.responsibilities,
+        tax_scheme=customer.tax_scheme,
+        address_line=customer.address_line,
+        municipality=customer.municipality,
+        prefix="customer_",
     )
 
 
@@ -340,10 +371,23 @@ def _customer(company_id: int, customer: CustomerInput) -> ubl.Party:
         ).first()
         if partner is None or partner.id == company_id:
             raise DomainError(_l("Choose one of your customers."), field="customer_id")
+        # A partner's own profile wins; while it is incomplete, the issuer types the data.
+        data = fiscal.company_fiscal_data(partner)
+        if data is None:
+            try:
+                data = _typed_fiscal_data(customer)
+            except FieldErrors as error:
+                note = _l(
+                    "%(name)s has not filled in its fiscal data yet: enter its address and "
+                    "municipality below.",
+                    name=partner.legal_name,
+                )
+                raise FieldErrors({"customer_id": [note], **error.errors}) from None
         return _party(
             partner.country,
             partner.tax_id,
             partner.legal_name,
+            data,
             customer.email or partner.contact_email,
         )
     errors: dict[str, list[Any]] = {}
@@ -359,9 +403,16 @@ def _customer(company_id: int, customer: CustomerInput) -> ubl.Party:
         ]
     if not (customer.name or "").strip():
         errors["customer_name"] = [_l("Enter the customer's name.")]
+    data = None
+    try:
+        data = _typed_fiscal_data(customer)
+    except FieldErrors as error:
+        errors.update(error.errors)
     if errors:
         raise FieldErrors(errors)
-    return _party(country, compact, customer.name.strip()[:200], (customer.email or "").strip())
+    return _party(
+        country, compact, customer.name.strip()[:200], data, (customer.email or "").strip()
+    )
 
 
 def software_configured() -> bool:
@@ -426,6 +477,7 @@ def issue_invoice(
     company = db.session.get(Company, company_id)
     if company is None:
         raise NotFound(_l("That company is not on the network."))
+    supplier = supplier_party(company)
     errors: dict[str, list[Any]] = {}
     party = totals = None
     try:
@@ -450,7 +502,7 @@ def issue_invoice(
     numbering, consecutive = _take_number(company_id, now.date())
     doc = totals.document
     doc.number = f"{numbering.prefix}{consecutive}"
-    _stamp(doc, company, party, now, due_date=due_date, payment_means=payment_means, notes=notes)
+    _stamp(doc, supplier, party, now, due_date=due_date, payment_means=payment_means, notes=notes)
     technical_key = certificates.decrypt(numbering.technical_key_encrypted).decode()
     range_ = writer.Numbering(
         prefix=numbering.prefix,
@@ -475,7 +527,7 @@ def issue_invoice(
 
 def _stamp(
     doc: ubl.Document,
-    company: Company,
+    supplier: ubl.Party,
     customer: ubl.Party,
     now: dt.datetime,
     *,
@@ -488,11 +540,7 @@ def _stamp(
     doc.issue_time = now.strftime("%H:%M:%S-05:00")
     doc.currency = "COP"
     doc.due_date = due_date
-    doc.supplier = dataclasses.replace(
-        _party(company.country, company.tax_id, company.legal_name, company.contact_email),
-        tax_level_codes=["O-13"],
-        tax_scheme="01",
-    )
+    doc.supplier = supplier
     doc.customer = customer
     doc.payment_means = [
         ubl.PaymentMeans(id="2" if due_date else "1", code=payment_means, due_date=due_date)
@@ -558,7 +606,7 @@ def _issue_note(
     canonical = documents.canonical_document(invoice)
     if canonical is None:
         raise DomainError(_l("This invoice has no XML to reference."))
-    company = db.session.get(Company, company_id)
+    supplier = supplier_party(db.session.get(Company, company_id))
     prefix = "NC" if kind is ubl.DocumentType.CREDIT_NOTE else "ND"
     sent = db.session.scalar(
         select(func.count())
@@ -569,7 +617,7 @@ def _issue_note(
     doc.document_type = kind
     doc.number = f"{prefix}{sent + 1}"
     now = _now()
-    _stamp(doc, company, canonical.customer, now, due_date=None, payment_means="10", notes=notes)
+    _stamp(doc, supplier, canonical.customer, now, due_date=None, payment_means="10", notes=notes)
     doc.discrepancies = [
         ubl.Discrepancy(
             reference_id=invoice.number, code=reason, description=concepts.get(reason, "")

@@ -218,6 +218,14 @@ def _check_transition(document: Document, transition: Transition) -> None:
 def _person_of(actor: User) -> dian_events.Person:
     """Return the person DIAN's 030 and 032 name: the user, by the identity document on file."""
     if not (actor.id_document_type and actor.id_document_number):
+        if actor.id is None:  # an API token nobody made stands in: the call names the person
+            raise DomainError(
+                _l(
+                    "DIAN asks who records an acknowledgement (030) or a receipt (032): send "
+                    '"person" with id_type, id_number, first_name and family_name.'
+                ),
+                field="person",
+            )
         raise DomainError(
             _l(
                 "DIAN asks who records an acknowledgement (030) or a receipt of the goods (032): "

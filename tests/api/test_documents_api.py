@@ -6,10 +6,11 @@ import datetime as dt
 import io
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ApiIdempotencyKey, Document, QuarantinedUpload
+from app.models import ApiIdempotencyKey, Document, DocumentEvent, QuarantinedUpload
 from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE
 from app.tenancy import unscoped
 from tests.conftest import bearer, make_api_token, make_company
@@ -260,10 +261,15 @@ def test_can_both_parties_download_the_xml_and_the_pdf(
 # Events
 
 
+#: Who received, as an ERP names them on a 030 or 032.
+PERSON = {"id_type": "13", "id_number": "52.123.456", "first_name": "Ana",
+          "family_name": "Gómez Ruiz", "job_title": "Almacenista"}
+
+
 def test_do_events_through_the_api_move_the_status(client, sent, customer_key, supplier_key):
     url = f"/api/v1/documents/{sent['id']}/events"
     for name, status in (("acknowledge", "acknowledged"), ("receipt", "goods_received")):
-        response = client.post(url, json={"code": name}, headers=customer_key)
+        response = client.post(url, json={"code": name, "person": PERSON}, headers=customer_key)
         assert response.status_code == 201, response.get_data(as_text=True)
         assert response.get_json()["code"] == name
         one = client.get(f"/api/v1/documents/{sent['id']}", headers=customer_key).get_json()
@@ -280,8 +286,9 @@ def test_do_events_through_the_api_move_the_status(client, sent, customer_key, s
 def test_is_an_illegal_event_refused_and_nothing_changes(client, sent, customer_key, supplier_key):
     url = f"/api/v1/documents/{sent['id']}/events"
     _error(client.post(url, json={"code": "accept"}, headers=customer_key), 422)
-    assert client.post(url, json={"code": "acknowledge"}, headers=customer_key).status_code == 201
-    _error(client.post(url, json={"code": "acknowledge"}, headers=customer_key), 409)
+    acknowledge = {"code": "acknowledge", "person": PERSON}
+    assert client.post(url, json=acknowledge, headers=customer_key).status_code == 201
+    _error(client.post(url, json=acknowledge, headers=customer_key), 409)
     _error(client.post(url, json={"code": "approve"}, headers=customer_key), 422)
     _error(client.post(url, data="x", headers=customer_key), 422)
     # The supplier cannot answer its own invoice.
@@ -333,3 +340,51 @@ def test_is_an_over_size_upload_a_json_413_and_nothing_kept(app, client, supplie
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
     _error(_post(client, supplier_key, b"<x>" + b"a" * 2000 + b"</x>"), 413, "payload_too_large")
     assert count(Document) == 0 and count(QuarantinedUpload) == 0
+
+
+def test_does_a_030_name_the_person_the_erp_sends(client, sent, customer_key):
+    url = f"/api/v1/documents/{sent['id']}/events"
+    response = client.post(url, json={"code": "acknowledge", "person": PERSON},
+                           headers=customer_key)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    event = db.session.scalars(unscoped(select(DocumentEvent))).one()
+    person = etree.fromstring(event.xml).find(".//{*}IssuerParty/{*}Person")
+    assert person.findtext("{*}ID") == "52123456" and person.find("{*}ID").get("schemeName") == "13"
+    assert (person.findtext("{*}FirstName"), person.findtext("{*}FamilyName")) == (
+        "Ana", "Gómez Ruiz")
+    assert person.findtext("{*}JobTitle") == "Almacenista"
+
+
+@pytest.mark.parametrize(
+    ("person", "field"),
+    [
+        (None, "person"),
+        ({**PERSON, "id_type": "31"}, "person.id_type"),  # a NIT names a company
+        ({**PERSON, "id_number": "12AB"}, "person.id_number"),
+        ({**PERSON, "first_name": " "}, "person.first_name"),
+        ({**PERSON, "family_name": 7}, "person"),
+        ("Ana Gómez", "person"),
+    ],
+)
+def test_is_a_030_without_a_good_person_refused_and_nothing_recorded(
+    client, sent, customer_key, person, field
+):
+    url = f"/api/v1/documents/{sent['id']}/events"
+    body = {"code": "acknowledge"} | ({} if person is None else {"person": person})
+    error = _error(client.post(url, json=body, headers=customer_key), 422)
+    assert field in str(error["details"]) or error["details"].get("field") == field
+    assert client.get(url, headers=customer_key).get_json()["data"] == []
+
+
+def test_does_a_token_made_by_a_user_record_a_030_as_that_user(client, sent, customer):
+    from tests.conftest import make_user
+
+    clerk = make_user(customer, role="payables", name="Luis Pérez")
+    token, plaintext = make_api_token(customer)
+    token.created_by_id = clerk.id
+    db.session.commit()
+    url = f"/api/v1/documents/{sent['id']}/events"
+    assert client.post(url, json={"code": "acknowledge"}, headers=bearer(plaintext)).status_code == 201
+    event = db.session.scalars(unscoped(select(DocumentEvent))).one()
+    person = etree.fromstring(event.xml).find(".//{*}IssuerParty/{*}Person")
+    assert person.findtext("{*}ID") == clerk.id_document_number

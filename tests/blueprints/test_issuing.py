@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Document, NumberingRange, Partnership
 from app.services import issuing
 from app.tenancy import unscoped
-from tests.conftest import login, make_company, make_user
+from tests.conftest import give_fiscal_profile, login, make_company, make_user
 from tests.services.inbox_helpers import give_certificate
 
 TODAY = dt.datetime.now(issuing.COLOMBIA).date()
@@ -30,7 +30,7 @@ def _english(client):
 def supplier():
     company = make_company("Emisora")
     give_certificate(company)
-    return company
+    return give_fiscal_profile(company)
 
 
 @pytest.fixture
@@ -64,6 +64,11 @@ def invoice_data(buyer, **overrides):
         "customer_country": "CO",
         "customer_tax_id": buyer.tax_id,
         "customer_name": buyer.legal_name,
+        "customer_address_line": "Carrera 7 # 71-21",
+        "customer_municipality": "08001",
+        "customer_person_type": "1",
+        "customer_tax_responsibilities": ["O-23"],
+        "customer_tax_scheme": "01",
         "payment_means": "10",
         "lines-0-description": "Portátil",
         "lines-0-quantity": "2",
@@ -124,6 +129,13 @@ def test_live_totals(client, supplier, clerk, buyer):
         ({"lines-1-quantity": "-1"}, "lines-1-quantity", "above zero"),
         ({"lines-0-tax": "IVA99"}, "lines-0-tax", "taxes offered"),
         ({"customer_tax_id": "900373076-5"}, "customer_tax_id", "check digit"),
+        ({"customer_municipality": "99999"}, "customer_municipality", "not a municipality"),
+        ({"customer_address_line": ""}, "customer_address_line", "address"),
+        (
+            {"customer_tax_responsibilities": ["O-77"]},
+            "customer_tax_responsibilities",
+            "O-77 is not one of",
+        ),
     ],
 )
 def test_bad_inputs_answer_422_next_to_the_field(
@@ -149,7 +161,7 @@ def test_empty_lines_are_refused(client, supplier, clerk, buyer):
 
 def test_without_a_range_or_certificate_the_form_says_why(client, buyer):
     """What does a company with no range, then no certificate, see when it issues?"""
-    company = make_company("Nueva")
+    company = give_fiscal_profile(make_company("Nueva"))
     owner = make_user(company, role="owner")
     login(client, owner, company)
     response = client.post("/issue/invoice", data=invoice_data(buyer))
@@ -198,7 +210,7 @@ def test_a_credit_note_from_the_invoice_page(client, supplier, clerk, buyer):
 
 def test_another_companys_invoice_is_not_found(client, supplier, clerk, buyer):
     """Can a company open a note form on an invoice it did not send?"""
-    other = make_company("Ajena")
+    other = give_fiscal_profile(make_company("Ajena"))
     give_certificate(other)
     owner = make_user(other, role="owner")
     login(client, owner, other)
@@ -245,3 +257,62 @@ def test_a_partner_is_picked_from_the_list(client, supplier, clerk, buyer):
     assert response.status_code == 302, response.text
     document = db.session.scalars(unscoped(select(Document))).one()
     assert document.receiver_company_id == buyer.id
+
+
+def test_the_form_says_to_fill_in_the_fiscal_data_before_lines_are_typed(client, buyer):
+    """Does a company without fiscal data learn it on the form, and again when it sends?"""
+    company = make_company("Sin datos")
+    give_certificate(company)
+    owner = make_user(company, role="owner")
+    login(client, owner, company)
+    configure(client)
+    page = client.get("/issue/invoice")
+    assert page.status_code == 200 and 'id="fiscal-data-missing"' in page.text
+    assert 'href="/company/#fiscal-data"' in page.text
+    response = client.post("/issue/invoice", data=invoice_data(buyer))
+    assert response.status_code == 422
+    assert "on the company page (Company → Fiscal data) before issuing" in response.text
+    assert db.session.scalars(unscoped(select(Document))).first() is None
+
+
+def test_the_form_asks_the_customers_fiscal_data(client, supplier, clerk, buyer):
+    """Does the form offer DIAN's municipalities and responsibilities, R-99-PN and ZZ chosen?"""
+    login(client, clerk, supplier)
+    page = client.get("/issue/invoice")
+    assert 'id="fiscal-data-missing"' not in page.text
+    assert 'name="customer_address_line"' in page.text
+    assert 'list="municipalities"' in page.text and '<datalist id="municipalities">' in page.text
+    assert re.search(r'value="R-99-PN"[^>]*checked|checked[^>]*value="R-99-PN"', page.text)
+    assert re.search(r'<option selected value="ZZ">|<option value="ZZ" selected>', page.text)
+
+
+def test_a_partner_without_fiscal_data_is_described_on_the_form(client, supplier, clerk, buyer):
+    """Is a partner that never filled in its fiscal data marked, and its address asked for?"""
+    db.session.add(
+        Partnership(
+            supplier_id=supplier.id,
+            customer_id=buyer.id,
+            requested_by_id=supplier.id,
+            status="active",
+        )
+    )
+    db.session.commit()
+    login(client, clerk, supplier)
+    configure(client)
+    assert "fiscal data to type below" in client.get("/issue/invoice").text
+    data = invoice_data(
+        buyer,
+        customer_id=str(buyer.id),
+        customer_tax_id="",
+        customer_name="",
+        customer_address_line="",
+        customer_municipality="",
+    )
+    response = client.post("/issue/invoice", data=data)
+    assert response.status_code == 422
+    assert 'data-field-error="customer_municipality"' in response.text
+    assert "has not filled in its fiscal data" in response.text
+    data |= {"customer_address_line": "Carrera 7 # 71-21", "customer_municipality": "08001"}
+    assert client.post("/issue/invoice", data=data).status_code == 302
+    document = db.session.scalars(unscoped(select(Document))).one()
+    assert b"<cbc:CityName>Barranquilla</cbc:CityName>" in document.original

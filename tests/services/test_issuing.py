@@ -10,14 +10,14 @@ from flask_babel import force_locale
 from lxml import etree
 from sqlalchemy import select, update
 
-from app.einvoice import cufe
+from app.einvoice import cufe, engine
 from app.einvoice.signature import verify_document
 from app.extensions import db
 from app.models import Document, NumberingRange
-from app.services import documents, inbox, issuing
+from app.services import documents, fiscal, inbox, issuing
 from app.services.errors import DomainError, FieldErrors
 from app.tenancy import acting_as
-from tests.conftest import make_company, make_user
+from tests.conftest import give_fiscal_profile, make_company, make_user, shared_data
 from tests.services.inbox_helpers import give_certificate
 
 KEY = "fc8eac422eba16e22ffd8c6f94b3f40a6e38162c"
@@ -71,7 +71,7 @@ def _english():
 def supplier():
     company = make_company("Proveedor")
     give_certificate(company)
-    return company
+    return give_fiscal_profile(company)
 
 
 @pytest.fixture
@@ -81,7 +81,16 @@ def clerk(supplier):
 
 @pytest.fixture
 def buyer():
-    return make_company("Cliente")
+    return give_fiscal_profile(
+        make_company("Cliente"),
+        person_type="2",
+        tax_responsibilities="R-99-PN",
+        tax_scheme="ZZ",
+        address_line="Carrera 43A # 1-50",
+        municipality_code="05001",
+        municipality_name="Medellín",
+        postal_code=None,
+    )
 
 
 def test_an_issued_invoice_reaches_its_customer_signed_with_the_ranges_cufe(supplier, clerk, buyer):
@@ -146,7 +155,7 @@ def test_an_expired_range_is_refused(supplier, clerk, buyer):
 
 def test_without_a_certificate_the_message_says_to_upload_one(buyer):
     """What does a company without a certificate learn when it issues?"""
-    supplier = make_company("Sin certificado")
+    supplier = give_fiscal_profile(make_company("Sin certificado"))
     user = make_user(supplier, role="owner")
     configure(supplier, user)
     with pytest.raises(DomainError, match="certificate"):
@@ -254,3 +263,210 @@ def test_an_issue_that_loses_the_race_takes_the_next_number(supplier, clerk, mon
         _numbering, number = issuing._take_number(supplier.id, TODAY)
     assert moved == [1] and number == 2
     db.session.rollback()
+
+
+# --- The parties' fiscal data ----------------------------------------------------------------
+
+
+def read_back(document):
+    """Return the canonical document the engine reads from a stored document's XML."""
+    result = engine.ingest(document.original)
+    assert result.document is not None, result.findings
+    return result.document
+
+
+def test_the_xml_carries_the_suppliers_and_the_partners_fiscal_data(supplier, clerk, buyer):
+    """Does the issued XML say where each party is and what DIAN registers them as?"""
+    configure(supplier, clerk)
+    doc = read_back(issue(supplier, clerk, buyer))
+    seller, customer = doc.supplier, doc.customer
+    assert (seller.account_type, seller.tax_level_codes, seller.tax_scheme) == (
+        "1",
+        ["O-13", "O-15"],
+        "01",
+    )
+    assert seller.address.lines == ["Calle 26 # 68-35"]
+    assert (seller.address.city_code, seller.address.city) == ("11001", "Bogotá, D.C.")
+    assert (seller.address.subdivision_code, seller.address.subdivision) == ("11", "Bogotá")
+    assert (seller.address.postal_zone, seller.address.country) == ("111321", "CO")
+    assert (customer.account_type, customer.tax_level_codes, customer.tax_scheme) == (
+        "2",
+        ["R-99-PN"],
+        "ZZ",
+    )
+    assert customer.address.lines == ["Carrera 43A # 1-50"]
+    assert (customer.address.city_code, customer.address.city) == ("05001", "Medellín")
+    assert (customer.address.subdivision_code, customer.address.subdivision) == (
+        "05",
+        "Antioquia",
+    )
+    assert customer.address.postal_zone == ""
+    # The responsibilities are written as DIAN wants them: one element, ';'-joined.
+    root = etree.fromstring(issue(supplier, clerk, buyer).original)
+    assert root.xpath(
+        "//cac:AccountingSupplierParty//cac:PartyTaxScheme/cbc:TaxLevelCode/text()",
+        namespaces=NS,
+    ) == ["O-13;O-15"]
+
+
+NS = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+
+
+def test_a_customer_typed_by_hand_gets_the_fiscal_data_typed(supplier, clerk):
+    """Is a customer off the network written with the address and codes the clerk typed?"""
+    configure(supplier, clerk)
+    with acting_as(supplier.id, clerk.id):
+        document = issuing.issue_invoice(
+            supplier.id,
+            customer=issuing.CustomerInput(
+                tax_id="900373076-4",
+                name="Cliente Externo S.A.S.",
+                address_line="Avenida 6N # 23-45",
+                municipality="76001 — Cali",
+                person_type="1",
+                responsibilities=["O-23", "O-15"],
+                tax_scheme="01",
+            ),
+            lines=LINES,
+            actor=clerk,
+        )
+        db.session.commit()
+    customer = read_back(document).customer
+    assert (customer.account_type, customer.tax_level_codes, customer.tax_scheme) == (
+        "1",
+        ["O-23", "O-15"],
+        "01",
+    )
+    assert customer.address.lines == ["Avenida 6N # 23-45"]
+    assert (customer.address.city_code, customer.address.city) == ("76001", "Cali")
+    assert (customer.address.subdivision_code, customer.address.subdivision) == (
+        "76",
+        "Valle del Cauca",
+    )
+
+
+def test_a_partner_without_fiscal_data_needs_them_typed(supplier, clerk):
+    """Does a partner that never filled in its fiscal data get asked for, then written as typed?"""
+    configure(supplier, clerk)
+    partner = make_company("Sin perfil")
+    with acting_as(supplier.id, clerk.id), pytest.raises(FieldErrors) as caught:
+        issuing.issue_invoice(
+            supplier.id,
+            customer=issuing.CustomerInput(company_id=partner.id),
+            lines=LINES,
+            actor=clerk,
+        )
+    assert {"customer_id", "customer_address_line", "customer_municipality"} <= (
+        caught.value.errors.keys()
+    )
+    assert "has not filled in its fiscal data" in str(caught.value.errors["customer_id"][0])
+    db.session.rollback()
+    with acting_as(supplier.id, clerk.id):
+        document = issuing.issue_invoice(
+            supplier.id,
+            customer=issuing.CustomerInput(
+                company_id=partner.id, address_line="Calle 1 # 2-3", municipality="05001"
+            ),
+            lines=LINES,
+            actor=clerk,
+        )
+        db.session.commit()
+    customer = read_back(document).customer
+    assert document.receiver_company_id == partner.id
+    assert (customer.address.city_code, customer.address.city) == ("05001", "Medellín")
+    # The defaults for a customer nobody described: persona jurídica, R-99-PN, no tax scheme.
+    assert (customer.account_type, customer.tax_level_codes, customer.tax_scheme) == (
+        "1",
+        ["R-99-PN"],
+        "ZZ",
+    )
+
+
+def test_an_issuer_without_fiscal_data_is_told_what_to_fill_in(buyer):
+    """Can a company issue before saying where it is, and is a number spent?"""
+    supplier = make_company("Sin datos")
+    give_certificate(supplier)
+    owner = make_user(supplier, role="owner")
+    configure(supplier, owner)
+    with pytest.raises(DomainError) as caught:
+        issue(supplier, owner, buyer)
+    message = str(caught.value.message)
+    assert "fiscal data" in message and "company page" in message
+    assert "address" in message and "municipality" in message
+    db.session.rollback()
+    with acting_as(supplier.id):
+        assert issuing.active_range(supplier.id).next_number == 1
+
+
+def test_notes_keep_the_invoices_customer_and_the_suppliers_data(supplier, clerk, buyer):
+    """Does a credit note name the customer exactly as its invoice did?"""
+    configure(supplier, clerk)
+    invoice = issue(supplier, clerk, buyer)
+    with acting_as(supplier.id, clerk.id):
+        note = issuing.issue_credit_note(
+            supplier.id,
+            document_id=invoice.id,
+            reason="2",
+            lines=[issuing.LineInput("Portátil", "1", "400000", "IVA19")],
+            actor=clerk,
+        )
+        db.session.commit()
+    first, second = read_back(invoice), read_back(note)
+    assert second.customer.address == first.customer.address
+    assert second.customer.tax_level_codes == first.customer.tax_level_codes
+    assert second.supplier.address == first.supplier.address
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"municipality": "11999"}, "municipality", "not a municipality in DIAN's list"),
+        ({"municipality": "Bogotá"}, "municipality", "5-digit DIVIPOLA code"),
+        ({"responsibilities": ["O-13", "X-1"]}, "tax_responsibilities", "X-1 is not one of"),
+        ({"responsibilities": []}, "tax_responsibilities", "at least one"),
+        ({"person_type": "3"}, "person_type", "persona jurídica"),
+        ({"tax_scheme": "06"}, "tax_scheme", "tax schemes offered"),
+        ({"address_line": " "}, "address_line", "address"),
+        ({"postal_code": "1101"}, "postal_code", "6 digits"),
+        ({"postal_code": "999999"}, "postal_code", "not a postal code"),
+    ],
+)
+def test_fiscal_data_are_checked_against_dians_lists(changes, field, message):
+    """Is each wrong fiscal input named, with DIAN's lists as the reference?"""
+    shared_data()
+    typed = {
+        "person_type": "1",
+        "responsibilities": ["O-13"],
+        "tax_scheme": "01",
+        "address_line": "Calle 1",
+        "municipality": "11001",
+        "postal_code": "",
+    }
+    with pytest.raises(FieldErrors) as caught:
+        fiscal.check_fiscal_data(**(typed | changes))
+    assert field in caught.value.errors
+    assert message in str(caught.value.errors[field][0])
+
+
+def test_without_dians_lists_the_department_is_checked(app, monkeypatch):
+    """Without the official lists, is a municipality checked by its department and typed name?"""
+    monkeypatch.setitem(app.config, "DIAN_CODE_LISTS_DIR", "")
+    typed = {
+        "person_type": "2",
+        "responsibilities": ["R-99-PN"],
+        "tax_scheme": "ZZ",
+        "address_line": "Calle 1",
+    }
+    data = fiscal.check_fiscal_data(**typed, municipality="05001 Medellín")
+    assert (data.municipality_name, data.department_code, data.department_name) == (
+        "Medellín",
+        "05",
+        "Antioquia",
+    )
+    for municipality, words in (("00001 Nada", "department"), ("05001", "name")):
+        with pytest.raises(FieldErrors) as caught:
+            fiscal.check_fiscal_data(**typed, municipality=municipality)
+        assert words in str(caught.value.errors["municipality"][0])

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import Document, DocumentEvent
 from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE
 from app.models.document import DOCUMENT_TYPES, STATUSES
-from app.services import audit, documents, idempotency, inbox, lifecycle
+from app.services import accounts, audit, documents, idempotency, inbox, lifecycle
 from app.services.errors import DomainError, FieldErrors
 
 XML_TYPES = {"application/xml", "text/xml"}
@@ -216,14 +216,16 @@ def create_document_event(document_id: int) -> Any:
     if not isinstance(reason, str | None) or not isinstance(note, str):
         raise DomainError(_l("The reason and the note are text."), field="note")
     actor = acting_user()
+    code = EVENT_CODES[name]
+    person = _event_person(payload.get("person")) if code in dian_events.EVENTS_WITH_PERSON else None
     event = lifecycle.record_event(
         company_id,
         document_id=document_id,
-        code=EVENT_CODES[name],
+        code=code,
         actor=actor,
         claim_reason=reason,
         note=note,
-        person=None if actor.id is not None else _token_person(),
+        person=person,  # None: the token's creator, by the identity on their profile
     )
     db.session.commit()
     return _json(201, _event(event))
@@ -337,10 +339,41 @@ def _language() -> str:
     return "en" if str(get_locale() or "es").startswith("en") else "es"
 
 
-def _token_person() -> dian_events.Person:
-    token = current_token()
+def _event_person(data: Any) -> dian_events.Person | None:
+    """Read the "person" an ERP names on a 030 or 032 (who received); None when not sent."""
+    if data is None:
+        return None
+    fields = ("id_type", "id_number", "first_name", "family_name", "job_title", "department")
+    if not isinstance(data, dict) or any(
+        not isinstance(data.get(key) or "", str) for key in fields
+    ):
+        raise DomainError(_l('"person" is an object of texts: id_type, id_number, first_name, '
+                             "family_name, job_title, department."), field="person")
+    values = {key: " ".join((data.get(key) or "").split()) for key in fields}
+    errors: dict[str, list[Any]] = {}
+    number = ""
+    try:
+        number = accounts.id_document_number(values["id_type"], values["id_number"],
+                                             required=True)
+    except FieldErrors as error:
+        for key, messages in error.errors.items():
+            errors["person." + key.replace("id_document_", "id_")] = messages
+    for key, message in (("first_name", _l("Enter the person's first name.")),
+                         ("family_name", _l("Enter the person's family name."))):
+        if not values[key]:
+            errors[f"person.{key}"] = [message]
+    for key in ("first_name", "family_name", "job_title", "department"):
+        if len(values[key]) > 120:
+            errors[f"person.{key}"] = [_l("At most %(count)d characters.", count=120)]
+    if errors:
+        raise FieldErrors(errors)
     return dian_events.Person(
-        id=f"API{token.id}", first_name=token.name, family_name=token.name, id_scheme=""
+        id=number,
+        id_scheme=values["id_type"],
+        first_name=values["first_name"],
+        family_name=values["family_name"],
+        job_title=values["job_title"],
+        department=values["department"],
     )
 
 

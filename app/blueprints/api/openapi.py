@@ -13,6 +13,7 @@ from flask import jsonify
 
 from app.blueprints.api import bp
 from app.blueprints.api.documents import EVENT_CODES, EVENT_NAMES, MAX_BATCH_FILES
+from app.einvoice.events import PERSON_ID_TYPES
 from app.models.api import SCOPES
 from app.models.document import DOCUMENT_TYPES, STATUSES
 
@@ -545,6 +546,22 @@ SPEC: dict[str, Any] = {
                         "fully delivered, 03 partially delivered, 04 service not rendered",
                     },
                     "note": {"type": "string", "maxLength": 2000},
+                    "person": {
+                        "type": "object",
+                        "description": "Who records an acknowledgement or a receipt (DIAN "
+                        "names them on 030 and 032). Without it, the token's creator by the "
+                        "identity document on their profile; a token nobody created must "
+                        "send it.",
+                        "required": ["id_type", "id_number", "first_name", "family_name"],
+                        "properties": {
+                            "id_type": {"type": "string", "enum": sorted(PERSON_ID_TYPES)},
+                            "id_number": {"type": "string", "maxLength": 40},
+                            "first_name": {"type": "string", "maxLength": 120},
+                            "family_name": {"type": "string", "maxLength": 120},
+                            "job_title": {"type": "string", "maxLength": 120},
+                            "department": {"type": "string", "maxLength": 120},
+                        },
+                    },
                 },
             },
             "Event": _object(

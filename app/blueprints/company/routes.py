@@ -2,10 +2,16 @@ from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 
 from app.blueprints.company import bp
-from app.blueprints.company.forms import ApiTokenForm, CertificateForm, CompanyForm
+from app.blueprints.company.forms import (
+    ApiTokenForm,
+    CertificateForm,
+    CompanyForm,
+    FiscalForm,
+    fiscal_choices,
+)
 from app.extensions import db
 from app.models import ApiToken
-from app.services import accounts, api_tokens, certificates
+from app.services import accounts, api_tokens, certificates, fiscal
 from app.services.errors import DomainError
 from app.tenancy import get_or_404
 from app.web.auth import company, require_permission, user
@@ -15,7 +21,13 @@ from app.web.htmx import form_errors, render
 @bp.route("/")
 @require_permission("company.view")
 def edit():
-    return render("company/edit.html", form=CompanyForm(obj=company()), company=company())
+    return _edit_page(CompanyForm(obj=company()), FiscalForm.for_company(company(), formdata=None))
+
+
+def _edit_page(form, fiscal_form, status=200):
+    return render("company/edit.html", form=form, fiscal_form=fiscal_form, company=company(),
+                  municipalities=fiscal.municipality_options(),
+                  missing=fiscal.missing_fiscal_data(company()), status=status)
 
 
 @bp.route("/", methods=["POST"])
@@ -34,7 +46,30 @@ def update():
             db.session.commit()
             flash(_("The company's profile was saved."), "success")
             return redirect(url_for("company.edit"), code=303)
-    return render("company/edit.html", form=form, company=company(), status=422)
+    return _edit_page(form, FiscalForm.for_company(company(), formdata=None), status=422)
+
+
+@bp.route("/fiscal", methods=["POST"])
+@require_permission("company.manage")
+def update_fiscal():
+    form = FiscalForm()
+    fiscal_choices(form)
+    if form.validate_on_submit():
+        try:
+            fiscal.update_fiscal_profile(
+                company().id, person_type=form.person_type.data,
+                responsibilities=form.tax_responsibilities.data or [],
+                tax_scheme=form.tax_scheme.data, address_line=form.address_line.data,
+                municipality=form.municipality.data, postal_code=form.postal_code.data,
+                actor=user())
+        except DomainError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("The company's fiscal data were saved."), "success")
+            return redirect(url_for("company.edit"), code=303)
+    return _edit_page(CompanyForm(obj=company(), formdata=None), form, status=422)
 
 
 @bp.route("/certificate")

@@ -10,11 +10,13 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
 from wtforms.validators import Length, Optional
 
 from app.einvoice.writer import CREDIT_NOTE_CONCEPTS, DEBIT_NOTE_CONCEPTS
-from app.services.issuing import PAYMENT_MEANS, TAXES, WITHHOLDINGS, LineInput
+from app.services.fiscal import DEFAULT_RESPONSIBILITIES, DEFAULT_TAX_SCHEME
+from app.services.issuing import PAYMENT_MEANS, TAXES, WITHHOLDINGS, CustomerInput, LineInput
 
 LINE_ROWS = 10
 
@@ -71,6 +73,29 @@ class InvoiceForm(LinesMixin, FlaskForm):
     customer_tax_id = StringField(_l("Or any customer: tax id"), validators=[Length(max=20)])
     customer_name = StringField(_l("Customer name"), validators=[Length(max=200)])
     customer_email = StringField(_l("Customer e-mail"), validators=[Length(max=254)])
+    # The customer's fiscal data: for a customer typed by hand, or a partner whose own fiscal
+    # profile is incomplete. Choices are checked by the service, which names a wrong one.
+    customer_address_line = StringField(_l("Customer address"), validators=[Length(max=200)])
+    customer_municipality = StringField(
+        _l("Customer municipality"),
+        validators=[Length(max=120)],
+        description=_l("DIVIPOLA code, e.g. 11001 for Bogotá."),
+        render_kw={"list": "municipalities", "autocomplete": "off"},
+    )
+    customer_person_type = SelectField(
+        _l("Customer person type"), choices=[], default="1", validate_choice=False
+    )
+    customer_tax_responsibilities = SelectMultipleField(
+        _l("Customer fiscal responsibilities"),
+        choices=[],
+        default=list(DEFAULT_RESPONSIBILITIES),
+        validate_choice=False,
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+    customer_tax_scheme = SelectField(
+        _l("Customer tax scheme"), choices=[], default=DEFAULT_TAX_SCHEME, validate_choice=False
+    )
     withholdings = SelectMultipleField(
         _l("Withholdings"), choices=[(k, v[2]) for k, v in WITHHOLDINGS.items()]
     )
@@ -79,6 +104,21 @@ class InvoiceForm(LinesMixin, FlaskForm):
         _l("Payment means"), choices=list(PAYMENT_MEANS.items()), default="10"
     )
     notes = TextAreaField(_l("Notes"), validators=[Length(max=2000)])
+
+    def customer_input(self) -> CustomerInput:
+        """Return the customer as the service takes it (a partner's id, or what was typed)."""
+        return CustomerInput(
+            company_id=int(self.customer_id.data or 0) or None,
+            country=self.customer_country.data,
+            tax_id=self.customer_tax_id.data,
+            name=self.customer_name.data,
+            email=self.customer_email.data,
+            address_line=self.customer_address_line.data or "",
+            municipality=self.customer_municipality.data or "",
+            person_type=self.customer_person_type.data or "",
+            responsibilities=self.customer_tax_responsibilities.data or [],
+            tax_scheme=self.customer_tax_scheme.data or "",
+        )
 
 
 class NoteForm(LinesMixin, FlaskForm):

@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 
+from app.blueprints.company.forms import fiscal_choices
 from app.blueprints.issuing import bp
 from app.blueprints.issuing.forms import (
     TAX_CHOICES,
@@ -10,7 +11,7 @@ from app.blueprints.issuing.forms import (
     reason_choices,
 )
 from app.extensions import db
-from app.services import disputes, issuing, network
+from app.services import disputes, fiscal, issuing, network
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.web.auth import company, require_permission, user
 from app.web.htmx import form_errors, render
@@ -36,8 +37,13 @@ def _customer_choices():
         network.partnerships(company().id, relation=network.CUSTOMER)
     ).all()
     customers = [p.customer for p in partners if p.customer is not None and p.status == "active"]
+    incomplete = " — " + _("fiscal data to type below")
     return [("", _("Another customer (type the tax id)"))] + [
-        (str(c.id), f"{c.legal_name} ({c.tax_id})") for c in customers
+        (
+            str(c.id),
+            f"{c.legal_name} ({c.tax_id})" + (incomplete if fiscal.missing_fiscal_data(c) else ""),
+        )
+        for c in customers
     ]
 
 
@@ -82,6 +88,7 @@ def numbering():
 def _invoice_form():
     form = InvoiceForm()
     form.customer_id.choices = _customer_choices()
+    fiscal_choices(form, "customer_")
     return form
 
 
@@ -94,13 +101,7 @@ def invoice():
         try:
             document = issuing.issue_invoice(
                 company().id,
-                customer=issuing.CustomerInput(
-                    company_id=int(form.customer_id.data or 0) or None,
-                    country=form.customer_country.data,
-                    tax_id=form.customer_tax_id.data,
-                    name=form.customer_name.data,
-                    email=form.customer_email.data,
-                ),
+                customer=form.customer_input(),
                 lines=lines,
                 withholdings=form.withholdings.data or [],
                 due_date=form.due_date.data,
@@ -122,6 +123,8 @@ def invoice():
         taxes=TAX_CHOICES,
         totals=None,
         current=issuing.active_range(company().id),
+        missing=fiscal.missing_fiscal_data(company()),
+        municipalities=fiscal.municipality_options(),
         status=status,
     )
 
