@@ -300,7 +300,7 @@ def test_does_a_bad_cell_come_back_with_its_message_and_nothing_stored(
     for name in ("lines-0-quantity", "lines-1-description", "lines-1-tax_percent"):
         assert f'data-field-error="{name}"' in html, name
     assert 'data-field-error="lines-0-description"' not in html
-    assert "greater than 0" in html and "0 to 100" in html
+    assert "mayor que 0" in html and "de 0 a 100" in html
     quantity = re.search(r'<input[^>]*name="lines-0-quantity"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in quantity
     assert sent_document(supplier) is None

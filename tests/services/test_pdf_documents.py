@@ -71,9 +71,9 @@ def test_does_every_bad_cell_get_its_own_message(app):
         "lines-7-quantity",
         "lines-7-tax_percent",
     }
-    assert "greater than 0" in errors["lines-0-quantity"]
-    assert "0 or more" in errors["lines-0-unit_price"]
-    assert "0 to 100" in errors["lines-7-tax_percent"]
+    assert "mayor que 0" in errors["lines-0-quantity"]  # the default language: Spanish
+    assert "0 o más" in errors["lines-0-unit_price"]
+    assert "de 0 a 100" in errors["lines-7-tax_percent"]
 
 
 def test_do_lines_that_miss_the_total_say_by_how_much(app):
