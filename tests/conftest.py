@@ -19,6 +19,7 @@ from stdnum.co import nit
 
 from app import create_app, security
 from app.blueprints.inbox.routes import PAGES as inbox_pages
+from app.blueprints.inbox.routes import READS as inbox_reads
 from app.extensions import db, limiter
 from app.models import ApiToken, Base, Company, Membership, User, utcnow
 from app.models.api import SCOPES
@@ -115,6 +116,7 @@ def _clean(app):
     for path in Path(app.config["MAIL_DIR"]).glob("*.eml"):
         path.unlink()
     inbox_pages.clear()  # a new test's company 1 is not the last test's
+    inbox_reads.clear()
     ctx.pop()
 
 

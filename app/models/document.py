@@ -96,12 +96,14 @@ class Document(SharedAccess, Base):
     # The bytes as uploaded, kept out of list queries.
     original: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     filename: Mapped[str] = mapped_column(String(255), default="")
-    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    signature: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # JSON read only by the document's own page and API detail: kept out of list queries too
+    # (fifty rows of findings parsed on every tray page cost more than the rest of the row).
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, deferred=True)
+    signature: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)
     # A PDF-origin invoice's lines as its sender reviewed them (None for XML documents): a list
     # of {description, quantity, unit_price, tax_percent, line_total}, each number a Decimal
     # written as a string so that no float ever touches the money; [] when there were none.
-    pdf_lines: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    pdf_lines: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, deferred=True)
 
     # A credit or debit note → the invoice it corrects.
     related_document_id: Mapped[int | None] = mapped_column(

@@ -1,3 +1,4 @@
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from flask import (
@@ -69,10 +70,23 @@ def sent():
     return _tray("sent", request.args)
 
 
+#: What a tray page reads besides its rows (the partner list, the user's saved filters), kept
+#: like the pages themselves: by the company's tray version, which every change to them raises.
+READS = FragmentCache(size=1024)
+
+
+def _kept(key, read):
+    """Return read() as of this request's tray version, reading it once per version."""
+    return READS.get_or_make((*key, company().id, tray_version()), lambda: (read(), True))
+
+
 def _filter_form(tray, args):
     form = TrayFilterForm(formdata=args)
     relation = network.SUPPLIER if tray == "received" else network.CUSTOMER
-    partners = network.partner_choices(company().id, relation=relation)
+    partners = _kept(
+        ("partners", relation),
+        lambda: tuple(network.partner_choices(company().id, relation=relation)),
+    )
     form.counterparty.choices = [("", _("Any counterparty"))] + [
         (str(ident), name) for ident, name in partners
     ]
@@ -140,7 +154,15 @@ def _render_tray(tray, args, template, *, save_form, status):
     else:
         status = 422
     kept = [(k, v) for k, v in args.items(multi=True) if k in FILTER_KEYS and v]
-    saved = db.session.scalars(trays.saved_filters(company().id, user_id=user().id, tray=tray))
+    saved = _kept(
+        ("saved filters", user().id, tray),
+        lambda: tuple(
+            SavedView(f.id, f.name, f.query, f.tray)
+            for f in db.session.scalars(
+                trays.saved_filters(company().id, user_id=user().id, tray=tray)
+            )
+        ),
+    )
 
     def tray_url(endpoint=None, **changes):
         """Return this tray's URL with the current filters, changed by changes."""
@@ -163,12 +185,21 @@ def _render_tray(tray, args, template, *, save_form, status):
         cursor=args.get("cursor", ""),
         tray_url=tray_url,
         query=urlencode([(k, v) for k, v in kept]),
-        saved=saved.all(),
+        saved=saved,
         save_form=save_form or SaveFilterForm(formdata=None, tray=tray),
         lines=tray_lines(result.items, tray=tray, today=utcnow().date()),
         may_record=tray == "received" and can("documents.receive"),
     )
     return Markup(html), status  # noqa: S704 (a Jinja rendering)
+
+
+class SavedView(NamedTuple):
+    """A saved filter as its link shows it (kept between requests: no ORM object)."""
+
+    id: int
+    name: str
+    query: str
+    tray: str
 
 
 FILTERS = FragmentCache(size=512)
