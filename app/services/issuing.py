@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.einvoice import model as ubl
 from app.einvoice import writer
@@ -525,6 +525,25 @@ def issue_invoice(
     return _sign_and_submit(company_id, data, filename=f"{doc.number}.xml", actor=actor)
 
 
+def _next_note_number(company_id: int, kind: ubl.DocumentType) -> str:
+    """Return the next NC/ND number: one after the highest the company ever sent, by any way.
+
+    DIAN authorises numbering ranges for invoices only; a note's number is the issuer's own
+    sequence. Notes the company uploaded as XML (from its ERP) count too, so an issued note never
+    takes a number already used.
+    """
+    prefix = "NC" if kind is ubl.DocumentType.CREDIT_NOTE else "ND"
+    numbers = db.session.scalars(
+        select(Document.number).where(
+            Document.sender_company_id == company_id,
+            Document.document_type == kind.value,
+            Document.number.startswith(prefix),
+        )
+    )
+    used = [int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()]
+    return f"{prefix}{max(used, default=0) + 1}"
+
+
 def _stamp(
     doc: ubl.Document,
     supplier: ubl.Party,
@@ -607,15 +626,9 @@ def _issue_note(
     if canonical is None:
         raise DomainError(_l("This invoice has no XML to reference."))
     supplier = supplier_party(db.session.get(Company, company_id))
-    prefix = "NC" if kind is ubl.DocumentType.CREDIT_NOTE else "ND"
-    sent = db.session.scalar(
-        select(func.count())
-        .select_from(Document)
-        .where(Document.sender_company_id == company_id, Document.document_type == kind.value)
-    )
     doc = totals.document
     doc.document_type = kind
-    doc.number = f"{prefix}{sent + 1}"
+    doc.number = _next_note_number(company_id, kind)
     now = _now()
     _stamp(doc, supplier, canonical.customer, now, due_date=None, payment_means="10", notes=notes)
     doc.discrepancies = [

@@ -384,7 +384,8 @@ def test_does_a_token_made_by_a_user_record_a_030_as_that_user(client, sent, cus
     token.created_by_id = clerk.id
     db.session.commit()
     url = f"/api/v1/documents/{sent['id']}/events"
-    assert client.post(url, json={"code": "acknowledge"}, headers=bearer(plaintext)).status_code == 201
+    response = client.post(url, json={"code": "acknowledge"}, headers=bearer(plaintext))
+    assert response.status_code == 201
     event = db.session.scalars(unscoped(select(DocumentEvent))).one()
     person = etree.fromstring(event.xml).find(".//{*}IssuerParty/{*}Person")
     assert person.findtext("{*}ID") == clerk.id_document_number

@@ -470,3 +470,23 @@ def test_without_dians_lists_the_department_is_checked(app, monkeypatch):
         with pytest.raises(FieldErrors) as caught:
             fiscal.check_fiscal_data(**typed, municipality=municipality)
         assert words in str(caught.value.errors["municipality"][0])
+
+
+def test_does_an_issued_note_follow_the_highest_note_number_ever_sent(supplier, clerk, buyer):
+    """A note the ERP sent as XML (NC7) is counted: the portal's next note is NC8, not NC1."""
+    from tests.services.inbox_helpers import make_document
+
+    configure(supplier, clerk)
+    invoice = issue(
+        supplier, clerk, buyer, lines=[issuing.LineInput("Portátil", "2", "100", "IVA19")]
+    )
+    make_document(supplier, buyer, number="NC7", document_type="CreditNote")
+    make_document(supplier, buyer, number="NC-A", document_type="CreditNote")  # not ours
+    with acting_as(supplier.id, clerk.id):
+        lines = issuing.invoice_lines(supplier.id, invoice.id)
+        lines[0].quantity = "1"
+        note = issuing.issue_credit_note(
+            supplier.id, document_id=invoice.id, reason="1", lines=lines, actor=clerk
+        )
+        db.session.commit()
+    assert note.number == "NC8"

@@ -217,7 +217,9 @@ def create_document_event(document_id: int) -> Any:
         raise DomainError(_l("The reason and the note are text."), field="note")
     actor = acting_user()
     code = EVENT_CODES[name]
-    person = _event_person(payload.get("person")) if code in dian_events.EVENTS_WITH_PERSON else None
+    person = None
+    if code in dian_events.EVENTS_WITH_PERSON:
+        person = _event_person(payload.get("person"))
     event = lifecycle.record_event(
         company_id,
         document_id=document_id,
