@@ -21,6 +21,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, event, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -120,10 +121,9 @@ def _chain_events(session: Session) -> None:
     written: list[dict[str, Any]] = []  # events an earlier flush inserted: updated in one go
     for key in sorted(by_chain):  # always the same order: two commits never deadlock
         chained = by_chain[key]
-        last_seq, prev_hash = connection.execute(
-            _head_upsert(connection.dialect.name),
-            {"key": key, "company": chained[0].company_id, "count": len(chained)},
-        ).one()
+        last_seq, prev_hash = _take_positions(
+            connection, {"key": key, "company": chained[0].company_id, "count": len(chained)}
+        )
         for seq, e in enumerate(chained, start=last_seq - len(chained) + 1):
             if inspect(e).pending:
                 e.seq, e.prev_hash = seq, prev_hash
@@ -157,6 +157,36 @@ _EVENT_UPDATE = (
 _HEAD_UPDATE = (
     update(_HEADS).where(_HEADS.c.chain_key == bindparam("key")).values(last_hash=bindparam("hash"))
 )
+
+
+_HEAD_ADVANCE = (
+    update(_HEADS)
+    .where(_HEADS.c.chain_key == bindparam("key"))
+    .values(last_seq=_HEADS.c.last_seq + bindparam("count"))
+    .returning(_HEADS.c.last_seq, _HEADS.c.last_hash)
+)
+
+
+def _take_positions(connection: Any, params: dict[str, Any]) -> tuple[int, str]:
+    """Advance a chain's head by count (locking it until commit); return its seq and hash.
+
+    An existing chain is one UPDATE. A new one is created by the upsert: two first commits of
+    one company race to create its head, and PostgreSQL reports the loser's clash on the
+    company_id constraint (not the upsert's chain_key) as an error, so the loser tries again
+    once, in a savepoint, and then advances the winner's row.
+    """
+    row = connection.execute(_HEAD_ADVANCE, params).first()
+    if row is not None:
+        return row[0], row[1]
+    for attempt in range(2):
+        try:
+            with connection.begin_nested():
+                row = connection.execute(_head_upsert(connection.dialect.name), params).one()
+                return row[0], row[1]
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @functools.cache
