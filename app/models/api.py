@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TenantScoped, utcnow
+from app.models.company import Company
 
 DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE = "documents:read", "documents:write", "events:write"
 SCOPES = (DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE)
@@ -30,6 +31,8 @@ class ApiToken(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Loaded with the token when a call authenticates (api_tokens.authenticate).
+    company: Mapped[Company] = relationship()
 
     @property
     def active(self) -> bool:

@@ -6,6 +6,7 @@ import hmac
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import ApiToken, Company, User, utcnow
@@ -87,38 +88,31 @@ def revoke_token(company_id: int, *, token_id: int, actor: User) -> ApiToken:
     return token
 
 
-# Built once: it runs for every API call.
+# Built once: it runs for every API call. The company comes in the same query and stays
+# referenced by the token, so the views' ``db.session.get(Company, ...)`` needs no SQL.
 _TOKEN_BY_HASH = unscoped(
-    select(ApiToken, Company)
+    select(ApiToken)
     .join(Company, Company.id == ApiToken.company_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
+    .options(contains_eager(ApiToken.company))
 )
 
 
 def authenticate(plaintext: str | None) -> ApiToken | None:
-    """Return the active token whose hash matches, and mark it used; None for anything else."""
-    found = authenticate_with_company(plaintext)
-    return found[0] if found is not None else None
-
-
-def authenticate_with_company(plaintext: str | None) -> tuple[ApiToken, Company] | None:
-    """Return the active token whose hash matches and its company, and mark it used.
+    """Return the active token whose hash matches, and mark it used; None for anything else.
 
     The look-up is by SHA-256 hash, so its timing tells nothing about the token's characters.
-    The company comes in the same query: a caller that keeps it keeps it in the session's
-    identity map, so the views' ``db.session.get(Company, ...)`` needs no SQL.
     """
     if not plaintext or len(plaintext) > PLAINTEXT_MAX:
         return None
     token_hash = hash_secret_token(plaintext)
     # No company is bound yet: the token is what decides which company is acting.
-    row = db.session.execute(_TOKEN_BY_HASH, {"token_hash": token_hash}).first()
-    if row is None:
+    token = db.session.scalars(_TOKEN_BY_HASH, {"token_hash": token_hash}).first()
+    if token is None:
         return None
-    token, company = row
     if not hmac.compare_digest(token.token_hash, token_hash):
         return None
     if token.revoked_at is not None:
         return None
     token.last_used_at = utcnow()
-    return token, company
+    return token

@@ -97,10 +97,9 @@ def require_token(scope: str | None = None) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             plaintext = bearer_token()
-            found = api_tokens.authenticate_with_company(plaintext)
-            if found is None:
+            token = api_tokens.authenticate(plaintext)
+            if token is None:
                 return _unauthorized(invalid=plaintext is not None)
-            token, g.api_company = found  # held for the request: read from the identity map
             tenancy.rebind(company_id=token.company_id, user_id=None, token_id=token.id)
             g.api_token = token
             allowed = token.allows(scope)
