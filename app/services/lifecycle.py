@@ -45,8 +45,8 @@ from app.models.document import (
     RECEIVED,
     TACITLY_ACCEPTED,
 )
-from app.services import audit, certificates, disputes, inbox, notifications, webhooks
-from app.services.errors import Conflict, DomainError, Forbidden
+from app.services import accounts, audit, certificates, disputes, inbox, notifications, webhooks
+from app.services.errors import Conflict, DomainError, FieldErrors, Forbidden
 from app.tenancy import acting_as, unscoped
 
 RECEIVER, SUPPLIER = "receiver", "supplier"
@@ -213,6 +213,44 @@ def _check_transition(document: Document, transition: Transition) -> None:
         ),
         field="code",
     )
+
+
+def event_person(
+    *,
+    id_type: str,
+    id_number: str,
+    first_name: str,
+    family_name: str,
+    job_title: str = "",
+    department: str = "",
+) -> dian_events.Person:
+    """Check the person someone names as recording a 030 or 032 (an ERP, through the API).
+
+    The identity document as on a profile (accounts.id_document_number), both names required,
+    120 characters at most each; errors name the arguments.
+    """
+    values = {
+        key: " ".join((value or "").split())
+        for key, value in (("first_name", first_name), ("family_name", family_name),
+                           ("job_title", job_title), ("department", department))
+    }
+    errors: dict[str, list[Any]] = {}
+    number = ""
+    try:
+        number = accounts.id_document_number(id_type, id_number, required=True)
+    except FieldErrors as error:
+        for key, messages in error.errors.items():
+            errors[key.replace("id_document_", "id_")] = messages
+    for key, message in (("first_name", _l("Enter the person's first name.")),
+                         ("family_name", _l("Enter the person's family name."))):
+        if not values[key]:
+            errors[key] = [message]
+    for key, value in values.items():
+        if len(value) > 120:
+            errors[key] = [_l("At most %(count)d characters.", count=120)]
+    if errors:
+        raise FieldErrors(errors)
+    return dian_events.Person(id=number, id_scheme=id_type.strip(), **values)
 
 
 def _person_of(actor: User) -> dian_events.Person:

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import Document, DocumentEvent
 from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE
 from app.models.document import DOCUMENT_TYPES, STATUSES
-from app.services import accounts, audit, documents, idempotency, inbox, lifecycle
+from app.services import audit, documents, idempotency, inbox, lifecycle
 from app.services.errors import DomainError, FieldErrors
 
 XML_TYPES = {"application/xml", "text/xml"}
@@ -351,32 +351,10 @@ def _event_person(data: Any) -> dian_events.Person | None:
     ):
         raise DomainError(_l('"person" is an object of texts: id_type, id_number, first_name, '
                              "family_name, job_title, department."), field="person")
-    values = {key: " ".join((data.get(key) or "").split()) for key in fields}
-    errors: dict[str, list[Any]] = {}
-    number = ""
     try:
-        number = accounts.id_document_number(values["id_type"], values["id_number"],
-                                             required=True)
+        return lifecycle.event_person(**{key: data.get(key) or "" for key in fields})
     except FieldErrors as error:
-        for key, messages in error.errors.items():
-            errors["person." + key.replace("id_document_", "id_")] = messages
-    for key, message in (("first_name", _l("Enter the person's first name.")),
-                         ("family_name", _l("Enter the person's family name."))):
-        if not values[key]:
-            errors[f"person.{key}"] = [message]
-    for key in ("first_name", "family_name", "job_title", "department"):
-        if len(values[key]) > 120:
-            errors[f"person.{key}"] = [_l("At most %(count)d characters.", count=120)]
-    if errors:
-        raise FieldErrors(errors)
-    return dian_events.Person(
-        id=number,
-        id_scheme=values["id_type"],
-        first_name=values["first_name"],
-        family_name=values["family_name"],
-        job_title=values["job_title"],
-        department=values["department"],
-    )
+        raise FieldErrors({f"person.{key}": m for key, m in error.errors.items()}) from None
 
 
 # ------------------------------------------------------------------------- query arguments
