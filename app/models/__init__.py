@@ -10,6 +10,7 @@ from app.models.document import Document, DocumentAttachment, DocumentEvent, Qua
 from app.models.network import Partnership
 from app.models.notification import Notification, NotificationMark, NotificationPreference
 from app.models.numbering import NumberingRange
+from app.models.pdf_layout import PdfLayout
 from app.models.saved_filter import SavedFilter
 from app.models.tray_version import TrayVersion
 from app.models.user import Membership, TeamInvitation, User
@@ -35,6 +36,7 @@ __all__ = [
     "NotificationPreference",
     "NumberingRange",
     "Partnership",
+    "PdfLayout",
     "QuarantinedUpload",
     "SavedFilter",
     "SharedAccess",
