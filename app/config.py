@@ -23,13 +23,19 @@ def _secret_key(instance_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def shared_data_dir() -> Path:
+    """Return where the third-party data checkout lives: ``SHARED_DATA_DIR``, else
+    ``../shared/data`` beside the project (development and tests; a user's clone has none)."""
+    return Path(os.environ.get("SHARED_DATA_DIR") or BASE_DIR.parent / "shared" / "data")
+
+
 def _code_lists_dir(rules_dir: str) -> str:
     """Return DIAN's listas-de-valores folder: the environment's, the rules folder's, or the
-    ../shared/data checkout beside the project (development and tests), else ""."""
+    shared data checkout (``shared_data_dir``), else ""."""
     if os.environ.get("DIAN_CODE_LISTS_DIR"):
         return os.environ["DIAN_CODE_LISTS_DIR"]
     subdir = "dian/caja-herramientas-v1.9/listas-de-valores"
-    for root in (Path(rules_dir) if rules_dir else None, BASE_DIR.parent / "shared" / "data"):
+    for root in (Path(rules_dir) if rules_dir else None, shared_data_dir()):
         if root is not None and (root / subdir).is_dir():
             return str(root / subdir)
     return ""

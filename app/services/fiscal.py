@@ -123,11 +123,7 @@ def check_fiscal_data(
             errors[prefix + "municipality"] = [
                 _l("%(code)s does not start with a department's code.", code=code)
             ]
-        elif not typed:  # no list to take the name from: it is typed after the code
-            errors[prefix + "municipality"] = [
-                _l("Type the municipality's name after its code, e.g. 11001 Bogotá, D.C.")
-            ]
-        else:
+        else:  # no list on this server: the department is checked, the name is as typed
             name = typed[:100]
     postal_code = (postal_code or "").strip()
     if postal_code and not re.fullmatch(r"\d{6}", postal_code):

@@ -129,7 +129,7 @@ def test_live_totals(client, supplier, clerk, buyer):
         ({"lines-1-quantity": "-1"}, "lines-1-quantity", "above zero"),
         ({"lines-0-tax": "IVA99"}, "lines-0-tax", "taxes offered"),
         ({"customer_tax_id": "900373076-5"}, "customer_tax_id", "check digit"),
-        ({"customer_municipality": "99999"}, "customer_municipality", "not a municipality"),
+        ({"customer_municipality": "00001"}, "customer_municipality", "00001"),
         ({"customer_address_line": ""}, "customer_address_line", "address"),
         (
             {"customer_tax_responsibilities": ["O-77"]},
@@ -312,7 +312,7 @@ def test_a_partner_without_fiscal_data_is_described_on_the_form(client, supplier
     assert response.status_code == 422
     assert 'data-field-error="customer_municipality"' in response.text
     assert "has not filled in its fiscal data" in response.text
-    data |= {"customer_address_line": "Carrera 7 # 71-21", "customer_municipality": "08001"}
+    data |= {"customer_address_line": "Carrera 7 # 71-21", "customer_municipality": "08001 Barranquilla"}
     assert client.post("/issue/invoice", data=data).status_code == 302
     document = db.session.scalars(unscoped(select(Document))).one()
     assert b"<cbc:CityName>Barranquilla</cbc:CityName>" in document.original
