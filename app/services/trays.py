@@ -6,8 +6,6 @@ builds on its ``received``/``sent`` selects.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import io
 import re
 import zipfile
@@ -187,43 +185,9 @@ def export_rows(stmt: Select[tuple[Document]], *, incoming: bool, limit: int) ->
     return rows
 
 
-def _header() -> list[str]:
+def export_header() -> list[str]:
+    """Return the export's column titles in the current language."""
     return [str(label) for _key, label in EXPORT_COLUMNS]
-
-
-def to_csv(rows: Iterable[list[Any]], *, header: list[str] | None = None) -> bytes:
-    """Write rows as CSV (UTF-8 with BOM so spreadsheets read accents; ISO dates, plain numbers)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header or _header())
-    for row in rows:
-        writer.writerow(
-            ["" if v is None else v.isoformat() if isinstance(v, dt.date) else v for v in row]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(rows: Iterable[list[Any]], *, title: str, header: list[str] | None = None) -> bytes:
-    """Write rows as an XLSX workbook: dates as dates, money as numbers."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31] or "Inbox")
-    sheet.append(header or _header())
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-            elif not isinstance(value, str) and value is not None:
-                cell.number_format = "#,##0.00"
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
 # ------------------------------------------------------------------------------ bulk actions

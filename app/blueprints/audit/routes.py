@@ -3,11 +3,12 @@ from urllib.parse import urlencode
 from flask import Response, abort, current_app, request, url_for
 from flask_babel import gettext as _
 
+from app import spreadsheets
 from app.blueprints.audit import bp
 from app.blueprints.audit.forms import AuditFilterForm
 from app.extensions import db
 from app.models import utcnow
-from app.services import audit, inbox, trays
+from app.services import audit, inbox
 from app.services.errors import DomainError, NotFound
 from app.web.auth import company, require_permission
 from app.web.htmx import render
@@ -80,9 +81,9 @@ def _export(fmt):
     )
     header = audit.export_header()
     data = (
-        trays.to_csv(rows, header=header)
+        spreadsheets.csv_bytes(rows, header=header)
         if fmt == "csv"
-        else trays.to_xlsx(rows, title="audit", header=header)
+        else spreadsheets.xlsx_bytes(rows, header=header, title="audit")
     )
     filename = f"audit-{utcnow():%Y%m%d}.{fmt}"
     return Response(

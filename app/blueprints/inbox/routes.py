@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from app import spreadsheets
 from app.blueprints.inbox import bp
 from app.blueprints.inbox.forms import (
     BulkForm,
@@ -269,7 +270,12 @@ def _export(tray, fmt):
         incoming=tray == "received",
         limit=current_app.config.get("INBOX_EXPORT_MAX_ROWS", 100_000),
     )
-    data = trays.to_csv(rows) if fmt == "csv" else trays.to_xlsx(rows, title=tray)
+    header = trays.export_header()
+    data = (
+        spreadsheets.csv_bytes(rows, header=header)
+        if fmt == "csv"
+        else spreadsheets.xlsx_bytes(rows, header=header, title=tray)
+    )
     filename = f"{tray}-{utcnow():%Y%m%d}.{fmt}"
     return Response(
         data,

