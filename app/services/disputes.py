@@ -1052,8 +1052,10 @@ def _changed_after_commit(dispute: Dispute) -> None:
 def credit_note_lines(company_id: int, invoice_id: int) -> tuple[list[Any], str] | None:
     """Return the lines and note that pre-fill the credit note a dispute agreed on, if any.
 
-    With invoice lines named, those lines are credited, their prices scaled so the credit's base
-    is the agreed amount; without, one line of the agreed amount at the invoice's first tax.
+    The agreed amount is what the buyer's balance goes down by, taxes included: the lines add
+    up to it exactly with their taxes (``issuing.credit_lines_for_amount``). Named invoice
+    lines share it in proportion to their value (whole units at the invoice's price when that
+    is what it comes to); without named lines, one value line per tax of the invoice does.
     """
     from app.services import issuing  # issuing writes documents; disputes only reads its lines
 
@@ -1067,26 +1069,13 @@ def credit_note_lines(company_id: int, invoice_id: int) -> tuple[list[Any], str]
         note += " " + proposal.description
     chosen = [invoice_lines[n - 1] for n in proposal.lines if 0 < n <= len(invoice_lines)]
     amount = proposal.amount
-    if chosen:
-        if amount is None:
-            return chosen, note
-        base = sum(
-            (Decimal(str(line.quantity)) * Decimal(str(line.unit_price)) for line in chosen),
-            Decimal("0"),
+    if amount is None:  # a credit of the named lines as invoiced
+        return chosen, note
+    if not chosen:
+        chosen = issuing.adjustment_lines(
+            invoice_lines, text=str(_l("Adjustment agreed in dispute #%(id)s", id=dispute.id))
         )
-        if base <= 0:
-            return chosen, note
-        factor = amount / base
-        scaled = [
-            issuing.LineInput(
-                line.description,
-                line.quantity,
-                (Decimal(str(line.unit_price)) * factor).quantize(Decimal("0.01")),
-                line.tax,
-            )
-            for line in chosen
-        ]
-        return scaled, note
-    tax = invoice_lines[0].tax if invoice_lines else "IVA19"
-    text = str(_l("Adjustment agreed in dispute #%(id)s", id=dispute.id))
-    return [issuing.LineInput(text, Decimal("1"), amount or Decimal("0"), tax)], note
+    lines = issuing.credit_lines_for_amount(
+        chosen, amount, rounding_text=str(_l("Rounding to the agreed amount"))
+    )
+    return lines, note

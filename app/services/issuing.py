@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.einvoice import model as ubl
 from app.einvoice import writer
 from app.einvoice.signature import sign_document
 from app.extensions import db
 from app.models import Company, Document, NumberingRange, User
-from app.models.document import INVOICE
+from app.models.document import CREDIT_NOTE, DEBIT_NOTE, INVOICE
 from app.services import audit, certificates, documents, fiscal, inbox
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.taxids import TaxIdError, compact_tax_id
 from app.tenancy import unscoped
+from app.web.formatting import money
 
 COLOMBIA = dt.timezone(dt.timedelta(hours=-5))
 _CENT = Decimal("0.01")
@@ -95,6 +96,10 @@ class Totals:
     document: ubl.Document
     withholdings: Decimal = Decimal("0")
     taxes: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
+    #: For a credit note: what the invoice still owes, which the note may not exceed.
+    open_balance: Decimal | None = None
+    #: Why the note would be refused as it stands (above the open balance), if it would.
+    refusal: DomainError | None = None
 
     @property
     def totals(self) -> ubl.MonetaryTotals:
@@ -540,7 +545,7 @@ def _next_note_number(company_id: int, kind: ubl.DocumentType) -> str:
             Document.number.startswith(prefix),
         )
     )
-    used = [int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()]
+    used = [int(n[len(prefix) :]) for n in numbers if n[len(prefix) :].isdigit()]
     return f"{prefix}{max(used, default=0) + 1}"
 
 
@@ -597,6 +602,175 @@ def invoice_lines(company_id: int, document_id: int) -> list[LineInput]:
     return found
 
 
+# ------------------------------------------------------------------ credit notes for an amount
+
+
+def _with_tax(net: Decimal, tax: str) -> Decimal:
+    """Return a line's net amount plus its tax, rounded as the engine rounds it."""
+    scheme, percent, _label = TAXES[tax]
+    return net + writer.line_tax(scheme, percent, net).tax_amount
+
+
+def _net_for(total: Decimal, tax: str) -> Decimal | None:
+    """Return the net (in cents) whose total with the tax is exactly total, if there is one.
+
+    A net in cents does not reach every total: at 19 % one more cent of net adds a cent of tax
+    about one time in five, so the total jumps two cents and skips one.
+    """
+    guess = (total * 100 / (100 + Decimal(TAXES[tax][1]))).quantize(_CENT, ROUND_HALF_UP)
+    for step in (0, -1, 1, -2, 2):
+        net = guess + step * _CENT
+        if net >= 0 and _with_tax(net, tax) == total:
+            return net
+    return None
+
+
+def _net_of(line: LineInput) -> Decimal:
+    quantity, price = _decimal(line.quantity) or Decimal("0"), _decimal(line.unit_price)
+    gross = (quantity * (price or Decimal("0"))).quantize(_CENT)
+    return gross - (_decimal(line.discount or "0") or Decimal("0")).quantize(_CENT)
+
+
+def _whole_units(line: LineInput, share: Decimal) -> LineInput | None:
+    """Return the line's whole units worth exactly share with tax, at the invoice's price."""
+    quantity, price = _decimal(line.quantity), _decimal(line.unit_price)
+    discount = (_decimal(line.discount or "0") or Decimal("0")).quantize(_CENT)
+    if not quantity or quantity <= 0 or price is None or share <= 0:
+        return None
+    unit = _with_tax(_net_of(line), line.tax) / quantity
+    if unit <= 0:
+        return None
+    guess = (share / unit).to_integral_value(ROUND_HALF_UP)
+    for units in (guess, guess - 1, guess + 1):
+        if not 1 <= units <= quantity:
+            continue
+        # Units not delivered take their part of the line's discount.
+        part = (discount * units / quantity).quantize(_CENT, ROUND_HALF_UP)
+        if _with_tax((units * price).quantize(_CENT) - part, line.tax) == share:
+            return LineInput(line.description, units, price, line.tax, part)
+    return None
+
+
+def _shares(amount: Decimal, values: list[Decimal]) -> list[Decimal]:
+    """Split amount in cents proportionally to values (largest remainders take the odd cents)."""
+    cents = int((amount / _CENT).to_integral_value(ROUND_HALF_UP))
+    whole = sum(values, Decimal("0"))
+    if whole <= 0:
+        values, whole = [Decimal("1")] * len(values), Decimal(len(values))
+    exact = [cents * v / whole for v in values]
+    floors = [int(e.to_integral_value(ROUND_FLOOR)) for e in exact]
+    by_remainder = sorted(range(len(values)), key=lambda i: exact[i] - floors[i], reverse=True)
+    for i in by_remainder[: cents - sum(floors)]:
+        floors[i] += 1
+    return [Decimal(c) * _CENT for c in floors]
+
+
+def credit_lines_for_amount(
+    lines: list[LineInput], amount: Decimal, *, rounding_text: str
+) -> list[LineInput]:
+    """Return credit-note lines whose total with their taxes is exactly amount.
+
+    The amount is split over the lines in proportion to their value with tax (so each tax rate
+    keeps its part). A line's share that is whole units at the invoice's price (units not
+    delivered) is credited as those units; any other share as one unit of an adjusted price.
+    A share no net in cents reaches gives its odd cent to the next line; the last line, if it
+    cannot take it either, is followed by a one-cent line at its tax (no tax on one cent).
+    """
+    lines = [line for line in lines if line.tax in TAXES]
+    amount = Decimal(amount).quantize(_CENT)
+    if not lines or amount <= 0:
+        return []
+    shares = _shares(amount, [_with_tax(_net_of(line), line.tax) for line in lines])
+    credited: list[LineInput] = []
+    carry = Decimal("0")
+    for line, share in zip(lines, shares, strict=True):
+        share += carry
+        carry = Decimal("0")
+        if share <= 0:
+            continue
+        units = _whole_units(line, share)
+        if units is not None:
+            credited.append(units)
+            continue
+        net = _net_for(share, line.tax)
+        if net is None:  # unreachable: one cent less here, one more on the next line
+            net, carry = _net_for(share - _CENT, line.tax), _CENT
+        assert net is not None
+        credited.append(LineInput(line.description, Decimal("1"), net, line.tax))
+    if carry:
+        tax = credited[-1].tax if credited else lines[-1].tax
+        tax = tax if _net_for(carry, tax) == carry else "IVA0"
+        credited.append(LineInput(rounding_text, Decimal("1"), carry, tax))
+    return credited
+
+
+def adjustment_lines(lines: list[LineInput], *, text: str) -> list[LineInput]:
+    """Return one value line per tax of an invoice's lines (an amount not tied to a line)."""
+    by_tax: dict[str, Decimal] = {}
+    for line in lines:
+        if line.tax in TAXES:
+            by_tax[line.tax] = by_tax.get(line.tax, Decimal("0")) + _net_of(line)
+    return [LineInput(text, Decimal("1"), net, tax) for tax, net in by_tax.items()] or [
+        LineInput(text, Decimal("1"), Decimal("0"), "IVA19")
+    ]
+
+
+def open_balance(company_id: int, invoice: Document) -> Decimal:
+    """Return what a credit note may still take off an invoice: its total, less the credit notes
+    already linked to it, plus the debit notes."""
+    notes = dict(
+        db.session.execute(
+            select(Document.document_type, func.coalesce(func.sum(Document.payable), 0))
+            .where(
+                Document.related_document_id == invoice.id,
+                Document.sender_company_id == company_id,
+                Document.document_type.in_((CREDIT_NOTE, DEBIT_NOTE)),
+            )
+            .group_by(Document.document_type)
+        ).all()
+    )
+    credited = Decimal(notes.get(CREDIT_NOTE, 0))
+    debited = Decimal(notes.get(DEBIT_NOTE, 0))
+    return max(invoice.payable - credited + debited, Decimal("0")).quantize(_CENT)
+
+
+def _over_balance(totals: Totals, invoice: Document) -> DomainError | None:
+    balance = totals.open_balance
+    payable = totals.totals.payable or Decimal("0")
+    if balance is None or payable <= balance:
+        return None
+    return DomainError(
+        _l(
+            "This credit note (%(total)s) is larger than what invoice %(number)s still owes: "
+            "its open balance is %(balance)s.",
+            total=money(payable, invoice.currency),
+            number=invoice.number,
+            balance=money(balance, invoice.currency),
+        )
+    )
+
+
+def compute_note(company_id: int, *, document_id: int, kind: str, lines: list[LineInput]) -> Totals:
+    """Compute a note's totals for the live view; a credit note's carry the invoice's open
+    balance and, above it, the refusal that issuing it would meet."""
+    invoice = sent_invoice(company_id, document_id)
+    totals = compute(lines)
+    if kind == "credit":
+        totals.open_balance = open_balance(company_id, invoice)
+        totals.refusal = _over_balance(totals, invoice)
+    return totals
+
+
+def _lock_invoice(invoice_id: int) -> None:
+    # A no-op UPDATE takes the row lock on PostgreSQL; SQLite serialises writers anyway.
+    db.session.execute(
+        update(Document)
+        .where(Document.id == invoice_id)
+        .values(open_balance=Document.open_balance)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _issue_note(
     kind: ubl.DocumentType,
     company_id: int,
@@ -616,12 +790,21 @@ def _issue_note(
     errors: dict[str, list[Any]] = {}
     if reason not in concepts:
         errors["reason"] = [_l("Choose one of DIAN's reasons.")]
+    totals = None
     try:
         totals = compute(lines)
     except FieldErrors as error:
         errors.update(error.errors)
     if errors:
         raise FieldErrors(errors)
+    assert totals is not None
+    if kind is ubl.DocumentType.CREDIT_NOTE:
+        # Locked, so two notes issued at once cannot both fit the same balance.
+        _lock_invoice(invoice.id)
+        totals.open_balance = open_balance(company_id, invoice)
+        over = _over_balance(totals, invoice)
+        if over is not None:
+            raise over
     canonical = documents.canonical_document(invoice)
     if canonical is None:
         raise DomainError(_l("This invoice has no XML to reference."))

@@ -176,9 +176,36 @@ def _note(document_id, kind):
             _place_errors(form, error, rows)
     if form.is_submitted():
         status = 422
+    typed = form.line_inputs()[1]
+    result, message = _live_totals(invoice.id, kind, typed) if typed else (None, None)
     return render(
-        "issuing/note.html", form=form, invoice=invoice, kind=kind, taxes=TAX_CHOICES, status=status
+        "issuing/note.html",
+        form=form,
+        invoice=invoice,
+        kind=kind,
+        taxes=TAX_CHOICES,
+        totals=result,
+        message=None if form.is_submitted() else message,  # a refused POST says it beside the form
+        balance=issuing.open_balance(company().id, invoice) if kind == "credit" else None,
+        status=status,
     )
+
+
+def _live_totals(document_id, kind, lines):
+    """Return the note's totals and the message to show beside them (what is wrong, if any)."""
+    try:
+        result = issuing.compute_note(company().id, document_id=document_id, kind=kind, lines=lines)
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        return None, error.message
+    return result, result.refusal.message if result.refusal else None
+
+
+def _note_totals(document_id, kind):
+    _rows, lines = NoteForm().line_inputs()
+    result, message = _live_totals(document_id, kind, lines)
+    return render("issuing/_totals.html", totals=result, message=message)
 
 
 @bp.route("/documents/<int:document_id>/credit-note", methods=["GET", "POST"])
@@ -191,3 +218,15 @@ def credit_note(document_id):
 @require_permission("documents.issue")
 def debit_note(document_id):
     return _note(document_id, "debit")
+
+
+@bp.route("/documents/<int:document_id>/credit-note/totals", methods=["POST"])
+@require_permission("documents.issue")
+def credit_note_totals(document_id):
+    return _note_totals(document_id, "credit")
+
+
+@bp.route("/documents/<int:document_id>/debit-note/totals", methods=["POST"])
+@require_permission("documents.issue")
+def debit_note_totals(document_id):
+    return _note_totals(document_id, "debit")
