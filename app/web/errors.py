@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from app.blueprints.api import errors as api_errors
 from app.services.errors import DomainError
 from app.web.htmx import is_htmx, render
+from app.web.redirects import safe_referrer_url
 
 MESSAGES = {
     400: lambda: _("The request could not be understood."),
@@ -59,4 +60,4 @@ def register_error_handlers(app: Flask) -> None:
         if is_htmx() or request.method == "GET":
             return _error_page(error.status, error.message)
         flash(str(error.message), "error")
-        return redirect(request.referrer or "/", code=303)
+        return redirect(safe_referrer_url("/"), code=303)

@@ -828,3 +828,147 @@ def test_is_an_oversized_upload_refused_with_a_message(app, client, company, own
 
     assert response.status_code == 413
     assert "too large" in error_page_message(response)
+
+
+# ---------------------------------------------------------------------------------------------
+# Where signing in (and other redirects a user can steer) may send me: only a page of this site
+
+# ?next= as an attacker writes it in the link (already percent-encoded where shown).
+HOSTILE_NEXT = [
+    "%2F%09%2Fevil.example",  # /\t/ — Werkzeug drops the tab when it writes Location
+    "/%09/evil.example",
+    "%2F%0A%2Fevil.example",
+    "%2F%0D%2Fevil.example",
+    "/%0d%0aLocation:%20https://evil.example",  # header injection
+    "%0d%0aSet-Cookie:%20session=evil",
+    "/team/%0d%0aSet-Cookie:%20session=evil",
+    "//evil.example",
+    "%2F%2Fevil.example",
+    "///evil.example",
+    "////evil.example",
+    "/%5Cevil.example",  # /\evil
+    "%5C%5Cevil.example",
+    "/%5C/evil.example",
+    "%2F%5C%2Fevil.example",
+    "/%2F/evil.example",  # decoded by us: ///evil
+    "/%252F/evil.example",  # encoded twice
+    "%252F%252Fevil.example",
+    "%25252F%25252Fevil.example",  # three times
+    "/%25%30%39/evil.example",  # %09 spelled with encoded digits
+    "https://evil.example/x",
+    "https:evil.example",
+    "http:/evil.example",
+    "HTTPS:%2F%2Fevil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt%3Aalert(document.domain)",
+    "data:text/html,%3Cscript%3Ealert(1)%3C/script%3E",
+    "%EF%BC%8F%EF%BC%8Fevil.example",  # full-width ／／
+    "/%EF%BC%8Fevil.example",
+    "%EF%BC%BC%EF%BC%BCevil.example",  # full-width ＼＼
+    "/.//evil.example",
+    "/./evil.example",
+    "/../evil.example",
+    "/%2e%2e/%2e%2e/evil.example",
+    "/%20/evil.example",
+    "%20//evil.example",
+    "/%E2%80%8B/evil.example",  # zero-width space
+    "/%C2%A0/evil.example",  # no-break space
+    "/%00/evil.example",
+    "http://127.0.0.1:5000/team/",  # absolute URL, even of this site
+    "http://portal.test/team/",
+    "//portal.test@evil.example/",
+    "/@evil.example",
+    "evil.example",
+    "team/",
+    "/" + "a" * 5000,
+    "/team/?" + "x=" + "a" * 5000,
+    "/auth/logout",  # a route, but not one a GET can land on
+    "/no-such-page",
+]
+
+
+def assert_same_site(location: str) -> None:
+    """Fail unless location is a path of this site that no browser could read as a host."""
+    assert location, "no Location"
+    assert not re.search(r"[\x00-\x20\x7f-\x9f\\]", location), repr(location)
+    parts = urlsplit(location)
+    assert (parts.scheme, parts.netloc) == ("", ""), repr(location)
+    assert location.startswith("/") and not location.startswith("//"), repr(location)
+    assert "evil" not in parts.path, repr(location)
+    assert location.isascii(), repr(location)
+
+
+@pytest.mark.parametrize("raw", HOSTILE_NEXT)
+def test_does_signing_in_stay_on_this_site_whatever_next_says(client, company, owner, raw):
+    """However ?next= is spelt or encoded, do I land on a page of this portal after signing in?"""
+    response = client.post(
+        f"/auth/login?next={raw}", data={"email": owner.email, "password": PASSWORD}
+    )
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert_same_site(location)
+    assert location == "/", f"{raw!r} → {location!r}"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\t/evil.example", "/\\\\evil.example", "／／evil.example", "/\u2028/evil.example",
+     "\t/team/", "/team/\n", "/team/\r\nSet-Cookie: a=b", "/team/\\"],
+)
+def test_are_raw_control_characters_and_backslashes_in_next_refused(client, company, owner,
+                                                                     target):
+    """Sent as characters (the client encodes them), are these refused too?"""
+    response = client.post(
+        "/auth/login", query_string={"next": target},
+        data={"email": owner.email, "password": PASSWORD},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/inbox/received?status=x", "/inbox/received?status=x"),
+        ("/inbox/received?q=caf%C3%A9&sort=-date", "/inbox/received?q=caf%C3%A9&sort=-date"),
+        ("/inbox/received?q=a+b", "/inbox/received?q=a+b"),
+        ("/team", "/team/"),  # the route's own spelling
+        ("/team/#members", "/team/"),
+        ("/team/?x=%0d%0aSet-Cookie:%20a=b", "/team/"),  # a path of ours, its unsafe query dropped
+        ("/team/?next=//evil.example", "/team/?next=%2F%2Fevil.example"),  # only ever a value
+        ("/no/such/route?x=1", "/"),
+    ],
+)
+def test_does_next_keep_a_page_of_this_site_and_its_query(client, company, owner, target,
+                                                          expected):
+    """Does a legitimate ?next= survive (with its query when safe), and an unknown path not?"""
+    response = client.post(
+        "/auth/login", query_string={"next": target},
+        data={"email": owner.email, "password": PASSWORD},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == expected
+    assert_same_site(response.headers["Location"])
+
+
+@pytest.mark.parametrize(
+    ("referrer", "expected"),
+    [
+        ("https://evil.example/team/", "/"),
+        ("http://portal.test.evil.example/team/", "/"),
+        ("http://portal.test//evil.example", "/"),
+        ("http://portal.test/%2F%09%2Fevil.example", "/"),
+        ("http://portal.test/%5C%5Cevil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("http://portal.test/team/", "/team/"),
+        ("http://portal.test/inbox/received?status=x", "/inbox/received?status=x"),
+    ],
+)
+def test_does_changing_the_language_send_me_back_only_to_a_page_of_this_site(
+    client, company, owner, referrer, expected
+):
+    """The language switch goes back where I came from (Referer): never to another site."""
+    login(client, owner, company)
+    response = client.post("/locale", data={"locale": "en"}, headers={"Referer": referrer})
+    assert response.status_code == 303
+    assert response.headers["Location"] == expected

@@ -17,14 +17,7 @@ from app.extensions import db, limiter
 from app.services import accounts, team
 from app.services.errors import DomainError
 from app.web.htmx import form_errors, render
-
-
-def _safe_next(default: str = "main.index") -> str:
-    target = request.args.get("next") or ""
-    # Only local paths: never redirect to another site.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for(default)
+from app.web.redirects import safe_next_url
 
 
 def _login_limit() -> str:
@@ -68,7 +61,8 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             session["company_id"] = user.last_company_id
-            return redirect(_safe_next(), code=303)
+            target = safe_next_url(request.args.get("next"), url_for("main.index"))
+            return redirect(target, code=303)
         # One answer for unknown e-mails and wrong passwords alike.
         form.form_errors.append(_("E-mail or password is incorrect."))
     status = 422 if form.is_submitted() else 200

@@ -34,6 +34,7 @@ from app.tenancy import get_or_404
 from app.web.auth import can, company, membership, require_permission, tray_version, user
 from app.web.fragments import FragmentCache, placeholder_csrf, render_in_layout, with_csrf
 from app.web.htmx import form_errors, is_htmx, render
+from app.web.redirects import safe_next_url
 
 READERS = {"received": inbox.received, "sent": inbox.sent}
 EVENTS = {"acknowledge": "030", "accept": "033"}
@@ -304,9 +305,8 @@ def create_filter():
         else:
             db.session.commit()
             flash(_("Filter “%(name)s” saved.", name=saved.name), "success")
-            return redirect(
-                url_for(f"inbox.{tray}") + (f"?{saved.query}" if saved.query else ""), code=303
-            )
+            page = url_for(f"inbox.{tray}")
+            return redirect(safe_next_url(f"{page}?{saved.query}", page), code=303)
     args = MultiDict(parse_qsl(form.query.data or ""))
     return _tray(tray, args, save_form=form, status=422, fragment="inbox/_saved_filters.html")
 

@@ -1,4 +1,4 @@
-from flask import flash, redirect, request, session, url_for
+from flask import flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,6 +9,7 @@ from app.services import accounts, network
 from app.services.errors import DomainError
 from app.web.auth import company, membership, require_permission
 from app.web.htmx import render
+from app.web.redirects import safe_referrer_url
 
 
 @bp.route("/")
@@ -64,7 +65,4 @@ def set_locale():
         if current_user.is_authenticated:
             accounts.set_locale(current_user, form.locale.data)
             db.session.commit()
-    target = request.referrer or url_for("main.index")
-    if not target.startswith(request.host_url):
-        target = url_for("main.index")
-    return redirect(target, code=303)
+    return redirect(safe_referrer_url(url_for("main.index")), code=303)
