@@ -55,6 +55,9 @@ class Limits:
     max_pages: int = 50
     max_chars: int = 400_000
     max_xml_bytes: int = xmlsafe.MAX_BYTES
+    #: Words with their positions are read from the first pages only, at most this many.
+    max_word_pages: int = 3
+    max_words: int = 8000
 
 
 @dataclass
@@ -80,6 +83,18 @@ class ExtractedLine:
     """The line's tax rate when the document states it (the embedded XML does)."""
 
 
+@dataclass(frozen=True)
+class Word:
+    """One word of the text layer and its box in PDF points (top-left origin), page from 0."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    page: int = 0
+
+
 @dataclass
 class Extraction:
     """What was read from a PDF: ``source`` is 'embedded-xml', 'text' or 'none'."""
@@ -93,6 +108,9 @@ class Extraction:
     document_type_code: str = ""
     text: str = ""
     """The text layer (capped by Limits.max_chars); empty when the embedded XML was used."""
+    words: list[Word] = field(default_factory=list)
+    """The first pages' words with positions (what layouts are learned from and applied to)."""
+    page_sizes: list[tuple[float, float]] = field(default_factory=list)
 
     def value(self, name: str) -> Any:
         """Return a field's value, or None when it was not found."""
@@ -167,6 +185,9 @@ def extract_pdf(
             f"{limits.max_chars} caracteres.",
             f"Only the first {limits.max_pages} pages or {limits.max_chars} characters were read.",
         ))
+    words = [Word(str(w[0]), *(float(v) for v in w[1:5]), int(w[5]))
+             for w in answer.get("words", []) if isinstance(w, list) and len(w) == 6]
+    page_sizes = [(float(w), float(h)) for w, h in answer.get("page_sizes", [])]
     embedded = answer.get("embedded")
     if use_embedded_xml and embedded:
         xml = base64.b64decode(embedded["data"])
@@ -175,9 +196,11 @@ def extract_pdf(
         if from_xml is not None:
             from_xml.pages = extraction.pages
             from_xml.embedded_xml = embedded["name"]
+            from_xml.words, from_xml.page_sizes = words, page_sizes
             return from_xml, findings
     text = answer.get("text", "")
-    from_text = extract_from_text(text, layout=answer.get("layout", ""))
+    from_text = extract_from_text(text, layout=answer.get("layout", ""), words=words,
+                                  page_sizes=page_sizes)
     from_text.pages = extraction.pages
     if not text.strip():
         findings.append(warning(
@@ -335,6 +358,8 @@ def _read_pdf(data: bytes, limits: Limits) -> dict[str, Any]:
         encrypted = getattr(pdf.doc, "encryption", None) is not None
         embedded = _embedded_xml(pdf.doc, limits)
         texts, size, truncated, layout = [], 0, False, ""
+        words: list[list] = []
+        page_sizes: list[list[float]] = []
         for number, page in enumerate(pages):
             if number >= limits.max_pages or size >= limits.max_chars:
                 truncated = True
@@ -343,6 +368,14 @@ def _read_pdf(data: bytes, limits: Limits) -> dict[str, Any]:
             if number == 0 and text:
                 # Spaced-out text of the first page: it shows side-by-side party blocks.
                 layout = (page.extract_text(layout=True) or "")[:limits.max_chars // 4]
+            if number < limits.max_word_pages:
+                page_sizes.append([round(float(page.width), 2), round(float(page.height), 2)])
+                for word in page.extract_words(keep_blank_chars=False):
+                    if len(words) >= limits.max_words:
+                        break
+                    words.append([word["text"][:200], round(float(word["x0"]), 2),
+                                  round(float(word["top"]), 2), round(float(word["x1"]), 2),
+                                  round(float(word["bottom"]), 2), number])
             texts.append(text)
             size += len(text)
             page.close()
@@ -350,7 +383,8 @@ def _read_pdf(data: bytes, limits: Limits) -> dict[str, Any]:
         if len(text) > limits.max_chars:
             text, truncated = text[:limits.max_chars], True
         return {"pages": len(pages), "text": text, "layout": layout, "embedded": embedded,
-                "encrypted": encrypted, "truncated": truncated}
+                "encrypted": encrypted, "truncated": truncated, "words": words,
+                "page_sizes": page_sizes}
 
 
 def _embedded_xml(doc, limits: Limits) -> dict[str, str] | None:
@@ -579,27 +613,35 @@ _CURRENCY_SYMBOLS = (("US$", "USD"), ("€", "EUR"), ("£", "GBP"), ("₹", "INR
 _ISO_CURRENCIES = ("COP", "USD", "EUR", "GBP", "INR", "MXN", "CLP", "PEN", "ARS", "BRL", "CAD",
                    "AUD", "CHF", "JPY", "CNY", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "ZAR")
 _MONTHS = {
-    **dict.fromkeys(("january", "jan", "enero", "ene", "janvier", "janv", "januar", "jän"), 1),
-    **dict.fromkeys(("february", "feb", "febrero", "février", "fevrier", "févr", "februar"), 2),
-    **dict.fromkeys(("march", "mar", "marzo", "mars", "märz", "marz", "mär"), 3),
-    **dict.fromkeys(("april", "apr", "abril", "abr", "avril", "avr"), 4),
-    **dict.fromkeys(("may", "mayo", "may.", "mai"), 5),
-    **dict.fromkeys(("june", "jun", "junio", "juin", "juni"), 6),
-    **dict.fromkeys(("july", "jul", "julio", "juillet", "juil", "juli"), 7),
-    **dict.fromkeys(("august", "aug", "agosto", "ago", "août", "aout"), 8),
-    **dict.fromkeys(("september", "sep", "sept", "septiembre", "setiembre", "septembre"), 9),
-    **dict.fromkeys(("october", "oct", "octubre", "octobre", "oktober", "okt"), 10),
-    **dict.fromkeys(("november", "nov", "noviembre", "novembre"), 11),
+    **dict.fromkeys(("january", "jan", "enero", "ene", "janvier", "janv", "januar", "jän",
+                     "janeiro", "gennaio", "gen"), 1),
+    **dict.fromkeys(("february", "feb", "febrero", "février", "fevrier", "févr", "fevr", "februar",
+                     "fevereiro", "fev", "febbraio"), 2),
+    **dict.fromkeys(("march", "mar", "marzo", "mars", "märz", "marz", "mär", "março", "marco"),
+                    3),
+    **dict.fromkeys(("april", "apr", "abril", "abr", "avril", "avr", "aprile"), 4),
+    **dict.fromkeys(("may", "mayo", "may.", "mai", "maio", "maggio", "mag"), 5),
+    **dict.fromkeys(("june", "jun", "junio", "juin", "juni", "junho", "giugno", "giu"), 6),
+    **dict.fromkeys(("july", "jul", "julio", "juillet", "juil", "juli", "julho", "luglio", "lug"),
+                    7),
+    **dict.fromkeys(("august", "aug", "agosto", "ago", "août", "aout", "aoû"), 8),
+    **dict.fromkeys(("september", "sep", "sept", "septiembre", "setiembre", "septembre",
+                     "setembro", "set", "settembre"), 9),
+    **dict.fromkeys(("october", "oct", "octubre", "octobre", "oktober", "okt", "outubro", "out",
+                     "ottobre", "ott"), 10),
+    **dict.fromkeys(("november", "nov", "noviembre", "novembre", "novembro"), 11),
     **dict.fromkeys(("december", "dec", "diciembre", "dic", "décembre", "decembre", "dezember",
-                     "dez"), 12),
+                     "dez", "dezembro", "dicembre", "déc"), 12),
 }
 _MONTH_WORD = r"[A-Za-zÀ-ÿ]{3,10}\.?"
 _DATE = re.compile(
     r"(?<!\d)(?:"
-    r"(?P<iso>\d{4}-\d{1,2}-\d{1,2})"
+    r"(?P<iso>\d{4}[-/.]\d{1,2}[-/.]\d{1,2})"
     r"|(?P<num>\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))"
-    r"|(?P<dmy>\d{1,2}\.?\s(?:de\s)?" + _MONTH_WORD + r"\s(?:de\s|del\s)?\d{4})"
-    r"|(?P<mdy>" + _MONTH_WORD + r"\s\d{1,2}\s?,?\s\d{4})"
+    r"|(?P<dmy>\d{1,2}(?:\.|er|º|°)?\s(?:de\s)?" + _MONTH_WORD +
+    r",?\s(?:de\s|del\s)?\d{4})"
+    r"|(?P<dash>\d{1,2}[-\s]" + _MONTH_WORD + r"[-\s](?:\d{4}|\d{2}))"
+    r"|(?P<mdy>" + _MONTH_WORD + r"\s\d{1,2}(?:st|nd|rd|th)?\s?,?\s\d{4})"
     r")(?!\d)"
 )
 
@@ -612,6 +654,11 @@ _LABELS: dict[str, list[tuple[str, float]]] = {
         (r"invoice\s*(?:number|no\.?|num\.?|#|id)", 0.95),
         (r"facture\s*(?:n[°º]|no\.?|num[ée]ro)", 0.95),
         (r"rechnungs?-?\s?(?:nr\.?|nummer)", 0.95),
+        (r"rechnung\s+(?:nr\.?|nummer|no\.?)", 0.95),
+        (r"fatura\s*(?:n[°º.o]|no\.?|n[úu]m(?:ero|\.)?)|n[úu]mero\s+da\s+fatura", 0.95),
+        (r"fattura\s*(?:n[°º.r]?\.?|num(?:ero|\.)?)|(?:numero|n\.)\s+(?:della\s+)?fattura", 0.95),
+        (r"num[ée]ro\s+(?:de\s+(?:la\s+)?)?facture", 0.95),
+        (r"(?:^|\s)(?:n[°º]|no\.|nr\.?|núm\.|num\.)\s*(?:doc(?:umento?)?\.?)?\s*:?$", 0.6),
         (r"bill\s*(?:no\.?|number)", 0.85),
         (r"(?:nota\s+cr[ée]dito|nota\s+d[ée]bito|credit\s+note|debit\s+note)\s*"
          r"(?:n[úu]mero|no\.?|nro\.?|#)?", 0.8),
@@ -626,6 +673,10 @@ _LABELS: dict[str, list[tuple[str, float]]] = {
         (r"(?:invoice|issue|billing)\s+date|date\s+of\s+issue|date\s+issued", 0.95),
         (r"date\s+(?:de\s+)?(?:facture|facturation|d'[ée]mission)", 0.95),
         (r"rechnungsdatum|ausstellungsdatum", 0.95),
+        (r"data\s+(?:de\s+|da\s+|di\s+|del(?:la)?\s+)?(?:emiss[ãa]o|emissione|fatura(?:ç[ãa]o)?"
+         r"|fattura|documento)", 0.95),
+        (r"(?:^|\s)data(?!\s*(?:de\s+|di\s+)?(?:venc|scad|pagamento|consegna|entrega))\s*:?", 0.65),
+        (r"date\s*:|(?:^|\s)le\s*:", 0.7),
         (r"(?:^|\s)(?:fecha|date|datum)(?!\s*(?:de\s+)?(?:venc|due|d'[ée]ch|pago|entrega|pedido"
          r"|orden|of\s+order))", 0.7),
         (r"\svom", 0.55),
@@ -635,6 +686,7 @@ _LABELS: dict[str, list[tuple[str, float]]] = {
         (r"due\s+date|payment\s+due|date\s+due|pay\s+by|due\s+on", 0.95),
         (r"[ée]ch[ée]ance|date\s+limite", 0.9),
         (r"f[äa]lligkeit(?:sdatum)?|f[äa]llig\s+am|zahlungsziel|zahlbar\s+bis|netto\s+bis", 0.85),
+        (r"data\s+(?:de\s+|di\s+)?(?:vencimento|scadenza|pagamento)|scadenza|vencimento", 0.95),
     ],
     "total": [
         (r"valor\s+total|total\s+factura|total\s+general|gran\s+total|total\s+con\s+impuestos"
@@ -643,6 +695,10 @@ _LABELS: dict[str, list[tuple[str, float]]] = {
         (r"grand\s+total|invoice\s+total|total\s+(?:amount|for\s+this\s+invoice|due)"
          r"|total\s+incl", 0.9),
         (r"total\s+ttc|montant\s+ttc|net\s+[àa]\s+payer", 0.95),
+        (r"total\s+(?:da\s+fatura|geral|a\s+pagar|com\s+iva)|valor\s+a\s+pagar", 0.95),
+        (r"totale\s+(?:fattura|documento|da\s+pagare|complessivo|ivato|generale)"
+         r"|importo\s+totale|netto\s+a\s+pagare|totale(?!\s*(?:imponibile|iva|imposta|netto))",
+         0.9),
         (r"bruttosumme|bruttobetrag|gesamtbetrag(?!\s+der)|rechnungsbetrag|endbetrag"
          r"|gesamtsumme", 0.9),
         (r"amount\s+due|balance\s+due|importe\s+a\s+pagar|montant\s+d[ûu]", 0.8),
@@ -655,6 +711,9 @@ _LABELS: dict[str, list[tuple[str, float]]] = {
         (r"total\s+(?:excl|before\s+tax|net(?!\w))|net\s+(?:amount|total)|untaxed"
          r"|amount\s+before\s+tax|total\s+excluding", 0.9),
         (r"total\s+ht|montant\s+ht|sous-total", 0.95),
+        (r"(?:totale\s+)?imponibile|totale\s+netto|total\s+(?:sem|s/)\s*iva|total\s+l[íi]quido"
+         r"|base\s+tribut[áa]vel|valor\s+(?:sem|l[íi]quido)", 0.9),
+        (r"nettobetrag|netto(?:summe)?(?!\s*(?:a|bis))|summe\s+positionen", 0.8),
         (r"(?:rechnungs|gesamt)?summe\s+ohne\s+ust|nettosumme|summe\s+netto|nettobetrag\s+gesamt"
          r"|zwischensumme|gesamtnettobetrag", 0.9),
     ],
@@ -666,6 +725,9 @@ _LABELS: dict[str, list[tuple[str, float]]] = {
         (r"(?<!\w)tva(?!\s*(?:intra|acquitt|f?\d{5}))|montant\s+tva", 0.8),
         (r"steuerbetrag|mwst\.?-?betrag|ust\.?-?betrag"
          r"|(?:zzgl\.?\s+)?(?<!\w)(?:mwst|ust)\.?\s+\d", 0.85),
+        (r"totale\s+(?:iva|imposta)|(?<!\w)imposta(?!\s+di\s+bollo)|valor\s+(?:do\s+)?iva"
+         r"|total\s+(?:do\s+)?iva", 0.85),
+        (r"umsatzsteuer(?!\s*-?\s*id)|\d{1,2}(?:[.,]\d+)?\s?%\s*(?:mwst|ust|iva|vat|tva)\b", 0.8),
     ],
     "payable": [
         (r"zahlbetrag|amount\s+due|balance\s+due|net\s+[àa]\s+payer|total\s+a\s+pagar", 0.9),
@@ -685,7 +747,9 @@ _TAX_ID = re.compile(
     r"(?:(?P<nit>\bNIT|\bN\.I\.T\.?|\bRUT|\bRFC|\bCUIT|\bNIF|\bCIF)"
     r"|(?P<vat>USt\.?[ -]?Id(?:ent)?\.?[ -]?Nr\.?|UStId"
     r"|VAT(?:/TIN)?(?:\s*(?:ID|No\.?|Number|Reg\w*))?"
-    r"|TVA(?:\s+intracom\w*)?|N[°º]\s*TVA|Tax\s*ID|TIN|GSTIN|Steuer-?Nr\.?|Steuernummer))"
+    r"|TVA(?:\s+intracom\w*)?|N[°º]\s*TVA|Tax\s*ID|TIN|GSTIN|Steuer-?Nr\.?|Steuernummer"
+    r"|P\.?\s?IVA|Partita\s+IVA|CNPJ|NIPC|Contribuinte|C\.F\.|Codice\s+fiscale"
+    r"|UID(?:-Nr\.?)?|MWST-Nr\.?|Num[ée]ro\s+de\s+TVA))"
     r"\s*(?:#|No\.?|n[°º])?\s*[:.]?\s*"
     r"(?P<id>(?-i:[A-Z]{2}\s?(?:\d{1,4}(?:[ ./-]\d{2,4}){1,5}(?![\w])|[0-9A-Z]{2,14}(?![\w])))"
     r"|[0-9][0-9./-]{4,16}[0-9](?:\s?-\s?\d)?|\d{1,4}(?: \d{2,4}){1,5}(?![\w]))",
@@ -716,15 +780,21 @@ _UNITS = {"kg", "g", "gr", "l", "lt", "ltr", "ml", "m", "m²", "m2", "m3", "cm",
           "caja", "paq", "set", "niu", "c62", "h87", "kgm", "mtr", "x"}
 
 
-def extract_from_text(text: str, *, layout: str = "") -> Extraction:
+def extract_from_text(text: str, *, layout: str = "", words: list[Word] | None = None,
+                      page_sizes: list[tuple[float, float]] | None = None) -> Extraction:
     """Read header fields and lines from an invoice's text with label heuristics.
 
     layout, when given, is the first page laid out with spaces (pdfplumber's layout mode): it
-    lets side-by-side supplier and customer blocks be read column by column.
+    lets side-by-side supplier and customer blocks be read column by column. words, when given,
+    are the words with their positions: labels are then paired with the value to their right or
+    below them (``app.einvoice.pdfwords``), and amounts are chosen so that subtotal + tax = total
+    when candidates allow it.
     """
+    text = text.replace("\u202f", " ").replace("\xa0", " ")
     lines = [" ".join(line.split()) for line in text.replace("\r", "\n").split("\n")]
     lines = [line for line in lines if line]
-    extraction = Extraction(source="text" if text.strip() else "none", text=text)
+    extraction = Extraction(source="text" if text.strip() else "none", text=text,
+                            words=list(words or []), page_sizes=list(page_sizes or []))
     if not lines:
         return extraction
     style = _number_style(text)
@@ -749,6 +819,13 @@ def extract_from_text(text: str, *, layout: str = "") -> Extraction:
                     same_line = False
                 offer(name, weight if same_line else weight * 0.8, index, value, raw)
                 break
+    if words:
+        from app.einvoice import pdfwords
+
+        pdfwords.pair_labels(
+            pdfwords.lines_of(words), _LABELS,
+            lambda name, rest: _value_after(name, rest, style, day_first), offer,
+            table_header=_is_table_header)
     _parties(_column_blocks(layout) + [_SECTION_BREAK] + lines, offer)
     _currency(text, lines, offer)
     _first_date_fallback(lines, day_first, offer)
@@ -757,6 +834,7 @@ def extract_from_text(text: str, *, layout: str = "") -> Extraction:
         chosen = _choose(name, candidates.get(name, []))
         if chosen is not None:
             extraction.fields[name] = chosen
+    _choose_triple(extraction, candidates)
     _cross_check(extraction)
     extraction.lines = _line_table(lines, style)
     return extraction
@@ -772,6 +850,49 @@ def _choose(name: str, found: list[tuple[float, int, Any, str]]) -> Field | None
     agreeing = sum(1 for c in found if c[2] == pick[2])
     confidence = min(0.99, pick[0] + 0.05 * (agreeing - 1))
     return Field(pick[2], round(confidence, 2), pick[3])
+
+
+def _is_table_header(line: str) -> bool:
+    """Tell whether a line names three or more columns of a line table."""
+    return sum(1 for pattern in _TABLE_HEADER.values()
+               if re.search(rf"(?<!\w)(?:{pattern})(?!\w)", line, re.I)) >= 3
+
+
+def _choose_triple(extraction: Extraction,
+                   candidates: dict[str, list[tuple[float, int, Any, str]]]) -> None:
+    """Prefer the subtotal, tax and total candidates that add up (subtotal + tax = total).
+
+    Only candidates close to each field's best weight are tried, so a stray figure that happens
+    to add up does not beat a well-labelled one; the combination with the highest total weight
+    wins, and the three fields take its values.
+    """
+    def near_best(name: str) -> list[tuple[float, int, Any, str]]:
+        found = [c for c in candidates.get(name, []) if isinstance(c[2], Decimal)]
+        if not found:
+            return []
+        best = max(c[0] for c in found)
+        unique: dict[Decimal, tuple[float, int, Any, str]] = {}
+        for c in found:
+            if c[0] >= best - 0.3 and (c[2] not in unique or c[0] > unique[c[2]][0]):
+                unique[c[2]] = c
+        return list(unique.values())[:12]
+
+    subtotals, taxes, totals = near_best("subtotal"), near_best("tax"), near_best("total")
+    best_score, best_triple = 0.0, None
+    for total in totals:
+        for subtotal in subtotals:
+            for tax in taxes:
+                if total[2] <= 0 or abs(subtotal[2] + tax[2] - total[2]) > Decimal("0.01"):
+                    continue
+                if subtotal[2] == total[2] and tax[2] != 0:
+                    continue
+                score = total[0] + subtotal[0] + tax[0]
+                if score > best_score:
+                    best_score, best_triple = score, (subtotal, tax, total)
+    if best_triple is None:
+        return
+    for name, chosen in zip(("subtotal", "tax", "total"), best_triple, strict=True):
+        extraction.fields[name] = Field(chosen[2], max(0.95, chosen[0]), chosen[3])
 
 
 def _cross_check(extraction: Extraction) -> None:
@@ -916,8 +1037,8 @@ def parse_date(raw: str, *, day_first: bool = True) -> dt.date | None:
     """Parse a date written as ISO, dd/mm/yyyy (or mm/dd with day_first=False), or with words."""
     raw = raw.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", raw):
-            year, month, day = (int(p) for p in raw.split("-"))
+        if re.fullmatch(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}", raw):
+            year, month, day = (int(p) for p in re.split(r"[-/.]", raw))
             return dt.date(year, month, day)
         numeric = re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})", raw)
         if numeric:
@@ -926,7 +1047,7 @@ def parse_date(raw: str, *, day_first: bool = True) -> dt.date | None:
                 year += 2000
             day, month = (a, b) if (day_first and b <= 12) or a > 12 else (b, a)
             return dt.date(year, month, day)
-        words = re.findall(r"[A-Za-zÀ-ÿ]+\.?|\d+", raw)
+        words = re.findall(r"[A-Za-zÀ-ÿ]+\.?|\d+", re.sub(r"(?<=\d)(?:st|nd|rd|th|er)\b", "", raw))
         numbers = [int(w) for w in words if w.isdigit()]
         months = [_MONTHS.get(w.lower().rstrip(".")) for w in words if not w.isdigit()]
         months = [m for m in months if m]
