@@ -16,8 +16,21 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.models.base import Base, SharedAccess, utcnow
 
-# Why a dispute was opened.
-REASONS = ("price", "quantity", "not_received", "tax_error", "duplicate", "payment", "other")
+# Why a dispute was opened. The last four are DIAN's claim reasons (031 'Concepto de Reclamo'
+# 01–04), which a claim opens its dispute with. A plain string column: no migration to add one.
+REASONS = (
+    "price",
+    "quantity",
+    "not_received",
+    "tax_error",
+    "duplicate",
+    "payment",
+    "other",
+    "doc_inconsistent",
+    "not_fully_delivered",
+    "partially_delivered",
+    "service_not_rendered",
+)
 
 # Dispute statuses; the transitions live in app.services.disputes.
 OPEN = "open"

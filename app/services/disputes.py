@@ -60,6 +60,7 @@ from app.permissions import role_can
 from app.services import audit, documents, inbox, notifications
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
 from app.tenancy import unscoped
+from app.web.formatting import money
 
 MAX_MESSAGE_BYTES = 4096
 CHAT_ATTACHMENT_TYPES = ("application/pdf", "image/png", "image/jpeg")
@@ -73,8 +74,14 @@ REASON_NAMES: dict[str, LazyString] = {
     "duplicate": _l("Duplicate invoice"),
     "payment": _l("Payment"),
     "other": _l("Other"),
+    # DIAN's claim reasons, worded as lifecycle.CLAIM_REASONS words them (the same messages).
+    "doc_inconsistent": _l("Inconsistent document"),
+    "not_fully_delivered": _l("Goods not fully delivered"),
+    "partially_delivered": _l("Goods partially delivered"),
+    "service_not_rendered": _l("Service not rendered"),
 }
 assert set(REASON_NAMES) == set(REASONS)
+assert all(len(reason) <= 20 for reason in REASONS)  # disputes.reason is a String(20)
 
 STATUS_NAMES: dict[str, LazyString] = {
     OPEN: _l("open"),
@@ -91,17 +98,21 @@ RESOLUTION_NAMES: dict[str, LazyString] = {
     "paid": _l("Paid"),
 }
 
-# What a claim's DIAN reason (031) means as a dispute reason.
+# What a claim's DIAN reason (031 'Concepto de Reclamo') is as a dispute reason: the same one.
 CLAIM_REASON_TO_DISPUTE = {
-    "01": "other",
-    "02": "not_received",
-    "03": "quantity",
-    "04": "not_received",
+    "01": "doc_inconsistent",
+    "02": "not_fully_delivered",
+    "03": "partially_delivered",
+    "04": "service_not_rendered",
 }
 
 # System lines in the transcript: stored as a code and parameters, worded when shown.
 SYSTEM_LINES: dict[str, LazyString] = {
     "opened": _l("%(company)s opened the dispute: %(reason)s, %(amount)s."),
+    "claimed": _l(
+        "%(company)s claimed the invoice (DIAN event 031, reason %(claim)s: %(reason)s), which "
+        "opened the dispute: %(amount)s."
+    ),
     "proposed": _l("%(company)s proposed a resolution: %(resolution)s %(amount)s. %(description)s"),
     "accepted": _l("%(company)s accepted the proposed resolution."),
     "rejected": _l("%(company)s rejected the proposed resolution."),
@@ -403,6 +414,7 @@ def _open(
     amount: Any,
     message: str,
     actor: User,
+    claim_reason: str | None = None,
 ) -> Dispute:
     if document.receiver_company_id is None:
         raise DomainError(_l("The customer is not on the network yet: there is nobody to talk to."))
@@ -437,7 +449,12 @@ def _open(
     db.session.add(dispute)
     db.session.flush()
     dispute.waiting_company_id = dispute.other_company_id(company_id)
-    _system(dispute, company_id, "opened", actor=actor, reason=reason, amount=str(value))
+    # Amounts are kept as data (with their currency) and worded for each reader by system_text.
+    opened = {"reason": reason, "amount": str(value), "currency": dispute.currency}
+    if claim_reason:
+        _system(dispute, company_id, "claimed", actor=actor, claim=claim_reason, **opened)
+    else:
+        _system(dispute, company_id, "opened", actor=actor, **opened)
     _add_message(dispute, company_id, actor, body=text)
     _set_document_status(dispute)
     audit.record_event(
@@ -472,6 +489,7 @@ def open_from_claim(
         amount=document.open_balance if document.open_balance > 0 else document.payable,
         message=note,
         actor=actor,
+        claim_reason=claim_reason if claim_reason in CLAIM_REASON_TO_DISPUTE else None,
     )
 
 
@@ -663,11 +681,22 @@ def system_text(message: DisputeMessage) -> str:
         "resolution": str(
             RESOLUTION_NAMES.get(params.get("resolution", ""), params.get("resolution", ""))
         ),
-        "amount": params.get("amount") or "",
+        "amount": _money_text(params.get("amount"), params.get("currency") or "COP"),
         "description": params.get("description") or "",
         "number": params.get("number") or "",
+        "claim": params.get("claim") or "",
     }
     return (str(template) % words).strip()
+
+
+def _money_text(amount: Any, currency: str) -> str:
+    """Word a stored amount ("804300.00") in the reader's locale ("$ 804.300,00")."""
+    if amount in (None, ""):
+        return ""
+    try:
+        return money(Decimal(str(amount)), currency)
+    except (InvalidOperation, ValueError):
+        return str(amount)
 
 
 def mark_read(
@@ -769,6 +798,7 @@ def propose_resolution(
         actor=actor,
         resolution=resolution,
         amount=str(value) if value is not None else "",
+        currency=dispute.currency,
         description=text,
     )
     _touch(dispute)

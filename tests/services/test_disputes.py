@@ -274,17 +274,116 @@ def test_can_either_side_escalate_and_only_the_opener_withdraw(
     assert open_one(customer, buyer, document, reason="payment").status == "open"
 
 
-def test_does_a_claim_open_a_dispute(supplier, seller, customer, buyer):
+def claim(supplier, seller, customer, buyer, reason, note="Faltaron 3 cajas"):
+    """Send an invoice, claim it (031) with a reason, and return it and the dispute it opened."""
     invoice = submit(supplier, seller, signed_invoice(supplier, customer.tax_id)).document
     for code in ("030", "032"):
         as_(customer, buyer, lifecycle.record_event, document_id=invoice.id, code=code)
     as_(customer, buyer, lifecycle.record_event, document_id=invoice.id, code="031",
-        claim_reason="02", note="Faltaron 3 cajas")
+        claim_reason=reason, note=note)
     with acting_as(supplier.id):
-        dispute = disputes.active_dispute(supplier.id, invoice.id)
+        return invoice, disputes.active_dispute(supplier.id, invoice.id)
+
+
+def spanish_money(amount: Decimal) -> str:
+    """'$ 804.300,00': es-CO as a person writes it, built by hand (not by the formatter)."""
+    whole, cents = f"{amount:.2f}".split(".")
+    return "$\xa0" + f"{int(whole):,}".replace(",", ".") + "," + cents
+
+
+def english_money(amount: Decimal) -> str:
+    return f"COP\xa0{amount:,.2f}"
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "spanish", "english_words"),
+    [
+        ("01", "doc_inconsistent", "Documento con inconsistencias", "Inconsistent document"),
+        ("02", "not_fully_delivered", "Mercancía no entregada totalmente",
+         "Goods not fully delivered"),
+        ("03", "partially_delivered", "Mercancía no entregada parcialmente",
+         "Goods partially delivered"),
+        ("04", "service_not_rendered", "Servicio no prestado", "Service not rendered"),
+    ],
+)
+def test_does_a_claim_open_a_dispute_with_the_claims_own_reason(
+    supplier, seller, customer, buyer, code, reason, spanish, english_words
+):
+    """A claim 02 'not fully delivered' opens a dispute that says so (not 'not received'), in
+    DIAN's words, with its amount formatted for the reader, never as 804300.00."""
+    from app.einvoice import events as dian_events
+
+    invoice, dispute = claim(supplier, seller, customer, buyer, code)
     assert dispute is not None
-    assert (dispute.reason, dispute.opened_by_company_id) == ("not_received", customer.id)
-    assert transcript_of(supplier, dispute)[-1] == ("message", "Faltaron 3 cajas")
+    assert (dispute.reason, dispute.opened_by_company_id) == (reason, customer.id)
+    assert transcript_of(supplier, dispute)[-2:] == [("system", "claimed"),
+                                                     ("message", "Faltaron 3 cajas")]
+    # The dispute's reason is the claim's, word for word, in both languages.
+    with force_locale("es"):
+        assert str(disputes.REASON_NAMES[reason]) == spanish == dian_events.CLAIM_REASONS[code]
+        assert str(disputes.REASON_NAMES[reason]) == str(lifecycle.CLAIM_REASONS[code])
+    assert english(disputes.REASON_NAMES[reason]) == english_words
+    assert english(disputes.REASON_NAMES[reason]) == english(lifecycle.CLAIM_REASONS[code])
+    with acting_as(supplier.id):
+        first = disputes.messages(supplier.id, dispute.id)[0]
+        with force_locale("es"):
+            es = disputes.system_text(first)
+        with force_locale("en"):
+            en = disputes.system_text(first)
+    amount = dispute.amount
+    assert amount == invoice.payable
+    assert f"{amount:.2f}" not in es and f"{amount:.2f}" not in en
+    assert spanish_money(amount) in es and "031" in es and code in es and spanish in es
+    assert english_money(amount) in en and code in en and english_words in en
+
+
+def test_is_every_claim_reason_mapped_to_a_dispute_reason_that_exists():
+    """Every DIAN claim reason has a dispute reason of its own (none shared, none missing)."""
+    from app.models.dispute import REASONS
+
+    assert set(disputes.CLAIM_REASON_TO_DISPUTE) == set(lifecycle.CLAIM_REASONS)
+    mapped = list(disputes.CLAIM_REASON_TO_DISPUTE.values())
+    assert len(set(mapped)) == len(mapped) and set(mapped) <= set(REASONS)
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [("804300", Decimal("804300.00")), ("1234.5", Decimal("1234.50")),
+     ("0.07", Decimal("0.07")), ("1190000.00", Decimal("1190000.00"))],
+)
+def test_are_amounts_in_the_conversation_formatted_for_the_reader(
+    supplier, seller, customer, buyer, document, typed, amount
+):
+    """The opening and proposal lines show '$ 804.300,00' in Spanish and 'COP 804,300.00' in
+    English, never the stored '804300.00'."""
+    dispute = open_one(customer, buyer, document, amount=typed)
+    as_(supplier, seller, disputes.propose_resolution, dispute_id=dispute.id,
+        resolution="credit_note", amount=typed)
+    with acting_as(customer.id):
+        lines = [m for m in disputes.messages(customer.id, dispute.id) if m.kind == "system"]
+        assert [m.params["code"] for m in lines] == ["opened", "proposed"]
+        for line in lines:
+            with force_locale("es"):
+                es = disputes.system_text(line)
+            with force_locale("en"):
+                en = disputes.system_text(line)
+            assert spanish_money(amount) in es, es
+            assert english_money(amount) in en, en
+            assert f"{amount:.2f}" not in es.replace(english_money(amount), "")
+            assert f"{amount:.2f}" not in en.replace(english_money(amount), "")
+
+
+def test_does_a_line_stored_before_currencies_were_kept_still_read_as_money(
+    supplier, seller, customer, buyer, document
+):
+    """Old rows carry only "804300.00": they are worded as pesos too."""
+    dispute = open_one(customer, buyer, document, amount="804300")
+    with acting_as(customer.id):
+        first = disputes.messages(customer.id, dispute.id)[0]
+        first.params = {k: v for k, v in first.params.items() if k != "currency"}
+        with force_locale("es"):
+            assert spanish_money(Decimal("804300")) in disputes.system_text(first)
+    db.session.rollback()
 
 
 def test_does_issuing_the_agreed_credit_note_resolve_the_dispute(supplier, seller, customer, buyer):
