@@ -497,3 +497,287 @@ def test_does_an_issued_note_follow_the_highest_note_number_ever_sent(supplier, 
         )
         db.session.commit()
     assert note.number == "NC8"
+
+
+# --- Credit notes for an agreed amount, and the open balance -----------------------------------
+
+BOXES = issuing.LineInput("Cajas", "4", "117215", "IVA19")
+
+
+def payable(lines):
+    """What a note with these lines takes off the buyer's balance: the engine's total."""
+    return issuing.compute(lines).totals.payable
+
+
+def for_amount(lines, amount):
+    return issuing.credit_lines_for_amount(lines, Decimal(amount), rounding_text="Redondeo")
+
+
+def test_the_issues_example_credits_exactly_the_agreed_amount_taxes_included():
+    """468.860 agreed on line 1 (4 × 117.215 + IVA 19 %) is one unit of 394.000 + 74.860 IVA,
+    not 4 × 117.215 + IVA = 557.943,40."""
+    lines = for_amount([BOXES], "468860")
+    assert [(line.quantity, line.unit_price, line.tax) for line in lines] == [
+        (Decimal("1"), Decimal("394000.00"), "IVA19")
+    ]
+    assert payable(lines) == Decimal("468860.00")
+
+
+@pytest.mark.parametrize("units", [1, 2, 3, 4])
+def test_whole_units_at_the_invoice_price_are_credited_as_those_units(units):
+    """Units not delivered: the amount of k units with tax pre-fills k at the invoice's price."""
+    net = Decimal(units) * Decimal("117215")
+    amount = net + (net * Decimal("0.19")).quantize(Decimal("0.01"))
+    lines = for_amount([BOXES], amount)
+    assert [(line.quantity, Decimal(line.unit_price)) for line in lines] == [
+        (units, Decimal("117215"))
+    ]
+    assert payable(lines) == amount
+
+
+def test_whole_units_of_a_discounted_line_take_their_part_of_the_discount():
+    """3 books at 10.000 less 1.000 (IVA 5 %): one book is 9.666,67 + 483,33 = 10.150,00."""
+    book = issuing.LineInput("Libro", "3", "10000", "IVA5", "1000")
+    lines = for_amount([book], "10150.00")
+    assert [(line.quantity, line.discount) for line in lines] == [(1, Decimal("333.33"))]
+    assert payable(lines) == Decimal("10150.00")
+
+
+@pytest.mark.parametrize(
+    ("tax", "amount"),
+    [
+        ("IVA19", "468860.03"),  # no net in cents reaches it at 19 %
+        ("IVA19", "100000.05"),
+        ("IVA19", "1"),
+        ("IVA19", "0.01"),
+        ("IVA5", "100000"),  # a whole-peso amount no net in cents reaches at 5 %
+        ("IVA5", "12345.67"),
+        ("INC8", "100000.10"),
+        ("INC8", "54321"),
+        ("IVA0", "12345.67"),
+        ("IVA0", "0.01"),
+    ],
+)
+def test_amounts_that_are_not_whole_units_add_up_to_the_cent(tax, amount):
+    """Any agreed amount, at any rate, is the note's total exactly: one unit at an adjusted price,
+    and a one-cent line only when no price in cents gives the total."""
+    line = issuing.LineInput("Servicio", "3", "987654.32", tax)
+    lines = for_amount([line], amount)
+    assert payable(lines) == Decimal(amount)
+    assert lines[0].quantity == 1 and lines[0].tax == tax
+    if issuing._net_for(Decimal(amount), tax) is None:
+        assert [(x.description, x.unit_price) for x in lines[1:]] == [("Redondeo", Decimal("0.01"))]
+    else:
+        assert len(lines) == 1
+
+
+def test_several_lines_at_mixed_rates_share_the_amount_in_proportion():
+    """IVA 19 %, IVA 5 % and INC 8 % lines each credit their share, and the shares add up."""
+    lines = for_amount(LINES, "500000")
+    assert payable(lines) == Decimal("500000.00")
+    assert {line.tax for line in lines} >= {"IVA19", "IVA5", "INC8"}
+    whole = payable(LINES)
+    for original in LINES:
+        credited = [x for x in lines if x.tax == original.tax and x.description != "Redondeo"]
+        share = payable(credited) * whole / Decimal("500000")
+        assert abs(share - payable([original])) < Decimal("10"), original.description
+
+
+def test_the_whole_invoice_amount_credits_every_unit_at_its_price():
+    """Crediting the invoice's whole total gives back its lines, unit for unit."""
+    lines = for_amount(LINES, payable(LINES))
+    assert [(x.description, x.quantity) for x in lines] == [
+        ("Portátil", 2),
+        ("Libro", 3),
+        ("Almuerzo", 4),
+    ]
+    assert payable(lines) == payable(LINES)
+
+
+def test_an_amount_on_no_line_is_one_value_line_per_tax():
+    """Without named lines, the amount is split over the invoice's taxes (one line each)."""
+    value = issuing.adjustment_lines(LINES, text="Ajuste")
+    assert sorted(x.tax for x in value) == ["INC8", "IVA19", "IVA5"]
+    lines = for_amount(value, "77777.77")
+    assert payable(lines) == Decimal("77777.77")
+    assert {x.tax for x in lines} == {"INC8", "IVA19", "IVA5"}
+
+
+def test_any_amount_on_any_lines_adds_up_exactly():
+    """Many random invoices and amounts (seeded): the pre-filled lines always add up."""
+    import random
+
+    rng = random.Random(10)
+    for _ in range(400):
+        lines = [
+            issuing.LineInput(
+                f"L{k}",
+                str(rng.randint(1, 12)),
+                str(Decimal(rng.randint(1, 10**8)) / 100),
+                rng.choice(list(issuing.TAXES)),
+                str(Decimal(rng.choice([0, 0, rng.randint(0, 100)])) / 100),
+            )
+            for k in range(rng.randint(1, 5))
+        ]
+        amount = Decimal(rng.randint(1, int(payable(lines) * 100))) / 100
+        credited = for_amount(lines, amount)
+        assert payable(credited) == amount, (lines, amount, credited)
+        assert len(credited) <= len(lines) + 1
+
+
+def dispute_agreeing(supplier, clerk, buyer, invoice, amount, lines):
+    """Have the buyer propose a credit note and the supplier accept it; return the dispute."""
+    from app.services import disputes
+
+    payer = make_user(buyer, role="payables")
+
+    def as_(company, user, func, **kwargs):
+        with acting_as(company.id, user.id):
+            result = func(company.id, actor=user, **kwargs)
+            db.session.commit()
+        return result
+
+    dispute = as_(
+        buyer,
+        payer,
+        disputes.open_dispute,
+        document_id=invoice.id,
+        reason="quantity",
+        amount=amount,
+        message="No llegaron todas las cajas",
+    )
+    proposal = as_(
+        buyer,
+        payer,
+        disputes.propose_resolution,
+        dispute_id=dispute.id,
+        resolution="credit_note",
+        amount=amount,
+        lines=lines,
+    )
+    as_(supplier, clerk, disputes.accept_proposal, dispute_id=dispute.id, proposal_id=proposal.id)
+    return dispute
+
+
+def fresh(document):
+    return db.session.scalars(
+        select(Document)
+        .where(Document.id == document.id)
+        .execution_options(populate_existing=True, tenancy_unscoped=True)
+    ).one()
+
+
+@pytest.mark.parametrize("withholdings", [[], ["RETEFUENTE25", "RETEIVA15"]])
+def test_the_agreed_credit_note_from_a_dispute_is_issued_for_exactly_the_agreed_amount(
+    supplier, clerk, buyer, withholdings
+):
+    """The issue's case end to end: 468.860 agreed on line 1 → a note of 468.860,00 that lowers
+    the balance by 468.860,00 and resolves the dispute (withholdings on the invoice or not: the
+    balance is the payable before them, so the note carries none)."""
+    from app.services import disputes
+
+    configure(supplier, clerk)
+    invoice = issue(supplier, clerk, buyer, lines=[BOXES, LINES[1]], withholdings=withholdings)
+    before = fresh(invoice).open_balance
+    dispute = dispute_agreeing(supplier, clerk, buyer, invoice, "468860", "1")
+    with acting_as(supplier.id, clerk.id):
+        lines, note_text = disputes.credit_note_lines(supplier.id, invoice.id)
+        assert [(x.description, x.quantity, x.unit_price) for x in lines] == [
+            ("Cajas", 1, Decimal("394000.00"))
+        ]
+        assert f"#{dispute.id}" in note_text
+        note = issuing.issue_credit_note(
+            supplier.id, document_id=invoice.id, reason="4", lines=lines, actor=clerk
+        )
+        db.session.commit()
+    assert note.payable == Decimal("468860.00")
+    assert fresh(invoice).open_balance == before - Decimal("468860.00")
+    with acting_as(supplier.id):
+        assert disputes.get_dispute(supplier.id, dispute.id).status == "resolved"
+
+
+def test_an_agreed_amount_on_no_line_is_credited_exactly(supplier, clerk, buyer):
+    """A credit note agreed without naming lines: one value line per tax, to the cent."""
+    from app.services import disputes
+
+    configure(supplier, clerk)
+    invoice = issue(supplier, clerk, buyer)
+    dispute_agreeing(supplier, clerk, buyer, invoice, "100000", "")
+    with acting_as(supplier.id, clerk.id):
+        lines, _text = disputes.credit_note_lines(supplier.id, invoice.id)
+    assert payable(lines) == Decimal("100000.00")
+    assert all(
+        "Adjustment agreed in dispute" in x.description
+        or x.description == ("Rounding to the agreed amount")
+        for x in lines
+    )
+
+
+def note(supplier, clerk, invoice, lines, kind="credit"):
+    issue_note = issuing.issue_credit_note if kind == "credit" else issuing.issue_debit_note
+    with acting_as(supplier.id, clerk.id):
+        try:
+            document = issue_note(
+                supplier.id, document_id=invoice.id, reason="1", lines=lines, actor=clerk
+            )
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return document
+
+
+def test_a_credit_note_above_the_open_balance_is_refused_naming_it(supplier, clerk, buyer):
+    """Invoice 238,00: a note of 357,00 is refused; after a note of 119,00 the balance is 119,00
+    and a second note of 238,00 is refused naming it; a debit note raises it again."""
+    configure(supplier, clerk)
+    invoice = issue(supplier, clerk, buyer, lines=[issuing.LineInput("Portátil", "2", "100")])
+    three = [issuing.LineInput("Portátil", "3", "100", "IVA19")]
+    with pytest.raises(DomainError) as caught:
+        note(supplier, clerk, invoice, three)
+    assert "COP\xa0357.00" in str(caught.value.message)
+    assert "open balance is COP\xa0238.00" in str(caught.value.message)
+    note(supplier, clerk, invoice, [issuing.LineInput("Portátil", "1", "100", "IVA19")])
+    with acting_as(supplier.id):
+        assert issuing.open_balance(supplier.id, fresh(invoice)) == Decimal("119.00")
+    two = [issuing.LineInput("Portátil", "2", "100", "IVA19")]
+    with pytest.raises(DomainError, match="open balance is COP\xa0119.00"):
+        note(supplier, clerk, invoice, two)
+    # A note of exactly the balance is fine; then nothing more can be credited.
+    note(supplier, clerk, invoice, [issuing.LineInput("Portátil", "1", "100", "IVA19")])
+    with pytest.raises(DomainError, match="open balance is COP\xa00.00"):
+        note(supplier, clerk, invoice, [issuing.LineInput("Ajuste", "1", "0.01", "IVA0")])
+    note(supplier, clerk, invoice, [issuing.LineInput("Intereses", "1", "50", "IVA0")], "debit")
+    with acting_as(supplier.id):
+        assert issuing.open_balance(supplier.id, fresh(invoice)) == Decimal("50.00")
+    note(supplier, clerk, invoice, [issuing.LineInput("Ajuste", "1", "50", "IVA0")])
+    assert fresh(invoice).open_balance == Decimal("0.00")
+
+
+def test_the_refusal_speaks_the_readers_language(supplier, clerk, buyer):
+    """In Spanish the open balance is written '$ 238,00'."""
+    configure(supplier, clerk)
+    invoice = issue(supplier, clerk, buyer, lines=[issuing.LineInput("Portátil", "2", "100")])
+    with force_locale("es"), pytest.raises(DomainError) as caught:
+        note(supplier, clerk, invoice, [issuing.LineInput("Portátil", "3", "100", "IVA19")])
+    with force_locale("es"):
+        assert "saldo pendiente es $\xa0238,00" in str(caught.value.message)
+
+
+def test_live_note_totals_carry_the_open_balance_and_the_refusal(supplier, clerk, buyer):
+    """The credit note's live totals show the balance, and say when the note would be refused."""
+    configure(supplier, clerk)
+    invoice = issue(supplier, clerk, buyer, lines=[issuing.LineInput("Portátil", "2", "100")])
+    one = [issuing.LineInput("Portátil", "1", "100", "IVA19")]
+    three = [issuing.LineInput("Portátil", "3", "100", "IVA19")]
+    with acting_as(supplier.id, clerk.id):
+        fine = issuing.compute_note(supplier.id, document_id=invoice.id, kind="credit", lines=one)
+        over = issuing.compute_note(supplier.id, document_id=invoice.id, kind="credit", lines=three)
+        debit = issuing.compute_note(supplier.id, document_id=invoice.id, kind="debit", lines=three)
+    assert (fine.totals.payable, fine.open_balance, fine.refusal) == (
+        Decimal("119.00"),
+        Decimal("238.00"),
+        None,
+    )
+    assert over.refusal is not None and "COP\xa0238.00" in str(over.refusal.message)
+    assert (debit.open_balance, debit.refusal) == (None, None)
