@@ -1,15 +1,32 @@
 """CUFE, CUDE, SoftwareSecurityCode and QR content of DIAN documents (pure functions).
 
-DIAN recomputes these hashes from the strings written in the XML, so the functions here hash
-exactly the strings they are given: ``cufe_inputs_from_tree`` extracts them from a document as
-written (amounts with their own decimals, IssueTime with its offset), and never reformats them.
+DIAN's formula (Anexo técnico, CUFE/CUDE) defines the form of each value it takes, and that form
+is hashed, not the text a document happens to carry: a document that writes its INC total as
+``<cbc:TaxAmount>0</cbc:TaxAmount>`` has a CUFE computed over ``0.00``. ``CufeInputs`` keeps the
+values as read; ``CufeInputs.canonical`` (used by every hash and the QR) puts each one in the
+annex's form:
+
+* amounts (ValFac, ValImp1/2/3, ValTot): a point, exactly two decimals, no thousands separator,
+  no sign for zero. A value written with more decimals is **truncated** to two (the annex's
+  "decimales a dos (2) dígitos truncados": 262.569 → 262.56). Implementers disagree on this
+  point, so a verifier also accepts the half-up rounding (``AMOUNT_ROUNDINGS``); the two only
+  differ for documents that write more than two decimals, which DIAN's rules refuse anyway;
+* FecFac: ``YYYY-MM-DD`` (an xsd:date timezone suffix is dropped);
+* HorFac: ``HH:MM:SS`` and the offset as ``±HH:MM`` (fractions of a second dropped, ``Z`` written
+  ``+00:00``, a time without offset taken as Colombian legal time ``-05:00``);
+* NitOFE / NumAdq: the identifier without dots, spaces or the NIT's ``-DV`` suffix;
+* TipoAmbiente and the tax codes: the digits as DIAN's lists write them (``1``/``2``, ``01``).
+
+An amount that is not a number at all is kept as written: it cannot have a canonical form, and
+the CUFE then does not recompute (the document's own checks report the amount).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+import re
+from dataclasses import dataclass, replace
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from lxml import etree
 
@@ -20,6 +37,15 @@ NS = {"cbc": CBC, "cac": CAC}
 #: Tax codes that enter the CUFE, in the order DIAN concatenates them: IVA, INC, ICA.
 CUFE_TAX_CODES = ("01", "04", "03")
 ZERO_AMOUNT = "0.00"
+#: How an amount written with more than two decimals is brought to two: the annex's truncation
+#: first (what the writer and ``concatenation`` use), then half-up, which some issuers use.
+AMOUNT_ROUNDINGS = (ROUND_DOWN, ROUND_HALF_UP)
+#: The offset of Colombian legal time, assumed for a HorFac written without one.
+COLOMBIA_OFFSET = "-05:00"
+_CENT = Decimal("0.01")
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
+_TIME = re.compile(r"(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?")
+_ID_SEPARATORS = re.compile(r"[\s.]")
 
 QR_BASE_URL = {
     "1": "https://catalogo-vpfe.dian.gov.co/document/searchqr?documentkey=",
@@ -47,13 +73,97 @@ class CufeInputs:
     #: "CUFE-SHA384" or "CUDE-SHA384", from cbc:UUID/@schemeName.
     scheme_name: str | None = None
 
-    def concatenation(self, secret: str) -> str:
-        """Return the string DIAN hashes, with secret (technical key or software PIN) in place."""
-        return (
-            f"{self.number}{self.issue_date}{self.issue_time}{self.line_extension}"
-            f"01{self.tax_01}04{self.tax_04}03{self.tax_03}{self.payable}"
-            f"{self.supplier_id}{self.customer_id}{secret}{self.environment}"
+    def canonical(self, rounding: str = ROUND_DOWN) -> CufeInputs:
+        """Return these fields in the form the annex defines (see the module docstring)."""
+        return replace(
+            self,
+            number=self.number.strip(),
+            issue_date=canonical_date(self.issue_date),
+            issue_time=canonical_time(self.issue_time),
+            line_extension=canonical_amount(self.line_extension, rounding),
+            tax_01=canonical_amount(self.tax_01, rounding),
+            tax_04=canonical_amount(self.tax_04, rounding),
+            tax_03=canonical_amount(self.tax_03, rounding),
+            payable=canonical_amount(self.payable, rounding),
+            supplier_id=canonical_party_id(self.supplier_id),
+            customer_id=canonical_party_id(self.customer_id),
+            environment=_environment(self.environment),
         )
+
+    def concatenation(self, secret: str, rounding: str = ROUND_DOWN) -> str:
+        """Return the string DIAN hashes, with secret (technical key or software PIN) in place."""
+        c = self.canonical(rounding)
+        return (
+            f"{c.number}{c.issue_date}{c.issue_time}{c.line_extension}"
+            f"01{c.tax_01}04{c.tax_04}03{c.tax_03}{c.payable}"
+            f"{c.supplier_id}{c.customer_id}{secret.strip()}{c.environment}"
+        )
+
+    def has_sub_cent_amounts(self) -> bool:
+        """Say whether an amount is written with more than two significant decimals."""
+        amounts = (self.line_extension, self.tax_01, self.tax_04, self.tax_03, self.payable)
+        return any(
+            canonical_amount(a, ROUND_DOWN) != canonical_amount(a, ROUND_HALF_UP) for a in amounts
+        )
+
+
+def canonical_amount(text: str | Decimal, rounding: str = ROUND_DOWN) -> str:
+    """Return an amount as the CUFE takes it: a point, two decimals, no separators (or as written).
+
+    ``0`` → ``0.00``, ``342000.000`` → ``342000.00``, ``342000.5`` → ``342000.50``; more than two
+    decimals are truncated (``rounding=ROUND_DOWN``) or rounded. Text that is not a finite number
+    is returned as written, so that a CUFE over it never recomputes.
+    """
+    if isinstance(text, Decimal):
+        value = text
+    else:
+        written = text.strip()
+        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", written):
+            return text
+        value = Decimal(written)
+    if not value.is_finite():
+        return str(text)
+    value = value.quantize(_CENT, rounding=rounding)
+    if value.is_zero():
+        value = abs(value)
+    return f"{value:.2f}"
+
+
+def canonical_date(text: str) -> str:
+    """Return FecFac/FecDE as ``YYYY-MM-DD``: an xsd:date's timezone suffix is dropped."""
+    match = _DATE.fullmatch(text.strip())
+    return match.group(1) if match else text.strip()
+
+
+def canonical_time(text: str) -> str:
+    """Return HorFac/HorDE as ``HH:MM:SS±HH:MM`` (Colombian time when no offset is written)."""
+    match = _TIME.fullmatch(text.strip())
+    if not match:
+        return text.strip()
+    offset = match.group(2)
+    if offset is None:
+        offset = COLOMBIA_OFFSET
+    elif offset == "Z":
+        offset = "+00:00"
+    return match.group(1) + offset
+
+
+def canonical_party_id(text: str) -> str:
+    """Return NitOFE/NumAdq: the identifier without dots or spaces and without a NIT's ``-DV``."""
+    value = _ID_SEPARATORS.sub("", text)
+    match = re.fullmatch(r"(\d+)-\d", value)
+    return match.group(1) if match else value
+
+
+def _environment(text: str) -> str:
+    value = text.strip()
+    return str(int(value)) if value.isdigit() else value
+
+
+def canonical_code(text: str, width: int = 2) -> str:
+    """Return a numeric code (tax scheme, environment) zero-padded to width; others as written."""
+    value = text.strip()
+    return value.zfill(width) if value.isdigit() else value
 
 
 def sha384_hex(text: str) -> str:
@@ -71,6 +181,23 @@ def compute_cude(inputs: CufeInputs, software_pin: str) -> str:
     return sha384_hex(inputs.concatenation(software_pin))
 
 
+def recompute(inputs: CufeInputs, secret: str, declared: str | None) -> tuple[str, bool]:
+    """Recompute a CUFE/CUDE and say whether it is the declared one.
+
+    Returns the annex's value (amounts truncated) and whether declared matches it or, for a
+    document writing amounts with more than two decimals, the value with amounts rounded half up.
+    """
+    wanted = (declared or "").strip().lower()
+    computed = sha384_hex(inputs.concatenation(secret))
+    if computed == wanted:
+        return computed, True
+    if inputs.has_sub_cent_amounts():
+        for rounding in AMOUNT_ROUNDINGS[1:]:
+            if sha384_hex(inputs.concatenation(secret, rounding)) == wanted:
+                return computed, True
+    return computed, False
+
+
 def compute_event_cude(
     *,
     number: str,
@@ -83,10 +210,15 @@ def compute_event_cude(
     referenced_type_code: str,
     software_pin: str,
 ) -> str:
-    """Compute the CUDE of an ApplicationResponse event (030…034); events carry no environment."""
+    """Compute the CUDE of an ApplicationResponse event (030…034); events carry no environment.
+
+    Dates, times and party ids take the same canonical form as in the CUFE.
+    """
     return sha384_hex(
-        f"{number}{issue_date}{issue_time}{sender_id}{receiver_id}{response_code}"
-        f"{referenced_id}{referenced_type_code}{software_pin}"
+        f"{number.strip()}{canonical_date(issue_date)}{canonical_time(issue_time)}"
+        f"{canonical_party_id(sender_id)}{canonical_party_id(receiver_id)}"
+        f"{canonical_code(response_code, width=3)}{referenced_id.strip()}"
+        f"{canonical_code(referenced_type_code)}{software_pin.strip()}"
     )
 
 
@@ -103,8 +235,10 @@ def qr_url(document_key: str, environment: str) -> str:
 def qr_content(inputs: CufeInputs, document_key: str) -> str:
     """Return the sts:QRCode text: one 'Name: value' line per field, then the look-up URL.
 
-    ValIva is the IVA total and ValOtroIm the sum of the other CUFE taxes (INC and ICA).
+    ValIva is the IVA total and ValOtroIm the sum of the other CUFE taxes (INC and ICA); every
+    value is in its canonical form, as hashed.
     """
+    inputs = inputs.canonical()
     other_taxes = _add_amounts(inputs.tax_04, inputs.tax_03)
     lines = [
         f"NumFac: {inputs.number}",
@@ -114,7 +248,7 @@ def qr_content(inputs: CufeInputs, document_key: str) -> str:
         f"DocAdq: {inputs.customer_id}",
         f"ValFac: {inputs.line_extension}",
         f"ValIva: {inputs.tax_01}",
-        f"ValOtroIm: {other_taxes}",
+        f"ValOtroIm: {canonical_amount(other_taxes)}",
         f"ValTolFac: {inputs.payable}",
         f"CUFE: {document_key}",
         qr_url(document_key, inputs.environment),
@@ -123,8 +257,9 @@ def qr_content(inputs: CufeInputs, document_key: str) -> str:
 
 
 def _add_amounts(*amounts: str) -> str:
-    total = sum((Decimal(a) for a in amounts), Decimal("0"))
-    return f"{total:.2f}"
+    """Add amounts written as text; raise InvalidOperation when one is not a number."""
+    total = sum((Decimal(a.strip()) for a in amounts), Decimal("0"))
+    return f"{total:f}"
 
 
 def _text(node: etree._Element | None) -> str:
@@ -157,7 +292,10 @@ def _all(elements, *tags: str) -> list[etree._Element]:
 _B_ID = f"{{{CBC}}}ID"
 _B_TAX_AMOUNT = f"{{{CBC}}}TaxAmount"
 _TAX_SCHEME_ID = (
-    f"{{{CAC}}}TaxSubtotal", f"{{{CAC}}}TaxCategory", f"{{{CAC}}}TaxScheme", _B_ID,
+    f"{{{CAC}}}TaxSubtotal",
+    f"{{{CAC}}}TaxCategory",
+    f"{{{CAC}}}TaxScheme",
+    _B_ID,
 )
 _PARTY_ID = (f"{{{CAC}}}Party", f"{{{CAC}}}PartyTaxScheme", f"{{{CBC}}}CompanyID")
 
@@ -166,7 +304,7 @@ def _tax_amounts(tax_totals: list[etree._Element]) -> dict[str, str]:
     """Return the document-level tax amount per CUFE tax code, as written (summed if repeated)."""
     found: dict[str, list[str]] = {}
     for tax_total in tax_totals:
-        codes = {_text(code) for code in _all((tax_total,), *_TAX_SCHEME_ID)}
+        codes = {canonical_code(_text(code)) for code in _all((tax_total,), *_TAX_SCHEME_ID)}
         amount = _text(_first((tax_total,), _B_TAX_AMOUNT))
         for code in codes & set(CUFE_TAX_CODES):
             found.setdefault(code, []).append(amount)
@@ -187,6 +325,8 @@ def _tax_amounts(tax_totals: list[etree._Element]) -> dict[str, str]:
 
 def cufe_inputs_from_tree(tree: etree._ElementTree | etree._Element) -> CufeInputs:
     """Extract the CUFE/CUDE fields of a DIAN Invoice, CreditNote or DebitNote, as written.
+
+    The hashes put them in the annex's form (``CufeInputs.canonical``).
 
     The document element's children are grouped by tag in one pass (on a long invoice, one
     ``find`` per field would rescan every line).

@@ -18,6 +18,7 @@ from lxml import etree
 from app.einvoice import cufe, rules
 from app.einvoice.checks import run_checks
 from app.einvoice.detect import NS, Detection, detect_bytes
+from app.einvoice.events import event_cude_inputs
 from app.einvoice.findings import Finding, error, is_valid
 from app.einvoice.model import Document, DocumentType, Format
 from app.einvoice.reader import read_document
@@ -128,10 +129,16 @@ def cufe_step(
     technical_key: str | None,
     software_pin: str | None,
 ) -> tuple[CufeCheck, list[Finding]]:
-    """Recompute the CUFE (technical key) or CUDE (software PIN) from the XML's exact strings."""
+    """Recompute the CUFE (technical key) or CUDE (software PIN) from the document's values.
+
+    Each value is put in the annex's form first (``cufe.CufeInputs.canonical``): an amount
+    written ``0`` is hashed as ``0.00``, as DIAN does.
+    """
     check = CufeCheck(declared=document.uuid or None)
-    if not document.is_dian or document.document_type is DocumentType.APPLICATION_RESPONSE:
+    if not document.is_dian:
         return check, []
+    if document.document_type is DocumentType.APPLICATION_RESPONSE:
+        return _event_cude_step(tree, document, check, software_pin)
     is_cufe = document.uuid_scheme.upper().startswith("CUFE") or (
         not document.uuid_scheme and document.document_type is DocumentType.INVOICE
     )
@@ -139,9 +146,7 @@ def cufe_step(
     if not secret:
         return check, []
     inputs = cufe.cufe_inputs_from_tree(tree)
-    compute = cufe.compute_cufe if is_cufe else cufe.compute_cude
-    check.computed = compute(inputs, secret)
-    check.valid = check.computed == (document.uuid or "").lower()
+    check.computed, check.valid = cufe.recompute(inputs, secret, document.uuid)
     if check.valid:
         return check, []
     prefix = {
@@ -156,6 +161,29 @@ def cufe_step(
             f"El {name} declarado no corresponde al calculado con los datos del documento.",
             f"The declared {name} does not match the one computed from the document's data.",
             f"/{document.document_type}/cbc:UUID",
+        )
+    ]
+
+
+def _event_cude_step(
+    tree: etree._ElementTree | etree._Element,
+    document: Document,
+    check: CufeCheck,
+    software_pin: str | None,
+) -> tuple[CufeCheck, list[Finding]]:
+    """Recompute an ApplicationResponse's CUDE (events.event_cude_inputs) with the software PIN."""
+    if not software_pin or not document.uuid:
+        return check, []
+    check.computed = event_cude_inputs(tree).compute(software_pin)
+    check.valid = check.computed == document.uuid.strip().lower()
+    if check.valid:
+        return check, []
+    return check, [
+        error(
+            "AAD06",
+            "El CUDE declarado del evento no corresponde al calculado con los datos del evento.",
+            "The event's declared CUDE does not match the one computed from its data.",
+            "/ApplicationResponse/cbc:UUID",
         )
     ]
 

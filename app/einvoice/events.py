@@ -127,7 +127,7 @@ def _text(root: etree._Element, path: str) -> str:
 
 
 def event_cude_inputs(tree: etree._ElementTree | etree._Element) -> EventCudeInputs:
-    """Extract an ApplicationResponse's CUDE fields, as written."""
+    """Extract an ApplicationResponse's CUDE fields, as written (hashed in canonical form)."""
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
     company = "cac:PartyTaxScheme/cbc:CompanyID"
     response = "cac:DocumentResponse/"
@@ -273,7 +273,7 @@ def write_event(
     el(root, "cbc:ID", doc.number)
     uuid = el(root, "cbc:UUID", schemeID=environment, schemeName="CUDE-SHA384")
     el(root, "cbc:IssueDate", doc.issue_date.isoformat())
-    el(root, "cbc:IssueTime", doc.issue_time)
+    el(root, "cbc:IssueTime", cufe.canonical_time(doc.issue_time))
     for note in doc.notes:
         el(root, "cbc:Note", note)
     # As in DIAN's event examples: name, id and tax scheme, no responsibilities or address.

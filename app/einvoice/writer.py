@@ -4,8 +4,9 @@ The writer puts what the model says into DIAN's element order (their XSDs differ
 OASIS's: a credit note line carries its TaxTotal before its AllowanceCharge, a debit note puts
 AllowanceCharge before PaymentMeans), adds ``sts:DianExtensions`` and leaves an empty second
 ``ext:UBLExtension`` for ``signature.sign_document``. Every amount is written with two decimals,
-and the CUFE/CUDE, SoftwareSecurityCode and QR text are computed from the strings just written
-(``cufe.cufe_inputs_from_tree``), exactly as DIAN recomputes them.
+IssueTime with its offset and tax ids without separators, i.e. each value the CUFE takes is
+written in the form the annex hashes; the CUFE/CUDE, SoftwareSecurityCode and QR text are then
+computed from the strings just written (``cufe.cufe_inputs_from_tree``), as DIAN recomputes them.
 
 The output is unsigned: sign it with ``signature.sign_document`` before sending it anywhere.
 """
@@ -184,12 +185,14 @@ def company_id(
     """Write a DIAN cbc:CompanyID: agency 195, the id type in schemeName, the NIT's check digit."""
     scheme = party.id_scheme or NIT_SCHEME
     digit = party.check_digit if check_digit is None else check_digit
-    if not digit and scheme == NIT_SCHEME and (tax_id or party.tax_id).isdigit():
-        digit = co_nit.calc_check_digit(tax_id or party.tax_id)
+    # Written as the CUFE takes it (no dots, spaces or -DV), so what is hashed is what is read.
+    value = cufe.canonical_party_id(tax_id or party.tax_id)
+    if not digit and scheme == NIT_SCHEME and value.isdigit():
+        digit = co_nit.calc_check_digit(value)
     el(
         parent,
         tag,
-        tax_id or party.tax_id,
+        value,
         schemeAgencyID=DIAN_AGENCY,
         schemeAgencyName=DIAN_AGENCY_NAME,
         schemeID=digit or None,
@@ -460,7 +463,7 @@ def _header(
     el(root, "cbc:ID", doc.number)
     uuid = el(root, "cbc:UUID", schemeID=environment, schemeName=scheme_name)
     el(root, "cbc:IssueDate", doc.issue_date.isoformat())
-    el(root, "cbc:IssueTime", doc.issue_time)
+    el(root, "cbc:IssueTime", cufe.canonical_time(doc.issue_time))
     return uuid
 
 

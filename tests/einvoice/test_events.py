@@ -337,3 +337,20 @@ def test_event_has_the_shape_of_dian_example(events, code):
 
     # DIAN's examples are unsigned: compare the DIAN extension and the body.
     assert shape(parse(events[code][1])) == shape(example.getroot())
+
+
+@pytest.mark.parametrize("code", ["030", "033"])
+def test_ingest_checks_an_event_cude_when_the_pin_is_known(events, code):
+    """Does ingesting an event with the software PIN accept its CUDE, and report AAD06 (not a
+    crash) when the declared CUDE is someone else's?"""
+    from app.einvoice import engine
+
+    _, signed = events[code]
+    result = engine.ingest(signed, software_pin=samples.SOFTWARE.pin)
+    assert result.cufe.valid is True
+    assert "AAD06" not in {f.code for f in result.findings}
+    root = parse(signed)  # the signature breaks too; the CUDE is still read and checked
+    root.find("cbc:UUID", NS).text = cufe.sha384_hex("another event")
+    result = engine.ingest(etree.tostring(root), software_pin=samples.SOFTWARE.pin)
+    assert result.cufe.valid is False
+    assert "AAD06" in {f.code for f in result.findings}
