@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import realtime
-from app.db import after_commit, begin_nested
+from app.db import after_commit, begin_nested, forget_callbacks_after, pending_callbacks
 from app.einvoice import events as dian_events
 from app.einvoice import model as ubl
 from app.einvoice.detect import detect_bytes
@@ -112,18 +112,19 @@ def next_events(status: str, *, by: str = RECEIVER) -> list[str]:
 # ------------------------------------------------------------------------------- the buyer
 
 
-def record_event(
+def check_event(
     company_id: int,
     *,
     document_id: int,
     code: str,
-    actor: User,
     claim_reason: str | None = None,
     note: str = "",
-    person: dian_events.Person | None = None,
-    now: dt.datetime | None = None,
-) -> DocumentEvent:
-    """Record a buyer's event (030, 032, 033 or 031) on a received invoice, signed."""
+) -> Document:
+    """Check that the acting buyer may record event code on a document now; return the document.
+
+    Records nothing: the edge asks for confirmation of an irreversible event only once it would
+    be recorded (record_event checks the same again, in its transaction).
+    """
     transition = TRANSITIONS.get(code)
     if transition is None:
         raise DomainError(_l("There is no event %(code)s.", code=str(code)[:10]), field="code")
@@ -142,13 +143,32 @@ def record_event(
     if document.document_type != INVOICE:
         raise DomainError(_l("Events are recorded on invoices, not on credit or debit notes."))
     _check_transition(document, transition)
-    note = (note or "").strip()
     if code == "031":
         if claim_reason not in CLAIM_REASONS:
             raise DomainError(_l("Choose the reason of the claim."), field="claim_reason")
-        if not note:
+        if not (note or "").strip():
             raise DomainError(_l("Explain the claim: the supplier reads it."), field="note")
-    else:
+    return document
+
+
+def record_event(
+    company_id: int,
+    *,
+    document_id: int,
+    code: str,
+    actor: User,
+    claim_reason: str | None = None,
+    note: str = "",
+    person: dian_events.Person | None = None,
+    now: dt.datetime | None = None,
+) -> DocumentEvent:
+    """Record a buyer's event (030, 032, 033 or 031) on a received invoice, signed."""
+    document = check_event(
+        company_id, document_id=document_id, code=code, claim_reason=claim_reason, note=note
+    )
+    transition = TRANSITIONS[code]
+    note = (note or "").strip()
+    if code != "031":
         claim_reason = None
     if person is None and code in dian_events.EVENTS_WITH_PERSON:
         person = _person_of(actor)
@@ -176,6 +196,79 @@ def record_event(
     if code == "031":  # a claim opens a dispute, so both sides can settle it on the invoice
         disputes.open_from_claim(document, claim_reason=claim_reason or "", note=note, actor=actor)
     return event
+
+
+#: Events a buyer may reach through the ones before them in one go ("accept" on an invoice only
+#: acknowledged records 032 and then 033). A claim never: it says the goods were not received.
+CHAINED = frozenset({"032", "033"})
+
+
+def steps_to(status: str, code: str) -> list[str] | None:
+    """Return the buyer's events that lead from status through code, in order (code last).
+
+    Only codes in CHAINED are reached through missing steps; None when code cannot follow.
+    """
+    if code not in TRANSITIONS or TRANSITIONS[code].by != RECEIVER:
+        return None
+    if code not in CHAINED:
+        return [code] if status in TRANSITIONS[code].sources else None
+    paths: dict[str, list[str]] = {status: []}
+    frontier = [status]
+    while frontier:  # breadth first over the buyer's transitions
+        current = frontier.pop(0)
+        for t in TRANSITIONS.values():
+            if t.by != RECEIVER or current not in t.sources:
+                continue
+            if t.code == code:
+                return [*paths[current], code]
+            if t.code in CHAINED | {"030"} and t.target not in paths:
+                paths[t.target] = [*paths[current], t.code]
+                frontier.append(t.target)
+    return None
+
+
+def plan_event(company_id: int, *, document_id: int, code: str) -> tuple[Document, list[str]]:
+    """Return a document and the events recording code on it takes now (missing steps first).
+
+    Raises the DomainError that recording code alone would when no chain leads there.
+    """
+    document = inbox.get_document(company_id, document_id)
+    steps = steps_to(document.status, code)
+    if not steps:
+        check_event(company_id, document_id=document.id, code=code)  # raises the reason
+        steps = [code]
+    check_event(company_id, document_id=document.id, code=steps[0])
+    return document, steps
+
+
+def record_chain(
+    company_id: int,
+    *,
+    document_id: int,
+    code: str,
+    actor: User,
+    person: dian_events.Person | None = None,
+) -> list[DocumentEvent]:
+    """Record code on a document with the events it still needs before it, all or nothing.
+
+    "Accept" (033) on an invoice only received records 030, 032 and 033, in that order; when one
+    of them is refused none stays written.
+    """
+    _document, steps = plan_event(company_id, document_id=document_id, code=code)
+    session = db.session()
+    mark = pending_callbacks(session)
+    savepoint = begin_nested(session)
+    try:
+        events = [
+            record_event(company_id, document_id=document_id, code=step, actor=actor, person=person)
+            for step in steps
+        ]
+    except DomainError:
+        savepoint.rollback()
+        forget_callbacks_after(session, mark)
+        raise
+    savepoint.commit()
+    return events
 
 
 _SUPPLIER_NOTICES = {"031": notifications.CLAIMED, "033": notifications.ACCEPTED}
@@ -231,8 +324,12 @@ def event_person(
     """
     values = {
         key: " ".join((value or "").split())
-        for key, value in (("first_name", first_name), ("family_name", family_name),
-                           ("job_title", job_title), ("department", department))
+        for key, value in (
+            ("first_name", first_name),
+            ("family_name", family_name),
+            ("job_title", job_title),
+            ("department", department),
+        )
     }
     errors: dict[str, list[Any]] = {}
     number = ""
@@ -241,8 +338,10 @@ def event_person(
     except FieldErrors as error:
         for key, messages in error.errors.items():
             errors[key.replace("id_document_", "id_")] = messages
-    for key, message in (("first_name", _l("Enter the person's first name.")),
-                         ("family_name", _l("Enter the person's family name."))):
+    for key, message in (
+        ("first_name", _l("Enter the person's first name.")),
+        ("family_name", _l("Enter the person's family name.")),
+    ):
         if not values[key]:
             errors[key] = [message]
     for key, value in values.items():

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, select
 
-from app.db import begin_nested
 from app.einvoice.render import render_pdf
 from app.extensions import db
 from app.models import Document, SavedFilter, TrayVersion, User, utcnow
@@ -25,6 +25,7 @@ from app.models.document import (
     ACKNOWLEDGED,
     CLAIMED,
     GOODS_RECEIVED,
+    INVOICE,
     ORIGIN_PDF,
     PAID,
     TACITLY_ACCEPTED,
@@ -203,12 +204,121 @@ class BulkOutcome:
     message: Any
 
 
+#: The events a clerk records on a selection, by the bulk bar's action names.
+BULK_EVENTS = {"acknowledge": "030", "receive": "032", "accept": "033"}
+#: How the confirmation names each action ("accepting records 032 and then 033 for them").
+BULK_VERBS = {
+    "030": _l("acknowledging"),
+    "032": _l("recording the receipt"),
+    "033": _l("accepting"),
+}
+#: Events after which nothing can be undone or changed by the buyer: always confirmed first.
+FINAL_EVENTS = frozenset({"033", "031"})
+
+
+def bulk_actions(status: str, document_type: str) -> tuple[str, ...]:
+    """Return the bulk actions (BULK_EVENTS keys) a received document in status allows."""
+    if document_type != INVOICE:
+        return ()
+    return tuple(
+        action
+        for action, code in BULK_EVENTS.items()
+        if lifecycle.steps_to(status, code) is not None
+    )
+
+
+@dataclass
+class PlannedRow:
+    """One selected document: the events recording the action takes on it, or why it cannot."""
+
+    document_id: int
+    number: str
+    steps: tuple[str, ...] = ()
+    problem: Any = None
+
+
+@dataclass
+class BulkPlan:
+    """What a bulk event would do to each selected document, before anything is recorded."""
+
+    code: str
+    rows: list[PlannedRow]
+    person_missing: bool  # some chain needs 030/032 and the user has no identity document
+
+    @property
+    def ready(self) -> list[PlannedRow]:
+        return [r for r in self.rows if r.problem is None]
+
+    @property
+    def refused(self) -> list[PlannedRow]:
+        return [r for r in self.rows if r.problem is not None]
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Tell whether the clerk must confirm: a final event, or steps they did not choose."""
+        return self.code in FINAL_EVENTS or any(len(r.steps) > 1 for r in self.ready)
+
+    def summary(self) -> list[Any]:
+        """Return one sentence per group of documents that still need events before the action."""
+        groups: dict[tuple[str, ...], int] = {}
+        for row in self.ready:
+            if len(row.steps) > 1:
+                groups[row.steps] = groups.get(row.steps, 0) + 1
+        sentences = []
+        for steps, count in sorted(groups.items(), key=lambda item: -len(item[0])):
+            missing = [lifecycle.TRANSITIONS[c].name for c in steps[:-1]]
+            sentences.append(
+                _l(
+                    "%(count)d invoices still need %(missing)s; %(action)s records %(steps)s "
+                    "for them.",
+                    count=count,
+                    missing=_joined(missing, _l(" and ")),
+                    action=BULK_VERBS.get(self.code, self.code),
+                    steps=_joined(list(steps), _l(" and then ")),
+                )
+            )
+        return sentences
+
+
+def _joined(items: list[Any], last: Any) -> Any:
+    """Join items as a sentence does: "a, b and then c" (last is the final separator)."""
+
+    def text() -> str:
+        words = [str(item) for item in items]
+        if len(words) < 2:
+            return "".join(words)
+        return ", ".join(words[:-1]) + str(last) + words[-1]
+
+    return LazyString(text)
+
+
+def plan_events(company_id: int, *, document_ids: list[int], code: str, actor: User) -> BulkPlan:
+    """Say, per selected document, which events recording code takes, or why it cannot be."""
+    rows = []
+    for document_id in _unique(document_ids):
+        try:
+            number = inbox.get_document(company_id, document_id).number
+        except NotFound as problem:
+            rows.append(PlannedRow(document_id, "", problem=problem.message))
+            continue
+        try:
+            _document, steps = lifecycle.plan_event(company_id, document_id=document_id, code=code)
+        except DomainError as problem:
+            rows.append(PlannedRow(document_id, number, problem=problem.message))
+            continue
+        rows.append(PlannedRow(document_id, number, tuple(steps)))
+    needs_person = any({"030", "032"} & set(r.steps) for r in rows if r.problem is None)
+    has_person = bool(actor.id_document_type and actor.id_document_number)
+    return BulkPlan(code, rows, person_missing=needs_person and not has_person)
+
+
 def record_events(
     company_id: int, *, document_ids: list[int], code: str, actor: User
 ) -> list[BulkOutcome]:
-    """Record one event on each document where the lifecycle allows it; say why it skipped others.
+    """Record code on each document, with the events it still needs first; say why not on others.
 
-    Each document is recorded in a savepoint, so a refusal leaves the others' events in place.
+    Each document's events are all or nothing (lifecycle.record_chain), and a refusal leaves
+    the other documents' events in place.
     """
     outcomes = []
     for document_id in _unique(document_ids):
@@ -217,17 +327,21 @@ def record_events(
         except NotFound as problem:
             outcomes.append(BulkOutcome(document_id, "", False, problem.message))
             continue
-        savepoint = begin_nested(db.session())
         try:
-            lifecycle.record_event(company_id, document_id=document_id, code=code, actor=actor)
+            events = lifecycle.record_chain(
+                company_id, document_id=document_id, code=code, actor=actor
+            )
         except DomainError as problem:
-            savepoint.rollback()
             outcomes.append(BulkOutcome(document_id, number, False, problem.message))
             continue
-        savepoint.commit()
-        name = lifecycle.TRANSITIONS[code].name
+        names = [lifecycle.TRANSITIONS[e.code].name for e in events]
         outcomes.append(
-            BulkOutcome(document_id, number, True, _l("%(event)s recorded.", event=name))
+            BulkOutcome(
+                document_id,
+                number,
+                True,
+                _l("%(events)s recorded.", events=_joined(names, _l(" and then "))),
+            )
         )
     return outcomes
 

@@ -568,7 +568,7 @@ def test_does_a_deactivated_member_lose_their_session(app, company, owner):
     login(owner_browser, owner, company)
 
     response = owner_browser.post(
-        f"/team/members/{membership_of(colleague, company).id}/deactivate"
+        f"/team/members/{membership_of(colleague, company).id}/deactivate", data={"confirm": "1"}
     )
 
     assert response.status_code == 303

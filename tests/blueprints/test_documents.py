@@ -238,7 +238,9 @@ def test_can_the_buyer_acknowledge_receive_and_accept_and_the_supplier_see_it(
     page = client.get(f"/documents/{invoice.id}").get_data(as_text=True)
     assert 'data-event-button="030"' in page and 'data-event-button="033"' not in page
     for code, status in (("030", "acknowledged"), ("032", "goods_received"), ("033", "accepted")):
-        response = client.post(f"/documents/{invoice.id}/events", data={"code": code})
+        response = client.post(
+            f"/documents/{invoice.id}/events", data={"code": code, "confirm": "1"}
+        )
         assert response.status_code == 303, response.get_data(as_text=True)
         assert status_of(invoice) == status
     login(client, seller, supplier)
@@ -286,7 +288,7 @@ def test_can_the_buyer_claim_with_reason_02(client, invoice, supplier, seller, c
     assert missing.status_code == 422 and status_of(invoice) == "goods_received"
     response = client.post(
         f"/documents/{invoice.id}/events",
-        data={"code": "031", "claim_reason": "02", "note": "Faltan 3 cajas."},
+        data={"code": "031", "claim_reason": "02", "note": "Faltan 3 cajas.", "confirm": "1"},
     )
     assert response.status_code == 303
     assert status_of(invoice) == "claimed"

@@ -83,6 +83,7 @@ def invoice_data(buyer, **overrides):
         "lines-2-unit_price": "25000",
         "lines-2-tax": "INC8",
         "withholdings": "RETEFUENTE25",
+        "confirm": "1",  # "Sign and send" asks first (app/web/confirm.py)
     }
     return data | overrides
 

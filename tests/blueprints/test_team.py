@@ -431,7 +431,9 @@ def test_can_a_deactivated_colleague_still_act_for_the_company(
     login(theirs, colleague, company)
     assert theirs.get("/team/").status_code == 200
 
-    response = client.post(f"/team/members/{membership_of(colleague, company).id}/deactivate")
+    response = client.post(
+        f"/team/members/{membership_of(colleague, company).id}/deactivate", data={"confirm": "1"}
+    )
 
     assert response.status_code == 303
     assert not membership_of(colleague, company).active
@@ -455,7 +457,9 @@ def test_does_a_colleague_deactivated_in_one_company_keep_the_other(app, client,
     colleague = member(company, "admin")
     add_member(colleague, second, "viewer")
     login(client, owner, company)
-    client.post(f"/team/members/{membership_of(colleague, company).id}/deactivate")
+    client.post(
+        f"/team/members/{membership_of(colleague, company).id}/deactivate", data={"confirm": "1"}
+    )
 
     theirs = new_client(app)
     login(theirs, fetch(User, User.id == colleague.id)[0], company)  # asks for the old company
@@ -474,7 +478,9 @@ def test_does_reactivating_a_colleague_let_them_back_in(app, client, company, ow
     """After reactivation the colleague can sign in and act again."""
     colleague = member(company, "viewer")
     login(client, owner, company)
-    client.post(f"/team/members/{membership_of(colleague, company).id}/deactivate")
+    client.post(
+        f"/team/members/{membership_of(colleague, company).id}/deactivate", data={"confirm": "1"}
+    )
     client.post(f"/team/members/{membership_of(colleague, company).id}/reactivate")
 
     theirs = new_client(app)
@@ -708,7 +714,9 @@ def test_are_role_changes_and_deactivations_written_to_the_audit_trail(client, c
     colleague = member(company, "viewer")
     login(client, owner, company)
     change_role(client, membership_of(colleague, company), "sales")
-    client.post(f"/team/members/{membership_of(colleague, company).id}/deactivate")
+    client.post(
+        f"/team/members/{membership_of(colleague, company).id}/deactivate", data={"confirm": "1"}
+    )
 
     (changed,) = events(company, "team.role_changed")
     assert changed.actor_user_id == owner.id

@@ -3,6 +3,7 @@ import io
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.blueprints.documents import bp
 from app.blueprints.documents.forms import (
@@ -16,6 +17,8 @@ from app.extensions import db
 from app.services import audit, documents, inbox, lifecycle, pdf_documents
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.web.auth import can, company, require_permission, user
+from app.web.confirm import ask_first
+from app.web.formatting import money
 from app.web.htmx import form_errors, is_htmx, render
 
 XML = "application/xml"
@@ -201,6 +204,8 @@ def _show(document_id, *, status=200, event_error=None, claim_form=None, attachm
         claim_reasons=lifecycle.CLAIM_REASONS,
         status_names=lifecycle.STATUS_NAMES,
         can_receive=can("documents.receive"),
+        final_events=FINAL_EVENTS,
+        oob=is_htmx(),  # the header's status badge rides along with the lifecycle fragment
     )
 
 
@@ -275,20 +280,57 @@ def download_zip(document_id):
 # -------------------------------------------------------------------------------- lifecycle
 
 
+#: What each final event does, as its confirmation says it (title, consequence, button).
+FINAL_EVENTS = {
+    "033": (
+        _l("Accept this invoice?"),
+        _l("Acceptance is final and is sent to the supplier."),
+        _l("Accept the invoice"),
+    ),
+    "031": (
+        _l("Send this claim?"),
+        _l("A claim is sent to the supplier and opens a dispute."),
+        _l("Send the claim"),
+    ),
+}
+
+
+def _confirm_event(document, code):
+    """Ask before a final event (acceptance, claim); None when it may be recorded now."""
+    if code not in FINAL_EVENTS:
+        return None
+    title, consequence, button = FINAL_EVENTS[code]
+    return ask_first(
+        consequence,
+        title=title,
+        button=button,
+        back=url_for("documents.show", document_id=document.id),
+        details=[
+            _(
+                "Invoice %(number)s from %(supplier)s, %(total)s.",
+                number=document.number,
+                supplier=document.supplier_name,
+                total=money(document.payable, document.currency),
+            )
+        ],
+    )
+
+
 @bp.route("/<int:document_id>/events", methods=["POST"])
 @require_permission("documents.receive")
 def record_event(document_id):
     document = _document_or_404(document_id)
     form = ClaimForm()  # the service checks code, reason and explanation, with its messages
+    event = {
+        "code": form.code.data or "",
+        "claim_reason": form.claim_reason.data or None,
+        "note": form.note.data or "",
+    }
     try:
-        lifecycle.record_event(
-            company().id,
-            document_id=document.id,
-            code=form.code.data or "",
-            actor=user(),
-            claim_reason=form.claim_reason.data or None,
-            note=form.note.data or "",
-        )
+        lifecycle.check_event(company().id, document_id=document.id, **event)
+        if (question := _confirm_event(document, event["code"])) is not None:
+            return question
+        lifecycle.record_event(company().id, document_id=document.id, actor=user(), **event)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

@@ -91,6 +91,7 @@ class BulkForm(FlaskForm):
     action = SelectField(
         choices=[
             ("acknowledge", _l("Acknowledge")),
+            ("receive", _l("Record the receipt")),
             ("accept", _l("Accept")),
             ("download", _l("Download XML and PDF")),
         ]

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
@@ -32,12 +33,12 @@ from app.services import inbox, network, trays
 from app.services.errors import DomainError, NotFound
 from app.tenancy import get_or_404
 from app.web.auth import can, company, membership, require_permission, tray_version, user
+from app.web.confirm import Notice, ask_first
 from app.web.fragments import FragmentCache, placeholder_csrf, render_in_layout, with_csrf
 from app.web.htmx import form_errors, is_htmx, render
 from app.web.redirects import safe_next_url
 
 READERS = {"received": inbox.received, "sent": inbox.sent}
-EVENTS = {"acknowledge": "030", "accept": "033"}
 # The query-string keys a tray keeps in its links and saved filters (never the cursor).
 FILTER_KEYS = (
     "date_from",
@@ -348,9 +349,11 @@ def bulk():
         )
     if not can("documents.receive"):
         abort(403)
-    outcomes = trays.record_events(
-        company().id, document_ids=ids, code=EVENTS[form.action.data], actor=user()
-    )
+    code = trays.BULK_EVENTS[form.action.data]
+    plan = trays.plan_events(company().id, document_ids=ids, code=code, actor=user())
+    if (question := _confirm_bulk(plan, tray)) is not None:
+        return question
+    outcomes = trays.record_events(company().id, document_ids=ids, code=code, actor=user())
     db.session.commit()
     return render(
         "inbox/bulk.html",
@@ -358,4 +361,63 @@ def bulk():
         outcomes=outcomes,
         tray=tray,
         action=form.action.data,
+    )
+
+
+#: How the confirmation of each bulk event names it (title, consequence, button).
+BULK_QUESTIONS = {
+    "030": (
+        _l("Acknowledge these invoices?"),
+        _l("The acknowledgement of receipt (030) is sent to each supplier; it cannot be undone."),
+        _l("Acknowledge"),
+    ),
+    "032": (
+        _l("Record the receipt of the goods?"),
+        _l(
+            "The receipt of the goods or service (032) is sent to each supplier; it cannot be "
+            "undone, and three business days later an invoice not claimed is accepted tacitly."
+        ),
+        _l("Record the receipt"),
+    ),
+    "033": (
+        _l("Accept these invoices?"),
+        _l("Acceptance is final and is sent to the supplier."),
+        _l("Accept the invoices"),
+    ),
+}
+
+
+def _confirm_bulk(plan, tray):
+    """Ask before a bulk event that is final or records steps not chosen; None to go ahead."""
+    title, consequence, button = BULK_QUESTIONS[plan.code]
+    details = [_("%(count)d documents selected.", count=len(plan.rows)), *plan.summary()]
+    details += [
+        _(
+            "%(number)s is left as it is: %(reason)s",
+            number=row.number or f"#{row.document_id}",
+            reason=row.problem,
+        )
+        for row in plan.refused
+    ]
+    notices = []
+    if plan.person_missing:
+        notices.append(
+            Notice(
+                _(
+                    "DIAN's acknowledgement (030) and receipt (032) name who records them: "
+                    "without your identity document they are not recorded, and those invoices "
+                    "stay as they are."
+                ),
+                link=url_for("auth.profile"),
+                link_text=_("Add your identity document to your profile"),
+            )
+        )
+    return ask_first(
+        consequence,
+        title=title,
+        button=button,
+        back=url_for(f"inbox.{tray}"),
+        details=details,
+        notices=notices,
+        needed=plan.needs_confirmation and bool(plan.ready),
     )

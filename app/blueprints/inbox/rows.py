@@ -42,6 +42,7 @@ class TrayLine:
     payment_status: str
     dispute: str  # the latest dispute's status, or ""
     dispute_name: str
+    actions: tuple[str, ...]  # the bulk events it allows (received tray only)
 
 
 def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> list[TrayLine]:
@@ -53,6 +54,7 @@ def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> l
     dispute_names = _names(disputes.STATUS_NAMES)
     select_label = _("Select %(number)s")  # the message, filled in per line below
     document_url = _document_url()
+    actions: dict[tuple[str, str], tuple[str, ...]] = {}  # by (status, type): a few per page
     lines = []
     for d in documents:
         group = trays.status_group(d)
@@ -82,9 +84,18 @@ def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> l
                 payment_status=d.payment_status,
                 dispute=d.dispute_status or "",
                 dispute_name=dispute_names.get(d.dispute_status or "", ""),
+                actions=_actions(actions, d) if incoming else (),
             )
         )
     return lines
+
+
+def _actions(known: dict[tuple[str, str], tuple[str, ...]], document: Document):
+    """Return the bulk events a received document allows, worked out once per status and type."""
+    key = (document.status, document.document_type)
+    if key not in known:
+        known[key] = trays.bulk_actions(*key)
+    return known[key]
 
 
 def _names(names: dict[str, object]) -> dict[str, str]:

@@ -14,6 +14,8 @@ from app.extensions import db
 from app.services import disputes, fiscal, issuing, network
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.web.auth import company, require_permission, user
+from app.web.confirm import ask_first
+from app.web.formatting import money
 from app.web.htmx import form_errors, render
 
 
@@ -98,6 +100,8 @@ def invoice():
     form, status = _invoice_form(), 200
     if form.validate_on_submit():
         rows, lines = form.line_inputs()
+        if (question := _confirm_sign_and_send(form, lines)) is not None:
+            return question
         try:
             document = issuing.issue_invoice(
                 company().id,
@@ -126,6 +130,29 @@ def invoice():
         missing=fiscal.missing_fiscal_data(company()),
         municipalities=fiscal.municipality_options(),
         status=status,
+    )
+
+
+def _confirm_sign_and_send(form, lines):
+    """Ask before signing and sending an invoice (it cannot be edited afterwards)."""
+    if form.customer_id.data:
+        chosen = dict(form.customer_id.choices).get(form.customer_id.data, "")
+        customer = chosen.split(" — ")[0]
+    else:
+        customer = f"{form.customer_name.data} ({form.customer_tax_id.data})"
+    details = []
+    try:
+        payable = issuing.compute(lines, withholdings=form.withholdings.data or []).totals.payable
+        details.append(_("Total: %(total)s", total=money(payable, "COP")))
+    except DomainError:
+        pass  # issuing says what is wrong with the lines once confirmed
+    return ask_first(
+        _("The invoice is signed and sent to %(customer)s; it cannot be edited afterwards.",
+          customer=customer),
+        title=_("Sign and send this invoice?"),
+        button=_("Sign and send"),
+        back=url_for("issuing.invoice"),
+        details=details,
     )
 
 

@@ -10,6 +10,7 @@ from app.services import team
 from app.services.errors import DomainError
 from app.tenancy import get_or_404
 from app.web.auth import company, require_permission, user
+from app.web.confirm import ask_first
 from app.web.htmx import form_errors, render
 
 
@@ -91,6 +92,20 @@ def reactivate(membership_id):
 
 def _set_active(membership_id, active):
     membership = get_or_404(Membership, membership_id)
+    name = membership.user.name
+    question = ask_first(
+        _("%(name)s loses access at once.", name=name),
+        title=_("Deactivate %(name)s?", name=name),
+        button=_("Deactivate"),
+        back=url_for("team.index"),
+        details=[_("Every session of theirs ends now; an administrator can reactivate them.")],
+        # Reactivating gives access back: nothing to confirm. The service refuses the owner and
+        # oneself, without asking first.
+        needed=not active and membership.active and membership.role != "owner"
+        and membership.user_id != user().id,
+    )
+    if question is not None:
+        return question
     team.set_member_active(company().id, membership_id=membership.id, active=active,
                            actor=user())
     db.session.commit()

@@ -44,6 +44,83 @@
     ticked = null;
   });
 
+  // ---- Irreversible actions ask first (app/web/confirm.py). A form or submit button marked
+  // data-confirm is posted once with "X-Confirm: ask": the server answers what will happen as a
+  // <dialog> (shown modally: focus stays inside, Escape cancels, focus returns to the button),
+  // or 204 when there is nothing to confirm. Any other answer (a form's errors): the form is
+  // submitted as it was, and the server shows it. Without JavaScript the server asks on a page.
+  function submitAsItWas(form, submitter) {
+    form.setAttribute("data-confirm-skip", "");
+    if (submitter && form.requestSubmit) form.requestSubmit(submitter);
+    else if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
+  }
+
+  function showConfirmDialog(dialog, returnTo) {
+    document.querySelectorAll("dialog[data-confirm-dialog]").forEach(function (old) { old.remove(); });
+    document.body.appendChild(dialog);
+    dialog.addEventListener("click", function (event) {
+      if (event.target.closest("[data-confirm-cancel]")) dialog.close("cancel");
+    });
+    dialog.addEventListener("close", function () {
+      dialog.remove();
+      if (returnTo && document.contains(returnTo) && returnTo.focus) returnTo.focus();
+    });
+    dialog.showModal();
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = event.submitter || null;
+    if (form.hasAttribute("data-confirm-skip")) { form.removeAttribute("data-confirm-skip"); return; }
+    var marked = form.hasAttribute("data-confirm") || (submitter && submitter.hasAttribute("data-confirm"));
+    if (!marked || typeof window.fetch !== "function" || typeof HTMLDialogElement !== "function") return;
+    event.preventDefault();
+    event.stopImmediatePropagation(); // before htmx's boost sees it (this listener captures)
+    var data = new FormData(form);
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "HX-Request": "true", "X-Confirm": "ask", "X-CSRFToken": csrfToken() }
+    })
+      .then(function (response) {
+        if (response.status === 204) return null;
+        return response.text().then(function (html) { return response.ok ? html : null; });
+      })
+      .then(function (html) {
+        var holder = document.createElement("div");
+        if (html) holder.innerHTML = html;
+        var dialog = holder.querySelector("dialog[data-confirm-dialog]");
+        if (dialog) showConfirmDialog(dialog, submitter || form.querySelector("[type=submit]"));
+        else submitAsItWas(form, submitter);
+      })
+      .catch(function () { submitAsItWas(form, submitter); });
+  }, true);
+
+  // The bulk bar: a button no ticked document allows is disabled (the server checks anyway).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches('#bulk-form input[name="document_ids"]')) return;
+    var form = box.form;
+    var ticked = form.querySelectorAll('input[name="document_ids"]:checked');
+    form.querySelectorAll("[data-bulk-action]").forEach(function (button) {
+      var action = button.getAttribute("data-bulk-action");
+      var allowed = ticked.length === 0 || Array.prototype.some.call(ticked, function (t) {
+        var row = t.closest("[data-actions]");
+        return row && (" " + row.getAttribute("data-actions") + " ").indexOf(" " + action + " ") >= 0;
+      });
+      button.disabled = !allowed;
+    });
+  });
+
+  // A document's lifecycle refreshes live, but not under a claim being written.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.id === "lifecycle" && elt.querySelector("details[open]")) event.preventDefault();
+  });
+
   // Dismissible toasts.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-dismiss]");
