@@ -163,8 +163,49 @@ def test_does_accepting_a_credit_note_open_the_prefilled_form(app, customer, buy
     assert "Credit note agreed in dispute" in form
     prices = re.findall(r'name="lines-0-unit_price"[^>]*value="([^"]+)"', form)
     assert prices and float(prices[0]) > 0
+    # The pre-filled lines add up, taxes included, to the agreed 50.00: the live totals say so.
+    payable = re.search(r'data-total="payable"><strong>([^<]+)<', form).group(1)
+    assert payable == "COP\xa050.00"
     panel = buyer_client.get(f"/disputes/documents/{invoice.id}").get_data(as_text=True)
     assert 'data-status="agreed"' in panel
+
+
+@pytest.mark.parametrize(
+    ("code", "english", "spanish"),
+    [
+        ("01", "Inconsistent document", "Documento con inconsistencias"),
+        ("02", "Goods not fully delivered", "Mercancía no entregada totalmente"),
+        ("03", "Goods partially delivered", "Mercancía no entregada parcialmente"),
+        ("04", "Service not rendered", "Servicio no prestado"),
+    ],
+)
+def test_does_the_panel_of_a_claims_dispute_say_the_claims_reason_and_amount_in_words(
+    app, customer, buyer, supplier, seller, invoice, code, english, spanish
+):
+    """The claim's reason, in DIAN's words, and its amount as money ('$ 1.234,00', never
+    '1234.00') on both sides' panels, in Spanish and in English."""
+    from app.services import lifecycle
+
+    with acting_as(customer.id, buyer.id):
+        for event in ("030", "032", "031"):
+            lifecycle.record_event(customer.id, document_id=invoice.id, code=event, actor=buyer,
+                                   claim_reason=code if event == "031" else None,
+                                   note="Faltaron cajas" if event == "031" else "")
+        db.session.commit()
+    amount = invoice.payable
+    raw = f"{amount:.2f}"
+    whole, cents = raw.split(".")
+    in_spanish = "$\xa0" + f"{int(whole):,}".replace(",", ".") + "," + cents
+    in_english = f"COP\xa0{amount:,.2f}"
+    for user, company in ((seller, supplier), (buyer, customer)):
+        en = as_user(app, user, company).get(f"/disputes/documents/{invoice.id}").get_data(
+            as_text=True)
+        es = as_user(app, user, company, "es").get(f"/disputes/documents/{invoice.id}").get_data(
+            as_text=True)
+        assert english in en and in_english in en and "031" in en
+        assert spanish in es and in_spanish in es and "031" in es
+        assert raw not in en.replace(in_english, "") and raw not in es
+        assert "not received" not in en and "no recibidos" not in es
 
 
 def test_does_the_list_filter_and_count(app, customer, buyer, supplier, seller, invoice):
