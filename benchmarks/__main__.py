@@ -26,6 +26,7 @@ from benchmarks import (  # noqa: E402
     einvoice_verify,
     inbox_pages,
     pdf_accuracy,
+    pdf_fields,
     rules_agreement,
 )
 
@@ -39,6 +40,8 @@ def main() -> int:
     rules_agreement.main([])
     print()
     pdf_accuracy.main([])
+    print()
+    pdf_fields.main([])
     print()
     inbox_pages.main([])
     print()
