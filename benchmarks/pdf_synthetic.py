@@ -222,6 +222,9 @@ NAMES = [
 ]
 SUFFIX = {"es": "S.L.", "en": "Ltd", "de": "GmbH", "fr": "SARL", "pt": "Lda.", "it": "S.r.l."}
 CENT = Decimal("0.01")
+TRADES = ["Trading", "Servicios", "Systems", "Logistik", "Conseil", "Serviços", "Forniture"]
+STREETS = ["Calle Mayor", "High Street", "Hauptstraße", "Rue de la Paix", "Rua Augusta",
+           "Via Roma"]
 
 
 @dataclass
@@ -265,7 +268,7 @@ def make_vendor(seed: int) -> Vendor:
     return Vendor(
         seed=seed,
         language=language,
-        name=f"{rnd.choice(NAMES)} {rnd.choice(['Trading', 'Servicios', 'Systems', 'Logistik', 'Conseil', 'Serviços', 'Forniture'])} {SUFFIX[language]}",
+        name=f"{rnd.choice(NAMES)} {rnd.choice(TRADES)} {SUFFIX[language]}",
         tax_id=f"{TAX_ID_PREFIX[language]}{rnd.randrange(10**8, 10**9)}",
         labels=labels,
         number_format=rnd.choice(NUMBER_FORMATS[language]),
@@ -355,7 +358,7 @@ def make_invoice(vendor: Vendor, index: int) -> tuple[bytes, dict]:
     pdf.text(
         10,
         24,
-        f"{rnd.randint(1, 200)} {rnd.choice(['Calle Mayor', 'High Street', 'Hauptstraße', 'Rue de la Paix', 'Rua Augusta', 'Via Roma'])}",
+        f"{rnd.randint(1, 200)} {rnd.choice(STREETS)}",
     )
     pdf.text(10, 29, f"{vendor.labels['taxid']}: {vendor.tax_id}")
     pdf.set_font("Helvetica", "B", 16)
