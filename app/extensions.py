@@ -7,6 +7,7 @@ from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 
+from app import i18n  # noqa: F401 (translated messages escape themselves in HTML)
 from app.db import Database
 
 db = Database()
