@@ -57,12 +57,40 @@ DIAN_POLICY_URLS = frozenset(
     }
 )
 DIAN_POLICY_HASH = "dMoMvtcG5aIzgYo0tIsSQeVJBDnUnfSOfBpxXrmor0Y="
-DIAN_POLICY = XAdESSignaturePolicy(
-    Identifier=DIAN_POLICY_URL,
-    Description="Política de firma para facturas electrónicas de la República de Colombia",
-    DigestMethod=DigestAlgorithm.SHA256,
-    DigestValue=DIAN_POLICY_HASH,
-)
+#: The digest of DIAN's policy v2 PDF under each algorithm a signer may name in SigPolicyHash
+#: (recomputed from the PDF; DIAN's own examples carry the SHA-256 and the SHA-384 values).
+#: A SHA-1 policy hash only names the public policy document: it protects nothing, so it is
+#: known here too, while SHA-1 in the signature itself stays refused (SIG-SHA1).
+DIAN_POLICY_HASHES: dict[DigestAlgorithm, str] = {
+    DigestAlgorithm.SHA1: "sbcECQ7v+y/m3OcBCJyvmkBhtFs=",
+    DigestAlgorithm.SHA256: DIAN_POLICY_HASH,
+    DigestAlgorithm.SHA384: "EQC0kiWPaAME6IsEZ7WuaTWJ97Zmf6hIO69rMCVURmQxBB9ebgLrjhL5BArQ0a0l",
+    DigestAlgorithm.SHA512: (
+        "Zcjw1Z9nGQn2j6NyGx8kAaLbOfJGd/fJxRTCeirlqAg7zRG27piJkJOpflGu7XACpMj9hC6dVMcCyzqHxxPZeQ=="
+    ),
+}
+#: Other spellings of the same digest algorithms met in signatures.
+_DIGEST_ALIASES = {
+    "http://www.w3.org/2001/04/xmlenc#sha384": DigestAlgorithm.SHA384,
+    "http://www.w3.org/2001/04/xmldsig-more#sha256": DigestAlgorithm.SHA256,
+    "http://www.w3.org/2001/04/xmldsig-more#sha512": DigestAlgorithm.SHA512,
+}
+POLICY_DESCRIPTION = "Política de firma para facturas electrónicas de la República de Colombia"
+POLICY_UNKNOWN_CODE = "SIG-POLICY-UNKNOWN"
+
+
+def dian_policy(digest: DigestAlgorithm = DigestAlgorithm.SHA256) -> XAdESSignaturePolicy:
+    """Return DIAN's signature policy v2 with its hash under digest (SHA-1/256/384/512)."""
+    if digest not in DIAN_POLICY_HASHES:
+        raise SignatureError(f"No known DIAN policy hash for {digest}.")
+    return XAdESSignaturePolicy(
+        Identifier=DIAN_POLICY_URL,
+        Description=POLICY_DESCRIPTION,
+        DigestMethod=digest,
+        DigestValue=DIAN_POLICY_HASHES[digest],
+    )
+
+
 ROLES = {"supplier": "supplier", "third party": "third party", "third_party": "third party"}
 
 _SIG_PATH = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/ds:Signature"
@@ -71,6 +99,9 @@ _SIG_LOCATION = f"./{{{EXT}}}UBLExtensions/{{{EXT}}}UBLExtension/{{{EXT}}}Extens
 
 class SignatureError(ValueError):
     """A certificate or key could not be loaded, or a document cannot be signed."""
+
+
+DIAN_POLICY = dian_policy(DigestAlgorithm.SHA256)
 
 
 @dataclass
@@ -350,9 +381,11 @@ def verify_document(
             where,
         )
 
+    # The policy hash only names the policy document; it is judged by _check_policy.
     algorithms = [
         n.get("Algorithm")
         for n in signature.iter(f"{{{DS}}}SignatureMethod", f"{{{DS}}}DigestMethod")
+        if n.getparent() is None or n.getparent().tag != f"{{{XADES}}}SigPolicyHash"
     ]
     if any(_is_sha1(a) for a in algorithms):
         return result.fail(
@@ -470,7 +503,9 @@ def verify_document(
     return result
 
 
-_SIGNATURE_NAMESPACES = tuple(f"{{{ns}}}" for ns in (DS, XADES, "http://uri.etsi.org/01903/v1.4.1#"))
+_SIGNATURE_NAMESPACES = tuple(
+    f"{{{ns}}}" for ns in (DS, XADES, "http://uri.etsi.org/01903/v1.4.1#")
+)
 
 
 def _check_unsigned_content(result: SignatureResult, signature: etree._Element) -> None:
@@ -488,7 +523,33 @@ def _check_unsigned_content(result: SignatureResult, signature: etree._Element) 
             return
 
 
+def _policy_digest(algorithm: str | None) -> DigestAlgorithm | None:
+    if not algorithm:
+        return None
+    algorithm = algorithm.strip()
+    if algorithm in _DIGEST_ALIASES:
+        return _DIGEST_ALIASES[algorithm]
+    try:
+        return DigestAlgorithm(algorithm)
+    except ValueError:
+        return None
+
+
+def _same_digest(written: str, known: str) -> bool:
+    """Compare two base64 digests by their bytes (line breaks and spaces in base64 allowed)."""
+    try:
+        return b64decode("".join(written.split()), validate=True) == b64decode(known)
+    except ValueError:
+        return False
+
+
 def _check_policy(result: SignatureResult, properties: etree._Element) -> None:
+    """Judge the signature policy the signer names: known identifier and hash, or a warning.
+
+    This never makes a signature invalid: ``valid`` says whether the signature verifies and
+    covers the whole document. An identifier or hash other than DIAN's policy v2 (under any
+    digest algorithm in DIAN_POLICY_HASHES) is a SIG-POLICY-UNKNOWN warning.
+    """
     policy = properties.find("xades:SignaturePolicyIdentifier/xades:SignaturePolicyId", NS)
     if policy is None:
         result.findings.append(
@@ -500,19 +561,31 @@ def _check_policy(result: SignatureResult, properties: etree._Element) -> None:
         )
         return
     identifier = (policy.findtext("xades:SigPolicyId/xades:Identifier", "", NS) or "").strip()
-    digest = (policy.findtext("xades:SigPolicyHash/ds:DigestValue", "", NS) or "").strip()
-    if digest != DIAN_POLICY_HASH:
-        result.fail(
-            "SIG-POLICY",
-            "El hash de la política de firma no es el de la DIAN.",
-            "The signature policy hash is not DIAN's.",
-        )
-    elif identifier not in DIAN_POLICY_URLS:
+    method = policy.find("xades:SigPolicyHash/ds:DigestMethod", NS)
+    algorithm = method.get("Algorithm") if method is not None else None
+    digest = policy.findtext("xades:SigPolicyHash/ds:DigestValue", "", NS) or ""
+    known = DIAN_POLICY_HASHES.get(_policy_digest(algorithm))
+    path = "/*/ext:UBLExtensions/…/xades:SignaturePolicyIdentifier"
+    if identifier not in DIAN_POLICY_URLS:
         result.findings.append(
             warning(
-                "SIG-POLICY",
-                f"Identificador de política inesperado: {identifier}.",
-                f"Unexpected signature policy identifier: {identifier}.",
+                POLICY_UNKNOWN_CODE,
+                f"La firma declara una política de firma desconocida ({identifier or 'vacía'}); "
+                "la firma en sí es válida.",
+                f"The signature names an unknown signature policy ({identifier or 'empty'}); "
+                "the signature itself is valid.",
+                path,
+            )
+        )
+    elif known is None or not _same_digest(digest, known):
+        result.findings.append(
+            warning(
+                POLICY_UNKNOWN_CODE,
+                f"El hash de la política de firma ({algorithm or 'sin algoritmo'}) no es el de "
+                "la política de la DIAN; la firma en sí es válida.",
+                f"The signature policy hash ({algorithm or 'no algorithm'}) is not that of "
+                "DIAN's policy; the signature itself is valid.",
+                path,
             )
         )
 
@@ -528,9 +601,9 @@ class _DianXAdESSigner(XAdESSigner):
     that the caller may fix, DIAN-style Ids, and KeyInfo referenced before SignedProperties.
     """
 
-    def __init__(self, *, signing_time: datetime, role: str) -> None:
+    def __init__(self, *, signing_time: datetime, role: str, policy: XAdESSignaturePolicy) -> None:
         super().__init__(
-            signature_policy=DIAN_POLICY,
+            signature_policy=policy,
             claimed_roles=[role],
             signature_algorithm=SignatureMethod.RSA_SHA256,
             digest_algorithm=DigestAlgorithm.SHA256,
@@ -607,8 +680,12 @@ def sign_document(
     chain: list[x509.Certificate] | None = None,
     signing_time: datetime | None = None,
     role: str = "supplier",
+    policy: XAdESSignaturePolicy | None = None,
 ) -> bytes:
-    """Sign a DIAN document with XAdES-EPES (DIAN policy, C14N 1.0, RSA-SHA256) and return it."""
+    """Sign a DIAN document with XAdES-EPES (DIAN policy, C14N 1.0, RSA-SHA256) and return it.
+
+    policy defaults to DIAN's policy v2 with its SHA-256 hash (``dian_policy``).
+    """
     if role not in ROLES:
         raise SignatureError(f"Unknown signer role {role!r}: use 'supplier' or 'third party'.")
     if isinstance(tree_or_bytes, bytes):
@@ -624,7 +701,9 @@ def sign_document(
     when = signing_time or datetime.now(UTC)
     if when.tzinfo is None:
         raise SignatureError("signing_time must be timezone-aware.")
-    signer = _DianXAdESSigner(signing_time=when.replace(microsecond=0), role=ROLES[role])
+    signer = _DianXAdESSigner(
+        signing_time=when.replace(microsecond=0), role=ROLES[role], policy=policy or DIAN_POLICY
+    )
     signed = signer.sign(
         root,
         key=key,

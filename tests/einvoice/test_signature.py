@@ -12,10 +12,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from lxml import etree
+from signxml import DigestAlgorithm
+from signxml.xades import XAdESSignaturePolicy
 
 from app.einvoice.signature import (
     DIAN_POLICY_HASH,
+    DIAN_POLICY_HASHES,
+    DIAN_POLICY_URL,
     SignatureError,
+    dian_policy,
     load_pkcs12,
     make_test_certificate,
     sign_document,
@@ -382,6 +387,113 @@ def test_signed_document_moved_inside_a_forged_one_fails(signed):
 
 
 # ---------------------------------------------------------------------------------------------
+# The signature policy: a separate check, never what makes a signature invalid
+
+POLICY_ALGORITHMS = [
+    DigestAlgorithm.SHA1,
+    DigestAlgorithm.SHA256,
+    DigestAlgorithm.SHA384,
+    DigestAlgorithm.SHA512,
+]
+
+
+@pytest.mark.parametrize("digest", POLICY_ALGORITHMS, ids=lambda d: d.name)
+def test_each_known_policy_digest_verifies_without_a_warning(credentials, digest):
+    """Does a document whose SigPolicyHash is DIAN's policy under SHA-1/256/384/512 verify as
+    valid with no policy finding, and does tampering with it still make it invalid?"""
+    key, cert, _ = credentials
+    signed = sign_document(make_invoice(2), key=key, certificate=cert, policy=dian_policy(digest))
+    hash_node = parse(signed).find(f"{SIG}//xades:SigPolicyHash", NS)
+    assert hash_node.find("ds:DigestMethod", NS).get("Algorithm") == digest.value
+    assert hash_node.findtext("ds:DigestValue", None, NS) == DIAN_POLICY_HASHES[digest]
+    result = verify_document(parse(signed), supplier_tax_id=SUPPLIER_NIT)
+    assert result.valid and result.findings == []
+
+    root = parse(signed)
+    root.find(PAYABLE, NS).text = "1.00"
+    result = verify_document(root)
+    assert not result.valid and _codes(result) == ["SIG-DOCUMENT-ALTERED"]
+
+
+def test_known_policy_hashes_are_the_policy_documents_digests():
+    """Are the four known values digests of one document (the same bytes under each
+    algorithm), with the SHA-256 one the value DIAN's examples and our signer write?"""
+    assert DIAN_POLICY_HASHES[DigestAlgorithm.SHA256] == DIAN_POLICY_HASH
+    lengths = {d: len(b64decode(v)) for d, v in DIAN_POLICY_HASHES.items()}
+    assert lengths == {
+        DigestAlgorithm.SHA1: 20,
+        DigestAlgorithm.SHA256: 32,
+        DigestAlgorithm.SHA384: 48,
+        DigestAlgorithm.SHA512: 64,
+    }
+
+
+def _policy(identifier=DIAN_POLICY_URL, digest=DigestAlgorithm.SHA256, value=DIAN_POLICY_HASH):
+    return XAdESSignaturePolicy(
+        Identifier=identifier, Description="Política", DigestMethod=digest, DigestValue=value
+    )
+
+
+OTHER_SHA256 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="  # sha256(b"test")
+UNKNOWN_POLICIES = {
+    "other identifier": _policy(identifier="https://example.com/politica.pdf"),
+    "empty identifier": _policy(identifier=""),
+    "other hash": _policy(value=OTHER_SHA256),
+    "sha384 value under sha256": _policy(value=DIAN_POLICY_HASHES[DigestAlgorithm.SHA384]),
+    "sha256 value under sha512": _policy(digest=DigestAlgorithm.SHA512),
+    "algorithm without a known value": _policy(digest=DigestAlgorithm.SHA3_256),
+}
+
+
+@pytest.mark.parametrize("name", list(UNKNOWN_POLICIES))
+def test_unknown_policy_is_a_warning_on_a_valid_signature(credentials, name):
+    """Is a signature naming another policy (identifier or hash) still valid, with one
+    SIG-POLICY-UNKNOWN warning, and is the document still invalid once tampered with?"""
+    key, cert, _ = credentials
+    signed = sign_document(
+        make_invoice(2), key=key, certificate=cert, policy=UNKNOWN_POLICIES[name]
+    )
+    result = verify_document(parse(signed), supplier_tax_id=SUPPLIER_NIT)
+    assert result.valid and result.signed_root is not None
+    assert [(f.severity, f.code) for f in result.findings] == [("warning", "SIG-POLICY-UNKNOWN")]
+
+    root = parse(signed)
+    root.find(PAYABLE, NS).text = "1.00"
+    assert not verify_document(root).valid
+
+
+def test_policy_hash_with_line_breaks_is_still_known(credentials):
+    """Is a known policy hash written with base64 line breaks recognised (bytes, not text)?"""
+    key, cert, _ = credentials
+    value = DIAN_POLICY_HASHES[DigestAlgorithm.SHA512]
+    wrapped = value[:40] + "\n  " + value[40:]
+    signed = sign_document(
+        make_invoice(1),
+        key=key,
+        certificate=cert,
+        policy=_policy(digest=DigestAlgorithm.SHA512, value=wrapped),
+    )
+    result = verify_document(parse(signed))
+    assert result.valid and result.findings == []
+
+
+def test_engine_reports_an_unknown_policy_without_refusing_the_document(credentials):
+    """Does ingest keep a document whose signature names another policy readable and signed,
+    with the warning among its findings?"""
+    from app.einvoice import engine
+
+    key, cert, _ = credentials
+    signed = sign_document(
+        make_invoice(2), key=key, certificate=cert, policy=_policy(value=OTHER_SHA256)
+    )
+    result = engine.ingest(signed)
+    assert result.signature.valid and result.document.is_signed
+    warnings = [f.code for f in result.findings if f.severity == "warning"]
+    assert "SIG-POLICY-UNKNOWN" in warnings
+    assert not any(f.code.startswith("SIG") for f in result.findings if f.severity == "error")
+
+
+# ---------------------------------------------------------------------------------------------
 # DIAN's own examples
 
 
@@ -437,3 +549,26 @@ def test_dian_note_mutated_after_signing_is_invalid():
     tree = etree.parse(str(_examples() / "CreditNote.xml"), safe_parser())
     tree.getroot().find("cac:LegalMonetaryTotal/cbc:PayableAmount", NS).text = "1.00"
     assert _codes(verify_document(tree)) == ["SIG-DOCUMENT-ALTERED"]
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CreditNote.xml",
+        "DebitNote.xml",
+        "Generica.xml",
+        "Excluido de IVA.xml",
+        "Exportacion.xml",
+        "Servicios.xml",
+        "ejemplificacionIBUA.xml",
+        "eventos-radian/032 - Recibo_B&S.xml",
+    ],
+)
+def test_dian_examples_name_a_known_policy_hash(name):
+    """Is the policy hash each DIAN example states (SHA-256, or SHA-384 in the IBUA one) one
+    the verifier knows for that algorithm?"""
+    root = etree.parse(str(_examples() / name), safe_parser()).getroot()
+    node = root.find(f"{SIG}//xades:SigPolicyHash", NS)
+    digest = DigestAlgorithm(node.find("ds:DigestMethod", NS).get("Algorithm"))
+    assert node.findtext("ds:DigestValue", None, NS).strip() == DIAN_POLICY_HASHES[digest]
