@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Document, NumberingRange, Partnership
 from app.services import issuing
-from app.tenancy import unscoped
+from app.tenancy import acting_as, unscoped
 from tests.conftest import give_fiscal_profile, login, make_company, make_user
 from tests.services.inbox_helpers import give_certificate
 
@@ -317,3 +318,153 @@ def test_a_partner_without_fiscal_data_is_described_on_the_form(client, supplier
     assert client.post("/issue/invoice", data=data).status_code == 302
     document = db.session.scalars(unscoped(select(Document))).one()
     assert b"<cbc:CityName>Barranquilla</cbc:CityName>" in document.original
+
+
+# --- The credit note form: live totals, the open balance, the dispute's agreed amount ---------
+
+
+def issued_invoice(client, buyer):
+    """Issue the usual invoice (total 1,091,500.00) from the form and return it."""
+    configure(client)
+    response = client.post("/issue/invoice", data=invoice_data(buyer) | {"confirm": "1"})
+    assert response.status_code == 302, response.text
+    return db.session.scalars(unscoped(select(Document))).one()
+
+
+def note_line(quantity="1", price="400000", tax="IVA19", description="Portátil"):
+    return {
+        "lines-0-description": description,
+        "lines-0-quantity": quantity,
+        "lines-0-unit_price": price,
+        "lines-0-tax": tax,
+    }
+
+
+def test_the_credit_note_form_shows_live_totals_and_the_open_balance(
+    client, supplier, clerk, buyer
+):
+    """Does the note form, like the invoice form, show its totals and what the invoice owes?"""
+    login(client, clerk, supplier)
+    invoice = issued_invoice(client, buyer)
+    page = client.get(f"/issue/documents/{invoice.id}/credit-note")
+    assert f'hx-post="/issue/documents/{invoice.id}/credit-note/totals"' in page.text
+    assert 'data-testid="open-balance"' in page.text and "COP\xa01,091,500.00" in page.text
+    # The pre-filled lines (the whole invoice) already show their total.
+    assert 'data-total="payable"><strong>COP\xa01,091,500.00' in page.text
+    live = client.post(
+        f"/issue/documents/{invoice.id}/credit-note/totals",
+        data=note_line(),
+        headers={"HX-Request": "true"},
+    )
+    assert live.status_code == 200 and "<html" not in live.text
+    assert 'data-total="payable"><strong>COP\xa0476,000.00' in live.text
+    assert 'data-total="open_balance">COP\xa01,091,500.00' in live.text
+    assert "form-error" not in live.text
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        (note_line(quantity="3"), "COP\xa01,428,000.00"),  # three laptops: more than invoiced
+        (note_line(quantity="1", price="917227", tax="IVA19"), "COP\xa01,091,500.13"),  # a cent+
+        (note_line(quantity="1", price="1091500.01", tax="IVA0"), "COP\xa01,091,500.01"),
+    ],
+)
+def test_a_credit_note_above_the_open_balance_is_refused_live_and_when_sent(
+    client, supplier, clerk, buyer, line, shown
+):
+    """Do the live totals and the form both refuse a note above the balance, naming it?"""
+    login(client, clerk, supplier)
+    invoice = issued_invoice(client, buyer)
+    url = f"/issue/documents/{invoice.id}/credit-note"
+    live = client.post(url + "/totals", data=line, headers={"HX-Request": "true"})
+    assert live.status_code == 200
+    assert "open balance is COP\xa01,091,500.00" in live.text and shown in live.text
+    sent = client.post(url, data=line | {"reason": "1", "confirm": "1"})
+    assert sent.status_code == 422
+    assert "open balance is COP\xa01,091,500.00" in sent.text
+    notes = db.session.scalars(unscoped(select(Document).where(Document.id != invoice.id)))
+    assert notes.all() == []
+
+
+def test_after_a_credit_note_the_next_one_fits_what_is_left(client, supplier, clerk, buyer):
+    """After crediting one laptop (476,000.00), only 615,500.00 is left to credit."""
+    login(client, clerk, supplier)
+    invoice = issued_invoice(client, buyer)
+    url = f"/issue/documents/{invoice.id}/credit-note"
+    first = client.post(url, data=note_line() | {"reason": "1", "confirm": "1"})
+    assert first.status_code == 302, first.text
+    assert "COP\xa0615,500.00" in client.get(url).text
+    again = client.post(url, data=note_line(quantity="2") | {"reason": "1", "confirm": "1"})
+    assert again.status_code == 422 and "open balance is COP\xa0615,500.00" in again.text
+    # In Spanish, the same refusal in pesos as a Colombian writes them.
+    with client.session_transaction() as session:
+        session["locale"] = "es"
+    spanish = client.post(url + "/totals", data=note_line(quantity="2"))
+    assert "saldo pendiente es $\xa0615.500,00" in spanish.text
+
+
+def test_the_note_totals_of_another_companys_invoice_are_not_found(client, supplier, clerk, buyer):
+    """Can a company compute totals against an invoice it did not send?"""
+    login(client, clerk, supplier)
+    invoice = issued_invoice(client, buyer)
+    other = give_fiscal_profile(make_company("Ajena"))
+    login(client, make_user(other, role="owner"), other)
+    for kind in ("credit", "debit"):
+        url = f"/issue/documents/{invoice.id}/{kind}-note/totals"
+        assert client.post(url, data=note_line()).status_code == 404
+
+
+def test_the_debit_note_form_shows_live_totals_without_a_balance(client, supplier, clerk, buyer):
+    """A debit note adds to the invoice: its totals show, no balance limits it."""
+    login(client, clerk, supplier)
+    invoice = issued_invoice(client, buyer)
+    live = client.post(
+        f"/issue/documents/{invoice.id}/debit-note/totals", data=note_line(quantity="9")
+    )
+    assert live.status_code == 200 and "COP\xa04,284,000.00" in live.text
+    assert "open_balance" not in live.text and "form-error" not in live.text
+
+
+def test_the_credit_note_agreed_in_a_dispute_is_prefilled_to_the_agreed_amount(
+    client, supplier, clerk, buyer
+):
+    """The issue's case through the form: 468,860 agreed on line 1 (laptops at 400,000 + IVA 19 %)
+    pre-fills one unit at 394,000.00, shows 468,860.00, and is issued for exactly that."""
+    from app.services import disputes
+
+    login(client, clerk, supplier)
+    invoice = issued_invoice(client, buyer)
+    payer = make_user(buyer, role="payables")
+    with acting_as(buyer.id, payer.id):
+        dispute = disputes.open_dispute(
+            buyer.id, document_id=invoice.id, reason="quantity", amount="468860",
+            message="Faltó un portátil", actor=payer,
+        )
+        proposal = disputes.propose_resolution(
+            buyer.id, dispute_id=dispute.id, resolution="credit_note", amount="468860",
+            lines="1", actor=payer,
+        )
+        db.session.commit()
+    with acting_as(supplier.id, clerk.id):
+        disputes.accept_proposal(
+            supplier.id, dispute_id=dispute.id, proposal_id=proposal.id, actor=clerk
+        )
+        db.session.commit()
+    url = f"/issue/documents/{invoice.id}/credit-note"
+    page = client.get(url).text
+    assert re.search(r'name="lines-0-quantity"[^>]*value="1"', page)
+    assert re.search(r'name="lines-0-unit_price"[^>]*value="394000.00"', page)
+    assert not re.search(r'name="lines-1-description"[^>]*value="[^"]', page)
+    assert 'data-total="payable"><strong>COP\xa0468,860.00' in page
+    data = {
+        "reason": "4",
+        "confirm": "1",
+        "notes": "Acordado",
+        **note_line(quantity="1", price="394000.00"),
+    }
+    assert client.post(url, data=data).status_code == 302
+    note = db.session.scalars(
+        unscoped(select(Document).where(Document.related_document_id == invoice.id))
+    ).one()
+    assert note.payable == Decimal("468860.00")
