@@ -15,6 +15,7 @@ table was not read may be sent without lines; one that had lines may not lose th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import secrets
@@ -31,11 +32,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import begin_nested
 from app.einvoice import model as ubl
-from app.einvoice import pdfextract
+from app.einvoice import pdfextract, pdflayout
 from app.einvoice.findings import Finding
 from app.extensions import db
 from app.models import Company, Document, User, utcnow
 from app.models.document import INVOICE, ORIGIN_PDF
+from app.models.pdf_layout import PdfLayout
 from app.services import audit, notifications, webhooks
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.services.inbox import _emit_after_commit, _find_duplicate, _invite_customer
@@ -108,6 +110,9 @@ def stage_pdf(company_id: int, *, filename: str, data: bytes) -> StagedPdf:
     folder = _folder(company_id)
     folder.mkdir(parents=True, exist_ok=True)
     _forget_old(folder)
+    if extraction.source == "text":
+        apply_learned_layout(company_id, extraction)
+    _keep_words(folder, data, extraction)
     (folder / f"{token}.pdf").write_bytes(data)
     (folder / f"{token}.name").write_text((filename or "invoice.pdf")[:255], encoding="utf-8")
     fields = {name: extraction.value(name) for name in REVIEW_FIELDS}
@@ -444,7 +449,98 @@ def submit_pdf(
             company_id, kind=notifications.WAITING, document=document, exclude_user_id=actor.id
         )
     _emit_after_commit(company_id, "document:sent", {"id": document.id})
+    learn_pdf_layout(company_id, data=data, fields=fields)
     return document
+
+
+# ------------------------------------------------------------------ learned supplier layouts
+
+
+def _words_path(company_id: int, data: bytes) -> Path:
+    return _folder(company_id) / f"layout-{hashlib.sha256(data).hexdigest()}.json"
+
+
+def _keep_words(folder: Path, data: bytes, extraction: pdfextract.Extraction) -> None:
+    """Keep the staged PDF's words beside it: the review's values are learned from them."""
+    (folder / f"layout-{hashlib.sha256(data).hexdigest()}.json").write_text(json.dumps({
+        "words": [[w.text, w.x0, w.top, w.x1, w.bottom, w.page] for w in extraction.words],
+        "page_sizes": extraction.page_sizes,
+        "text": extraction.text[:100_000],
+        "supplier_tax_id": str(extraction.value("supplier_tax_id") or ""),
+        "source": extraction.source,
+    }), encoding="utf-8")
+
+
+def _kept_extraction(company_id: int, data: bytes) -> pdfextract.Extraction | None:
+    path = _words_path(company_id, data)
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    extraction = pdfextract.Extraction(
+        source=kept.get("source", "text"),
+        text=kept.get("text", ""),
+        words=[pdfextract.Word(str(w[0]), *map(float, w[1:5]), int(w[5]))
+               for w in kept.get("words", [])],
+        page_sizes=[(float(w), float(h)) for w, h in kept.get("page_sizes", [])],
+    )
+    if kept.get("supplier_tax_id"):
+        extraction.fields["supplier_tax_id"] = pdfextract.Field(kept["supplier_tax_id"], 1.0)
+    return extraction
+
+
+def _layout_keys(extraction: pdfextract.Extraction) -> list[str]:
+    keys = [pdflayout.supplier_key(extraction), pdflayout.header_key(extraction)]
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+def _layouts(company_id: int, keys: list[str]) -> dict[str, PdfLayout]:
+    if not keys:
+        return {}
+    rows = db.session.scalars(
+        select(PdfLayout).where(PdfLayout.company_id == company_id,
+                                PdfLayout.supplier_key.in_(keys))
+    )
+    return {row.supplier_key: row for row in rows}
+
+
+def apply_learned_layout(company_id: int, extraction: pdfextract.Extraction) -> list[str]:
+    """Read a PDF with the layout this company learned for its supplier; return the fields set.
+
+    The supplier is looked up by tax id first, then by the header's fingerprint. Only the
+    acting company's layouts are read (the query is tenant-scoped and names the company too).
+    """
+    keys = _layout_keys(extraction)
+    found = _layouts(company_id, keys)
+    for key in keys:
+        if key in found:
+            return pdflayout.apply_layout(extraction, found[key].hints)
+    return []
+
+
+def learn_pdf_layout(company_id: int, *, data: bytes, fields: dict[str, Any]) -> None:
+    """Remember where the reviewed values were in this PDF, for the supplier's next one."""
+    extraction = _kept_extraction(company_id, data)
+    if extraction is None:  # staged before the words were kept, or forgotten: read it again
+        extraction, _ = pdfextract.extract_pdf(data)
+    if extraction.source != "text" or not extraction.words:
+        return
+    values = {name: fields.get(name) for name in REVIEW_FIELDS if fields.get(name) not in
+              (None, "")}
+    keys = _layout_keys(extraction)
+    existing = _layouts(company_id, keys)
+    for key in keys:
+        row = existing.get(key)
+        hints = pdflayout.learn_layout(extraction, values, previous=row.hints if row else None)
+        if not hints.get("fields"):
+            continue
+        if row is None:
+            db.session.add(PdfLayout(company_id=company_id, supplier_key=key, hints=hints))
+        else:
+            row.hints = hints
+            row.samples = (row.samples or 0) + 1
+    db.session.flush()
+    _words_path(company_id, data).unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------------ the stored lines

@@ -154,3 +154,127 @@ def test_are_doubtful_rows_of_a_real_text_pdf_highlighted(app):
     # 1 × 1.00 is not the 0.90 printed (a discount), and the truffles have no quantity.
     assert {"quantity", "unit_price"} <= set(rows[2]["low"].split())
     assert "quantity" in rows[3]["low"].split()
+
+
+# ------------------------------------------------------------------ learned supplier layouts
+
+
+def odd_layout_pdf(number: str, total: str, *, day: int = 5) -> bytes:
+    """A supplier layout the heuristics cannot read alone: the number sits under 'Referencia'."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.text(10, 18, "Ferretería Andina S.A.S.")
+    pdf.set_font("Helvetica", "", 9)
+    pdf.text(10, 24, "NIT 900123456-7")
+    pdf.text(120, 40, "Referencia")
+    pdf.text(160, 40, "Emitida")
+    pdf.text(120, 46, number)
+    pdf.text(160, 46, f"{day:02d}/03/2024")
+    pdf.text(120, 120, "Valor neto")
+    pdf.text(175, 120, total)
+    return bytes(pdf.output())
+
+
+def stage_as(company, user, data):
+    from app.tenancy import acting_as
+
+    with acting_as(company.id, user.id):
+        return pdf_documents.stage_pdf(company.id, filename="f.pdf", data=data)
+
+
+def send_as(company, user, data, fields):
+    from app.extensions import db
+    from app.tenancy import acting_as
+
+    with acting_as(company.id, user.id):
+        document = pdf_documents.submit_pdf(
+            company.id, filename="f.pdf", data=data, fields=fields, actor=user
+        )
+        db.session.commit()
+    return document
+
+
+def reviewed(staged, customer, **corrections):
+    fields = dict(staged.fields)
+    fields.update(currency="COP", customer_tax_id=customer.tax_id, **corrections)
+    return fields
+
+
+def test_does_a_corrected_field_come_right_on_the_suppliers_next_pdf(app):
+    import datetime as dt
+
+    from tests.conftest import make_company, make_user
+
+    company, customer = make_company("Andina"), make_company("Cliente")
+    clerk = make_user(company)
+    first_pdf = odd_layout_pdf("AND-2041", "1.190.000")
+    first = stage_as(company, clerk, first_pdf)
+    assert first.fields["number"] != "AND-2041"  # the heuristics alone miss it
+    send_as(company, clerk, first_pdf, reviewed(
+        first, customer, number="AND-2041", issue_date=dt.date(2024, 3, 5),
+        total=Decimal("1190000"), subtotal=Decimal("1190000"), tax=Decimal("0")))
+
+    second = stage_as(company, clerk, odd_layout_pdf("AND-2077", "2.380.500", day=19))
+    assert second.fields["number"] == "AND-2077"
+    assert second.fields["issue_date"] == dt.date(2024, 3, 19)
+    assert second.fields["total"] == Decimal("2380500")
+    assert not second.low_confidence("number")
+
+
+def test_is_another_companys_learned_layout_never_used(app):
+    import datetime as dt
+
+    from tests.conftest import make_company, make_user
+
+    company, other, customer = (make_company("Andina"), make_company("Otra"),
+                                make_company("Cliente"))
+    clerk, stranger = make_user(company), make_user(other)
+    data = odd_layout_pdf("AND-2041", "1.190.000")
+    staged = stage_as(company, clerk, data)
+    send_as(company, clerk, data, reviewed(
+        staged, customer, number="AND-2041", issue_date=dt.date(2024, 3, 5),
+        total=Decimal("1190000")))
+
+    theirs = stage_as(other, stranger, odd_layout_pdf("AND-2077", "2.380.500"))
+    assert theirs.fields["number"] != "AND-2077"
+    # Even asked directly for the other company's id while acting as itself, nothing is read.
+    from app.tenancy import acting_as
+
+    extraction, _ = pdfextract.extract_pdf(odd_layout_pdf("AND-2099", "5.000"))
+    with acting_as(other.id, stranger.id):
+        assert pdf_documents.apply_learned_layout(company.id, extraction) == []
+    assert extraction.value("number") != "AND-2099"
+
+
+def test_does_a_supplier_without_tax_id_get_its_layout_by_its_header(app):
+    import datetime as dt
+
+    from fpdf import FPDF
+
+    from tests.conftest import make_company, make_user
+
+    def pdf_of(number):
+        pdf = FPDF(format="A4")
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 14)
+        pdf.text(10, 18, "Taller Mecanico del Norte")
+        pdf.set_font("Helvetica", "", 9)
+        pdf.text(10, 24, "Calle Larga Esquina")
+        pdf.text(120, 60, "Comprobante")
+        pdf.text(160, 60, number)
+        pdf.text(120, 66, "Fecha 02/04/2024")
+        pdf.text(120, 120, "Total 50.000")
+        return bytes(pdf.output())
+
+    company, customer = make_company("Taller"), make_company("Cliente")
+    clerk = make_user(company)
+    first = pdf_of("TN-7")
+    staged = stage_as(company, clerk, first)
+    send_as(company, clerk, first, reviewed(
+        staged, customer, number="TN-7", issue_date=dt.date(2024, 4, 2),
+        total=Decimal("50000")))
+    assert stage_as(company, clerk, pdf_of("TN-8")).fields["number"] == "TN-8"
