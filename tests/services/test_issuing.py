@@ -781,3 +781,28 @@ def test_live_note_totals_carry_the_open_balance_and_the_refusal(supplier, clerk
     )
     assert over.refusal is not None and "COP\xa0238.00" in str(over.refusal.message)
     assert (debit.open_balance, debit.refusal) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("named", "amount"),
+    [
+        ([1], "20000.08"),  # IVA 5 %: needs the one-cent line
+        ([0], "500000.01"),  # IVA 19 %: needs it too
+        ([0, 1, 2], "500000.14"),  # mixed rates
+        ([2], "54321.00"),  # INC 8 %
+    ],
+)
+def test_notes_for_agreed_amounts_pass_the_engines_checks(supplier, clerk, buyer, named, amount):
+    """Signed, sent and re-read by the engine: no finding, and the payable is the amount."""
+    configure(supplier, clerk)
+    invoice = issue(supplier, clerk, buyer)
+    lines = for_amount([LINES[n] for n in named], amount)
+    with acting_as(supplier.id, clerk.id):
+        note = issuing.issue_credit_note(
+            supplier.id, document_id=invoice.id, reason="4", lines=lines, actor=clerk
+        )
+        db.session.commit()
+    assert note.payable == Decimal(amount)
+    result = engine.ingest(note.original)
+    assert [f.code for f in result.findings if f.severity == "error"] == []
+    assert result.document.totals.payable == Decimal(amount)
