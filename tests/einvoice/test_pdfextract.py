@@ -313,3 +313,145 @@ def test_does_factur_x_read_the_embedded_xml_as_the_truth(stem):
     assert extraction.value("number") == "471102"
     assert extraction.value("supplier_tax_id") == "DE123456789"
     assert len(extraction.lines) == len(truth.lines) >= 2
+
+
+# ---------------------------------------------------------- layouts the heuristics never saw
+
+#: (language, header labels, totals labels, number style, date as written, the date)
+LAYOUTS = [
+    ("es", ("Factura N°", "Fecha de emisión"), ("Base imponible", "IVA 21%", "Total factura"),
+     "1.234,56", "05/03/2024", dt.date(2024, 3, 5)),
+    ("en", ("Invoice Number", "Issue Date"), ("Subtotal", "VAT 20%", "Grand Total"),
+     "1,234.56", "March 5, 2024", dt.date(2024, 3, 5)),
+    ("de", ("Rechnungsnummer", "Rechnungsdatum"), ("Nettobetrag", "MwSt. 19%", "Gesamtbetrag"),
+     "1.234,56", "5. März 2024", dt.date(2024, 3, 5)),
+    ("fr", ("Numéro de facture", "Date de facture"), ("Total HT", "TVA 20%", "Total TTC"),
+     "1 234,56", "05/03/2024", dt.date(2024, 3, 5)),
+    ("pt", ("Fatura nº", "Data de emissão"), ("Total sem IVA", "IVA 23%", "Total a pagar"),
+     "1.234,56", "5 de março de 2024", dt.date(2024, 3, 5)),
+    ("it", ("Numero fattura", "Data fattura"), ("Imponibile", "IVA 22%", "Totale documento"),
+     "1.234,56", "5 marzo 2024", dt.date(2024, 3, 5)),
+    ("ch", ("Rechnung Nr.", "Datum"), ("Zwischensumme", "MwSt. 8.1%", "Rechnungsbetrag"),
+     "1'234.56", "2024-03-05", dt.date(2024, 3, 5)),
+]
+
+
+def _written(value: Decimal, style: str) -> str:
+    whole, cents = f"{value:.2f}".split(".")
+    groups = f"{int(whole):,}"
+    separator, mark = {"1.234,56": (".", ","), "1,234.56": (",", "."), "1 234,56": (" ", ","),
+                       "1'234.56": ("'", ".")}[style]
+    return groups.replace(",", separator) + mark + cents
+
+
+def layout_pdf(layout, *, grid: bool, number="A-7731", amounts=("12345.60", "2592.58")) -> bytes:
+    """One invoice: header fields in a row of labels over values (grid) or as 'label: value'."""
+    _, (number_label, date_label), (sub_label, tax_label, total_label), style, date, _ = layout
+    subtotal, tax = Decimal(amounts[0]), Decimal(amounts[1])
+    pdf = FPDF(format="A4")
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.text(10, 18, "Proveedor Ejemplo S.L.")
+    pdf.set_font("Helvetica", "", 9)
+    if grid:
+        pdf.text(110, 40, number_label)
+        pdf.text(160, 40, date_label)
+        pdf.text(110, 46, number)
+        pdf.text(160, 46, date)
+    else:
+        pdf.text(110, 40, f"{number_label}: {number}")
+        pdf.text(110, 46, f"{date_label}: {date}")
+    pdf.text(10, 80, "Servicio profesional")
+    pdf.text(170, 80, _written(subtotal, style))
+    for row, (label, value) in enumerate(
+            ((sub_label, subtotal), (tax_label, tax), (total_label, subtotal + tax))):
+        pdf.text(120, 110 + 6 * row, label)
+        pdf.text(172, 110 + 6 * row, f"{_written(value, style)} EUR")
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize("grid", [False, True], ids=["label-value", "labels-over-values"])
+@pytest.mark.parametrize("layout", LAYOUTS, ids=[layout[0] for layout in LAYOUTS])
+def test_are_fields_read_from_layouts_in_six_languages(layout, grid):
+    extraction, findings = extract_pdf(layout_pdf(layout, grid=grid))
+    assert extraction.value("number") == "A-7731"
+    assert extraction.value("issue_date") == layout[-1]
+    assert extraction.value("subtotal") == Decimal("12345.60")
+    assert extraction.value("tax") == Decimal("2592.58")
+    assert extraction.value("total") == Decimal("14938.18")
+    assert extraction.value("currency") == "EUR"
+    assert extraction.words and extraction.page_sizes
+
+
+def test_are_amounts_chosen_so_that_subtotal_and_tax_make_the_total():
+    # A stray "Total" (of a line) precedes the real totals; only one triple adds up.
+    text = "\n".join([
+        "Invoice No: 55", "Date: 2024-01-02", "Total 999.00", "Subtotal 100.00",
+        "VAT 21.00", "Total 121.00",
+    ])
+    extraction = extract_from_text(text)
+    assert (extraction.value("subtotal"), extraction.value("tax"), extraction.value("total")) \
+        == (Decimal("100.00"), Decimal("21.00"), Decimal("121.00"))
+
+
+@pytest.mark.parametrize("raw, style, expected", [
+    ("1.234,56", ",", "1234.56"), ("1,234.56", ".", "1234.56"), ("1 234,56", ",", "1234.56"),
+    ("1'234.56", ".", "1234.56"), ("1.234.567", ",", "1234567"), ("45,93", ",", "45.93"),
+    ("0,75", ",", "0.75"), ("12.50", ".", "12.50"),
+])
+def test_are_amounts_read_in_each_locales_format(raw, style, expected):
+    assert parse_amount(raw, style) == Decimal(expected)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("15 de março de 2024", dt.date(2024, 3, 15)), ("3 marzo 2024", dt.date(2024, 3, 3)),
+    ("7. Mai 2014", dt.date(2014, 5, 7)), ("1er février 2024", dt.date(2024, 2, 1)),
+    ("March 3rd, 2024", dt.date(2024, 3, 3)), ("2024/03/15", dt.date(2024, 3, 15)),
+    ("15-Mar-2024", dt.date(2024, 3, 15)), ("20.03.2024", dt.date(2024, 3, 20)),
+    ("12 dicembre 2023", dt.date(2023, 12, 12)), ("9 de setembro de 2022", dt.date(2022, 9, 9)),
+])
+def test_are_dates_read_in_many_forms_and_languages(raw, expected):
+    extraction = extract_from_text(f"Invoice No: 1\nDate: {raw}\nTotal 10.00")
+    assert extraction.value("issue_date") == expected
+
+
+def test_does_a_learned_layout_read_the_next_pdf_and_leave_a_wrong_typed_hint_alone():
+    from app.einvoice.pdflayout import apply_layout, learn_layout
+
+    layout = LAYOUTS[0]
+    first, _ = extract_pdf(layout_pdf(layout, grid=True, number="Z-1"))
+    hints = learn_layout(first, {"number": "Z-1", "total": Decimal("14938.18")})
+    assert set(hints["fields"]) == {"number", "total"}
+    second, _ = extract_pdf(layout_pdf(layout, grid=True, number="Z-2",
+                                       amounts=("100.00", "21.00")))
+    assert set(apply_layout(second, hints)) >= {"number", "total"}
+    assert second.value("number") == "Z-2"
+    assert second.value("total") == Decimal("121.00")
+    # A hint that points at text of the wrong type changes nothing.
+    hints["fields"]["issue_date"] = dict(hints["fields"]["total"])
+    third, _ = extract_pdf(layout_pdf(layout, grid=True, number="Z-3"))
+    apply_layout(third, hints)
+    assert third.value("issue_date") == layout[-1]
+
+
+def test_are_real_vendor_pdfs_read_without_a_learned_layout():
+    import json
+
+    folder = shared_data() / "pdf" / "invoice2data" / "compare"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} (invoice2data's vendor PDFs) is not here")
+    right = expected = 0
+    for pdf in sorted(folder.glob("*.pdf")):
+        truth = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))[0]
+        extraction, _ = extract_pdf(pdf.read_bytes())
+        for ours, theirs in (("number", "invoice_number"), ("total", "amount"),
+                             ("issue_date", "date")):
+            if truth.get(theirs) is None:
+                continue
+            want = truth[theirs]
+            want = dt.date.fromisoformat(want) if ours == "issue_date" else \
+                Decimal(str(want)) if ours == "total" else str(want).lstrip("#")
+            expected += 1
+            right += extraction.value(ours) == want
+    assert expected >= 12 and right == expected
