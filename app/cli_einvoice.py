@@ -74,6 +74,7 @@ def inspect(
     from app.einvoice.engine import ingest
 
     status = EXIT_VALID
+    skipped_rules = False
     files = list(iter_files(paths))
     if not files:
         click.echo("no e-invoice files found", err=True)
@@ -107,6 +108,13 @@ def inspect(
             )
         else:
             click.echo(report.summary(result, str(path), language=lang))
+        skipped_rules = skipped_rules or any(f.code == "RULES-SKIPPED" for f in result.findings)
+    if skipped_rules:
+        click.echo(
+            "note: official rules were skipped; pass --rules-dir or set EINVOICE_RULES_DIR to a "
+            "folder laid out like ../shared/data",
+            err=True,
+        )
     click.get_current_context().exit(status)
 
 

@@ -16,6 +16,7 @@ list) may be shared by two threads at the same moment. Nothing here touches the 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -40,6 +41,8 @@ DIAN_XSD_DIR = "dian/caja-herramientas-v1.9/XSD/maindoc"
 DIAN_XSL = "dian/caja-herramientas-v1.9/XSL/DIAN-UBL21-model-compiled.xsl"
 EN16931_XSLT = "ubl/en16931/validation-artifacts/EN16931-UBL-validation.xslt"
 PEPPOL_XSLT = "ubl/peppol-bis-billing-3/xslt/PEPPOL-EN16931-UBL.xslt"
+
+log = logging.getLogger(__name__)
 
 SKIPPED_CODE = "RULES-SKIPPED"
 FAILED_CODE = "RULES-FAILED"
@@ -100,7 +103,7 @@ def validate_official(tree: Any, kind: str, rules_dir: str | Path | None) -> lis
     if folder is None or not folder.is_dir():
         skipped.append(_schema_label(kind, root))
         skipped.extend(RULE_SETS[name].name for name in KIND_RULE_SETS[kind])
-        return [_skipped_finding(skipped, folder)]
+        return [_skipped_finding(skipped, folder, kind)]
     schema_findings, schema_skipped = _schema_findings(root, kind, folder)
     findings.extend(schema_findings)
     skipped.extend(schema_skipped)
@@ -111,7 +114,7 @@ def validate_official(tree: Any, kind: str, rules_dir: str | Path | None) -> lis
             continue
         findings.extend(run_rule_set(root, name, folder))
     if skipped:
-        findings.append(_skipped_finding(skipped, folder))
+        findings.append(_skipped_finding(skipped, folder, kind))
     return findings
 
 
@@ -349,14 +352,75 @@ def _dian_findings(messages: Iterable[str], root: etree._Element) -> list[Findin
     return findings
 
 
-def _skipped_finding(skipped: list[str], folder: Path | None) -> Finding:
+_logged_skips: set[tuple[str, str]] = set()
+_logged_lock = threading.Lock()
+
+
+def _skipped_finding(skipped: list[str], folder: Path | None, kind: str = "") -> Finding:
+    """Say, for the document's reader, which official rules were not run on this server.
+
+    The message is for end users: no folder, no setting name. Why they were skipped (the
+    EINVOICE_RULES_DIR folder unset, missing or incomplete) is the operator's business: it is
+    logged once per process and reported by ``official_rules_status``.
+    """
     names = ", ".join(skipped)
-    where = str(folder) if folder else "EINVOICE_RULES_DIR"
+    _log_skipped_once(names, folder)
+    if kind == "dian":
+        return warning(
+            SKIPPED_CODE,
+            f"Las reglas oficiales de la DIAN no se verificaron en este servidor ({names}).",
+            f"The official DIAN rules were not checked on this server ({names}).",
+        )
     return warning(
         SKIPPED_CODE,
-        f"No se ejecutaron las validaciones oficiales ({names}): faltan en {where}.",
-        f"The official checks were skipped ({names}): not found in {where}.",
+        f"Las reglas oficiales no se verificaron en este servidor ({names}).",
+        f"The official rules were not checked on this server ({names}).",
     )
+
+
+def _log_skipped_once(names: str, folder: Path | None) -> None:
+    where = str(folder) if folder else "(unset)"
+    with _logged_lock:
+        if (where, names) in _logged_skips:
+            return
+        _logged_skips.add((where, names))
+    log.warning(
+        "Official e-invoice rules skipped (%s): EINVOICE_RULES_DIR=%s %s. Point EINVOICE_RULES_DIR "
+        "at a folder laid out like ../shared/data (see app/einvoice/rules.py).",
+        names,
+        where,
+        "is not set" if folder is None else "is missing or incomplete",
+    )
+
+
+@dataclass(frozen=True)
+class RulesStatus:
+    """What an operator needs to know about the official rules on this server."""
+
+    setting: str
+    folder: str
+    exists: bool
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        """Return True when every schema folder and rule set is there."""
+        return self.exists and not self.missing
+
+
+def official_rules_status(rules_dir: str | Path | None) -> RulesStatus:
+    """Report which official schemas and rule sets the rules folder holds (for operators)."""
+    folder = Path(rules_dir) if rules_dir else None
+    parts = {
+        "XSD OASIS UBL 2.1": UBL_XSD_DIR,
+        "XSD DIAN": DIAN_XSD_DIR,
+        **{rule_set.name: rule_set.path for rule_set in RULE_SETS.values()},
+    }
+    exists = folder is not None and folder.is_dir()
+    present = tuple(n for n, p in parts.items() if exists and (folder / p).exists())
+    missing = tuple(n for n in parts if n not in present)
+    return RulesStatus("EINVOICE_RULES_DIR", str(folder or ""), exists, present, missing)
 
 
 def _root(tree: Any) -> etree._Element:

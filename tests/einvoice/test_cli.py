@@ -248,7 +248,9 @@ def test_does_the_plain_output_summarise_each_file(app, tmp_path, signed_invoice
     assert f"{path}: VALID" in result.stdout
     assert "SETP990000001" in result.stdout and "payable 16660.00" in result.stdout
     assert "signature: valid" in result.stdout
-    assert "No se ejecutaron las validaciones oficiales" in result.stdout
+    assert "Las reglas oficiales de la DIAN no se verificaron en este servidor" in result.stdout
+    assert "EINVOICE_RULES_DIR" not in result.stdout  # the operator's hint goes to stderr
+    assert "EINVOICE_RULES_DIR" in result.stderr
 
 
 def test_does_sign_produce_a_document_that_inspect_verifies(app, tmp_path, p12, monkeypatch):

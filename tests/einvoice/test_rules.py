@@ -449,3 +449,46 @@ def test_make_rules_lays_out_publisher_archives_into_a_working_rules_folder(tmp_
     assert _codes(rules.validate_official(dian, "dian", dest)) == Counter(
         DIAN_EXPECTED["Excluido de IVA.xml"]
     )
+
+
+# --- RULES-SKIPPED: words for users, the reason for the operator (issue 10, item 15) ----------
+
+
+@pytest.mark.parametrize(
+    ("kind", "folder"),
+    [("dian", None), ("dian", "/srv/secret/rules-missing"), ("peppol", None), ("ubl", "")],
+)
+def test_skipped_rules_tell_users_in_words_and_log_the_setting_once(caplog, kind, folder):
+    """Does the finding say the official rules were not checked on this server, without the
+    setting's name or a server path, while the log names both, once per process?"""
+    rules._logged_skips.clear()
+    root = etree.fromstring(
+        b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>'
+    )
+    with caplog.at_level("WARNING", logger="app.einvoice.rules"):
+        for _ in range(3):
+            [finding] = rules.validate_official(root, kind, folder)
+    assert finding.code == "RULES-SKIPPED" and finding.severity == "warning"
+    for message in (finding.message_es, finding.message_en):
+        assert "EINVOICE_RULES_DIR" not in message and "/srv" not in message
+    assert "no se verificaron en este servidor" in finding.message_es
+    assert "were not checked on this server" in finding.message_en
+    assert ("de la DIAN" in finding.message_es) is (kind == "dian")
+    logged = [r.getMessage() for r in caplog.records if "EINVOICE_RULES_DIR" in r.getMessage()]
+    assert len(logged) == 1
+    if folder:
+        assert folder in logged[0]
+
+
+def test_rules_status_names_what_the_folder_holds(tmp_path):
+    """Does the operator's status say whether the folder exists and what it lacks?"""
+    from app.einvoice.rules import DIAN_XSL, official_rules_status
+
+    unset = official_rules_status(None)
+    assert not unset.exists and not unset.complete and unset.setting == "EINVOICE_RULES_DIR"
+    (tmp_path / DIAN_XSL).parent.mkdir(parents=True)
+    (tmp_path / DIAN_XSL).write_text("<x/>")
+    partial = official_rules_status(tmp_path)
+    assert partial.exists and not partial.complete
+    assert "DIAN UBL 2.1 (caja de herramientas 1.9)" in partial.present
+    assert "XSD DIAN" in partial.missing
