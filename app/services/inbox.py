@@ -2,7 +2,7 @@
 
 A submitted file goes through the engine (``app.einvoice.engine.ingest``). A file that is not
 readable, not valid, or not the submitting company's own document is refused into quarantine
-(kept for its sender, never delivered). A duplicate is refused naming the original. Anything
+(kept for its sender, never delivered); so is a duplicate, naming the original. Anything
 else is routed to the company whose country and tax id are the customer's; when no company has
 them yet, the document waits and the customer is invited, and ``claim_waiting_documents`` hands
 everything waiting to the company that registers with that tax id. ``submit_batch`` takes
@@ -50,7 +50,14 @@ from app.models import (
     User,
     utcnow,
 )
-from app.models.document import CREDIT_NOTE, DOCUMENT_TYPES, INVOICE, ORIGIN_XML, PAID
+from app.models.document import (
+    CREDIT_NOTE,
+    DEBIT_NOTE,
+    DOCUMENT_TYPES,
+    INVOICE,
+    ORIGIN_XML,
+    PAID,
+)
 from app.services import audit, notifications, webhooks
 from app.services.errors import DomainError, NotFound
 from app.services.inputs import normalize_email
@@ -205,7 +212,7 @@ def _deliver_in_savepoint(
         if isinstance(problem, IntegrityError) and item.doc is not None and item.refusal is None:
             original = _find_duplicate(company.id, item.doc.document_type.value, item.number)
         if original is not None and item.doc is not None:
-            return _duplicate(item.filename, item.doc, original, item.findings)
+            return _duplicate(company.id, item, original, actor)
         current_app.logger.exception("A file of a batch failed: %s", item.filename)
         message = _l("%(file)s could not be stored: send it again.", file=item.filename)
         return Submission(item.filename, FAILED, message=message)
@@ -346,7 +353,7 @@ def _deliver(
     number = checked.number
     original = known.original(company_id, doc.document_type.value, number)
     if original is not None:
-        return _duplicate(filename, doc, original, findings)
+        return _duplicate(company_id, checked, original, actor)
     receiver = known.receiver(checked.customer_country, checked.customer_tax_id)
     document = _new_document(company, checked, receiver, actor)
     # Two uploads of the same document at once: the unique constraint decides, not a race.
@@ -362,7 +369,7 @@ def _deliver(
         original = _find_duplicate(company_id, doc.document_type.value, number)
         if original is None:
             raise
-        return _duplicate(filename, doc, original, findings)
+        return _duplicate(company_id, checked, original, actor)
     if savepoint is not None:
         savepoint.commit()
     return _announce(company, checked, document, receiver, actor=actor, invite_email=invite_email)
@@ -481,6 +488,33 @@ def _quarantine(
     doc: ubl.Document | None,
     actor: User,
 ) -> Submission:
+    entry = _keep_refused(company_id, filename, data, reason, findings, doc, actor)
+    messages = {
+        UNREADABLE: _l(
+            "%(file)s is not an invoice or note the portal can read: it was not sent.",
+            file=filename,
+        ),
+        INVALID: _l("%(file)s has errors: it was not sent. See the findings.", file=filename),
+        NOT_SUPPLIER: _l(
+            "%(file)s names another supplier: a company can only send its own "
+            "documents. It was not sent.",
+            file=filename,
+        ),
+    }
+    return Submission(filename, reason, findings, quarantined=entry, message=messages[reason])
+
+
+def _keep_refused(
+    company_id: int,
+    filename: str,
+    data: bytes,
+    reason: str,
+    findings: list[Finding],
+    doc: ubl.Document | None,
+    actor: User,
+    **details: Any,
+) -> QuarantinedUpload:
+    """Keep a refused file in its sender's quarantine, with the findings that say why."""
     entry = QuarantinedUpload(
         company_id=company_id,
         filename=filename,
@@ -502,42 +536,55 @@ def _quarantine(
             "reason": reason,
             "filename": filename,
             "codes": sorted({f.code for f in findings if f.severity == "error"}),
+            **details,
         },
     )
-    messages = {
-        UNREADABLE: _l(
-            "%(file)s is not an invoice or note the portal can read: it was not sent.",
-            file=filename,
-        ),
-        INVALID: _l("%(file)s has errors: it was not sent. See the findings.", file=filename),
-        NOT_SUPPLIER: _l(
-            "%(file)s names another supplier: a company can only send its own "
-            "documents. It was not sent.",
-            file=filename,
-        ),
-    }
-    return Submission(filename, reason, findings, quarantined=entry, message=messages[reason])
+    return entry
 
 
-def _duplicate(
-    filename: str, doc: ubl.Document, original: Document, findings: list[Finding]
-) -> Submission:
-    sent_on = original.created_at.date().isoformat()
+# The words a duplicate's finding names the original by (Spanish, English).
+TYPE_WORDS = {
+    INVOICE: ("la factura", "invoice"),
+    CREDIT_NOTE: ("la nota crédito", "credit note"),
+    DEBIT_NOTE: ("la nota débito", "debit note"),
+}
+
+
+def _duplicate(company_id: int, checked: _Checked, original: Document, actor: User) -> Submission:
+    """Refuse a second copy of a document into quarantine, naming the original."""
+    doc = checked.doc
+    assert doc is not None
+    received_on = original.created_at.date().isoformat()
+    type_es, type_en = TYPE_WORDS.get(original.document_type, ("el documento", "document"))
     finding = error(
         "DUPLICATE",
-        f"El documento {original.number} ya fue enviado el {sent_on} (id {original.id}).",
-        f"Document {original.number} was already sent on {sent_on} (id {original.id}).",
+        f"Duplicado de {type_es} {original.number}, que el portal recibió el {received_on} "
+        f"(id {original.id}): no se envió otra vez.",
+        f"Duplicate of {type_en} {original.number}, received on {received_on} "
+        f"(id {original.id}): it was not sent again.",
         f"/{doc.document_type.value}/cbc:ID",
     )
-    return Submission(
-        filename,
+    findings = [*checked.findings, finding]
+    entry = _keep_refused(
+        company_id,
+        checked.filename,
+        checked.data,
         DUPLICATE,
-        [*findings, finding],
+        findings,
+        doc,
+        actor,
+        original_id=original.id,
+    )
+    return Submission(
+        checked.filename,
+        DUPLICATE,
+        findings,
+        quarantined=entry,
         duplicate_of=original,
         message=_l(
             "%(number)s was already sent on %(date)s: see the original (id %(id)s).",
             number=original.number,
-            date=sent_on,
+            date=received_on,
             id=original.id,
         ),
     )
@@ -1090,6 +1137,50 @@ def quarantine(company_id: int) -> Select[tuple[QuarantinedUpload]]:
         .where(QuarantinedUpload.company_id == company_id)
         .order_by(QuarantinedUpload.created_at.desc(), QuarantinedUpload.id.desc())
     )
+
+
+# Why a file is in quarantine, in words (its findings give the details).
+REFUSAL_WORDS = {
+    UNREADABLE: _l("Not an invoice or note the portal can read"),
+    INVALID: _l("It has errors"),
+    NOT_SUPPLIER: _l("It names another supplier"),
+    DUPLICATE: _l("Already sent: a duplicate"),
+}
+
+
+@dataclass
+class QuarantineRow:
+    """One refused upload as the quarantine page lists it: why, and the original it repeats."""
+
+    entry: QuarantinedUpload
+    reason: Any
+    original: Document | None = None
+
+
+def quarantine_rows(company_id: int, *, limit: int = 200) -> list[QuarantineRow]:
+    """Return the company's latest refused uploads, each with its reason in words and, for a
+    duplicate, the document it repeats."""
+    entries = db.session.scalars(quarantine(company_id).limit(limit)).all()
+    keys = {(e.document_type, e.number) for e in entries if e.reason == DUPLICATE and e.number}
+    originals: dict[tuple[str, str], Document] = {}
+    if keys:
+        found = db.session.scalars(
+            select(Document).where(
+                Document.sender_company_id == company_id,
+                tuple_(Document.document_type, Document.number).in_(sorted(keys)),
+            )
+        )
+        originals = {(d.document_type, d.number): d for d in found}
+    return [
+        QuarantineRow(
+            e,
+            REFUSAL_WORDS.get(e.reason, e.reason),
+            originals.get((e.document_type or "", e.number or ""))
+            if e.reason == DUPLICATE
+            else None,
+        )
+        for e in entries
+    ]
 
 
 def waiting_documents(company_id: int) -> Select[tuple[Document]]:

@@ -108,11 +108,16 @@ def test_does_a_batch_answer_each_file_on_its_own(client, supplier, customer, su
     assert duplicate["error"]["code"] == "duplicate"
     assert duplicate["error"]["details"]["original_id"] == accepted["document"]["id"]
     assert _numbers() == ["SETP990000101", "SETP990000102"]
-    assert count(QuarantinedUpload) == 1
+    # The duplicate is kept in the quarantine like the unreadable file, each saying why.
+    assert duplicate["error"]["details"]["quarantine_id"] not in (
+        None,
+        refused["error"]["details"]["quarantine_id"],
+    )
+    assert count(QuarantinedUpload) == 2
     # One request: one api.call event, and each document's own audit event.
     assert len(_events(supplier.id, "api.call")) == 1
     assert len(_events(supplier.id, "document.submitted")) == 2
-    assert len(_events(supplier.id, "document.quarantined")) == 1
+    assert len(_events(supplier.id, "document.quarantined")) == 2
     # The buyer sees both, as if they had been sent one by one.
     customer_key = bearer(make_api_token(customer)[1])
     listed = client.get("/api/v1/documents", headers=customer_key).get_json()["data"]
@@ -139,7 +144,12 @@ def test_is_a_batch_answered_as_the_single_calls_would(client, supplier, custome
     response = _batch(client, supplier_key, [("x.xml", data), ("y.xml", b"<x/>")])
     duplicate = response.get_json()["results"][0]
     assert duplicate["status"] == 409
-    assert duplicate["error"] == again_alone.get_json()["error"]
+    # The same error, but each refused copy is an entry of the quarantine of its own.
+    batch_error, single_error = duplicate["error"], again_alone.get_json()["error"]
+    batch_kept = batch_error["details"].pop("quarantine_id")
+    single_kept = single_error["details"].pop("quarantine_id")
+    assert batch_error == single_error
+    assert batch_kept and single_kept and batch_kept != single_kept
 
 
 def test_is_a_batch_over_the_cap_refused_whole(client, supplier, customer, supplier_key):

@@ -181,7 +181,15 @@ def test_is_a_duplicate_refused_naming_the_original(supplier, clerk, customer):
     text = english(again.message)
     assert "SETP990000009" in text and str(first.document.id) in text
     assert "DUPLICATE" in {f.code for f in again.findings}
-    assert count(Document) == 1 and count(QuarantinedUpload) == 0
+    # Refused like any other file: kept in the sender's quarantine, saying why.
+    assert count(Document) == 1 and count(QuarantinedUpload) == 1
+    kept = again.quarantined
+    assert (kept.reason, kept.number, kept.document_type) == ("duplicate", "SETP990000009", "Invoice")
+    duplicate = next(f for f in kept.findings if f["code"] == "DUPLICATE")
+    received_on = first.document.created_at.date().isoformat()
+    assert duplicate["message_en"].startswith(
+        f"Duplicate of invoice SETP990000009, received on {received_on}"
+    )
 
 
 def test_is_the_same_number_from_two_suppliers_not_a_duplicate(supplier, clerk, customer):

@@ -135,7 +135,11 @@ def _answer(submission: inbox.Submission, company_id: int) -> tuple[int, dict[st
         return 409, _error_body(
             "duplicate",
             submission.message,
-            {"original_id": submission.duplicate_of.id, "findings": findings},
+            {
+                "original_id": submission.duplicate_of.id,
+                "quarantine_id": submission.quarantined.id if submission.quarantined else None,
+                "findings": findings,
+            },
         )
     if submission.quarantined is None:  # a file of a batch that failed and was rolled back
         return 500, _error_body("server_error", submission.message, {})

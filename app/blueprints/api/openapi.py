@@ -245,7 +245,8 @@ SPEC: dict[str, Any] = {
                     "document is delivered to the company with the customer's tax id (or waits "
                     "for it to join). A refused one is kept in the sender's quarantine and "
                     "answered with code `document_refused` and its findings; a duplicate with "
-                    "code `duplicate` and `details.original_id`. Send the same "
+                    "code `duplicate`, `details.original_id` and `details.quarantine_id` (a "
+                    "duplicate is kept in the quarantine too). Send the same "
                     "`Idempotency-Key` again within 24 hours to get the first answer back "
                     "without a second document. Several multipart parts named `file` (at most "
                     f"{MAX_BATCH_FILES}) make a batch: each file is accepted or refused on its "
@@ -298,7 +299,10 @@ SPEC: dict[str, Any] = {
                 "responses": {
                     "201": _json("SubmittedDocument", "Accepted: delivered or waiting"),
                     "207": _json("BatchResults", "A batch: one result per file, in order"),
-                    "409": _error_response("A duplicate (code `duplicate`, `details.original_id`)"),
+                    "409": _error_response(
+                        "A duplicate (code `duplicate`, `details.original_id`, "
+                        "`details.quarantine_id`)"
+                    ),
                     "413": _error_response(
                         f"The file is too large, or a batch of more than {MAX_BATCH_FILES} files"
                     ),

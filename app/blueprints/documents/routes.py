@@ -169,8 +169,8 @@ def upload_pdf_confirm():
 @bp.route("/quarantine")
 @require_permission("documents.issue")
 def quarantine():
-    entries = db.session.scalars(inbox.quarantine(company().id).limit(200)).all()
-    return render("documents/quarantine.html", entries=entries, language=_language())
+    rows = inbox.quarantine_rows(company().id, limit=200)
+    return render("documents/quarantine.html", rows=rows, language=_language())
 
 
 @bp.route("/quarantine/<int:quarantine_id>/download")
