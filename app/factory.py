@@ -14,7 +14,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import tenancy
+from app import realtime, tenancy
 from app.config import Config, load_config
 from app.extensions import babel, csrf, db, limiter, login_manager, socketio
 from app.models import User
@@ -77,6 +77,8 @@ def _init_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        # Sockets whose access ended hear nothing and are closed in every process.
+        client_manager=realtime.client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"]),
         async_mode="threading",
         cors_allowed_origins=None,  # Engine.IO accepts same-origin connections only
         manage_session=False,

@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager, lazyload
 
-from app import permissions, security
+from app import permissions, realtime, security
+from app.db import after_commit
 from app.einvoice import events as dian_events
 from app.extensions import db
 from app.mail import send_mail
@@ -169,8 +170,15 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def end_other_sessions(user: User) -> None:
-    """Invalidate every session and remember-cookie of this user (bump the session version)."""
+    """Invalidate every session and remember-cookie of this user (bump the session version).
+
+    Once committed, the sockets those sessions opened are closed in every process and hear
+    nothing more (a session at the new version, such as the one that changed the password and
+    signs in again, keeps its own).
+    """
     user.session_version += 1
+    user_id, version = user.id, user.session_version
+    after_commit(db.session(), lambda: realtime.end_access(user_id, below_version=version))
 
 
 def sign_out(user: User) -> None:

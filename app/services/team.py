@@ -8,12 +8,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
-from app import permissions, security
+from app import permissions, realtime, security
+from app.db import after_commit
 from app.extensions import db
 from app.mail import send_mail
 from app.models import Company, Membership, TeamInvitation, User, utcnow
 from app.services import audit
-from app.services.accounts import WEAK_PASSWORD, find_user_by_email
+from app.services.accounts import WEAK_PASSWORD, end_other_sessions, find_user_by_email
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
 from app.services.inputs import normalize_email
 from app.tenancy import unscoped
@@ -186,6 +187,13 @@ def change_role(company_id: int, *, membership_id: int, role: str, actor: User) 
         raise Forbidden(_l("You cannot change your own role."))
     before = membership.role
     membership.role = role
+    if before != role:
+        # The colleague's sockets for this company chose their rooms under the old role: once
+        # committed, they are closed (in every process) and reconnect under the new one.
+        user_id = membership.user_id
+        after_commit(
+            db.session(), lambda: realtime.end_access(user_id, company_id=company_id)
+        )
     audit.record_event(actor, company_id, "team.role_changed", membership,
                        {"user_id": membership.user_id, "from": before, "to": role})
     return membership
@@ -202,7 +210,7 @@ def set_member_active(
         raise Forbidden(_l("You cannot deactivate yourself."))
     membership.active = active
     if not active:
-        membership.user.session_version += 1
+        end_other_sessions(membership.user)  # their sessions and sockets end
     audit.record_event(actor, company_id,
                        "team.member_reactivated" if active else "team.member_deactivated",
                        membership, {"user_id": membership.user_id})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -24,6 +25,7 @@ _per_ip_lock = threading.Lock()
 
 @socketio.on("connect")
 def connect(auth: Any = None) -> None:
+    started = time.monotonic()  # before the user is read: see realtime.track_socket
     origin = request.headers.get("Origin")
     if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
         log.info("socket refused: origin %s is not %s", origin, request.host_url)
@@ -38,14 +40,35 @@ def connect(auth: Any = None) -> None:
             raise ConnectionRefusedError("too_many_connections")
         _per_ip[address] += 1
     membership = accounts.active_membership(current_user, session.get("company_id"))
-    join_room(realtime.user_room(current_user.id))
-    if membership is not None:
-        join_room(realtime.company_room(membership.company_id))
+    # The socket speaks for this session as read now: when its access ends, it hears nothing
+    # more and is closed (in every process), and a connect racing that end is refused.
+    tracked = realtime.track_socket(
+        request.sid,
+        user_id=current_user.id,
+        company_id=membership.company_id if membership is not None else None,
+        session_version=current_user.session_version,
+        since=started,
+        namespace=request.namespace,
+    )
+    if tracked:
+        join_room(realtime.user_room(current_user.id))
+        if membership is not None:
+            join_room(realtime.company_room(membership.company_id))
+    if not tracked or realtime.socket_ended(request.sid):
+        # A refused connect gets no disconnect event: undo what it counted here.
+        realtime.forget_socket(request.sid)
+        _release(address)
+        log.info("socket refused: the session's access ended while it connected")
+        raise ConnectionRefusedError("unauthenticated")
 
 
 @socketio.on("disconnect")
 def disconnect(*_reason: Any) -> None:
-    address = request.remote_addr or ""
+    realtime.forget_socket(request.sid)
+    _release(request.remote_addr or "")
+
+
+def _release(address: str) -> None:
     with _per_ip_lock:
         if _per_ip[address] > 0:
             _per_ip[address] -= 1
