@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, case, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from app import realtime
@@ -946,12 +946,32 @@ def sent(
     return _filtered(stmt, filters or DocumentFilters(), incoming=False, sort=sort or Sort())
 
 
-def _filtered(
-    stmt: Select[tuple[Document]], filters: DocumentFilters, *, incoming: bool, sort: Sort
+def visible(
+    company_id: int, *, filters: DocumentFilters | None = None
 ) -> Select[tuple[Document]]:
-    counterparty = Document.sender_company_id if incoming else Document.receiver_company_id
-    counterparty_tax_id = Document.supplier_tax_id if incoming else Document.customer_tax_id
-    counterparty_name = Document.supplier_name if incoming else Document.customer_name
+    """Return every document the company received or sent, newest first, filtered (the
+    counterparty of each being the other company)."""
+    incoming = Document.receiver_company_id == company_id
+    stmt = select(Document).where(or_(incoming, Document.sender_company_id == company_id))
+    return _filtered(stmt, filters or DocumentFilters(), incoming=incoming, sort=Sort())
+
+
+def _filtered(
+    stmt: Select[tuple[Document]],
+    filters: DocumentFilters,
+    *,
+    incoming: bool | ColumnElement[bool],
+    sort: Sort,
+) -> Select[tuple[Document]]:
+    def side(received: Any, sent: Any) -> Any:
+        # incoming is a bool for one tray, a condition per row when both trays are read.
+        if isinstance(incoming, bool):
+            return received if incoming else sent
+        return case((incoming, received), else_=sent)
+
+    counterparty = side(Document.sender_company_id, Document.receiver_company_id)
+    counterparty_tax_id = side(Document.supplier_tax_id, Document.customer_tax_id)
+    counterparty_name = side(Document.supplier_name, Document.customer_name)
     if filters.date_from:
         stmt = stmt.where(Document.issue_date >= filters.date_from)
     if filters.date_to:

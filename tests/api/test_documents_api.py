@@ -262,8 +262,13 @@ def test_can_both_parties_download_the_xml_and_the_pdf(
 
 
 #: Who received, as an ERP names them on a 030 or 032.
-PERSON = {"id_type": "13", "id_number": "52.123.456", "first_name": "Ana",
-          "family_name": "Gómez Ruiz", "job_title": "Almacenista"}
+PERSON = {
+    "id_type": "13",
+    "id_number": "52.123.456",
+    "first_name": "Ana",
+    "family_name": "Gómez Ruiz",
+    "job_title": "Almacenista",
+}
 
 
 def test_do_events_through_the_api_move_the_status(client, sent, customer_key, supplier_key):
@@ -290,7 +295,7 @@ def test_is_an_illegal_event_refused_and_nothing_changes(client, sent, customer_
     assert client.post(url, json=acknowledge, headers=customer_key).status_code == 201
     _error(client.post(url, json=acknowledge, headers=customer_key), 409)
     _error(client.post(url, json={"code": "approve"}, headers=customer_key), 422)
-    _error(client.post(url, data="x", headers=customer_key), 422)
+    _error(client.post(url, data="x", headers=customer_key), 415)
     # The supplier cannot answer its own invoice.
     _error(client.post(url, json={"code": "receipt"}, headers=supplier_key), 403)
     events = client.get(url, headers=customer_key).get_json()["data"]
@@ -344,14 +349,17 @@ def test_is_an_over_size_upload_a_json_413_and_nothing_kept(app, client, supplie
 
 def test_does_a_030_name_the_person_the_erp_sends(client, sent, customer_key):
     url = f"/api/v1/documents/{sent['id']}/events"
-    response = client.post(url, json={"code": "acknowledge", "person": PERSON},
-                           headers=customer_key)
+    response = client.post(
+        url, json={"code": "acknowledge", "person": PERSON}, headers=customer_key
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     event = db.session.scalars(unscoped(select(DocumentEvent))).one()
     person = etree.fromstring(event.xml).find(".//{*}IssuerParty/{*}Person")
     assert person.findtext("{*}ID") == "52123456" and person.find("{*}ID").get("schemeName") == "13"
     assert (person.findtext("{*}FirstName"), person.findtext("{*}FamilyName")) == (
-        "Ana", "Gómez Ruiz")
+        "Ana",
+        "Gómez Ruiz",
+    )
     assert person.findtext("{*}JobTitle") == "Almacenista"
 
 

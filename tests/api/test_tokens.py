@@ -210,7 +210,7 @@ def test_is_an_invited_partner_not_on_the_network_listed(client, company):
 def test_is_an_unknown_relation_refused_with_a_json_422(client, company):
     _token, plaintext = make_api_token(company)
     response = client.get("/api/v1/partners?relation=rival", headers=bearer(plaintext))
-    error = _assert_json_error(response, 422, "unprocessable")
+    error = _assert_json_error(response, 422, "validation")
     assert list(error["details"]["fields"]) == ["relation"]
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -16,18 +15,23 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from app.blueprints.api import bp
 from app.blueprints.api.auth import acting_user, current_token, require_token
+from app.blueprints.api.schemas import (
+    EVENT_CODES,
+    DocumentQuery,
+    EventPerson,
+    NewEvent,
+    json_body,
+    takes_query,
+)
 from app.einvoice import events as dian_events
 from app.extensions import db
 from app.models import Document, DocumentEvent
 from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE
-from app.models.document import DOCUMENT_TYPES, STATUSES
 from app.services import audit, documents, idempotency, inbox, lifecycle
 from app.services.errors import DomainError, FieldErrors
+from app.web.findings import finding_message
 
 XML_TYPES = {"application/xml", "text/xml"}
-DIRECTIONS = ("received", "sent")
-#: The API's event names for the buyer's DIAN events.
-EVENT_CODES = {"acknowledge": "030", "receipt": "032", "accept": "033", "claim": "031"}
 EVENT_NAMES = {code: name for name, code in EVENT_CODES.items()} | {"034": "tacit_acceptance"}
 #: An id an INTEGER column can hold: a larger one is a 404 from the router, not an overflow.
 ID = "int(min=1, max=2147483647)"
@@ -43,6 +47,7 @@ class TooManyFiles(DomainError):
 
 @bp.post("/documents")
 @require_token(DOCUMENTS_WRITE)
+@takes_query()
 def create_document() -> Any:
     files = _uploaded_files()
     company_id = current_token().company_id
@@ -156,11 +161,13 @@ def _answer(submission: inbox.Submission, company_id: int) -> tuple[int, dict[st
 
 @bp.get("/documents")
 @require_token(DOCUMENTS_READ)
-def list_documents() -> Any:
+@takes_query(DocumentQuery)
+def list_documents(query: DocumentQuery) -> Any:
     company_id = current_token().company_id
-    direction, filters, cursor, limit = _list_arguments()
-    read = inbox.received if direction == "received" else inbox.sent
-    page = inbox.page(read(company_id, filters=filters), cursor=cursor, limit=limit)
+    read = {None: inbox.visible, "received": inbox.received, "sent": inbox.sent}[query.direction]
+    page = inbox.page(
+        read(company_id, filters=query.filters()), cursor=query.cursor, limit=query.limit
+    )
     return jsonify(
         {
             "data": [_document(d, company_id) for d in page.items],
@@ -171,6 +178,7 @@ def list_documents() -> Any:
 
 @bp.get(f"/documents/<{ID}:document_id>")
 @require_token(DOCUMENTS_READ)
+@takes_query()
 def get_document(document_id: int) -> Any:
     company_id = current_token().company_id
     document = inbox.get_document(company_id, document_id)
@@ -180,6 +188,7 @@ def get_document(document_id: int) -> Any:
 
 @bp.get(f"/documents/<{ID}:document_id>/xml")
 @require_token(DOCUMENTS_READ)
+@takes_query()
 def get_document_xml(document_id: int) -> Any:
     document = inbox.get_document(current_token().company_id, document_id)
     filename = document.filename or f"{document.number}.xml"
@@ -189,6 +198,7 @@ def get_document_xml(document_id: int) -> Any:
 
 @bp.get(f"/documents/<{ID}:document_id>/pdf")
 @require_token(DOCUMENTS_READ)
+@takes_query()
 def get_document_pdf(document_id: int) -> Any:
     company_id = current_token().company_id
     data = documents.document_pdf(company_id, document_id, locale=_language())
@@ -199,6 +209,7 @@ def get_document_pdf(document_id: int) -> Any:
 
 @bp.get(f"/documents/<{ID}:document_id>/events")
 @require_token(DOCUMENTS_READ)
+@takes_query()
 def list_document_events(document_id: int) -> Any:
     company_id = current_token().company_id
     inbox.get_document(company_id, document_id)  # 404 for another company's document
@@ -208,29 +219,23 @@ def list_document_events(document_id: int) -> Any:
 
 @bp.post(f"/documents/<{ID}:document_id>/events")
 @require_token(EVENTS_WRITE)
+@takes_query()
 def create_document_event(document_id: int) -> Any:
     company_id = current_token().company_id
     inbox.get_document(company_id, document_id)  # 404 before any check of the body
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise DomainError(_l('Send a JSON object: {"code": "acknowledge"}.'), field="body")
-    name, reason, note = payload.get("code"), payload.get("reason"), payload.get("note") or ""
-    if name not in EVENT_CODES:
-        raise DomainError(_l("Choose acknowledge, receipt, accept or claim."), field="code")
-    if not isinstance(reason, str | None) or not isinstance(note, str):
-        raise DomainError(_l("The reason and the note are text."), field="note")
+    body = json_body(NewEvent)
     actor = acting_user()
-    code = EVENT_CODES[name]
+    code = EVENT_CODES[body.code]
     person = None
     if code in dian_events.EVENTS_WITH_PERSON:
-        person = _event_person(payload.get("person"))
+        person = _event_person(body.person)
     event = lifecycle.record_event(
         company_id,
         document_id=document_id,
         code=code,
         actor=actor,
-        claim_reason=reason,
-        note=note,
+        claim_reason=body.reason,
+        note=body.note,
         person=person,  # None: the token's creator, by the identity on their profile
     )
     db.session.commit()
@@ -297,11 +302,10 @@ def _event(event: DocumentEvent) -> dict[str, Any]:
 
 
 def _stored_finding(finding: dict[str, Any]) -> dict[str, Any]:
-    english = _language() == "en"
     return {
         "severity": finding.get("severity", ""),
         "code": finding.get("code", ""),
-        "message": finding.get("message_en" if english else "message_es", ""),
+        "message": finding_message(finding, _language()),
         "path": finding.get("path", ""),
     }
 
@@ -345,89 +349,11 @@ def _language() -> str:
     return "en" if str(get_locale() or "es").startswith("en") else "es"
 
 
-def _event_person(data: Any) -> dian_events.Person | None:
-    """Read the "person" an ERP names on a 030 or 032 (who received); None when not sent."""
-    if data is None:
+def _event_person(person: EventPerson | None) -> dian_events.Person | None:
+    """Check the "person" an ERP names on a 030 or 032 (who received); None when not sent."""
+    if person is None:
         return None
-    fields = ("id_type", "id_number", "first_name", "family_name", "job_title", "department")
-    if not isinstance(data, dict) or any(
-        not isinstance(data.get(key) or "", str) for key in fields
-    ):
-        raise DomainError(_l('"person" is an object of texts: id_type, id_number, first_name, '
-                             "family_name, job_title, department."), field="person")
     try:
-        return lifecycle.event_person(**{key: data.get(key) or "" for key in fields})
+        return lifecycle.event_person(**person.model_dump())
     except FieldErrors as error:
         raise FieldErrors({f"person.{key}": m for key, m in error.errors.items()}) from None
-
-
-# ------------------------------------------------------------------------- query arguments
-
-
-def _list_arguments() -> tuple[str, inbox.DocumentFilters, str | None, int]:
-    """Read direction, the Inbox filters, cursor and limit; name every wrong one at once."""
-    args = request.args
-    errors: dict[str, list[Any]] = {}
-
-    def parse(name: str, convert: Any, message: Any) -> Any:
-        text = (args.get(name) or "").strip()
-        if not text:
-            return None
-        try:
-            return convert(text)
-        except (ValueError, InvalidOperation, ArithmeticError):
-            errors[name] = [message]
-            return None
-
-    direction = args.get("direction") or "received"
-    if direction not in DIRECTIONS:
-        errors["direction"] = [_l("Choose received or sent.")]
-    date_message = _l("Write the date as YYYY-MM-DD.")
-    number_message = _l("Write a whole number.")
-    amount_message = _l("Write an amount such as 1250.50.")
-
-    def amount(text: str) -> Decimal:
-        value = Decimal(text)
-        if not value.is_finite() or abs(value) >= Decimal(10) ** 16:
-            raise ValueError(text)
-        return value
-
-    def positive(text: str) -> int:
-        value = int(text)
-        if not 1 <= value <= 2**31 - 1:
-            raise ValueError(text)
-        return value
-
-    document_type = args.get("document_type") or None
-    if document_type not in (None, *DOCUMENT_TYPES):
-        errors["document_type"] = [_l("Choose Invoice, CreditNote or DebitNote.")]
-    status = args.get("status") or None
-    if status not in (None, *STATUSES):
-        errors["status"] = [_l("Choose one of the statuses.")]
-    overdue = (args.get("overdue") or "false").lower()
-    if overdue not in ("true", "false", "1", "0"):
-        errors["overdue"] = [_l("Write true or false.")]
-    filters = inbox.DocumentFilters(
-        date_from=parse("date_from", dt.date.fromisoformat, date_message),
-        date_to=parse("date_to", dt.date.fromisoformat, date_message),
-        counterparty_id=parse("counterparty_id", positive, number_message),
-        tax_id=(args.get("tax_id") or "")[:40],
-        document_type=document_type,
-        status=status,
-        amount_min=parse("amount_min", amount, amount_message),
-        amount_max=parse("amount_max", amount, amount_message),
-        overdue=overdue in ("true", "1"),
-        search=_printable(args.get("q") or "")[:100],
-    )
-    limit = parse("limit", positive, number_message) or inbox.PAGE_SIZE
-    if limit > inbox.MAX_PAGE_SIZE:
-        errors["limit"] = [_l("At most 200 documents a page.")]
-    cursor = args.get("cursor") or None
-    if cursor is not None:
-        try:
-            inbox.Cursor.decode(cursor)
-        except DomainError as problem:
-            errors["cursor"] = [problem.message]
-    if errors:
-        raise FieldErrors(errors)
-    return direction, filters, cursor, limit

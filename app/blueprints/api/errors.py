@@ -92,4 +92,6 @@ def domain_error(error: DomainError) -> Response:
         details["fields"] = {name: [str(m) for m in messages] for name, messages in fields.items()}
     elif error.field:
         details["fields"] = {error.field: [str(error.message)]}
-    return error_response(error.status, error.message, details=details)
+    return error_response(
+        error.status, error.message, code=getattr(error, "code", None), details=details
+    )

@@ -1,8 +1,14 @@
-"""GET /api/v1/openapi.json: the OpenAPI 3.1 description of the API, written by hand.
+"""GET /api/v1/openapi.json: the OpenAPI 3.1 description of the API.
+
+What the API accepts is written once, as the pydantic models of ``schemas.py``: each operation's
+query parameters come from its view's ``query_model`` and the JSON bodies' schemas from
+``schemas.BODY_MODELS``, so the description and the checks cannot drift apart. The paths,
+answers and response shapes are written here by hand.
 
 tests/api/test_openapi.py checks that every /api/v1 route is described here and that nothing
-described is missing from the code, and runs schemathesis against it. Add a path here with
-every route you add.
+described is missing from the code, and runs schemathesis against it (valid and invalid
+requests alike: no server error, every invalid one refused). Add a path here with every route
+you add.
 """
 
 from __future__ import annotations
@@ -10,10 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify
+from pydantic.json_schema import models_json_schema
 
-from app.blueprints.api import bp
+from app.blueprints.api import bp, documents, partners
 from app.blueprints.api.documents import EVENT_CODES, EVENT_NAMES, MAX_BATCH_FILES
-from app.einvoice.events import PERSON_ID_TYPES
+from app.blueprints.api.schemas import BODY_MODELS, Schema, takes_query
 from app.models.api import SCOPES
 from app.models.document import DOCUMENT_TYPES, STATUSES
 
@@ -51,63 +58,41 @@ DOCUMENT_ID = {
 }
 
 
-def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
-    }
+def query_parameters(model: type[Schema]) -> list[dict[str, Any]]:
+    """Describe a query model's fields as OpenAPI query parameters."""
+    schema = model.model_json_schema(mode="validation")
+    parameters = []
+    for name, field_schema in schema.get("properties", {}).items():
+        field_schema = {k: v for k, v in field_schema.items() if k not in ("title", "default")}
+        description = field_schema.pop("description", "")
+        # An optional parameter is one that is left out, never a null.
+        options = [o for o in field_schema.pop("anyOf", []) if o.get("type") != "null"]
+        if options:
+            (only,) = options
+            field_schema |= only
+        default = schema["properties"][name].get("default")
+        if default not in (None, "", False):
+            field_schema["default"] = default
+        parameters.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": name in schema.get("required", []),
+                "description": description,
+                "schema": field_schema,
+            }
+        )
+    return parameters
 
 
-_AMOUNT = {"type": "number", "minimum": -(10**15), "maximum": 10**15}
-DOCUMENT_FILTERS = [
-    _query(
-        "direction",
-        "The tray: documents received (default) or sent by the company.",
-        {"type": "string", "enum": ["received", "sent"]},
-    ),
-    _query("date_from", "Issued on or after this day.", {"type": "string", "format": "date"}),
-    _query("date_to", "Issued on or before this day.", {"type": "string", "format": "date"}),
-    _query(
-        "counterparty_id",
-        "The other company's id.",
-        {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
-    ),
-    _query(
-        "tax_id",
-        "The other party's tax id, or its first digits.",
-        {"type": "string", "maxLength": 40},
-    ),
-    _query(
-        "document_type",
-        "Only this kind of document.",
-        {"type": "string", "enum": list(DOCUMENT_TYPES)},
-    ),
-    _query("status", "Only documents in this status.", {"type": "string", "enum": list(STATUSES)}),
-    _query("amount_min", "Payable amount at least this.", _AMOUNT),
-    _query("amount_max", "Payable amount at most this.", _AMOUNT),
-    _query("overdue", "Only unpaid invoices past their due date.", {"type": "boolean"}),
-    _query(
-        "q",
-        "Search in the number and the counterparty's name.",
-        {"type": "string", "maxLength": 100},
-    ),
-    _query(
-        "cursor",
-        "The `next_cursor` of the previous page.",
-        {
-            "type": "string",
-            "pattern": "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])_[1-9][0-9]{0,8}$",
-        },
-    ),
-    _query(
-        "limit",
-        "Documents per page (default 50).",
-        {"type": "integer", "minimum": 1, "maximum": 200},
-    ),
-]
+def _query_of(view: Any) -> list[dict[str, Any]]:
+    return query_parameters(view.query_model)
+
+
+_BODY_SCHEMAS = models_json_schema(
+    [(model, "validation") for model in BODY_MODELS], ref_template="#/components/schemas/{model}"
+)[1]["$defs"]
+
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _MONEY = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$", "examples": ["1190000.00"]}
@@ -204,15 +189,7 @@ SPEC: dict[str, Any] = {
                     "was invited with). Needs the `documents:read` scope."
                 ),
                 "tags": ["partners"],
-                "parameters": [
-                    {
-                        "name": "relation",
-                        "in": "query",
-                        "required": False,
-                        "description": "Only suppliers, or only customers, of the company.",
-                        "schema": {"type": "string", "enum": ["supplier", "customer"]},
-                    }
-                ],
+                "parameters": _query_of(partners.list_partners),
                 "responses": {
                     "200": _json("PartnerList", "The partners"),
                     "422": {"$ref": "#/components/responses/Unprocessable"},
@@ -223,14 +200,18 @@ SPEC: dict[str, Any] = {
         "/documents": {
             "get": {
                 "operationId": "listDocuments",
-                "summary": "List received or sent documents, newest first",
+                "summary": "List the documents the company received and sent, newest first",
                 "description": (
-                    "The Inbox trays with the same filters, paged by cursor: pass the "
+                    "Every document the company can see — received and sent — unless "
+                    "`direction` narrows it to one tray; the Inbox's filters, the counterparty "
+                    "being the other company of each document. Paged by cursor: pass the "
                     "`next_cursor` of a page as `cursor` to read the next one (null on the "
-                    "last page). Needs the `documents:read` scope."
+                    "last page); a cursor is opaque, only this server reads it. A query "
+                    "parameter this operation does not know is refused (422, naming it). "
+                    "Needs the `documents:read` scope."
                 ),
                 "tags": ["documents"],
-                "parameters": DOCUMENT_FILTERS,
+                "parameters": _query_of(documents.list_documents),
                 "responses": {
                     "200": _json("DocumentList", "One page of documents"),
                     "422": {"$ref": "#/components/responses/Unprocessable"},
@@ -257,6 +238,7 @@ SPEC: dict[str, Any] = {
                 ),
                 "tags": ["documents"],
                 "parameters": [
+                    *_query_of(documents.create_document),
                     {
                         "name": "Idempotency-Key",
                         "in": "header",
@@ -268,7 +250,7 @@ SPEC: dict[str, Any] = {
                             "maxLength": 255,
                             "pattern": "^[A-Za-z0-9_.:-]+$",
                         },
-                    }
+                    },
                 ],
                 "requestBody": {
                     "required": True,
@@ -320,7 +302,7 @@ SPEC: dict[str, Any] = {
                 "operationId": "getDocument",
                 "summary": "One document the company sent or received",
                 "tags": ["documents"],
-                "parameters": [DOCUMENT_ID],
+                "parameters": [DOCUMENT_ID, *_query_of(documents.get_document)],
                 "responses": {
                     "200": _json("DocumentDetail", "The document"),
                     "404": {"$ref": "#/components/responses/NotFound"},
@@ -333,7 +315,7 @@ SPEC: dict[str, Any] = {
                 "operationId": "getDocumentXml",
                 "summary": "The document's XML, as its sender signed it",
                 "tags": ["documents"],
-                "parameters": [DOCUMENT_ID],
+                "parameters": [DOCUMENT_ID, *_query_of(documents.get_document_xml)],
                 "responses": {
                     "200": {
                         "description": "The XML file",
@@ -351,7 +333,7 @@ SPEC: dict[str, Any] = {
                 "operationId": "getDocumentPdf",
                 "summary": "The document's graphic representation (PDF with DIAN's QR code)",
                 "tags": ["documents"],
-                "parameters": [DOCUMENT_ID],
+                "parameters": [DOCUMENT_ID, *_query_of(documents.get_document_pdf)],
                 "responses": {
                     "200": {
                         "description": "The PDF file",
@@ -370,7 +352,7 @@ SPEC: dict[str, Any] = {
                 "operationId": "listDocumentEvents",
                 "summary": "The document's DIAN events, oldest first",
                 "tags": ["events"],
-                "parameters": [DOCUMENT_ID],
+                "parameters": [DOCUMENT_ID, *_query_of(documents.list_document_events)],
                 "responses": {
                     "200": _json("EventList", "The events"),
                     "404": {"$ref": "#/components/responses/NotFound"},
@@ -388,7 +370,7 @@ SPEC: dict[str, Any] = {
                     "`events:write` scope."
                 ),
                 "tags": ["events"],
-                "parameters": [DOCUMENT_ID],
+                "parameters": [DOCUMENT_ID, *_query_of(documents.create_document_event)],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -397,7 +379,9 @@ SPEC: dict[str, Any] = {
                 },
                 "responses": {
                     "201": _json("Event", "The event, signed and recorded"),
+                    "400": _error_response("The body is not JSON that can be read"),
                     "404": {"$ref": "#/components/responses/NotFound"},
+                    "415": _error_response("The body is not sent as application/json"),
                     "409": _error_response("Already recorded, or the invoice changed meanwhile"),
                     "422": {"$ref": "#/components/responses/Unprocessable"},
                     **TOKEN_ERRORS,
@@ -438,7 +422,10 @@ SPEC: dict[str, Any] = {
                 "The token lacks the scope this needs (code `insufficient_scope`)"
             ),
             "Unprocessable": _error_response(
-                "The input was refused; `details.fields` names the inputs and why"
+                "The input was refused; `details.fields` maps each input's path (such as "
+                "`person.id_number` or an unknown query parameter's name) to why. Code "
+                "`validation` for a wrong type, value or unknown field, `unprocessable` for a "
+                "business rule"
             ),
             "NotFound": _error_response(
                 "Nothing with this id, or it belongs to another company (code `not_found`)"
@@ -538,36 +525,7 @@ SPEC: dict[str, Any] = {
                     "next_cursor": {"type": ["string", "null"]},
                 }
             ),
-            "NewEvent": {
-                "type": "object",
-                "required": ["code"],
-                "properties": {
-                    "code": {"type": "string", "enum": list(EVENT_CODES)},
-                    "reason": {
-                        "type": ["string", "null"],
-                        "enum": ["01", "02", "03", "04", None],
-                        "description": "For a claim: 01 inconsistent document, 02 goods not "
-                        "fully delivered, 03 partially delivered, 04 service not rendered",
-                    },
-                    "note": {"type": "string", "maxLength": 2000},
-                    "person": {
-                        "type": "object",
-                        "description": "Who records an acknowledgement or a receipt (DIAN "
-                        "names them on 030 and 032). Without it, the token's creator by the "
-                        "identity document on their profile; a token nobody created must "
-                        "send it.",
-                        "required": ["id_type", "id_number", "first_name", "family_name"],
-                        "properties": {
-                            "id_type": {"type": "string", "enum": sorted(PERSON_ID_TYPES)},
-                            "id_number": {"type": "string", "maxLength": 40},
-                            "first_name": {"type": "string", "maxLength": 120},
-                            "family_name": {"type": "string", "maxLength": 120},
-                            "job_title": {"type": "string", "maxLength": 120},
-                            "department": {"type": "string", "maxLength": 120},
-                        },
-                    },
-                },
-            },
+            **_BODY_SCHEMAS,
             "Event": _object(
                 {
                     "id": {"type": "integer"},
@@ -599,5 +557,6 @@ SPEC: dict[str, Any] = {
 
 
 @bp.get("/openapi.json")
+@takes_query()
 def get_openapi() -> Any:
     return jsonify(SPEC)

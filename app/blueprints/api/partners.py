@@ -4,26 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
-from flask_babel import lazy_gettext as _l
+from flask import jsonify
 
 from app.blueprints.api import bp
 from app.blueprints.api.auth import current_token, require_token
+from app.blueprints.api.schemas import PartnerQuery, takes_query
 from app.extensions import db
 from app.models import Partnership
 from app.models.api import DOCUMENTS_READ
 from app.services import network
-from app.services.errors import DomainError
 
 
 @bp.get("/partners")
 @require_token(DOCUMENTS_READ)
-def list_partners() -> Any:
-    relation = request.args.get("relation") or None
-    if relation not in (None, *network.RELATIONS):
-        raise DomainError(_l("Choose supplier or customer."), field="relation")
+@takes_query(PartnerQuery)
+def list_partners(query: PartnerQuery) -> Any:
     company_id = current_token().company_id
-    rows = db.session.scalars(network.partnerships(company_id, relation=relation)).unique()
+    partnerships = network.partnerships(company_id, relation=query.relation)
+    rows = db.session.scalars(partnerships).unique()
     return jsonify({"data": [_partner(p, company_id) for p in rows]})
 
 

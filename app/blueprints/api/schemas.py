@@ -1,0 +1,349 @@
+"""What the API accepts: one pydantic model per JSON body and per query string.
+
+The models are the checks and the description at once: ``openapi.py`` writes the request
+schemas and query parameters from them, and the views read their input only through
+``query_arguments`` and ``json_body``. Every model is strict (no list, object, number or
+boolean is coerced into text) and forbids unknown fields; a refusal is a 422 naming each field
+by its path (``person.id_number``), in the API's one error shape.
+
+Query strings are text by nature, so their typed values (dates, whole numbers, amounts,
+booleans) are read from text by the small parsers below, which accept one spelling each
+(``2024-03-31``, ``25``, ``1250.50``, ``true``) rather than everything pydantic's lax mode would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import wraps
+from typing import Annotated, Any, Literal, TypeVar
+
+from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+from werkzeug.exceptions import UnsupportedMediaType
+
+from app.einvoice.events import CLAIM_REASONS, PERSON_ID_TYPES
+from app.models.document import DOCUMENT_TYPES, STATUSES
+from app.services import inbox, network
+from app.services.errors import DomainError
+
+#: The API's names for the buyer's DIAN events.
+EVENT_CODES = {"acknowledge": "030", "receipt": "032", "accept": "033", "claim": "031"}
+MAX_ID = 2**31 - 1
+MAX_AMOUNT = Decimal(10) ** 15
+
+
+class Schema(BaseModel):
+    """A request's input: strict types, no field the API does not know."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# ------------------------------------------------------------------------ query-string values
+
+
+def _text_parser(name: str, pattern: str, convert: Callable[[str], Any]) -> Callable[[Any], Any]:
+    """Return a validator that reads one spelling of a value from a query string's text."""
+
+    def parse(value: Any) -> Any:
+        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+            raise PydanticCustomError(name, name)
+        try:
+            return convert(value)
+        except (ValueError, ArithmeticError):
+            raise PydanticCustomError(name, name) from None
+
+    return parse
+
+
+def _amount(rounding: str) -> Callable[[str], Decimal]:
+    # Stored amounts have cents: "at least 0.001" is "at least 0.01", "at most 9.999" is 9.99.
+    def convert(text: str) -> Decimal:
+        value = Decimal(text)
+        if not value.is_finite() or abs(value) > MAX_AMOUNT:
+            raise ValueError(text)
+        return value.quantize(Decimal("0.01"), rounding=rounding)
+
+    return convert
+
+
+_NUMBER = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]{1,4})?"
+_AMOUNT_SCHEMA = {"type": "number", "minimum": -(10**15), "maximum": 10**15}
+
+QueryDate = Annotated[
+    dt.date,
+    BeforeValidator(_text_parser("date", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", dt.date.fromisoformat)),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+QueryId = Annotated[
+    int,
+    BeforeValidator(_text_parser("whole_number", r"[0-9]{1,10}", int)),
+    Field(ge=1, le=MAX_ID),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+]
+QueryAmountMin = Annotated[
+    Decimal,
+    BeforeValidator(_text_parser("amount", _NUMBER, _amount(ROUND_CEILING))),
+    WithJsonSchema(_AMOUNT_SCHEMA),
+]
+QueryAmountMax = Annotated[
+    Decimal,
+    BeforeValidator(_text_parser("amount", _NUMBER, _amount(ROUND_FLOOR))),
+    WithJsonSchema(_AMOUNT_SCHEMA),
+]
+QueryBool = Annotated[
+    bool,
+    BeforeValidator(_text_parser("boolean", r"true|false|1|0", lambda t: t in ("true", "1"))),
+    WithJsonSchema({"type": "boolean"}),
+]
+
+
+def _printable(text: str) -> str:
+    """Drop control characters (PostgreSQL refuses NUL in text)."""
+    return "".join(c for c in text if c.isprintable())
+
+
+def _cursor(text: str) -> str:
+    """Accept only a cursor this server wrote (what it holds is the server's business)."""
+    try:
+        position = inbox.Cursor.decode(text)
+    except DomainError:
+        raise PydanticCustomError("cursor", "cursor") from None
+    if not 0 <= position.id <= 2**63 - 1:
+        raise PydanticCustomError("cursor", "cursor")
+    return text
+
+
+class NoQuery(Schema):
+    """An operation that takes no query parameter: any one sent is refused by name."""
+
+
+class PartnerQuery(Schema):
+    relation: Literal[network.RELATIONS] | None = Field(  # type: ignore[valid-type]
+        None, description="Only suppliers, or only customers, of the company."
+    )
+
+
+class DocumentQuery(Schema):
+    direction: Literal["received", "sent"] | None = Field(
+        None,
+        description="Only the documents the company received, or only those it sent. "
+        "Without it: every document the company can see, received and sent.",
+    )
+    date_from: QueryDate | None = Field(None, description="Issued on or after this day.")
+    date_to: QueryDate | None = Field(None, description="Issued on or before this day.")
+    counterparty_id: QueryId | None = Field(None, description="The other company's id.")
+    tax_id: str = Field(
+        "", max_length=40, description="The other party's tax id, or its first digits."
+    )
+    document_type: Literal[DOCUMENT_TYPES] | None = Field(  # type: ignore[valid-type]
+        None, description="Only this kind of document."
+    )
+    status: Literal[STATUSES] | None = Field(  # type: ignore[valid-type]
+        None, description="Only documents in this status."
+    )
+    amount_min: QueryAmountMin | None = Field(None, description="Payable amount at least this.")
+    amount_max: QueryAmountMax | None = Field(None, description="Payable amount at most this.")
+    overdue: QueryBool = Field(False, description="Only unpaid invoices past their due date.")
+    q: Annotated[str, AfterValidator(_printable)] = Field(
+        "", max_length=100, description="Search in the number and the counterparty's name."
+    )
+    cursor: Annotated[str, AfterValidator(_cursor)] | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="The `next_cursor` of the previous page, as it was given (opaque).",
+    )
+    limit: Annotated[int, BeforeValidator(_text_parser("whole_number", r"[0-9]{1,10}", int))] = (
+        Field(
+            inbox.PAGE_SIZE,
+            ge=1,
+            le=inbox.MAX_PAGE_SIZE,
+            description=f"Documents per page (default {inbox.PAGE_SIZE}).",
+            json_schema_extra={"type": "integer"},
+        )
+    )
+
+    def filters(self) -> inbox.DocumentFilters:
+        """Return the Inbox filters these arguments ask for."""
+        return inbox.DocumentFilters(
+            date_from=self.date_from,
+            date_to=self.date_to,
+            counterparty_id=self.counterparty_id,
+            tax_id=self.tax_id,
+            document_type=self.document_type,
+            status=self.status,
+            amount_min=self.amount_min,
+            amount_max=self.amount_max,
+            overdue=self.overdue,
+            search=self.q,
+        )
+
+
+# ------------------------------------------------------------------------------- JSON bodies
+
+
+class EventPerson(Schema):
+    """Who records an acknowledgement or a receipt (DIAN names them on 030 and 032). Without
+    it, the token's creator by the identity document on their profile; a token nobody created
+    must send it."""
+
+    id_type: Literal[tuple(sorted(PERSON_ID_TYPES))] = Field(  # type: ignore[valid-type]
+        description="DIAN's identity document type: "
+        + ", ".join(f"{code} {name}" for code, name in sorted(PERSON_ID_TYPES.items()))
+    )
+    id_number: str = Field(max_length=40)
+    first_name: str = Field(max_length=120)
+    family_name: str = Field(max_length=120)
+    job_title: str = Field("", max_length=120)
+    department: str = Field("", max_length=120)
+
+
+class NewEvent(Schema):
+    code: Literal[tuple(EVENT_CODES)] = Field(  # type: ignore[valid-type]
+        description="acknowledge (030), receipt (032), accept (033) or claim (031)"
+    )
+    reason: Literal[tuple(sorted(CLAIM_REASONS))] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="For a claim: 01 inconsistent document, 02 goods not fully delivered, "
+        "03 partially delivered, 04 service not rendered",
+    )
+    note: str = Field("", max_length=2000)
+    person: EventPerson | None = None
+
+
+#: The models whose JSON schema goes into the description's components.
+BODY_MODELS: tuple[type[Schema], ...] = (NewEvent,)
+
+
+# ------------------------------------------------------------------------------- reading them
+
+M = TypeVar("M", bound=Schema)
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: What each refusal says, by pydantic's error type (or ours); context fills the placeholders.
+MESSAGES: dict[str, Any] = {
+    "missing": _l("This field is required."),
+    "extra_forbidden": _l("This field or parameter is not known here: leave it out."),
+    "model_type": _l("Send a JSON object."),
+    "model_attributes_type": _l("Send a JSON object."),
+    "dict_type": _l("Send a JSON object."),
+    "string_type": _l("Write a text (a JSON string)."),
+    "literal_error": _l("Choose one of: %(expected)s."),
+    "string_too_long": _l("Write at most %(max_length)s characters."),
+    "string_too_short": _l("Write at least %(min_length)s characters."),
+    "greater_than_equal": _l("Write a number of at least %(ge)s."),
+    "less_than_equal": _l("Write a number of at most %(le)s."),
+    "date": _l("Write the date as YYYY-MM-DD."),
+    "whole_number": _l("Write a whole number."),
+    "amount": _l("Write an amount such as 1250.50."),
+    "boolean": _l("Write true or false."),
+    "cursor": _l("This page link is not valid."),
+    "repeated": _l("Send this parameter once."),
+}
+
+
+class InvalidInput(DomainError):
+    """The request's input does not have the shape the API describes (code ``validation``)."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict[str, list[str]], *, status: int = 422) -> None:
+        path, messages = next(iter(errors.items()))
+        super().__init__(f"{path}: {messages[0]}", field=path)
+        self.errors = errors
+        self.status = status
+
+
+def _message(error: Any) -> str:
+    """Say what is wrong with one field, in the request's language."""
+    template = MESSAGES.get(error["type"])
+    if template is None:
+        return str(error["msg"])
+    context = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
+    try:
+        return str(template) % context if "%(" in str(template) else str(template)
+    except (KeyError, ValueError, TypeError):
+        return str(error["msg"])
+
+
+def _errors(problem: ValidationError, *, root: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for error in problem.errors(include_url=False):
+        path = ".".join(str(part) for part in error["loc"]) or root
+        errors.setdefault(path, []).append(_message(error))
+    return errors
+
+
+def query_arguments(model: type[M]) -> M:
+    """Read the request's query string into model, or raise InvalidInput naming each field."""
+    values: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for name, given in request.args.lists():
+        if len(given) > 1:
+            errors[name] = [str(MESSAGES["repeated"])]
+        values[name] = given[0]
+    try:
+        arguments = model.model_validate(values)
+    except ValidationError as problem:
+        raise InvalidInput(errors | _errors(problem, root="query")) from None
+    if errors:
+        raise InvalidInput(errors)
+    return arguments
+
+
+def takes_query(model: type[Schema] = NoQuery) -> Callable[[F], F]:
+    """Check the view's query string against model (none at all by default) before it runs.
+
+    The view receives the arguments as ``query``; ``openapi.py`` describes the operation's
+    parameters from the same model (``view.query_model``).
+    """
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            arguments = query_arguments(model)
+            if model is not NoQuery:
+                kwargs["query"] = arguments
+            return view(*args, **kwargs)
+
+        wrapped.query_model = model  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def json_body(model: type[M]) -> M:
+    """Read the request's JSON body into model, or refuse it.
+
+    415 when it is not sent as JSON; 400 when it cannot be parsed (numbers past any range and
+    nesting past 200 levels included); 422 naming each field whose type or value is wrong (a
+    NaN or Infinity is no text and no choice, so it is refused as a wrong type).
+    """
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        raise UnsupportedMediaType(_("Send the body as JSON, with Content-Type application/json."))
+    data = request.get_data(cache=True)
+    try:
+        return model.model_validate_json(data or b"null", strict=True)
+    except ValidationError as problem:
+        unparsable = [e for e in problem.errors(include_url=False) if e["type"] == "json_invalid"]
+        if unparsable:
+            detail = str(unparsable[0]["msg"]).removeprefix("Invalid JSON: ")
+            raise InvalidInput(
+                {"body": [_("The body is not valid JSON: %(problem)s.", problem=detail)]},
+                status=400,
+            ) from None
+        raise InvalidInput(_errors(problem, root="body")) from None
