@@ -23,6 +23,7 @@ from app.services import accounts
 from app.web import formatting
 from app.web.auth import can, membership
 from app.web.errors import register_error_handlers
+from app.web.findings import finding_message
 
 
 def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
@@ -190,6 +191,7 @@ class SecureCookiesOverHttps:
 def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["money"] = formatting.money
     app.jinja_env.filters["date"] = formatting.date_filter
+    app.jinja_env.filters["finding_message"] = finding_message
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["role_labels"] = ROLE_LABELS

@@ -1,4 +1,4 @@
-from flask import flash, redirect, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from app.blueprints.company import bp
@@ -9,6 +9,7 @@ from app.blueprints.company.forms import (
     FiscalForm,
     fiscal_choices,
 )
+from app.einvoice import rules
 from app.extensions import db
 from app.models import ApiToken
 from app.services import accounts, api_tokens, certificates, fiscal
@@ -27,7 +28,9 @@ def edit():
 def _edit_page(form, fiscal_form, status=200):
     return render("company/edit.html", form=form, fiscal_form=fiscal_form, company=company(),
                   municipalities=fiscal.municipality_options(),
-                  missing=fiscal.missing_fiscal_data(company()), status=status)
+                  missing=fiscal.missing_fiscal_data(company()), status=status,
+                  rules_status=rules.official_rules_status(
+                      current_app.config.get("EINVOICE_RULES_DIR")))
 
 
 @bp.route("/", methods=["POST"])
