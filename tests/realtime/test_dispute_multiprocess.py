@@ -10,6 +10,7 @@ between processes but no message: clients backfill from their cursor when they r
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 
@@ -19,7 +20,9 @@ from tests.realtime.servers import (
     ChatClient,
     RedisServer,
     close_all,
+    connect_socket,
     cookie_header,
+    csrf_token,
     open_dispute,
     prepare_database,
     redis_binary,
@@ -223,3 +226,73 @@ def test_does_the_conversation_survive_a_redis_outage(cluster, chat):
     assert [buyer.transcript[i]["body"] for i in stored] == [
         supplier.transcript[i]["body"] for i in stored
     ]
+
+
+def test_does_signing_out_on_one_server_close_the_users_socket_on_the_other(cluster, chat):
+    """The buyer signs out through A: their socket on B is closed and hears nothing more."""
+    dispute = chat["id"]
+    a, b = cluster["a"].base, cluster["b"].base
+    session = sign_in(a, "buyer@demo.test")
+    heard: dict[str, list] = {"buyer": [], "supplier": []}
+    closed = threading.Event()
+    changed = threading.Condition()
+
+    def listener(who: str, event: str):
+        def on(payload=None):
+            with changed:
+                heard[who].append((event, payload))
+                changed.notify_all()
+
+        return on
+
+    events = ("message:new", "dispute:activity", "dispute:read")
+    buyer_handlers = {e: listener("buyer", e) for e in events}
+    buyer_handlers["disconnect"] = lambda *_reason: closed.set()
+    buyer = connect_socket(b, cookie_header(session), buyer_handlers)
+    supplier_b = connect_socket(
+        b, cluster["cookies"]["supplier@demo.test"], {e: listener("supplier", e) for e in events}
+    )
+    supplier_a = ChatClient(a, cluster["cookies"]["supplier@demo.test"]).connect()
+    try:
+        for socket in (buyer, supplier_b):
+            assert socket.call("dispute:join", {"dispute_id": dispute}, timeout=15)["ok"]
+        assert supplier_a.join(dispute)["ok"]
+
+        def heard_all(who: str, message_id: int) -> bool:
+            def done() -> bool:
+                names = {e for e, _ in heard[who]}
+                ids = {p["id"] for e, p in heard[who] if e == "message:new"}
+                return message_id in ids and {"dispute:activity", "dispute:read"} <= names
+
+            with changed:
+                return changed.wait_for(done, timeout=LIVE)
+
+        # Before: the buyer's socket on B hears what is said and read on A (the test can fail).
+        before = supplier_a.send(dispute, "Antes de salir")
+        supplier_a.call("dispute:read", {"dispute_id": dispute, "message_id": before["id"]})
+        assert heard_all("buyer", before["id"]) and heard_all("supplier", before["id"])
+        time.sleep(1.1)  # the activity of the message above may trail by a second
+        with changed:
+            heard["buyer"].clear()
+            heard["supplier"].clear()
+
+        token = csrf_token(session.get(a + "/", timeout=10).text)
+        response = session.post(
+            a + "/auth/logout", data={"csrf_token": token}, timeout=10, allow_redirects=False
+        )
+        assert response.status_code == 303
+        # At once, from A: the end of access travels on the same channel before this message.
+        after = supplier_a.send(dispute, "Después de salir")
+        supplier_a.call("dispute:read", {"dispute_id": dispute, "message_id": after["id"]})
+
+        assert closed.wait(LIVE), "the buyer's socket on B was not closed"
+        assert heard_all("supplier", after["id"])  # a valid session on B still hears it all
+        assert heard["buyer"] == [], f"the ended socket heard {heard['buyer']}"
+        assert not buyer.connected
+    finally:
+        for socket in (buyer, supplier_b):
+            if socket.connected:
+                socket.disconnect()
+        supplier_a.close()
+        # Signing out ended every session of the buyer's, the cluster's shared cookie too.
+        cluster["cookies"]["buyer@demo.test"] = cookie_header(sign_in(a, "buyer@demo.test"))
