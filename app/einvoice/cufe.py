@@ -55,7 +55,7 @@ QR_BASE_URL = {
 
 @dataclass(frozen=True)
 class CufeInputs:
-    """The fields of a CUFE/CUDE, as the exact strings the document carries."""
+    """The fields of a CUFE/CUDE as written (``canonical`` gives the form that is hashed)."""
 
     number: str
     issue_date: str

@@ -95,7 +95,7 @@ class Person:
 
 @dataclass
 class EventCudeInputs:
-    """The fields of an event's CUDE, as the exact strings the document carries."""
+    """The fields of an event's CUDE as written (``compute`` hashes them in the annex's form)."""
 
     number: str
     issue_date: str
