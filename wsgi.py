@@ -4,6 +4,7 @@ import os
 
 from app import create_app
 from app.extensions import socketio
+from app.web.headers import QuietRequestHandler
 
 app = create_app()
 
@@ -13,4 +14,5 @@ if __name__ == "__main__":
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "5000")),
         allow_unsafe_werkzeug=True,
+        request_handler=QuietRequestHandler,  # no "Server: Werkzeug/x Python/y"
     )

@@ -24,6 +24,7 @@ from app.web import formatting
 from app.web.auth import can, membership
 from app.web.errors import register_error_handlers
 from app.web.findings import finding_message
+from app.web.headers import apply_cache_and_server_policy
 
 
 def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
@@ -157,7 +158,7 @@ def _init_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+        return apply_cache_and_server_policy(response)  # no-store but static files; no Server
 
 
 class SecureCookiesOverHttps:
