@@ -258,6 +258,8 @@ class CsvRow:
 @dataclass
 class CsvReport:
     rows: list[CsvRow] = field(default_factory=list)
+    # Lines read but not taken as partners: the header row, blank lines (line, why).
+    skipped: list[tuple[int, Any]] = field(default_factory=list)
 
     @property
     def accepted(self) -> int:
@@ -269,7 +271,32 @@ class CsvReport:
 
 
 CSV_COLUMNS = ("name", "tax_id", "email", "relation")
+# The titles a header row may give each column, in English and Spanish, lower case.
+HEADER_WORDS = {
+    "name": {"name", "company", "nombre", "empresa", "razón social", "razon social"},
+    "tax_id": {"tax_id", "tax id", "taxid", "nit", "rut", "rfc", "identificación",
+               "identificacion"},
+    "email": {"email", "e-mail", "mail", "correo", "correo electrónico", "correo electronico"},
+    "relation": {"relation", "relationship", "relación", "relacion", "tipo"},
+}
+DELIMITERS = (",", ";", "\t")
 NOT_CSV = _l("The file is not a text CSV file.")
+WORKBOOK = _l(
+    "The file is not a text CSV file. It is a workbook: in Excel, use File › Save as › "
+    "CSV UTF-8, and send that file."
+)
+MISSING_ONE = {
+    "name": _l("The company name is missing."),
+    "tax_id": _l("The tax id is missing."),
+    "email": _l("The e-mail is missing."),
+    "relation": _l("The relation is missing: write supplier or customer (proveedor or cliente)."),
+}
+COLUMN_NAMES = {
+    "name": _l("company name"),
+    "tax_id": _l("tax id"),
+    "email": _l("e-mail"),
+    "relation": _l("relation"),
+}
 
 
 def import_partners_csv(
@@ -277,24 +304,28 @@ def import_partners_csv(
 ) -> CsvReport:
     """Invite every partner of a CSV (name, tax_id, email, relation); report each row."""
     text = _decode(content)
-    sample = text[:2048]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    # newline="" lets the csv module read \r, \n and \r\n line ends alike; each row keeps its
+    # line in the file (the first line it starts on), so a refused row can be found.
+    report = CsvReport()
+    numbered: list[tuple[int, list[str]]] = []
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    # newline="" lets the csv module read \r, \n and \r\n line ends alike.
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        # Keep each row's line in the file: blank lines are skipped but still counted.
-        numbered = [
-            (reader.line_num, row) for row in reader if any(cell.strip() for cell in row)
-        ]
+        start = 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                numbered.append((start, row))
+            else:
+                report.skipped.append((start, _l("a blank line")))
+            start = reader.line_num + 1
     except csv.Error:
         raise DomainError(NOT_CSV, field="file") from None
     if not numbered:
         raise DomainError(_l("The file is empty."), field="file")
-    header = [cell.strip().lower().lstrip("\ufeff") for cell in numbered[0][1]]
-    if header[:4] == list(CSV_COLUMNS):
+    columns = _header_columns(numbered[0][1])
+    width = 4
+    if columns is not None:
+        width = max(4, len(_trim([cell.strip() for cell in numbered[0][1]])))
+        report.skipped.append((numbered[0][0], _l("the header row")))
         numbered = numbered[1:]
     if len(numbered) > max_rows:
         raise DomainError(
@@ -302,20 +333,23 @@ def import_partners_csv(
                max=max_rows),
             field="file",
         )
-    report = CsvReport()
+    report.skipped.sort(key=lambda skipped: skipped[0])
     seen: set[str] = set()
-    for line, cells in numbered:
-        cells = [cell.strip() for cell in cells] + [""] * 4
-        name, tax_id, email, relation_word = cells[:4]
-        relation = RELATION_WORDS.get(relation_word.lower(), "")
+    for line, raw in numbered:
+        cells = _trim([cell.strip() for cell in raw])
+        values = (
+            {key: cells[i] if i < len(cells) else "" for key, i in columns.items()}
+            if columns is not None
+            else dict(zip(CSV_COLUMNS, cells + [""] * 4, strict=False))
+        )
+        name, tax_id, email, relation_word = (values[key] for key in CSV_COLUMNS)
         row = CsvRow(line, name, tax_id, email, relation_word, False, "")
         report.rows.append(row)
-        if len([c for c in cells if c]) < 4 or not all((name, tax_id, email, relation_word)):
-            row.message = _l("Four columns are needed: name, tax_id, email, relation.")
+        problem = _row_problem(raw, cells, values, width=width, by_header=columns is not None)
+        if problem is not None:
+            row.message = problem
             continue
-        if not relation:
-            row.message = _l("Relation must be supplier or customer (proveedor or cliente).")
-            continue
+        relation = RELATION_WORDS[relation_word.lower()]
         key = search_digits(tax_id)
         if key in seen:
             row.message = _l("This tax id appears earlier in the file.")
@@ -328,6 +362,8 @@ def import_partners_csv(
         except DomainError as error:
             savepoint.rollback()
             row.message = error.message
+            if error.field == "email":
+                row.message = _l("The e-mail is not a valid address.")
             continue
         savepoint.commit()
         row.accepted = True
@@ -339,8 +375,111 @@ def import_partners_csv(
     return report
 
 
+def _row_problem(
+    raw: list[str], cells: list[str], values: dict[str, str], *, width: int, by_header: bool
+) -> Any | None:
+    """Return what is wrong with a row's shape or cells, in words; None when it can be tried."""
+    if any("\n" in cell or "\r" in cell for cell in raw):
+        return _l(
+            "A quotation mark in this row is not closed, so the row runs into the lines after "
+            "it: close the quotes or remove them."
+        )
+    if len(cells) > width:
+        return _l(
+            "This row has %(n)d columns, %(expected)d are expected (name, tax id, e-mail, "
+            "relation). A name that contains the separator must be in quotes.",
+            n=len(cells),
+            expected=width,
+        )
+    missing = [key for key in CSV_COLUMNS if not values[key]]
+    if not by_header and len(cells) < 4:
+        missing = _guess_missing(cells)
+        return _l(
+            "This row has %(n)d of the four columns (name, tax id, e-mail, relation): "
+            "%(missing)s missing.",
+            n=len(cells),
+            missing=", ".join(str(COLUMN_NAMES[key]) for key in missing),
+        )
+    if len(missing) == 1:
+        return MISSING_ONE[missing[0]]
+    if missing:
+        return _l(
+            "Missing: %(columns)s.", columns=", ".join(str(COLUMN_NAMES[key]) for key in missing)
+        )
+    if values["relation"].lower() not in RELATION_WORDS:
+        return _l("Relation must be supplier or customer (proveedor or cliente).")
+    return None
+
+
+def _guess_missing(cells: list[str]) -> list[str]:
+    """Name the columns a short row lacks, telling its cells apart by what they look like."""
+    found: set[str] = set()
+    for cell in cells:
+        if not cell:
+            continue
+        if "@" in cell:
+            found.add("email")
+        elif cell.lower() in RELATION_WORDS:
+            found.add("relation")
+        elif len(search_digits(cell)) >= 6 and not any(ch.isalpha() for ch in cell[:-1]):
+            found.add("tax_id")
+        elif "name" not in found:
+            found.add("name")
+    missing = [key for key in CSV_COLUMNS if key not in found]
+    return missing or list(CSV_COLUMNS[len(cells) :])
+
+
+def _trim(cells: list[str]) -> list[str]:
+    """Drop the empty cells a spreadsheet writes after the last column (``a;b;c;d;;``)."""
+    end = len(cells)
+    while end > 4 and not cells[end - 1]:
+        end -= 1
+    return cells[:end]
+
+
+def _header_columns(cells: list[str]) -> dict[str, int] | None:
+    """Return where each column is when the row is a header row (titles, no data), else None."""
+    titles = [cell.strip().lstrip("\ufeff").strip().lower() for cell in cells]
+    columns: dict[str, int] = {}
+    for index, title in enumerate(titles):
+        for key, words in HEADER_WORDS.items():
+            if title in words and key not in columns:
+                columns[key] = index
+    if len(columns) == 4:
+        return columns
+    if len(columns) >= 2 and not any("@" in title for title in titles):
+        return dict(zip(CSV_COLUMNS, range(4), strict=True))  # titles we do not know: in order
+    return None
+
+
+def _delimiter(text: str) -> str:
+    """Return the separator that gives the most four-column rows among the first lines.
+
+    Spreadsheets in Spanish write ``;`` (the comma is their decimal sign), others ``,``, and
+    "Unicode text" a tab; a name may contain another separator inside quotes.
+    """
+    sample = "\n".join(line for line in text.splitlines()[:50] if line.strip())
+    best, best_score = ",", -1
+    for delimiter in DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
+        except csv.Error:
+            continue
+        score = sum(1 for row in rows if len(_trim([c.strip() for c in row])) == 4)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
 def _decode(content: bytes) -> str:
-    if b"\x00" in content:  # a workbook, an image: binary, though it might decode as cp1252
+    if content.startswith(b"PK\x03\x04"):  # a ZIP: an .xlsx or .ods workbook
+        raise DomainError(WORKBOOK, field="file")
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DomainError(NOT_CSV, field="file") from None
+    if b"\x00" in content:  # an image, a binary: though it might decode as cp1252
         raise DomainError(NOT_CSV, field="file")
     for encoding in ("utf-8-sig", "cp1252"):
         try:

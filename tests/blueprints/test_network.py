@@ -536,12 +536,12 @@ def test_does_a_mixed_csv_report_each_row_and_create_only_the_good_ones(
     assert {line for line, (status, _) in rows.items() if status == "row-ok"} == {2, 7, 10}
     assert "Invitation e-mailed." in rows[2][1]
     assert "check digit" in rows[3][1]
-    assert "Enter a valid e-mail address." in rows[4][1]
+    assert "The e-mail is not a valid address." in rows[4][1]
     assert "Relation must be supplier or customer" in rows[5][1]
     assert "appears earlier in the file" in rows[6][1]
     assert "Already on the network: a connection request was sent." in rows[7][1]
     assert "That is your own company's tax id." in rows[8][1]
-    assert "Four columns are needed" in rows[9][1]
+    assert "Missing: e-mail, relation." in rows[9][1]
     assert "3 accepted, 6 refused." in text(response)
     assert invited_tax_ids() == {good_supplier, good_customer}
     by_tax_id = {p.invited_tax_id: p for p in fetch(Partnership)}
@@ -710,3 +710,21 @@ def test_does_a_csv_with_windows_or_old_mac_line_ends_work(client, us, newline):
         3: "row-ok",
     }
     assert len(fetch(Partnership)) == 2
+
+
+def test_does_the_report_say_what_is_wrong_and_which_lines_were_not_partners(client, us):
+    """An empty e-mail says so (not "four columns are needed"); header and blank lines are named."""
+    content = (
+        "nombre;nit;correo;relación\n"
+        "\n"
+        f"Sin Correo;{nit_of('900111222')};;cliente\n"
+        f"Con Correo;{nit_of('900333444')};ok@con.example.com;cliente\n"
+    ).encode("cp1252")
+
+    page = text(upload(client, content))
+
+    rows = report_rows(page)
+    assert rows[3] == ("row-refused", rows[3][1]) and "The e-mail is missing." in rows[3][1]
+    assert rows[4][0] == "row-ok" and "ok@con.example.com" in rows[4][1]
+    skipped = re.search(r'data-testid="csv-skipped">(.*?)</p>', page, re.S).group(1)
+    assert "line 1, the header row" in skipped and "line 2, a blank line" in skipped

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -257,7 +260,7 @@ def test_does_a_refused_row_leave_the_good_ones_in_place(company, owner):
     report = import_csv(company, owner, content)
 
     assert (report.accepted, report.refused) == (2, 1)
-    assert english(report.rows[1].message) == "Enter a valid e-mail address."
+    assert english(report.rows[1].message) == "The e-mail is not a valid address."
     assert {p.invited_name for p in partnerships()} == {"Una", "Tres"}
 
 
@@ -277,3 +280,122 @@ def test_is_a_file_over_the_limit_refused_before_anything_is_created(company, ow
     assert english(refused.value.message) == "The file has 4 rows; send at most 3 at a time."
     db.session.rollback()
     assert partnerships() == []
+
+
+# ---------------------------------------------------------------- CSV rows: what each says
+
+
+GOOD_NIT = "9001112221"  # nit_of("900111222")
+BAD_NIT = "9001112220"  # the same number with a wrong check digit
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (f"Acme,{GOOD_NIT},,supplier", "The e-mail is missing."),
+        (f"Acme,{GOOD_NIT}, ,cliente", "The e-mail is missing."),
+        (f",{GOOD_NIT},a@acme.example.com,supplier", "The company name is missing."),
+        ("Acme,,a@acme.example.com,supplier", "The tax id is missing."),
+        (f"Acme,{GOOD_NIT},a@acme.example.com,", "The relation is missing: write supplier"),
+        (f"Acme,{GOOD_NIT},,", "Missing: e-mail, relation."),
+        (f"Acme,{GOOD_NIT},no-es-correo,supplier", "The e-mail is not a valid address."),
+        (f"Acme,{GOOD_NIT},a@acme,supplier", "The e-mail is not a valid address."),
+        (f"Acme,{BAD_NIT},a@acme.example.com,supplier", "check digit"),
+        ("Acme,12,a@acme.example.com,supplier", "wrong number of digits"),
+        (f"Acme,{GOOD_NIT},a@acme.example.com,partner", "Relation must be supplier or customer"),
+        (
+            f"Acme,{GOOD_NIT},supplier",
+            "This row has 3 of the four columns (name, tax id, e-mail, relation): e-mail missing.",
+        ),
+        (
+            f"Acme,{GOOD_NIT},a@acme.example.com",
+            "This row has 3 of the four columns (name, tax id, e-mail, relation): relation",
+        ),
+        ("Acme", "This row has 1 of the four columns"),
+        (
+            f"Ferretería, S.A.S.,{GOOD_NIT},a@acme.example.com,supplier",
+            "This row has 5 columns, 4 are expected",
+        ),
+        (f'"Acme,{GOOD_NIT},a@acme.example.com,supplier', "A quotation mark in this row"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 40 else None,
+)
+def test_does_each_refused_row_say_what_is_actually_wrong(company, owner, line, expected):
+    report = import_csv(company, owner, (line + "\n").encode())
+    (row,) = report.rows
+    assert not row.accepted
+    assert expected in english(row.message)
+    assert "Four columns are needed" not in english(row.message)
+    assert partnerships() == []
+
+
+def test_are_empty_trailing_cells_from_a_spreadsheet_ignored(company, owner):
+    """Excel writes a row as Acme;nit;mail;cliente;; when another row had more columns."""
+    report = import_csv(
+        company, owner, f"Acme;{GOOD_NIT};a@acme.example.com;cliente;;\n".encode("cp1252")
+    )
+    assert [row.accepted for row in report.rows] == [True]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "name,tax_id,email,relation",
+        "\ufeffname,tax_id,email,relation",
+        "Nombre,NIT,Correo,Relación",
+        '"Razón social","NIT","Correo electrónico","Tipo"',
+        "NAME , TAX ID , E-MAIL , RELATION",
+    ],
+)
+def test_is_a_header_row_in_english_or_spanish_skipped_and_reported(company, owner, header):
+    content = f"{header}\nAcme,{GOOD_NIT},a@acme.example.com,proveedor\n"
+    report = import_csv(company, owner, content.encode("utf-8"))
+    assert [(row.line, row.accepted) for row in report.rows] == [(2, True)]
+    assert [(line, english(why)) for line, why in report.skipped] == [(1, "the header row")]
+
+
+def test_does_a_header_in_another_order_place_each_column(company, owner):
+    content = f"correo;relación;nit;nombre\na@acme.example.com;cliente;{GOOD_NIT};Acme\n"
+    report = import_csv(company, owner, content.encode())
+    assert report.rows[0].accepted, english(report.rows[0].message)
+    (partnership,) = partnerships()
+    assert (partnership.invited_name, partnership.invited_email) == ("Acme", "a@acme.example.com")
+
+
+def test_are_blank_lines_skipped_and_named(company, owner):
+    content = f"\nAcme,{GOOD_NIT},a@acme.example.com,supplier\n,,,\n   \n"
+    report = import_csv(company, owner, content.encode())
+    assert [(row.line, row.accepted) for row in report.rows] == [(2, True)]
+    assert [(line, english(why)) for line, why in report.skipped] == [
+        (1, "a blank line"),
+        (3, "a blank line"),
+        (4, "a blank line"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [
+        (f"Ñandú;{GOOD_NIT};a@n.example.com;cliente\n", "cp1252"),  # Excel in Spanish
+        (f"Ñandú;{GOOD_NIT};a@n.example.com;cliente\r\n", "utf-8-sig"),  # "CSV UTF-8"
+        (f'"Ñandú; Hijos";{GOOD_NIT};a@n.example.com;cliente\n', "utf-8"),  # ; inside quotes
+        (f'"Ñandú, Hijos",{GOOD_NIT},a@n.example.com,cliente\n', "utf-8"),  # , inside quotes
+        (f'"Ñandú ""La Buena""",{GOOD_NIT},a@n.example.com,cliente\n', "utf-8"),  # "" inside
+        (f"Ñandú\t{GOOD_NIT}\ta@n.example.com\tcliente\r\n", "utf-16"),  # "Unicode text"
+    ],
+    ids=["semicolon cp1252", "utf-8 bom", "quoted ;", "quoted ,", "doubled quotes", "utf-16 tab"],
+)
+def test_are_the_files_spreadsheets_write_read_whole(company, owner, content, encoding):
+    report = import_csv(company, owner, content.encode(encoding))
+    (row,) = report.rows
+    assert row.accepted, english(row.message)
+    assert partnerships()[0].invited_name.startswith("Ñandú")
+
+
+def test_is_a_workbook_refused_saying_how_to_save_it_as_csv(company, owner):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+    with pytest.raises(DomainError) as refused:
+        import_csv(company, owner, buffer.getvalue())
+    assert "CSV UTF-8" in english(refused.value.message)
