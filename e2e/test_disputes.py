@@ -51,6 +51,7 @@ def test_does_a_claim_become_a_live_dispute_settled_by_a_credit_note(
     buyer.locator('select[name="claim_reason"]').select_option("02")
     buyer.locator('textarea[name="note"]').fill("Llegaron 8 de las 10 cajas.")
     buyer.locator('#lifecycle form:has(select[name="claim_reason"]) button[type="submit"]').click()
+    buyer.locator("dialog[data-confirm-dialog] [data-confirm-accept]").click()  # asked first
     expect(buyer.get_by_test_id("dispute-status")).to_have_attribute("data-status", "open")
 
     # The supplier's open page shows the dispute without a reload, with the claim's words.

@@ -46,8 +46,17 @@ def open_document(page: Page, tray: str, invoice: str) -> None:
     expect(page.get_by_test_id("document-number")).to_have_text(invoice)
 
 
+def confirm(page: Page) -> None:
+    """Answer yes in the dialog an irreversible action opens (app/web/confirm.py)."""
+    dialog = page.locator("dialog[data-confirm-dialog]")
+    expect(dialog).to_be_visible()
+    dialog.locator("[data-confirm-accept]").click()
+
+
 def record(page: Page, code: str) -> None:
     page.locator(f'button[data-event-button="{code}"]').click()
+    if code == "033":  # acceptance is final: asked first
+        confirm(page)
     expect(page.locator(f'#lifecycle li[data-event="{code}"]')).to_be_visible()
 
 
@@ -136,6 +145,7 @@ def test_can_a_buyer_claim_an_invoice_with_reason_02(new_context, signed_invoice
     buyer.locator('select[name="claim_reason"]').select_option("02")
     buyer.locator('textarea[name="note"]').fill("Llegaron 8 de las 10 cajas.")
     buyer.locator('#lifecycle form:has(select[name="claim_reason"]) button[type="submit"]').click()
+    confirm(buyer)
     expect(buyer.locator('#lifecycle li[data-event="031"]')).to_be_visible()
     expect(buyer.locator('#lifecycle li[data-event="031"]')).to_contain_text("8 de las 10")
     expect(buyer.get_by_test_id("document-status")).to_have_attribute(
