@@ -24,7 +24,7 @@ from flask import current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-MAX_LENGTH = 2048
+MAX_LENGTH = 4096
 
 # What a path of this app may contain once Werkzeug has decoded ?next= (no "%", no "\\").
 _PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*")
