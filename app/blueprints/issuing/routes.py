@@ -147,8 +147,10 @@ def _confirm_sign_and_send(form, lines):
     except DomainError:
         pass  # issuing says what is wrong with the lines once confirmed
     return ask_first(
-        _("The invoice is signed and sent to %(customer)s; it cannot be edited afterwards.",
-          customer=customer),
+        _(
+            "The invoice is signed and sent to %(customer)s; it cannot be edited afterwards.",
+            customer=customer,
+        ),
         title=_("Sign and send this invoice?"),
         button=_("Sign and send"),
         back=url_for("issuing.invoice"),

@@ -41,8 +41,9 @@ def invite():
     form = InviteMemberForm()
     if form.validate_on_submit():
         try:
-            invitation = team.invite_member(company().id, email=form.email.data,
-                                            role=form.role.data, actor=user())
+            invitation = team.invite_member(
+                company().id, email=form.email.data, role=form.role.data, actor=user()
+            )
         except DomainError as error:
             db.session.rollback()
             form_errors(form, error)
@@ -71,8 +72,7 @@ def change_role(membership_id):
     if not form.validate_on_submit():
         flash(_("Choose one of the roles offered."), "error")
         return redirect(url_for("team.index"), code=303)
-    team.change_role(company().id, membership_id=membership.id, role=form.role.data,
-                     actor=user())
+    team.change_role(company().id, membership_id=membership.id, role=form.role.data, actor=user())
     db.session.commit()
     flash(_("%(name)s's role was changed.", name=membership.user.name), "success")
     return redirect(url_for("team.index"), code=303)
@@ -101,14 +101,19 @@ def _set_active(membership_id, active):
         details=[_("Every session of theirs ends now; an administrator can reactivate them.")],
         # Reactivating gives access back: nothing to confirm. The service refuses the owner and
         # oneself, without asking first.
-        needed=not active and membership.active and membership.role != "owner"
+        needed=not active
+        and membership.active
+        and membership.role != "owner"
         and membership.user_id != user().id,
     )
     if question is not None:
         return question
-    team.set_member_active(company().id, membership_id=membership.id, active=active,
-                           actor=user())
+    team.set_member_active(company().id, membership_id=membership.id, active=active, actor=user())
     db.session.commit()
-    flash(_("%(name)s was reactivated.", name=membership.user.name) if active
-          else _("%(name)s was deactivated and signed out.", name=membership.user.name), "info")
+    flash(
+        _("%(name)s was reactivated.", name=membership.user.name)
+        if active
+        else _("%(name)s was deactivated and signed out.", name=membership.user.name),
+        "info",
+    )
     return redirect(url_for("team.index"), code=303)
