@@ -58,15 +58,15 @@ def test_does_a_pdf_invoice_numbered_with_a_formula_reach_the_buyer_export_as_pl
 
     rows = read_csv(client.get("/inbox/received.csv"))
     assert len(rows) == 2
-    assert rows[1][1] == "'" + number.strip() or rows[1][1] == "'" + number
-    assert rows[1][3] == "'@Proveedora =1+1"
+    assert rows[1][1] in ("'" + number, "'" + number.strip())  # the form may trim spaces
+    assert rows[1][3].startswith("'@Proveedora =1+1")
     assert Decimal(rows[1][6]) == Decimal("1785000.00")  # the amount is still a number
 
     cells = read_xlsx(client.get("/inbox/received.xlsx"))[1]
     number_cell, name_cell, amount_cell = cells[1], cells[3], cells[6]
     assert number_cell.data_type == "s" and name_cell.data_type == "s"
     assert number_cell.value.startswith("'") and not number_cell.value.startswith("=")
-    assert name_cell.value == "'@Proveedora =1+1"
+    assert name_cell.value.startswith("'@Proveedora =1+1")
     assert amount_cell.data_type == "n" and Decimal(str(amount_cell.value)) == Decimal("1785000")
 
 
