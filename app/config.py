@@ -99,8 +99,11 @@ class Config:
     # Rendered tray pages each process keeps (about 50 KiB each), reused while the company's
     # tray version stays; 0 renders every time.
     INBOX_PAGE_CACHE_SIZE = int(os.environ.get("INBOX_PAGE_CACHE_SIZE", 256))
-    # Webhooks never call loopback, private or link-local addresses unless this is set ("1").
-    WEBHOOK_ALLOW_PRIVATE_ADDRESSES = os.environ.get("WEBHOOK_ALLOW_PRIVATE_ADDRESSES") == "1"
+    # Webhook endpoints must be on the public internet: a URL whose host is (or resolves to) a
+    # loopback, private, link-local, CGNAT, reserved or multicast address is refused when it
+    # is registered and again at each delivery (app/services/outbound.py). For local testing
+    # only, "1" allows loopback (127.0.0.0/8, ::1, localhost); never set it in production.
+    WEBHOOK_ALLOW_LOOPBACK = os.environ.get("WEBHOOK_ALLOW_LOOPBACK") == "1"
     # The access audit: record every view and download of a document ("0" turns off only
     # those, for the benchmark's comparison; every other audit event is always recorded).
     AUDIT_ACCESS_EVENTS = os.environ.get("AUDIT_ACCESS_EVENTS", "1") == "1"

@@ -6,6 +6,11 @@ a rolled-back submission announces nothing, a committed one is never forgotten. 
 ``deliver`` touches the network; ``deliver_due`` is the job (``flask --app wsgi jobs
 webhooks``) that sends what is due, safe to run twice or twice at once.
 
+An endpoint's URL must lead to the public internet: ``create_endpoint`` refuses any other
+(``outbound.check_url`` and ``outbound.resolve``), and ``deliver`` checks it again and connects
+to the address it checked (``outbound.post``: no second DNS lookup, redirects not followed).
+``WEBHOOK_ALLOW_LOOPBACK`` lets local development use 127.0.0.1.
+
 Each POST carries ``X-Portal-Timestamp`` (Unix seconds) and ``X-Portal-Signature``, the hex
 HMAC-SHA256 of ``f"{timestamp}.{body}"`` with the endpoint's secret.
 """
@@ -15,15 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
+import http.client
 import json
 import secrets
-import socket
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, select, update
@@ -32,7 +34,7 @@ from app.db import lookup_once
 from app.extensions import db
 from app.models import Document, DocumentEvent, User, WebhookDelivery, WebhookEndpoint, utcnow
 from app.models.webhook import DOCUMENT_RECEIVED, EVENT_RECORDED, WEBHOOK_EVENTS
-from app.services import audit
+from app.services import audit, outbound
 from app.services.errors import FieldErrors, NotFound
 from app.tenancy import unscoped
 
@@ -49,7 +51,7 @@ TIMEOUT_SECONDS = 10
 #: How long a claimed delivery is left to its sender before another run may take it.
 LEASE = dt.timedelta(minutes=2)
 BATCH = 100
-MAX_URL_LENGTH = 500
+MAX_URL_LENGTH = outbound.MAX_URL_LENGTH
 
 EVENT_LABELS = {
     DOCUMENT_RECEIVED: _l("A document was received"),
@@ -85,9 +87,10 @@ def create_endpoint(
     """Add an endpoint; return it and its signing secret (shown to the admin once)."""
     url = (url or "").strip()
     errors: dict[str, list[Any]] = {}
-    parts = urlsplit(url) if len(url) <= MAX_URL_LENGTH else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        errors["url"] = [_l("Give an http:// or https:// address of at most 500 characters.")]
+    try:
+        outbound.resolve(outbound.check_url(url), allow_loopback=_allow_loopback())
+    except outbound.UnsafeAddress as refusal:
+        errors["url"] = [refusal.message]
     chosen = sorted(set(events or []))
     if not chosen or not set(chosen) <= set(WEBHOOK_EVENTS):
         errors["events"] = [_l("Choose at least one of the events offered.")]
@@ -224,23 +227,20 @@ def deliver(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> boo
     }
     status: int | None = None
     problem: str | None = None
-    problem = _refusal(endpoint.url)
-    if problem is None:
-        try:
-            response = requests.post(
-                endpoint.url,
-                data=body.encode(),
-                headers=headers,
-                timeout=TIMEOUT_SECONDS,
-                allow_redirects=False,
-                stream=True,  # the answer's body is never read: only its status counts
-            )
-            response.close()
-            status = response.status_code
-            if not 200 <= status < 300:
-                problem = f"HTTP {status}"
-        except requests.RequestException as error:
-            problem = f"{type(error).__name__}: {error}"[:500]
+    try:
+        # Checked again now (a name may point elsewhere since it was registered), and the
+        # connection goes to the very address that was checked.
+        target = outbound.check_url(endpoint.url)
+        addresses = outbound.resolve(target, allow_loopback=_allow_loopback())
+        status = outbound.post(
+            target, addresses, body=body.encode(), headers=headers, timeout=TIMEOUT_SECONDS
+        )
+        if not 200 <= status < 300:
+            problem = f"HTTP {status}"  # a redirect too: never followed
+    except outbound.UnsafeAddress as refusal:
+        problem = f"refused: {refusal.message}"[:500]
+    except (OSError, http.client.HTTPException) as error:
+        problem = f"{type(error).__name__}: {error}"[:500]
     attempts = delivery.attempts + 1
     values: dict[str, Any] = {"attempts": attempts, "last_status_code": status}
     if problem is None:
@@ -260,26 +260,9 @@ def deliver(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> boo
     return problem is None
 
 
-def _refusal(url: str) -> str | None:
-    """Return why the portal will not call url, or None.
-
-    An ERP address must not turn the portal into a way into its own network: loopback, private
-    and link-local addresses (the cloud metadata service) are refused unless configured.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "refused: not an http(s) address"
-    if current_app.config.get("WEBHOOK_ALLOW_PRIVATE_ADDRESSES"):
-        return None
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port)}
-    except (OSError, ValueError) as error:
-        return f"cannot resolve {parts.hostname}: {error}"[:500]
-    for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
-            return f"refused: {parts.hostname} is a private address ({address})"[:500]
-    return None
+def _allow_loopback() -> bool:
+    """Whether endpoints on this machine are allowed (development only: WEBHOOK_ALLOW_LOOPBACK)."""
+    return bool(current_app.config.get("WEBHOOK_ALLOW_LOOPBACK"))
 
 
 @dataclass

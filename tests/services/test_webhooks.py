@@ -6,14 +6,16 @@ import datetime as dt
 import hashlib
 import hmac
 import http.server
+import ipaddress
 import json
+import socket
 import threading
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import WebhookDelivery, utcnow
+from app.models import WebhookDelivery, WebhookEndpoint, utcnow
 from app.models.webhook import DOCUMENT_RECEIVED, EVENT_RECORDED
 from app.services import lifecycle, webhooks
 from app.services.errors import FieldErrors
@@ -36,6 +38,8 @@ class Receiver:
                 receiver.requests.append({"headers": dict(self.headers), "body": body})
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if 300 <= status < 400:  # somewhere a webhook must never be led
+                    self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -61,8 +65,8 @@ def erp():
 
 @pytest.fixture(autouse=True)
 def _no_official_rules(app, monkeypatch, no_official_rules):
-    # The test ERP listens on 127.0.0.1, which production refuses (see the test below).
-    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", True)
+    # The test ERP listens on 127.0.0.1, which only this development setting allows.
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", True)
 
 
 @pytest.fixture
@@ -242,15 +246,36 @@ def test_does_a_company_without_endpoints_get_no_deliveries(supplier, seller, cu
     assert _deliveries() == []
 
 
-def test_is_a_private_address_never_called_in_production(
+def test_is_a_loopback_erp_called_only_with_the_development_setting(
     app, monkeypatch, erp, supplier, seller, customer, buyer
 ):
-    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+    """127.0.0.1 is refused at registration and at delivery unless WEBHOOK_ALLOW_LOOPBACK."""
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", False)
+    with acting_as(customer.id, buyer.id), pytest.raises(FieldErrors) as refused:
+        webhooks.create_endpoint(customer.id, url=erp.url, events=[DOCUMENT_RECEIVED], actor=buyer)
+    assert "127.0.0.1" in str(refused.value.errors["url"][0])
+    db.session.rollback()
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", True)
+    _endpoint(customer, buyer, erp.url)  # registered while allowed...
+    _send_invoice(supplier, seller, customer)
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", False)
+    assert webhooks.deliver_due(utcnow()).failed  # ...refused when it no longer is
+    (delivery,) = _deliveries()
+    assert delivery.last_error.startswith("refused:") and "127.0.0.1" in delivery.last_error
+    assert erp.requests == []
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", True)
+    assert webhooks.deliver_due(utcnow() + dt.timedelta(minutes=1)).delivered
+    assert len(erp.requests) == 1
+
+
+def test_is_a_redirect_never_followed(erp, supplier, seller, customer, buyer):
     _endpoint(customer, buyer, erp.url)
     _send_invoice(supplier, seller, customer)
+    erp.statuses = [302]
     assert webhooks.deliver_due(utcnow()).failed
     (delivery,) = _deliveries()
-    assert "private address" in delivery.last_error and erp.requests == []
+    assert delivery.last_status_code == 302 and delivery.last_error == "HTTP 302"
+    assert len(erp.requests) == 1
 
 
 @pytest.mark.parametrize(
@@ -327,3 +352,197 @@ def test_does_the_job_command_deliver(app, erp, supplier, seller, customer, buye
     result = app.test_cli_runner().invoke(args=["jobs", "webhooks"])
     assert result.exit_code == 0, result.output
     assert "1 delivered" in result.output and len(erp.requests) == 1
+
+
+# Where an endpoint may lead: the public internet only
+
+
+PUBLIC = "93.184.215.14"  # never dialled: the tests below catch every connection first
+#: What the fake resolver answers for a name (any other name is not found).
+DNS = {
+    "erp.example.net": [PUBLIC],
+    "private.example.net": ["10.0.0.5"],
+    "mixed.example.net": [PUBLIC, "127.0.0.1"],
+    "v6private.example.net": ["fd00::1"],
+    "mapped.example.net": ["::ffff:169.254.169.254"],
+    "cgnat.example.net": ["100.64.12.1"],
+}
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """A DNS that answers from DNS (and counts the questions); addresses answer themselves."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        asked.append(host)
+        if host not in DNS:
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+            return real(host, port, *args, **kwargs)
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in DNS[host]
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+HOSTILE_URLS = [
+    "http://127.0.0.1/hooks",
+    "http://127.0.0.1:8080/hooks",
+    "http://localhost/hooks",
+    "http://LOCALHOST./hooks",
+    "http://app.localhost/hooks",
+    "http://[::1]/hooks",
+    "http://[::]/hooks",
+    "http://0.0.0.0/hooks",
+    "http://2130706433/hooks",
+    "http://0x7f000001/hooks",
+    "http://017700000001/hooks",
+    "http://127.1/hooks",
+    "http://0177.0.0.1/hooks",
+    "http://10.0.0.5/hooks",
+    "http://172.16.3.4/hooks",
+    "http://192.168.1.1/hooks",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://100.64.0.1/hooks",
+    "http://192.0.0.8/hooks",
+    "http://192.0.2.10/hooks",
+    "http://198.18.0.1/hooks",
+    "http://224.0.0.1/hooks",
+    "http://240.0.0.1/hooks",
+    "http://255.255.255.255/hooks",
+    "http://[::ffff:127.0.0.1]/hooks",
+    "http://[::ffff:7f00:1]/hooks",
+    "http://[::127.0.0.1]/hooks",
+    "http://[2002:7f00:1::1]/hooks",
+    "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hooks",
+    "http://[64:ff9b::a00:5]/hooks",
+    "http://[fe80::1]/hooks",
+    "http://[fd00::1]/hooks",
+    "http://[ff02::1]/hooks",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://intranet/hooks",
+    "http://erp.local/hooks",
+    "http://private.example.net/hooks",
+    "http://mixed.example.net/hooks",
+    "http://v6private.example.net/hooks",
+    "http://mapped.example.net/hooks",
+    "http://cgnat.example.net/hooks",
+    "http://nowhere.example.net/hooks",
+    "https://user@erp.example.net/hooks",
+    f"https://user:secret@{PUBLIC}/hooks",
+    "https://erp.example.net@127.0.0.1/hooks",
+    "http://erp.example.net\\@127.0.0.1/hooks",
+    "http://erp.example.net:0/hooks",
+    "http://erp.example.net:99999/hooks",
+    "http://erp.example.net /hooks",
+    f"gopher://{PUBLIC}/hooks",
+    "file:///etc/passwd",
+    "//erp.example.net/hooks",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_is_an_address_off_the_public_internet_refused_when_registered(
+    app, monkeypatch, resolver, customer, buyer, url
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", False)
+    with acting_as(customer.id, buyer.id), pytest.raises(FieldErrors) as refused:
+        webhooks.create_endpoint(customer.id, url=url, events=[DOCUMENT_RECEIVED], actor=buyer)
+    (message,) = refused.value.errors["url"]
+    assert len(str(message)) > 20
+    db.session.rollback()
+    assert db.session.scalars(unscoped(select(WebhookEndpoint))).all() == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.5/hooks",
+        "http://2130706433/hooks",
+        "http://[::ffff:7f00:1]/hooks",
+        "http://private.example.net/hooks",
+        "https://user@erp.example.net/hooks",
+        "http://169.254.169.254/latest/meta-data/",
+    ],
+)
+def test_does_the_page_refuse_it_with_a_message_and_store_nothing(
+    app, monkeypatch, client, resolver, customer, buyer, url
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", False)
+    login(client, buyer, customer)
+    response = client.post("/company/webhooks", data={"url": url, "events": [DOCUMENT_RECEIVED]})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "whsec_" not in page
+    assert any(word in page for word in ("privada", "pública", "usuario", "IPv4", "private"))
+    assert db.session.scalars(unscoped(select(WebhookEndpoint))).all() == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://erp.example.net/hooks", f"https://{PUBLIC}:8443/h?x=1", "http://ERP.example.net./"],
+)
+def test_is_a_public_address_accepted(app, monkeypatch, resolver, customer, buyer, url):
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", False)
+    endpoint, _secret = _endpoint(customer, buyer, url, events=(DOCUMENT_RECEIVED,))
+    assert endpoint.id and endpoint.url == url
+
+
+def _dial_the_erp_instead(monkeypatch, erp) -> list[tuple[str, int]]:
+    """Record every address the portal connects to, and connect it to the local ERP instead."""
+    dialled: list[tuple[str, int]] = []
+
+    def create_connection(address, timeout=None, *args, **kwargs):
+        dialled.append(address)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        sock.connect(erp.server.server_address)  # an address: no lookup
+        return sock
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return dialled
+
+
+def test_does_delivery_connect_to_the_address_it_checked_when_dns_changes_its_answer(
+    app, monkeypatch, resolver, erp, supplier, seller, customer, buyer
+):
+    """DNS rebinding: public when checked, 127.0.0.1 right after. The portal dials what it
+    checked and asks DNS nothing more."""
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", False)
+    port = erp.server.server_address[1]
+    _endpoint(customer, buyer, f"http://erp.example.net:{port}/hooks")
+    _send_invoice(supplier, seller, customer)
+    answers = iter([[PUBLIC]])  # the delivery's check; any later question gets loopback
+
+    class Rebinding(list):
+        def __iter__(self):
+            return iter(next(answers, ["127.0.0.1"]))
+
+    monkeypatch.setitem(DNS, "erp.example.net", Rebinding())
+    dialled = _dial_the_erp_instead(monkeypatch, erp)
+    asked_before = len(resolver)
+    assert webhooks.deliver_due(utcnow()).delivered
+    assert dialled == [(PUBLIC, port)]
+    assert resolver[asked_before:] == ["erp.example.net"]  # one lookup: the one checked
+    (request,) = erp.requests
+    assert request["headers"]["Host"] == f"erp.example.net:{port}"
+
+
+def test_is_a_name_that_now_leads_to_a_private_address_not_called(
+    app, monkeypatch, resolver, erp, supplier, seller, customer, buyer
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", False)
+    _endpoint(customer, buyer, "https://erp.example.net/hooks")
+    _send_invoice(supplier, seller, customer)
+    monkeypatch.setitem(DNS, "erp.example.net", ["169.254.169.254"])
+    dialled = _dial_the_erp_instead(monkeypatch, erp)
+    assert webhooks.deliver_due(utcnow()).failed
+    (delivery,) = _deliveries()
+    assert "169.254.169.254" in delivery.last_error and dialled == []
