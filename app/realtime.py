@@ -116,6 +116,7 @@ class _Socket:
     company_id: int | None
     session_version: int
     namespace: str
+    role: str | None = None
 
 
 _sockets: dict[str, _Socket] = {}
@@ -143,6 +144,7 @@ def track_socket(
     session_version: int,
     since: float,
     namespace: str = "/",
+    role: str | None = None,
 ) -> bool:
     """Remember whose session a connecting socket speaks for.
 
@@ -150,7 +152,7 @@ def track_socket(
     signal handled after that may have been missed by that read, so the socket is refused
     (False) rather than kept with access the user no longer has.
     """
-    entry = _Socket(user_id, company_id, session_version, namespace)
+    entry = _Socket(user_id, company_id, session_version, namespace, role)
     with _sockets_lock:
         if any(at >= since and _matches(entry, signal) for at, signal in _endings):
             return False
@@ -164,6 +166,26 @@ def forget_socket(sid: str) -> None:
     with _sockets_lock:
         _sockets.pop(sid, None)
         _ended.discard(sid)
+
+
+def tracked_sockets() -> list[tuple[str, int, int | None, int, str | None]]:
+    """Return this process's open sockets still hearing: (sid, user, company, version, role)."""
+    with _sockets_lock:
+        return [
+            (sid, e.user_id, e.company_id, e.session_version, e.role)
+            for sid, e in _sockets.items()
+            if sid not in _ended
+        ]
+
+
+def end_sockets(sids: list[str]) -> None:
+    """End this process's sockets found without access by a re-check (see main.events)."""
+    with _sockets_lock:
+        ended = [(sid, _sockets[sid].namespace) for sid in sids if sid in _sockets]
+        _ended.update(sid for sid, _namespace in ended)
+    server = getattr(socketio, "server", None)
+    if server is not None:
+        _disconnect_later(server, ended)
 
 
 def socket_ended(sid: str) -> bool:
@@ -190,7 +212,7 @@ def end_access(
             manager.end_access(signal)
         else:  # a manager of another kind: this process only
             _disconnect_later(server, _mark_ended(signal))
-    except Exception:  # noqa: BLE001 (the queue is down: the sweep catches it later)
+    except Exception:  # noqa: BLE001 (the queue is down: each process's re-check ends them)
         log.warning("could not signal the end of access of user %s", user_id, exc_info=True)
 
 

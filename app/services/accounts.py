@@ -286,6 +286,45 @@ def signed_in(user_id: int, session_version: int) -> SignedIn | None:
     return SignedIn(user, memberships, versions)
 
 
+def ended_sockets(sockets: list[tuple[str, int, int | None, int, str | None]]) -> list[str]:
+    """Return the sockets whose access has ended, of (sid, user, company, version, role).
+
+    A socket speaks for the session and the membership it was opened with: it has ended when
+    the user is gone or deactivated, the session version moved on, or its company's membership
+    is no longer active or has another role. The after-commit signal ends sockets at once; this
+    re-check catches a signal a message-queue outage lost, or a change made outside the services.
+    """
+    if not sockets:
+        return []
+    user_ids = {user_id for _sid, user_id, _company, _version, _role in sockets}
+    users = {
+        row.id: row
+        for row in db.session.execute(
+            unscoped(
+                select(User.id, User.active, User.session_version).where(User.id.in_(user_ids))
+            )
+        )
+    }
+    roles = {
+        (row.user_id, row.company_id): row.role
+        for row in db.session.execute(
+            unscoped(
+                select(Membership.user_id, Membership.company_id, Membership.role).where(
+                    Membership.user_id.in_(user_ids), Membership.active.is_(True)
+                )
+            )
+        )
+    }
+    ended = []
+    for sid, user_id, company_id, version, role in sockets:
+        user = users.get(user_id)
+        if user is None or not user.active or user.session_version != version:
+            ended.append(sid)
+        elif company_id is not None and roles.get((user_id, company_id)) != role:
+            ended.append(sid)
+    return ended
+
+
 def memberships_of(user_id: int) -> list[Membership]:
     """Return the user's active memberships in every company, by company name."""
     stmt = (

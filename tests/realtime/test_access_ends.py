@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import realtime, security
 from app.extensions import db, socketio
-from app.models import Membership
+from app.models import Membership, User
 from app.services import disputes
 from app.tenancy import acting_as, unscoped
 from tests.conftest import PASSWORD, isolated, login, make_company, make_user
@@ -259,3 +259,57 @@ def test_is_a_socket_still_connecting_when_access_ends_refused(app, parties):
     )
     for sid in ("s-2", "s-3", "s-4"):
         realtime.forget_socket(sid)
+
+
+def _lost_signal(app, p, session):
+    """A sign-out whose signal never arrived (as if the message queue was down)."""
+    original = realtime.end_access
+    realtime.end_access = lambda *args, **kwargs: None
+    try:
+        _sign_out_elsewhere(app, p, session)
+    finally:
+        realtime.end_access = original
+
+
+def _deactivated_outside_the_services(app, p, session):
+    db.session.execute(update(User).where(User.id == p["buyer"].id).values(active=False))
+    db.session.commit()
+
+
+def _role_changed_outside_the_services(app, p, session):
+    membership_id = _membership_id(p["buyer"], p["customer"])
+    db.session.execute(
+        update(Membership).where(Membership.id == membership_id).values(role="viewer")
+    )
+    db.session.commit()
+
+
+RECHECKED = {
+    "signal lost": _lost_signal,
+    "user deactivated outside the services": _deactivated_outside_the_services,
+    "role changed outside the services": _role_changed_outside_the_services,
+}
+
+
+@pytest.mark.parametrize("ending", list(RECHECKED), ids=list(RECHECKED))
+def test_does_the_periodic_recheck_close_a_socket_whose_end_was_not_signalled(app, parties, ending):
+    from app.blueprints.main.events import recheck_sockets
+
+    p = parties
+    session = _http(app, p["buyer"], p["customer"])
+    buyer = isolated(socketio.test_client, app, flask_test_client=session)
+    assert call(buyer, "dispute:join", {"dispute_id": p["dispute"].id})["ok"]
+    colleague = connect(app, p["colleague"], p["customer"])
+    buyer.get_received()
+    sid = socketio.server.manager.sid_from_eio_sid(buyer.eio_sid, "/")
+
+    RECHECKED[ending](app, p, session)
+    assert buyer.is_connected()  # nothing told this process
+    assert recheck_sockets() == [sid]
+
+    assert _until(lambda: not buyer.is_connected())
+    assert colleague.is_connected()
+    _hear_everything(app, p)
+    assert buyer.queue == []
+    assert recheck_sockets() == []  # nothing left to close: the colleague is still valid
+    colleague.disconnect()

@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from app import realtime
-from app.extensions import socketio
+from app.extensions import db, socketio
 from app.services import accounts
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,9 @@ def connect(auth: Any = None) -> None:
         session_version=current_user.session_version,
         since=started,
         namespace=request.namespace,
+        role=membership.role if membership is not None else None,
     )
+    _start_recheck()
     if tracked:
         join_room(realtime.user_room(current_user.id))
         if membership is not None:
@@ -74,3 +76,42 @@ def _release(address: str) -> None:
             _per_ip[address] -= 1
         if _per_ip[address] <= 0:
             _per_ip.pop(address, None)
+
+
+# ------------------------------------------------------------------------ the re-check
+# The end of access is signalled after commit (realtime.end_access); a signal lost to a message
+# queue outage, or a change made outside the services, is caught by each process re-checking its
+# open sockets every SOCKET_ACCESS_RECHECK seconds (30 by default): one query per pass.
+
+_recheck_started = False
+
+
+def _start_recheck() -> None:
+    global _recheck_started
+    with _per_ip_lock:
+        if _recheck_started:
+            return
+        _recheck_started = True
+    socketio.start_background_task(_recheck_forever, current_app._get_current_object())
+
+
+def _recheck_forever(app: Any) -> None:
+    while True:
+        socketio.sleep(float(app.config.get("SOCKET_ACCESS_RECHECK", 30)))
+        with app.app_context():
+            recheck_sockets()
+
+
+def recheck_sockets() -> list[str]:
+    """End this process's sockets whose access ended; return them."""
+    try:
+        ended = accounts.ended_sockets(realtime.tracked_sockets())
+    except Exception:  # noqa: BLE001 (database unreachable: try again next pass)
+        log.warning("could not re-check the open sockets' access", exc_info=True)
+        return []
+    finally:
+        db.session.rollback()  # a read: end its transaction
+    if ended:
+        log.info("closing %d socket(s) whose access ended", len(ended))
+        realtime.end_sockets(ended)
+    return ended
