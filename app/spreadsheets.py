@@ -38,6 +38,11 @@ INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 # Control characters an XLSX file (XML 1.0) cannot hold; openpyxl refuses a cell with them.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 SHEET_TITLE_ILLEGAL = re.compile(r"[\\/*?:\[\]]")
+# The media type each export format is served with.
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"

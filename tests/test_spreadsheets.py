@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -175,3 +177,15 @@ def _sheet_xml(data: bytes) -> str:
 
 def _lines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_does_no_other_module_write_csv_or_xlsx():
+    """One place writes spreadsheets: a new export that bypasses it would skip the guard."""
+    root = Path(__file__).resolve().parent.parent / "app"
+    writers = re.compile(r"csv\.writer|csv\.DictWriter|from openpyxl|import openpyxl")
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.name != "spreadsheets.py" and writers.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

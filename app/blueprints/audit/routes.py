@@ -14,10 +14,6 @@ from app.web.auth import company, require_permission
 from app.web.htmx import render
 
 FILTER_KEYS = ("user", "document", "action", "date_from", "date_to")
-MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _filter_form(args):
@@ -88,7 +84,7 @@ def _export(fmt):
     filename = f"audit-{utcnow():%Y%m%d}.{fmt}"
     return Response(
         data,
-        mimetype=MIMETYPES[fmt],
+        mimetype=spreadsheets.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

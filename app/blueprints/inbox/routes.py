@@ -248,10 +248,6 @@ def sent_xlsx():
     return _export("sent", "xlsx")
 
 
-MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _export(tray, fmt):
@@ -281,7 +277,7 @@ def _export(tray, fmt):
     filename = f"{tray}-{utcnow():%Y%m%d}.{fmt}"
     return Response(
         data,
-        mimetype=MIMETYPES[fmt],
+        mimetype=spreadsheets.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
