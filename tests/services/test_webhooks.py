@@ -9,6 +9,7 @@ import http.server
 import ipaddress
 import json
 import socket
+import ssl
 import threading
 
 import pytest
@@ -546,3 +547,79 @@ def test_is_a_name_that_now_leads_to_a_private_address_not_called(
     assert webhooks.deliver_due(utcnow()).failed
     (delivery,) = _deliveries()
     assert "169.254.169.254" in delivery.last_error and dialled == []
+
+
+def _tls_erp(tmp_path, name: str):
+    """An HTTPS ERP on 127.0.0.1 whose certificate names name (self-signed); its CA file."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "erp.pem", tmp_path / "erp.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    erp = Receiver()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    erp.server.socket = context.wrap_socket(erp.server.socket, server_side=True)
+    return erp, str(cert_file)
+
+
+@pytest.mark.parametrize(
+    ("certificate_name", "delivered"), [("erp.example.net", True), ("other.example.net", False)]
+)
+def test_does_https_check_the_certificate_against_the_urls_host_while_dialling_the_address(
+    app,
+    monkeypatch,
+    tmp_path,
+    resolver,
+    supplier,
+    seller,
+    customer,
+    buyer,
+    certificate_name,
+    delivered,
+):
+    from app.services import outbound
+
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", False)
+    erp, ca_file = _tls_erp(tmp_path, certificate_name)
+    try:
+        monkeypatch.setattr(outbound, "_ca_bundle", lambda: ca_file)
+        port = erp.server.server_address[1]
+        _endpoint(customer, buyer, f"https://erp.example.net:{port}/hooks")
+        _send_invoice(supplier, seller, customer)
+        dialled = _dial_the_erp_instead(monkeypatch, erp)
+        report = webhooks.deliver_due(utcnow())
+        assert dialled == [(PUBLIC, port)]
+        (delivery,) = _deliveries()
+        if delivered:
+            assert report.delivered, delivery.last_error
+            assert erp.requests[0]["headers"]["Host"] == f"erp.example.net:{port}"
+        else:
+            assert report.failed and "certificate" in delivery.last_error.lower()
+            assert erp.requests == []
+    finally:
+        erp.close()
