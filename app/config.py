@@ -96,6 +96,9 @@ class Config:
     # per server process (offices behind one NAT share an address: keep it generous).
     CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "30 per minute")
     SOCKET_MAX_CONNECTIONS_PER_IP = int(os.environ.get("SOCKET_MAX_CONNECTIONS_PER_IP", 200))
+    # Seconds between each process's re-check of its open sockets' access (a sign-out signal a
+    # Redis outage lost, a change made outside the services); 0 turns the re-check off.
+    SOCKET_ACCESS_RECHECK = float(os.environ.get("SOCKET_ACCESS_RECHECK", 30))
     # Rendered tray pages each process keeps (about 50 KiB each), reused while the company's
     # tray version stays; 0 renders every time.
     INBOX_PAGE_CACHE_SIZE = int(os.environ.get("INBOX_PAGE_CACHE_SIZE", 256))
@@ -158,6 +161,8 @@ class TestConfig(Config):
         super().__init__()
         # Test clients that never disconnect would add up across the suite; one test sets it.
         self.SOCKET_MAX_CONNECTIONS_PER_IP = 100_000
+        # Tests run the re-check themselves (a background pass could close a test's socket).
+        self.SOCKET_ACCESS_RECHECK = 0.0
         self.SECRET_KEY = "test-secret-key"  # noqa: S105 (tests only)
         # Flask-SocketIO's test client cannot run over a message queue; the Redis fan-out is
         # tested with real server processes instead (tests/realtime/test_redis_fanout.py).

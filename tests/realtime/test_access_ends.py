@@ -313,3 +313,21 @@ def test_does_the_periodic_recheck_close_a_socket_whose_end_was_not_signalled(ap
     assert buyer.queue == []
     assert recheck_sockets() == []  # nothing left to close: the colleague is still valid
     colleague.disconnect()
+
+
+def test_does_each_process_recheck_its_sockets_on_its_own(app, parties, monkeypatch):
+    """With SOCKET_ACCESS_RECHECK set, a change nobody signalled closes the socket by itself."""
+    p = parties
+    monkeypatch.setitem(app.config, "SOCKET_ACCESS_RECHECK", 0.1)
+    buyer = isolated(
+        socketio.test_client, app, flask_test_client=_http(app, p["buyer"], p["customer"])
+    )
+    colleague = connect(app, p["colleague"], p["customer"])
+    try:
+        _deactivated_outside_the_services(app, p, None)
+        assert _until(lambda: not buyer.is_connected()), "the re-check did not close the socket"
+        time.sleep(0.3)
+        assert colleague.is_connected()
+    finally:
+        app.config["SOCKET_ACCESS_RECHECK"] = 0.0  # the re-check task ends
+    colleague.disconnect()

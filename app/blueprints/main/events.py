@@ -81,13 +81,15 @@ def _release(address: str) -> None:
 # ------------------------------------------------------------------------ the re-check
 # The end of access is signalled after commit (realtime.end_access); a signal lost to a message
 # queue outage, or a change made outside the services, is caught by each process re-checking its
-# open sockets every SOCKET_ACCESS_RECHECK seconds (30 by default): one query per pass.
+# open sockets every SOCKET_ACCESS_RECHECK seconds (app/config.py): one query per pass.
 
 _recheck_started = False
 
 
 def _start_recheck() -> None:
     global _recheck_started
+    if current_app.config["SOCKET_ACCESS_RECHECK"] <= 0:
+        return
     with _per_ip_lock:
         if _recheck_started:
             return
@@ -96,10 +98,13 @@ def _start_recheck() -> None:
 
 
 def _recheck_forever(app: Any) -> None:
-    while True:
-        socketio.sleep(float(app.config.get("SOCKET_ACCESS_RECHECK", 30)))
+    global _recheck_started
+    while (interval := app.config["SOCKET_ACCESS_RECHECK"]) > 0:
+        socketio.sleep(interval)
         with app.app_context():
             recheck_sockets()
+    with _per_ip_lock:
+        _recheck_started = False  # turned off: the next connect starts it again if turned on
 
 
 def recheck_sockets() -> list[str]:
