@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
@@ -398,17 +399,20 @@ def _row_problem(
             "This row has %(n)d of the four columns (name, tax id, e-mail, relation): "
             "%(missing)s missing.",
             n=len(cells),
-            missing=", ".join(str(COLUMN_NAMES[key]) for key in missing),
+            missing=_column_list(missing),
         )
     if len(missing) == 1:
         return MISSING_ONE[missing[0]]
     if missing:
-        return _l(
-            "Missing: %(columns)s.", columns=", ".join(str(COLUMN_NAMES[key]) for key in missing)
-        )
+        return _l("Missing: %(columns)s.", columns=_column_list(missing))
     if values["relation"].lower() not in RELATION_WORDS:
         return _l("Relation must be supplier or customer (proveedor or cliente).")
     return None
+
+
+def _column_list(keys: list[str]) -> LazyString:
+    """Name columns in the reader's language, when the message is shown (not when made)."""
+    return LazyString(lambda: ", ".join(str(COLUMN_NAMES[key]) for key in keys))
 
 
 def _guess_missing(cells: list[str]) -> list[str]:

@@ -399,3 +399,11 @@ def test_is_a_workbook_refused_saying_how_to_save_it_as_csv(company, owner):
     with pytest.raises(DomainError) as refused:
         import_csv(company, owner, buffer.getvalue())
     assert "CSV UTF-8" in english(refused.value.message)
+
+
+def test_are_the_missing_columns_named_in_the_readers_language(company, owner):
+    report = import_csv(company, owner, f"Acme,{GOOD_NIT},,\n".encode())
+    message = report.rows[0].message
+    assert english(message) == "Missing: e-mail, relation."
+    with force_locale("es"):
+        assert str(message) == "Falta: correo electrónico, relación."
