@@ -298,6 +298,7 @@ def client_manager(message_queue: str | None, channel: str = "flask-socketio") -
     """Return the Socket.IO client manager for this process (Redis when a queue is set)."""
     if not message_queue:
         return LocalManager()
-    if not message_queue.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL")
+    schemes = ("redis://", "rediss://", "redis+sentinel://", "valkey://", "valkeys://", "unix://")
+    if not message_queue.startswith(schemes):
+        raise ValueError("SOCKETIO_MESSAGE_QUEUE must be a Redis URL (redis://, rediss://, …)")
     return QueueManager(message_queue, channel=channel)

@@ -52,7 +52,7 @@ def cluster(tmp_path_factory):
     try:
         with shared_database(directory) as database_url:
             env = server_env(directory, database_url, redis.url)
-            documents = prepare_database(env, documents=3)
+            documents = prepare_database(env, documents=4)
             servers = start_servers(env, directory, 2)
             cookies = {
                 email: cookie_header(sign_in(servers[0].base, email))
