@@ -18,9 +18,9 @@ from sqlalchemy import text
 from stdnum.co import nit
 
 from app import create_app, security
-from app.config import shared_data_dir
 from app.blueprints.inbox.routes import PAGES as inbox_pages
 from app.blueprints.inbox.routes import READS as inbox_reads
+from app.config import shared_data_dir
 from app.extensions import db, limiter
 from app.models import ApiToken, Base, Company, Membership, User, utcnow
 from app.models.api import SCOPES

@@ -314,7 +314,10 @@ def test_a_partner_without_fiscal_data_is_described_on_the_form(client, supplier
     assert response.status_code == 422
     assert 'data-field-error="customer_municipality"' in response.text
     assert "has not filled in its fiscal data" in response.text
-    data |= {"customer_address_line": "Carrera 7 # 71-21", "customer_municipality": "08001 Barranquilla"}
+    data |= {
+        "customer_address_line": "Carrera 7 # 71-21",
+        "customer_municipality": "08001 Barranquilla",
+    }
     assert client.post("/issue/invoice", data=data).status_code == 302
     document = db.session.scalars(unscoped(select(Document))).one()
     assert b"<cbc:CityName>Barranquilla</cbc:CityName>" in document.original
@@ -438,12 +441,20 @@ def test_the_credit_note_agreed_in_a_dispute_is_prefilled_to_the_agreed_amount(
     payer = make_user(buyer, role="payables")
     with acting_as(buyer.id, payer.id):
         dispute = disputes.open_dispute(
-            buyer.id, document_id=invoice.id, reason="quantity", amount="468860",
-            message="Faltó un portátil", actor=payer,
+            buyer.id,
+            document_id=invoice.id,
+            reason="quantity",
+            amount="468860",
+            message="Faltó un portátil",
+            actor=payer,
         )
         proposal = disputes.propose_resolution(
-            buyer.id, dispute_id=dispute.id, resolution="credit_note", amount="468860",
-            lines="1", actor=payer,
+            buyer.id,
+            dispute_id=dispute.id,
+            resolution="credit_note",
+            amount="468860",
+            lines="1",
+            actor=payer,
         )
         db.session.commit()
     with acting_as(supplier.id, clerk.id):

@@ -184,7 +184,11 @@ def test_is_a_duplicate_refused_naming_the_original(supplier, clerk, customer):
     # Refused like any other file: kept in the sender's quarantine, saying why.
     assert count(Document) == 1 and count(QuarantinedUpload) == 1
     kept = again.quarantined
-    assert (kept.reason, kept.number, kept.document_type) == ("duplicate", "SETP990000009", "Invoice")
+    assert (kept.reason, kept.number, kept.document_type) == (
+        "duplicate",
+        "SETP990000009",
+        "Invoice",
+    )
     duplicate = next(f for f in kept.findings if f["code"] == "DUPLICATE")
     received_on = first.document.created_at.date().isoformat()
     assert duplicate["message_en"].startswith(
