@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,7 @@ from app.einvoice import pdfextract
 from app.einvoice.pdfextract import ExtractedLine, Extraction, Field
 from app.services import pdf_documents
 from app.services.errors import FieldErrors
-
-PDFS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pdf"
+from tests.conftest import shared_data
 
 
 def row(description="Consultoría", quantity="1", unit_price="750000", tax_percent="19"):
@@ -125,12 +123,11 @@ def test_is_the_rate_taken_from_the_header_when_the_lines_do_not_give_it():
     assert set(second["low"].split()) == set(pdf_documents.LINE_CELLS)
 
 
-@pytest.mark.skipif(
-    not PDFS.is_dir(), reason="the real invoice PDFs (../shared/data/pdf) are absent"
-)
+@pytest.mark.shared_data
 @pytest.mark.parametrize("name", ["EN16931_Einfach", "EN16931_Gutschrift"])
 def test_do_the_lines_of_a_real_facturx_pdf_add_up_to_its_total(app, name):
-    extraction, _ = pdfextract.extract_pdf((PDFS / "facturx" / "FX" / f"{name}.pdf").read_bytes())
+    pdf = shared_data() / "pdf" / "facturx" / "FX" / f"{name}.pdf"
+    extraction, _ = pdfextract.extract_pdf(pdf.read_bytes())
     rows = pdf_documents.review_lines(extraction)
     assert [r["tax_percent"] for r in rows] == ["19", "7"]
     assert not any(r["low"] for r in rows)
@@ -140,11 +137,9 @@ def test_do_the_lines_of_a_real_facturx_pdf_add_up_to_its_total(app, name):
     assert [line["line_total"] for line in stored] == ["198.00", "275.00"]
 
 
-@pytest.mark.skipif(
-    not PDFS.is_dir(), reason="the real invoice PDFs (../shared/data/pdf) are absent"
-)
+@pytest.mark.shared_data
 def test_are_doubtful_rows_of_a_real_text_pdf_highlighted(app):
-    pdf = PDFS / "invoice2data" / "compare" / "AzureInterior.pdf"
+    pdf = shared_data() / "pdf" / "invoice2data" / "compare" / "AzureInterior.pdf"
     extraction, _ = pdfextract.extract_pdf(pdf.read_bytes())
     rows = pdf_documents.review_lines(extraction)
     assert [r["description"] for r in rows][:2] == [
@@ -214,9 +209,20 @@ def test_does_a_corrected_field_come_right_on_the_suppliers_next_pdf(app):
     first_pdf = odd_layout_pdf("AND-2041", "1.190.000")
     first = stage_as(company, clerk, first_pdf)
     assert first.fields["number"] != "AND-2041"  # the heuristics alone miss it
-    send_as(company, clerk, first_pdf, reviewed(
-        first, customer, number="AND-2041", issue_date=dt.date(2024, 3, 5),
-        total=Decimal("1190000"), subtotal=Decimal("1190000"), tax=Decimal("0")))
+    send_as(
+        company,
+        clerk,
+        first_pdf,
+        reviewed(
+            first,
+            customer,
+            number="AND-2041",
+            issue_date=dt.date(2024, 3, 5),
+            total=Decimal("1190000"),
+            subtotal=Decimal("1190000"),
+            tax=Decimal("0"),
+        ),
+    )
 
     second = stage_as(company, clerk, odd_layout_pdf("AND-2077", "2.380.500", day=19))
     assert second.fields["number"] == "AND-2077"
@@ -230,14 +236,26 @@ def test_is_another_companys_learned_layout_never_used(app):
 
     from tests.conftest import make_company, make_user
 
-    company, other, customer = (make_company("Andina"), make_company("Otra"),
-                                make_company("Cliente"))
+    company, other, customer = (
+        make_company("Andina"),
+        make_company("Otra"),
+        make_company("Cliente"),
+    )
     clerk, stranger = make_user(company), make_user(other)
     data = odd_layout_pdf("AND-2041", "1.190.000")
     staged = stage_as(company, clerk, data)
-    send_as(company, clerk, data, reviewed(
-        staged, customer, number="AND-2041", issue_date=dt.date(2024, 3, 5),
-        total=Decimal("1190000")))
+    send_as(
+        company,
+        clerk,
+        data,
+        reviewed(
+            staged,
+            customer,
+            number="AND-2041",
+            issue_date=dt.date(2024, 3, 5),
+            total=Decimal("1190000"),
+        ),
+    )
 
     theirs = stage_as(other, stranger, odd_layout_pdf("AND-2077", "2.380.500"))
     assert theirs.fields["number"] != "AND-2077"
@@ -274,7 +292,12 @@ def test_does_a_supplier_without_tax_id_get_its_layout_by_its_header(app):
     clerk = make_user(company)
     first = pdf_of("TN-7")
     staged = stage_as(company, clerk, first)
-    send_as(company, clerk, first, reviewed(
-        staged, customer, number="TN-7", issue_date=dt.date(2024, 4, 2),
-        total=Decimal("50000")))
+    send_as(
+        company,
+        clerk,
+        first,
+        reviewed(
+            staged, customer, number="TN-7", issue_date=dt.date(2024, 4, 2), total=Decimal("50000")
+        ),
+    )
     assert stage_as(company, clerk, pdf_of("TN-8")).fields["number"] == "TN-8"
