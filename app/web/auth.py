@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -62,7 +62,6 @@ def require_permission(permission: str, *, confirmed: bool = False) -> Callable[
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                session["next"] = request.full_path if request.method == "GET" else None
                 return redirect(url_for("auth.login", next=request.full_path))
             if membership() is None:
                 return redirect(url_for("main.no_company"))
