@@ -70,7 +70,7 @@ def inspect(
     lang: str,
 ) -> None:
     """Read, verify and validate e-invoice files or folders (recursively, *.xml)."""
-    from app.einvoice import report
+    from app.einvoice import report, rules
     from app.einvoice.engine import ingest
 
     status = EXIT_VALID
@@ -108,7 +108,7 @@ def inspect(
             )
         else:
             click.echo(report.summary(result, str(path), language=lang))
-        skipped_rules = skipped_rules or any(f.code == "RULES-SKIPPED" for f in result.findings)
+        skipped_rules = skipped_rules or any(f.code == rules.SKIPPED_CODE for f in result.findings)
     if skipped_rules:
         click.echo(
             "note: official rules were skipped; pass --rules-dir or set EINVOICE_RULES_DIR to a "

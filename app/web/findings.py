@@ -13,8 +13,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-RULES_SKIPPED = "RULES-SKIPPED"
-_OPERATOR_WORDS = ("EINVOICE_RULES_DIR", "faltan en", "not found in", "/")
+from app.einvoice.rules import SKIPPED_CODE
+
+#: What only the stored operator text had (the setting, "missing in <folder>"); the engine's
+#: words for users since then name no folder and are shown as stored.
+_OPERATOR_WORDS = ("EINVOICE_RULES_DIR", "): faltan en ", "): not found in ")
 
 
 def finding_message(finding: Any, language: str = "es") -> str:
@@ -26,6 +29,6 @@ def finding_message(finding: Any, language: str = "es") -> str:
         return str(getattr(finding, name, "") or "")
 
     message = field("message_en" if language == "en" else "message_es")
-    if field("code") == RULES_SKIPPED and any(w in message for w in _OPERATOR_WORDS):
+    if field("code") == SKIPPED_CODE and any(w in message for w in _OPERATOR_WORDS):
         return _("The official DIAN rules were not checked on this server.")
     return message
