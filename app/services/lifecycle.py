@@ -227,34 +227,30 @@ def steps_to(status: str, code: str) -> list[str] | None:
     return None
 
 
-def plan_event(company_id: int, *, document_id: int, code: str) -> tuple[Document, list[str]]:
-    """Return a document and the events recording code on it takes now (missing steps first).
+def plan_event(company_id: int, *, document_id: int, code: str) -> list[str]:
+    """Return the events recording code on a document takes now (missing steps first).
 
     Raises the DomainError that recording code alone would when no chain leads there.
     """
     document = inbox.get_document(company_id, document_id)
-    steps = steps_to(document.status, code)
-    if not steps:
-        check_event(company_id, document_id=document.id, code=code)  # raises the reason
-        steps = [code]
+    steps = steps_to(document.status, code) or [code]  # [code] alone raises the reason below
     check_event(company_id, document_id=document.id, code=steps[0])
-    return document, steps
+    return steps
 
 
 def record_chain(
     company_id: int,
     *,
     document_id: int,
-    code: str,
+    steps: list[str],
     actor: User,
     person: dian_events.Person | None = None,
 ) -> list[DocumentEvent]:
-    """Record code on a document with the events it still needs before it, all or nothing.
+    """Record the events steps names on a document, in order, all or nothing.
 
-    "Accept" (033) on an invoice only received records 030, 032 and 033, in that order; when one
-    of them is refused none stays written.
+    steps comes from plan_event ("accept" on an invoice only received: 030, 032, 033); each
+    event is checked again as it is recorded, and when one is refused none stays written.
     """
-    _document, steps = plan_event(company_id, document_id=document_id, code=code)
     session = db.session()
     mark = pending_callbacks(session)
     savepoint = begin_nested(session)

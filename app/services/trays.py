@@ -212,8 +212,29 @@ BULK_VERBS = {
     "032": _l("recording the receipt"),
     "033": _l("accepting"),
 }
+#: How the confirmation of each bulk event names it (title, consequence, button).
+BULK_QUESTIONS = {
+    "030": (
+        _l("Acknowledge these invoices?"),
+        _l("The acknowledgement of receipt (030) is sent to each supplier; it cannot be undone."),
+        _l("Acknowledge"),
+    ),
+    "032": (
+        _l("Record the receipt of the goods?"),
+        _l(
+            "The receipt of the goods or service (032) is sent to each supplier; it cannot be "
+            "undone, and three business days later an invoice not claimed is accepted tacitly."
+        ),
+        _l("Record the receipt"),
+    ),
+    "033": (
+        _l("Accept these invoices?"),
+        _l("Acceptance is final and is sent to the supplier."),
+        _l("Accept the invoices"),
+    ),
+}
 #: Events after which nothing can be undone or changed by the buyer: always confirmed first.
-FINAL_EVENTS = frozenset({"033", "031"})
+FINAL_EVENTS = frozenset({"033"})
 
 
 def bulk_actions(status: str, document_type: str) -> tuple[str, ...]:
@@ -255,8 +276,27 @@ class BulkPlan:
 
     @property
     def needs_confirmation(self) -> bool:
-        """Tell whether the clerk must confirm: a final event, or steps they did not choose."""
-        return self.code in FINAL_EVENTS or any(len(r.steps) > 1 for r in self.ready)
+        """Tell whether the clerk must confirm: a final event, or steps they did not choose.
+
+        Nothing to confirm when no document would change (the report says why).
+        """
+        ready = self.ready
+        return bool(ready) and (self.code in FINAL_EVENTS or any(len(r.steps) > 1 for r in ready))
+
+    def details(self) -> list[Any]:
+        """Return what the confirmation lists: the count, the missing steps, who is left out."""
+        return [
+            _l("%(count)d documents selected.", count=len(self.rows)),
+            *self.summary(),
+            *(
+                _l(
+                    "%(number)s is left as it is: %(reason)s",
+                    number=row.number or f"#{row.document_id}",
+                    reason=row.problem,
+                )
+                for row in self.refused
+            ),
+        ]
 
     def summary(self) -> list[Any]:
         """Return one sentence per group of documents that still need events before the action."""
@@ -302,7 +342,7 @@ def plan_events(company_id: int, *, document_ids: list[int], code: str, actor: U
             rows.append(PlannedRow(document_id, "", problem=problem.message))
             continue
         try:
-            _document, steps = lifecycle.plan_event(company_id, document_id=document_id, code=code)
+            steps = lifecycle.plan_event(company_id, document_id=document_id, code=code)
         except DomainError as problem:
             rows.append(PlannedRow(document_id, number, problem=problem.message))
             continue
@@ -312,33 +352,29 @@ def plan_events(company_id: int, *, document_ids: list[int], code: str, actor: U
     return BulkPlan(code, rows, person_missing=needs_person and not has_person)
 
 
-def record_events(
-    company_id: int, *, document_ids: list[int], code: str, actor: User
-) -> list[BulkOutcome]:
-    """Record code on each document, with the events it still needs first; say why not on others.
+def record_events(company_id: int, *, plan: BulkPlan, actor: User) -> list[BulkOutcome]:
+    """Record a plan's events on each document it found ready; say why not on the others.
 
-    Each document's events are all or nothing (lifecycle.record_chain), and a refusal leaves
-    the other documents' events in place.
+    Each document's events are all or nothing (lifecycle.record_chain, which checks each event
+    again as it records it), and a refusal leaves the other documents' events in place.
     """
     outcomes = []
-    for document_id in _unique(document_ids):
-        try:
-            number = inbox.get_document(company_id, document_id).number
-        except NotFound as problem:
-            outcomes.append(BulkOutcome(document_id, "", False, problem.message))
+    for row in plan.rows:
+        if row.problem is not None:
+            outcomes.append(BulkOutcome(row.document_id, row.number, False, row.problem))
             continue
         try:
             events = lifecycle.record_chain(
-                company_id, document_id=document_id, code=code, actor=actor
+                company_id, document_id=row.document_id, steps=list(row.steps), actor=actor
             )
         except DomainError as problem:
-            outcomes.append(BulkOutcome(document_id, number, False, problem.message))
+            outcomes.append(BulkOutcome(row.document_id, row.number, False, problem.message))
             continue
         names = [lifecycle.TRANSITIONS[e.code].name for e in events]
         outcomes.append(
             BulkOutcome(
-                document_id,
-                number,
+                row.document_id,
+                row.number,
                 True,
                 _l("%(events)s recorded.", events=_joined(names, _l(" and then "))),
             )

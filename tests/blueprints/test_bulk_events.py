@@ -260,3 +260,16 @@ def test_does_the_plan_name_the_steps_per_status():
         assert lifecycle.steps_to(final, "033") is None
     assert lifecycle.steps_to("received", "034") is None
     assert trays.bulk_actions("received", "CreditNote") == ()
+
+
+def test_does_recording_a_plan_check_each_event_again(supplier, seller, buyer_company, clerk):
+    """A plan made before someone else acknowledged the invoice records nothing twice."""
+    doc = delivered(supplier, seller, buyer_company, "SETP880006")
+    with acting_as(buyer_company.id, clerk.id):
+        plan = trays.plan_events(buyer_company.id, document_ids=[doc.id], code="033", actor=clerk)
+        assert [row.steps for row in plan.rows] == [("030", "032", "033")]
+        lifecycle.record_event(buyer_company.id, document_id=doc.id, code="030", actor=clerk)
+        (result,) = trays.record_events(buyer_company.id, plan=plan, actor=clerk)
+        db.session.commit()
+    assert not result.done and "(030)" in str(result.message)  # already recorded, it says
+    assert codes_of(doc) == ["030"] and status_of(doc) == "acknowledged"

@@ -14,7 +14,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
@@ -248,8 +247,6 @@ def sent_xlsx():
     return _export("sent", "xlsx")
 
 
-
-
 def _export(tray, fmt):
     """Export the filtered tray (every page, in the tray's sort) as CSV or XLSX."""
     form = _filter_form(tray, request.args)
@@ -349,7 +346,7 @@ def bulk():
     plan = trays.plan_events(company().id, document_ids=ids, code=code, actor=user())
     if (question := _confirm_bulk(plan, tray)) is not None:
         return question
-    outcomes = trays.record_events(company().id, document_ids=ids, code=code, actor=user())
+    outcomes = trays.record_events(company().id, plan=plan, actor=user())
     db.session.commit()
     return render(
         "inbox/bulk.html",
@@ -360,41 +357,9 @@ def bulk():
     )
 
 
-#: How the confirmation of each bulk event names it (title, consequence, button).
-BULK_QUESTIONS = {
-    "030": (
-        _l("Acknowledge these invoices?"),
-        _l("The acknowledgement of receipt (030) is sent to each supplier; it cannot be undone."),
-        _l("Acknowledge"),
-    ),
-    "032": (
-        _l("Record the receipt of the goods?"),
-        _l(
-            "The receipt of the goods or service (032) is sent to each supplier; it cannot be "
-            "undone, and three business days later an invoice not claimed is accepted tacitly."
-        ),
-        _l("Record the receipt"),
-    ),
-    "033": (
-        _l("Accept these invoices?"),
-        _l("Acceptance is final and is sent to the supplier."),
-        _l("Accept the invoices"),
-    ),
-}
-
-
 def _confirm_bulk(plan, tray):
     """Ask before a bulk event that is final or records steps not chosen; None to go ahead."""
-    title, consequence, button = BULK_QUESTIONS[plan.code]
-    details = [_("%(count)d documents selected.", count=len(plan.rows)), *plan.summary()]
-    details += [
-        _(
-            "%(number)s is left as it is: %(reason)s",
-            number=row.number or f"#{row.document_id}",
-            reason=row.problem,
-        )
-        for row in plan.refused
-    ]
+    title, consequence, button = trays.BULK_QUESTIONS[plan.code]
     notices = []
     if plan.person_missing:
         notices.append(
@@ -413,7 +378,7 @@ def _confirm_bulk(plan, tray):
         title=title,
         button=button,
         back=url_for(f"inbox.{tray}"),
-        details=details,
+        details=plan.details(),
         notices=notices,
-        needed=plan.needs_confirmation and bool(plan.ready),
+        needed=plan.needs_confirmation,
     )
