@@ -93,6 +93,15 @@ def xlsx_bytes(rows: Iterable[Sequence[Any]], *, header: Sequence[Any], title: s
     return out.getvalue()
 
 
+def table_bytes(
+    fmt: str, rows: Iterable[Sequence[Any]], *, header: Sequence[Any], title: str
+) -> bytes:
+    """Write an export in fmt (a MEDIA_TYPES key: csv or xlsx); title names the XLSX sheet."""
+    if fmt == "csv":
+        return csv_bytes(rows, header=header)
+    return xlsx_bytes(rows, header=header, title=title)
+
+
 def sheet_title(title: str) -> str:
     """Return a title Excel accepts for a sheet: no ``\\ / * ? : [ ]``, at most 31 characters."""
     return SHEET_TITLE_ILLEGAL.sub("", title).strip("'")[:31] or "Sheet"

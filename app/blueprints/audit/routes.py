@@ -76,11 +76,7 @@ def _export(fmt):
         stmt, limit=current_app.config.get("AUDIT_EXPORT_MAX_ROWS", audit.EXPORT_MAX_ROWS)
     )
     header = audit.export_header()
-    data = (
-        spreadsheets.csv_bytes(rows, header=header)
-        if fmt == "csv"
-        else spreadsheets.xlsx_bytes(rows, header=header, title="audit")
-    )
+    data = spreadsheets.table_bytes(fmt, rows, header=header, title="audit")
     filename = f"audit-{utcnow():%Y%m%d}.{fmt}"
     return Response(
         data,

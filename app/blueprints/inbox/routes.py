@@ -266,11 +266,7 @@ def _export(tray, fmt):
         limit=current_app.config.get("INBOX_EXPORT_MAX_ROWS", 100_000),
     )
     header = trays.export_header()
-    data = (
-        spreadsheets.csv_bytes(rows, header=header)
-        if fmt == "csv"
-        else spreadsheets.xlsx_bytes(rows, header=header, title=tray)
-    )
+    data = spreadsheets.table_bytes(fmt, rows, header=header, title=tray)
     filename = f"{tray}-{utcnow():%Y%m%d}.{fmt}"
     return Response(
         data,
