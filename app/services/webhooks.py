@@ -51,7 +51,6 @@ TIMEOUT_SECONDS = 10
 #: How long a claimed delivery is left to its sender before another run may take it.
 LEASE = dt.timedelta(minutes=2)
 BATCH = 100
-MAX_URL_LENGTH = outbound.MAX_URL_LENGTH
 
 EVENT_LABELS = {
     DOCUMENT_RECEIVED: _l("A document was received"),

@@ -623,3 +623,60 @@ def test_does_https_check_the_certificate_against_the_urls_host_while_dialling_t
             assert erp.requests == []
     finally:
         erp.close()
+
+
+#: IANA's special-purpose ranges that are not globally reachable (IPv4 and IPv6 registries),
+#: with multicast, 6to4, Teredo and the deprecated site-local and IPv4-compatible forms.
+NOT_GLOBAL = [
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/29",
+    "192.0.0.170/31",
+    "192.0.2.0/24",
+    "192.88.99.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+    "::/96",
+    "::ffff:0:0/96",
+    "64:ff9b:1::/48",
+    "100::/64",
+    "2001::/32",
+    "2001:2::/48",
+    "2001:db8::/32",
+    "2002::/16",
+    "3fff::/20",
+    "5f00::/16",
+    "fc00::/7",
+    "fe80::/10",
+    "fec0::/10",
+    "ff00::/8",
+]
+
+
+@pytest.mark.parametrize("network", NOT_GLOBAL)
+def test_is_every_address_of_a_special_purpose_range_refused(network):
+    """Whatever this Python's ipaddress calls global, none of these is ever dialled."""
+    from app.services import outbound
+
+    block = ipaddress.ip_network(network)
+    for address in (block[0], block[1] if block.num_addresses > 1 else block[0], block[-1]):
+        assert not outbound.is_public(address), address
+        if not address.is_loopback:  # the development setting allows only loopback
+            assert not outbound.is_public(address, allow_loopback=True), address
+
+
+@pytest.mark.parametrize(
+    "address", ["93.184.215.14", "8.8.8.8", "2001:4860:4860::8888", "64:ff9b::808:808"]
+)
+def test_is_a_public_unicast_address_allowed(address):
+    from app.services import outbound
+
+    assert outbound.is_public(ipaddress.ip_address(address))
