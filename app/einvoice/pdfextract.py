@@ -882,7 +882,7 @@ def _choose_triple(extraction: Extraction,
     for total in totals:
         for subtotal in subtotals:
             for tax in taxes:
-                if total[2] <= 0 or abs(subtotal[2] + tax[2] - total[2]) > Decimal("0.01"):
+                if total[2] <= 0 or not amounts_add_up(subtotal[2], tax[2], total[2]):
                     continue
                 if subtotal[2] == total[2] and tax[2] != 0:
                     continue
@@ -895,12 +895,19 @@ def _choose_triple(extraction: Extraction,
         extraction.fields[name] = Field(chosen[2], max(0.95, chosen[0]), chosen[3])
 
 
+def amounts_add_up(subtotal: Any, tax: Any, total: Any) -> bool:
+    """Tell whether subtotal + tax = total to the cent (False unless all three are Decimals)."""
+    if not all(isinstance(v, Decimal) for v in (subtotal, tax, total)):
+        return False
+    return abs(subtotal + tax - total) <= Decimal("0.01")
+
+
 def _cross_check(extraction: Extraction) -> None:
     """Raise confidence when subtotal + tax = total; fill an absent one from the other two."""
     fields = extraction.fields
     subtotal, tax, total = (extraction.value(n) for n in ("subtotal", "tax", "total"))
     if subtotal is not None and tax is not None and total is not None:
-        if abs(subtotal + tax - total) <= Decimal("0.01"):
+        if amounts_add_up(subtotal, tax, total):
             for name in ("subtotal", "tax", "total"):
                 fields[name].confidence = max(fields[name].confidence, 0.95)
     elif total is not None and tax is not None and subtotal is None:

@@ -25,6 +25,8 @@ from typing import Any
 
 from app.einvoice.pdfextract import (
     _LABELS,
+    _MONEY_TOKEN,
+    _SYMBOL_TOKEN,
     AMOUNT_FIELDS,
     DATE_FIELDS,
     Extraction,
@@ -33,6 +35,7 @@ from app.einvoice.pdfextract import (
     _day_first,
     _identifier,
     _number_style,
+    amounts_add_up,
     parse_amount,
     parse_date,
 )
@@ -42,6 +45,8 @@ VERSION = 1
 #: The most words a value may span (an amount like "1 234 567,89", a company name).
 MAX_SPAN = 8
 _ISO = re.compile(r"^[A-Z]{3}$")
+#: A currency code or symbol before or after an amount ("€ 1.234,56", "1,234.56 USD").
+_SYMBOL_AROUND = re.compile(rf"^(?:{_SYMBOL_TOKEN.pattern})\s*|\s*(?:{_SYMBOL_TOKEN.pattern})$")
 _TEXT_FIELDS = ("supplier_name", "customer_name")
 _TAX_ID_FIELDS = ("supplier_tax_id", "customer_tax_id")
 FIELD_NAMES = frozenset(("supplier_name", "supplier_tax_id", "customer_name", "customer_tax_id",
@@ -94,9 +99,8 @@ def _read(name: str, text: str, style: str, day_first: bool) -> Any:
     if not text:
         return None
     if name in AMOUNT_FIELDS:
-        body = re.sub(r"^(?:[A-Z]{3}|US\$|R\$|[$€£₹¥])\s*|\s*(?:[A-Z]{3}|[$€£₹¥])$", "", text)
-        if not re.fullmatch(r"-?\d{1,3}(?:[ .,']\d{3})*(?:[.,]\d{1,4})?|-?\d+(?:[.,]\d{1,4})?",
-                            body):
+        body = _SYMBOL_AROUND.sub("", text)
+        if not _MONEY_TOKEN.fullmatch(body):
             return None
         return parse_amount(body, style)
     if name in DATE_FIELDS:
@@ -254,11 +258,7 @@ def apply_layout(extraction: Extraction, hints: dict | None) -> list[str]:
 
 
 def _adds_up(fields: dict[str, Field | None]) -> bool:
-    values = [f.value if f is not None else None for f in fields.values()]
-    if any(not isinstance(v, Decimal) for v in values):
-        return False
-    subtotal, tax, total = values
-    return abs(subtotal + tax - total) <= Decimal("0.01")
+    return amounts_add_up(*(f.value if f is not None else None for f in fields.values()))
 
 
 def _value_at_hint(extraction: Extraction, lines: list[Line], name: str, hint: dict,

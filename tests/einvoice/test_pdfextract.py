@@ -455,3 +455,21 @@ def test_are_real_vendor_pdfs_read_without_a_learned_layout():
             expected += 1
             right += extraction.value(ours) == want
     assert expected >= 12 and right == expected
+
+
+@pytest.mark.parametrize(("raw", "style", "expected"), [
+    ("€ 1.234,56", ",", Decimal("1234.56")),
+    ("1,234.56 USD", ".", Decimal("1234.56")),
+    ("US$ 99.00", ".", Decimal("99.00")),
+    ("R$ 1.000,00", ",", Decimal("1000.00")),
+    ("1 234,56 €", ",", Decimal("1234.56")),
+    ("-45,93", ",", Decimal("-45.93")),
+    ("12/03/2024", ",", None),
+    ("Total 12.00", ".", None),
+    ("€", ",", None),
+])
+def test_does_a_learned_layout_read_an_amount_with_its_currency_beside_it(raw, style, expected):
+    """A hinted place holding '€ 1.234,56' or '1,234.56 USD' gives the amount; a date does not."""
+    from app.einvoice.pdflayout import _read
+
+    assert _read("total", raw, style, True) == expected
