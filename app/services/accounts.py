@@ -297,24 +297,18 @@ def ended_sockets(sockets: list[tuple[str, int, int | None, int, str | None]]) -
     if not sockets:
         return []
     user_ids = {user_id for _sid, user_id, _company, _version, _role in sockets}
-    users = {
-        row.id: row
-        for row in db.session.execute(
-            unscoped(
-                select(User.id, User.active, User.session_version).where(User.id.in_(user_ids))
+    # One query: each user with each of their active memberships (or none).
+    rows = db.session.execute(
+        unscoped(
+            select(
+                User.id, User.active, User.session_version, Membership.company_id, Membership.role
             )
+            .outerjoin(Membership, (Membership.user_id == User.id) & Membership.active.is_(True))
+            .where(User.id.in_(user_ids))
         )
-    }
-    roles = {
-        (row.user_id, row.company_id): row.role
-        for row in db.session.execute(
-            unscoped(
-                select(Membership.user_id, Membership.company_id, Membership.role).where(
-                    Membership.user_id.in_(user_ids), Membership.active.is_(True)
-                )
-            )
-        )
-    }
+    ).all()
+    users = {row.id: row for row in rows}
+    roles = {(row.id, row.company_id): row.role for row in rows}
     ended = []
     for sid, user_id, company_id, version, role in sockets:
         user = users.get(user_id)
