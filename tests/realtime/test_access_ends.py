@@ -331,3 +331,31 @@ def test_does_each_process_recheck_its_sockets_on_its_own(app, parties, monkeypa
     finally:
         app.config["SOCKET_ACCESS_RECHECK"] = 0.0  # the re-check task ends
     colleague.disconnect()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_does_the_recheck_start_again_after_a_pass_failed(app, parties, monkeypatch):
+    """A pass that raises ends the re-check task; the next connect starts it again."""
+    from app.blueprints.main import events
+
+    p = parties
+    passes = []
+
+    def failing_once():
+        passes.append(len(passes))
+        if len(passes) == 1:
+            raise RuntimeError("a pass failed")
+        return []
+
+    monkeypatch.setattr(events, "recheck_sockets", failing_once)
+    monkeypatch.setitem(app.config, "SOCKET_ACCESS_RECHECK", 0.05)
+    try:
+        first = connect(app, p["colleague"], p["customer"])
+        assert _until(lambda: passes and not events._recheck_started), "the task did not end"
+        second = connect(app, p["colleague"], p["customer"])
+        assert _until(lambda: len(passes) >= 2), "the re-check did not start again"
+    finally:
+        app.config["SOCKET_ACCESS_RECHECK"] = 0.0  # the re-check task ends
+    assert _until(lambda: not events._recheck_started)
+    first.disconnect()
+    second.disconnect()

@@ -84,13 +84,14 @@ def _release(address: str) -> None:
 # open sockets every SOCKET_ACCESS_RECHECK seconds (app/config.py): one query per pass.
 
 _recheck_started = False
+_recheck_lock = threading.Lock()
 
 
 def _start_recheck() -> None:
     global _recheck_started
-    if current_app.config["SOCKET_ACCESS_RECHECK"] <= 0:
+    if _recheck_started or current_app.config["SOCKET_ACCESS_RECHECK"] <= 0:
         return
-    with _per_ip_lock:
+    with _recheck_lock:
         if _recheck_started:
             return
         _recheck_started = True
@@ -99,12 +100,15 @@ def _start_recheck() -> None:
 
 def _recheck_forever(app: Any) -> None:
     global _recheck_started
-    while (interval := app.config["SOCKET_ACCESS_RECHECK"]) > 0:
-        socketio.sleep(interval)
-        with app.app_context():
-            recheck_sockets()
-    with _per_ip_lock:
-        _recheck_started = False  # turned off: the next connect starts it again if turned on
+    try:
+        while (interval := app.config["SOCKET_ACCESS_RECHECK"]) > 0:
+            socketio.sleep(interval)
+            with app.app_context():
+                recheck_sockets()
+    finally:
+        # Turned off (or a pass failed): the next connect starts it again.
+        with _recheck_lock:
+            _recheck_started = False
 
 
 def recheck_sockets() -> list[str]:
