@@ -78,8 +78,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     socketio.init_app(
         app,
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        # Sockets whose access ended hear nothing and are closed in every process.
+        # The Redis message queue when SOCKETIO_MESSAGE_QUEUE is set (Flask-SocketIO reads its
+        # message_queue only to build a manager, so it is not passed); sockets whose access
+        # ended hear nothing and are closed in every process.
         client_manager=realtime.client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"]),
         async_mode="threading",
         cors_allowed_origins=None,  # Engine.IO accepts same-origin connections only

@@ -203,15 +203,10 @@ def end_access(
     just changed its password, a sign-in that came after a sign-out).
     """
     signal = {"user_id": user_id, "company_id": company_id, "below_version": below_version}
-    server = getattr(socketio, "server", None)
-    if server is None:  # no Socket.IO server in this process (a CLI without it)
+    if socketio.server is None:  # Socket.IO not bound to an app in this process
         return
     try:
-        manager = server.manager
-        if isinstance(manager, AccessAware):
-            manager.end_access(signal)
-        else:  # a manager of another kind: this process only
-            _disconnect_later(server, _mark_ended(signal))
+        socketio.server.manager.end_access(signal)  # an AccessAware manager: client_manager()
     except Exception:  # noqa: BLE001 (the queue is down: each process's re-check ends them)
         log.warning("could not signal the end of access of user %s", user_id, exc_info=True)
 
