@@ -49,7 +49,6 @@ DIAN_AGENCY_NAME = "CO, DIAN (Dirección de Impuestos y Aduanas Nacionales)"
 DIAN_NIT = "800197268"
 DIAN_NIT_CHECK_DIGIT = "4"
 NIT_SCHEME = "31"
-COLOMBIA_OFFSET = "-05:00"
 
 PROFILES = {
     DocumentType.INVOICE: "DIAN 2.1: Factura Electrónica de Venta",

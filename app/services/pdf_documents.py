@@ -112,7 +112,7 @@ def stage_pdf(company_id: int, *, filename: str, data: bytes) -> StagedPdf:
     _forget_old(folder)
     if extraction.source == "text":
         apply_learned_layout(company_id, extraction)
-    _keep_words(folder, data, extraction)
+    _keep_words(company_id, data, extraction)
     (folder / f"{token}.pdf").write_bytes(data)
     (folder / f"{token}.name").write_text((filename or "invoice.pdf")[:255], encoding="utf-8")
     fields = {name: extraction.value(name) for name in REVIEW_FIELDS}
@@ -460,9 +460,9 @@ def _words_path(company_id: int, data: bytes) -> Path:
     return _folder(company_id) / f"layout-{hashlib.sha256(data).hexdigest()}.json"
 
 
-def _keep_words(folder: Path, data: bytes, extraction: pdfextract.Extraction) -> None:
+def _keep_words(company_id: int, data: bytes, extraction: pdfextract.Extraction) -> None:
     """Keep the staged PDF's words beside it: the review's values are learned from them."""
-    (folder / f"layout-{hashlib.sha256(data).hexdigest()}.json").write_text(json.dumps({
+    _words_path(company_id, data).write_text(json.dumps({
         "words": [[w.text, w.x0, w.top, w.x1, w.bottom, w.page] for w in extraction.words],
         "page_sizes": extraction.page_sizes,
         "text": extraction.text[:100_000],
