@@ -17,10 +17,12 @@ from app.blueprints.api import bp
 from app.blueprints.api.auth import acting_user, current_token, require_token
 from app.blueprints.api.schemas import (
     EVENT_CODES,
+    MAX_ID,
     DocumentQuery,
     EventPerson,
     NewEvent,
     json_body,
+    printable,
     takes_query,
 )
 from app.einvoice import events as dian_events
@@ -34,7 +36,7 @@ from app.web.findings import finding_message
 XML_TYPES = {"application/xml", "text/xml"}
 EVENT_NAMES = {code: name for name, code in EVENT_CODES.items()} | {"034": "tacit_acceptance"}
 #: An id an INTEGER column can hold: a larger one is a 404 from the router, not an overflow.
-ID = "int(min=1, max=2147483647)"
+ID = f"int(min=1, max={MAX_ID})"
 #: The most files one multipart request may carry (several parts named "file").
 MAX_BATCH_FILES = 100
 
@@ -103,7 +105,7 @@ def _uploaded_files() -> list[tuple[str, bytes]]:
                 ),
                 field="file",
             )
-        return [(_printable(u.filename or "") or "document.xml", u.read()) for u in uploads]
+        return [(printable(u.filename or "") or "document.xml", u.read()) for u in uploads]
     if request.mimetype not in XML_TYPES:
         raise UnsupportedMediaType(
             _("Send the XML with Content-Type application/xml, or as multipart field “file”.")
@@ -111,7 +113,7 @@ def _uploaded_files() -> list[tuple[str, bytes]]:
     data = request.get_data(cache=False)
     if not data:
         raise DomainError(_l("The request body is empty: send the signed XML."), field="body")
-    return [(_printable(request.headers.get("X-Filename") or "") or "document.xml", data)]
+    return [(printable(request.headers.get("X-Filename") or "") or "document.xml", data)]
 
 
 def _submit(company_id: int, filename: str, data: bytes) -> tuple[int, dict[str, Any]]:
@@ -338,11 +340,6 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
 
 def _safe(filename: str) -> str:
     return "".join(c for c in filename if c.isalnum() or c in "._-")[:120] or "document"
-
-
-def _printable(text: str) -> str:
-    """Drop control characters (PostgreSQL refuses NUL in text)."""
-    return "".join(c for c in text if c.isprintable())
 
 
 def _language() -> str:

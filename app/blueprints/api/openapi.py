@@ -20,7 +20,7 @@ from pydantic.json_schema import models_json_schema
 
 from app.blueprints.api import bp, documents, partners
 from app.blueprints.api.documents import EVENT_CODES, EVENT_NAMES, MAX_BATCH_FILES
-from app.blueprints.api.schemas import BODY_MODELS, Schema, takes_query
+from app.blueprints.api.schemas import BODY_MODELS, MAX_ID, Schema, takes_query
 from app.models.api import SCOPES
 from app.models.document import DOCUMENT_TYPES, STATUSES
 
@@ -54,7 +54,7 @@ DOCUMENT_ID = {
     "in": "path",
     "required": True,
     "description": "The document's id",
-    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
 }
 
 

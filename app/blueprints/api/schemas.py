@@ -88,9 +88,11 @@ QueryDate = Annotated[
     BeforeValidator(_text_parser("date", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", dt.date.fromisoformat)),
     WithJsonSchema({"type": "string", "format": "date"}),
 ]
+_whole_number = _text_parser("whole_number", r"[0-9]{1,10}", int)
+
 QueryId = Annotated[
     int,
-    BeforeValidator(_text_parser("whole_number", r"[0-9]{1,10}", int)),
+    BeforeValidator(_whole_number),
     Field(ge=1, le=MAX_ID),
     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
 ]
@@ -111,7 +113,7 @@ QueryBool = Annotated[
 ]
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """Drop control characters (PostgreSQL refuses NUL in text)."""
     return "".join(c for c in text if c.isprintable())
 
@@ -158,7 +160,7 @@ class DocumentQuery(Schema):
     amount_min: QueryAmountMin | None = Field(None, description="Payable amount at least this.")
     amount_max: QueryAmountMax | None = Field(None, description="Payable amount at most this.")
     overdue: QueryBool = Field(False, description="Only unpaid invoices past their due date.")
-    q: Annotated[str, AfterValidator(_printable)] = Field(
+    q: Annotated[str, AfterValidator(printable)] = Field(
         "", max_length=100, description="Search in the number and the counterparty's name."
     )
     cursor: Annotated[str, AfterValidator(_cursor)] | None = Field(
@@ -167,14 +169,11 @@ class DocumentQuery(Schema):
         max_length=100,
         description="The `next_cursor` of the previous page, as it was given (opaque).",
     )
-    limit: Annotated[int, BeforeValidator(_text_parser("whole_number", r"[0-9]{1,10}", int))] = (
-        Field(
-            inbox.PAGE_SIZE,
-            ge=1,
-            le=inbox.MAX_PAGE_SIZE,
-            description=f"Documents per page (default {inbox.PAGE_SIZE}).",
-            json_schema_extra={"type": "integer"},
-        )
+    limit: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        inbox.PAGE_SIZE,
+        ge=1,
+        le=inbox.MAX_PAGE_SIZE,
+        description=f"Documents per page (default {inbox.PAGE_SIZE}).",
     )
 
     def filters(self) -> inbox.DocumentFilters:
