@@ -607,6 +607,8 @@ _AMOUNT = re.compile(
     r"|\d+(?:[.,]\d{1,4})?"
     r")(?![\w]|[.,/]\d)"
 )
+#: No-break, narrow no-break and thin spaces (thousands separators in fr/de/ch) as plain spaces.
+SPACES = str.maketrans(dict.fromkeys("\xa0\u202f\u2009", " "))
 _PERCENT_AFTER = re.compile(r"\s?%")
 _CURRENCY_SYMBOLS = (("US$", "USD"), ("€", "EUR"), ("£", "GBP"), ("₹", "INR"), ("Rs.", "INR"),
                      ("Rs ", "INR"), ("R$", "BRL"), ("S/", "PEN"), ("¥", "JPY"), ("CHF", "CHF"))
@@ -790,7 +792,7 @@ def extract_from_text(text: str, *, layout: str = "", words: list[Word] | None =
     below them (``app.einvoice.pdfwords``), and amounts are chosen so that subtotal + tax = total
     when candidates allow it.
     """
-    text = text.replace("\u202f", " ").replace("\xa0", " ")
+    text = text.translate(SPACES)
     lines = [" ".join(line.split()) for line in text.replace("\r", "\n").split("\n")]
     lines = [line for line in lines if line]
     extraction = Extraction(source="text" if text.strip() else "none", text=text,

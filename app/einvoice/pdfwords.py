@@ -68,9 +68,8 @@ class Line:
 
 
 def clean(text: str) -> str:
-    """Normalise spaces (no-break and thin spaces are thousands separators in fr/de/ch)."""
-    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").replace("\u2009", " ")
-                    .split())
+    """Normalise spaces (str.split also splits at the no-break and thin spaces of fr/de/ch)."""
+    return " ".join(text.split())
 
 
 def lines_of(words: Iterable[Word]) -> list[Line]:

@@ -473,3 +473,13 @@ def test_does_a_learned_layout_read_an_amount_with_its_currency_beside_it(raw, s
     from app.einvoice.pdflayout import _read
 
     assert _read("total", raw, style, True) == expected
+
+
+@pytest.mark.parametrize("space", ["\xa0", "\u202f", "\u2009"], ids=["nbsp", "narrow", "thin"])
+def test_is_an_amount_grouped_with_a_no_break_or_thin_space_read_whole(space):
+    """French and Swiss PDFs group thousands with a no-break, narrow or thin space."""
+    text = f"FACTURE\nFacture n° F-204\nTotal HT 1{space}000,00 €\nTVA 200,00 €\n" \
+           f"Total TTC 1{space}200,00 €\n"
+    extraction = extract_from_text(text)
+    assert extraction.value("total") == Decimal("1200.00")
+    assert extraction.value("subtotal") == Decimal("1000.00")
