@@ -529,17 +529,23 @@ def learn_pdf_layout(company_id: int, *, data: bytes, fields: dict[str, Any]) ->
               (None, "")}
     keys = _layout_keys(extraction)
     existing = _layouts(company_id, keys)
-    for key in keys:
-        row = existing.get(key)
-        hints = pdflayout.learn_layout(extraction, values, previous=row.hints if row else None)
-        if not hints.get("fields"):
-            continue
-        if row is None:
-            db.session.add(PdfLayout(company_id=company_id, supplier_key=key, hints=hints))
-        else:
-            row.hints = hints
-            row.samples = (row.samples or 0) + 1
-    db.session.flush()
+    savepoint = begin_nested(db.session())
+    try:
+        for key in keys:
+            row = existing.get(key)
+            hints = pdflayout.learn_layout(extraction, values, previous=row.hints if row else None)
+            if not hints.get("fields"):
+                continue
+            if row is None:
+                db.session.add(PdfLayout(company_id=company_id, supplier_key=key, hints=hints))
+            else:
+                row.hints = hints
+                row.samples = (row.samples or 0) + 1
+        db.session.flush()
+    except IntegrityError:
+        # Another review of the same supplier learned its layout at the same moment: that one
+        # is kept, and this invoice is sent all the same.
+        savepoint.rollback()
     _words_path(company_id, data).unlink(missing_ok=True)
 
 

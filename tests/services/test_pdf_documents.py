@@ -301,3 +301,43 @@ def test_does_a_supplier_without_tax_id_get_its_layout_by_its_header(app):
         ),
     )
     assert stage_as(company, clerk, pdf_of("TN-8")).fields["number"] == "TN-8"
+
+
+def test_is_the_invoice_sent_when_a_colleague_learned_the_same_supplier_at_the_same_moment(
+    app, monkeypatch
+):
+    """Two clerks send the same new supplier's PDFs at once: the second's layout row would
+    repeat the first's (company, supplier); the invoice is sent and the first layout kept."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models.pdf_layout import PdfLayout
+    from app.tenancy import acting_as
+    from tests.conftest import make_company, make_user
+
+    company, customer = make_company("Andina"), make_company("Cliente")
+    clerk = make_user(company)
+    data = odd_layout_pdf("AND-2041", "1.190.000")
+    staged = stage_as(company, clerk, data)
+    extraction, _ = pdfextract.extract_pdf(data)
+    with acting_as(company.id, clerk.id):
+        for key in pdf_documents._layout_keys(extraction):
+            db.session.add(PdfLayout(company_id=company.id, supplier_key=key, hints={"v": 1}))
+        db.session.commit()
+    # This clerk's look-up ran before the colleague's rows were committed: it saw none.
+    monkeypatch.setattr(pdf_documents, "_layouts", lambda company_id, keys: {})
+
+    document = send_as(
+        company,
+        clerk,
+        data,
+        reviewed(staged, customer, number="AND-2041", issue_date=dt.date(2024, 3, 5),
+                 total=Decimal("1190000")),
+    )
+
+    assert document.id is not None and document.number == "AND-2041"
+    with acting_as(company.id, clerk.id):
+        kept = db.session.scalars(select(PdfLayout.hints)).all()
+    assert kept and all(hints == {"v": 1} for hints in kept)
