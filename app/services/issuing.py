@@ -23,7 +23,7 @@ from app.einvoice import writer
 from app.einvoice.signature import sign_document
 from app.extensions import db
 from app.models import Company, Document, NumberingRange, User
-from app.models.document import CREDIT_NOTE, DEBIT_NOTE, INVOICE
+from app.models.document import DEBIT_NOTE, INVOICE
 from app.services import audit, certificates, documents, fiscal, inbox
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.taxids import TaxIdError, compact_tax_id
@@ -716,22 +716,18 @@ def adjustment_lines(lines: list[LineInput], *, text: str) -> list[LineInput]:
 
 
 def open_balance(company_id: int, invoice: Document) -> Decimal:
-    """Return what a credit note may still take off an invoice: its total, less the credit notes
-    already linked to it, plus the debit notes."""
-    notes = dict(
-        db.session.execute(
-            select(Document.document_type, func.coalesce(func.sum(Document.payable), 0))
-            .where(
-                Document.related_document_id == invoice.id,
-                Document.sender_company_id == company_id,
-                Document.document_type.in_((CREDIT_NOTE, DEBIT_NOTE)),
-            )
-            .group_by(Document.document_type)
-        ).all()
+    """Return what a credit note may still take off an invoice: the invoice's open balance as
+    the Inbox keeps it (its total less the credit notes linked to it), plus the debit notes
+    that raised what is owed (each kept as a balance of its own)."""
+    db.session.refresh(invoice, ["open_balance"])  # read after the caller's lock, if any
+    debited = db.session.scalar(
+        select(func.coalesce(func.sum(Document.payable), 0)).where(
+            Document.related_document_id == invoice.id,
+            Document.sender_company_id == company_id,
+            Document.document_type == DEBIT_NOTE,
+        )
     )
-    credited = Decimal(notes.get(CREDIT_NOTE, 0))
-    debited = Decimal(notes.get(DEBIT_NOTE, 0))
-    return max(invoice.payable - credited + debited, Decimal("0")).quantize(_CENT)
+    return max(invoice.open_balance + Decimal(debited), Decimal("0")).quantize(_CENT)
 
 
 def _over_balance(totals: Totals, invoice: Document) -> DomainError | None:
