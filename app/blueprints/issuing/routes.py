@@ -14,7 +14,7 @@ from app.extensions import db
 from app.services import disputes, fiscal, issuing, network
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.web.auth import company, require_permission, user
-from app.web.confirm import ask_first
+from app.web.confirm import ask_first, confirmed
 from app.web.formatting import money
 from app.web.htmx import form_errors, render
 
@@ -135,6 +135,8 @@ def invoice():
 
 def _confirm_sign_and_send(form, lines):
     """Ask before signing and sending an invoice (it cannot be edited afterwards)."""
+    if confirmed():
+        return None  # nothing to describe: issuing computes the totals itself
     if form.customer_id.data:
         chosen = dict(form.customer_id.choices).get(form.customer_id.data, "")
         customer = chosen.split(" — ")[0]
