@@ -17,6 +17,9 @@ def test_does_acceptance_ask_in_a_dialog_that_escape_cancels(new_context, signed
     open_document(buyer, "received", invoice)
     record(buyer, "030")
     record(buyer, "032")
+    # A recorded event leaves one page: one timeline, one header badge (not a page nested in it).
+    expect(buyer.locator("article#lifecycle")).to_have_count(1)
+    expect(buyer.get_by_test_id("document-status")).to_have_count(1)
 
     accept = buyer.locator('button[data-event-button="033"]')
     accept.click()
