@@ -25,6 +25,7 @@ import json
 import re
 import sys
 import tomllib
+from itertools import pairwise
 from pathlib import Path
 
 STAMP = re.compile(r"^# pyproject\.toml: sha256=(?P<digest>[0-9a-f]{64}) extras=(?P<extras>\S*)$")
@@ -56,9 +57,7 @@ def write_stamp(pyproject: Path, lock: Path, extras: list[str]) -> None:
     unknown = sorted(set(extras) - set(project.get("optional-dependencies", {})))
     if unknown:
         raise SystemExit(f"{pyproject} has no extra named {', '.join(unknown)}")
-    lines = [
-        line for line in lock.read_text().splitlines() if not line.startswith(STAMP_PREFIX)
-    ]
+    lines = [line for line in lock.read_text().splitlines() if not line.startswith(STAMP_PREFIX)]
     header = 0
     while header < len(lines) and lines[header].startswith("#"):
         header += 1
@@ -159,7 +158,7 @@ def check(pyproject: Path, locks: list[Path]) -> list[str]:
                             f"{text} ({where}): {lock} pins {req.name}=={version}, "
                             "which it does not allow: run `make lock`"
                         )
-    for (a, pins_a), (b, pins_b) in zip(list(all_pins.items()), list(all_pins.items())[1:]):
+    for (a, pins_a), (b, pins_b) in pairwise(all_pins.items()):
         for name in sorted(pins_a.keys() & pins_b.keys()):
             if sorted(pins_a[name]) != sorted(pins_b[name]):
                 problems.append(

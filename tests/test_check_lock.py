@@ -64,7 +64,11 @@ def project(tmp_path, check_lock):
 def run(project: Path, *locks: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(SCRIPT), *(locks or ["requirements.lock"])],
-        cwd=project, capture_output=True, text=True, timeout=60, check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
