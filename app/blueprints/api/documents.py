@@ -91,8 +91,10 @@ def visible_document(view: Callable[..., Any]) -> Callable[..., Any]:
     resp=Response(
         HTTP_201=(SubmittedDocument, "Accepted: delivered or waiting"),
         HTTP_207=(BatchResults, "A batch: one result per file, in order"),
-        HTTP_409=(Error, "A duplicate (code `duplicate`, `details.original_id`, "
-                  "`details.quarantine_id`)"),
+        HTTP_409=(
+            Error,
+            "A duplicate (code `duplicate`, `details.original_id`, `details.quarantine_id`)",
+        ),
         HTTP_413=(Error, "The file is too large, or a batch of more files than it may carry"),
         HTTP_415=(Error, "Neither application/xml nor multipart"),
         HTTP_422=(
@@ -228,7 +230,11 @@ def _answer(submission: inbox.Submission, company_id: int) -> tuple[int, Submitt
     return 422, Error.of(
         "document_refused",
         submission.message,
-        {"reason": submission.outcome, "quarantine_id": submission.quarantined.id, "findings": found},
+        {
+            "reason": submission.outcome,
+            "quarantine_id": submission.quarantined.id,
+            "findings": found,
+        },
     )
 
 
@@ -279,9 +285,7 @@ def get_document(document_id: int) -> Any:
 @bp.get(f"/documents/<{ID}:document_id>/xml")
 @require_token(DOCUMENTS_READ)
 @api.validate(
-    resp=Response(
-        HTTP_200=(None, "The XML file"), HTTP_404=NOT_FOUND, HTTP_422=UNPROCESSABLE
-    ),
+    resp=Response(HTTP_200=(None, "The XML file"), HTTP_404=NOT_FOUND, HTTP_422=UNPROCESSABLE),
     tags=["documents"],
     operation_id="getDocumentXml",
     path_parameter_descriptions=DOCUMENT_ID,
@@ -298,9 +302,7 @@ def get_document_xml(document_id: int) -> Any:
 @bp.get(f"/documents/<{ID}:document_id>/pdf")
 @require_token(DOCUMENTS_READ)
 @api.validate(
-    resp=Response(
-        HTTP_200=(None, "The PDF file"), HTTP_404=NOT_FOUND, HTTP_422=UNPROCESSABLE
-    ),
+    resp=Response(HTTP_200=(None, "The PDF file"), HTTP_404=NOT_FOUND, HTTP_422=UNPROCESSABLE),
     tags=["documents"],
     operation_id="getDocumentPdf",
     path_parameter_descriptions=DOCUMENT_ID,

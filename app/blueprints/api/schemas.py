@@ -3,9 +3,10 @@
 The models are the checks and the description at once: each view declares the ones it takes
 (``spec.api.validate``: a view's ``query`` and ``json`` arguments), the API's spectree backend
 reads the request through ``query_arguments`` and ``json_body`` before the view runs, and the
-OpenAPI document describes the parameters and bodies from the same models. Every model is strict (no list, object, number or
-boolean is coerced into text) and forbids unknown fields; a refusal is a 422 naming each field
-by its path (``person.id_number``), in the API's one error shape.
+OpenAPI document describes the parameters and bodies from the same models. Every model is
+strict (no list, object, number or boolean is coerced into text) and forbids unknown fields; a
+refusal is a 422 naming each field by its path (``person.id_number``), in the API's one error
+shape.
 
 Query strings are text by nature, so their typed values (dates, whole numbers, amounts,
 booleans) are read from text by the small parsers below, which accept one spelling each

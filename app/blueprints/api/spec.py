@@ -27,8 +27,8 @@ from collections.abc import Callable
 from typing import Any
 
 from spectree import SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData, Server
 from spectree.metadata import iter_wrapped_functions
+from spectree.models import SecuritySchemeData, Server
 from spectree.plugins.base import Context
 from spectree.plugins.flask_plugin import FlaskPlugin
 
