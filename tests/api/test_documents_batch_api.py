@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, select
 from stdnum.co import nit
 
-from app.blueprints.api.documents import MAX_BATCH_FILES
+from app.blueprints.api.schemas import MAX_BATCH_FILES
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, Document, QuarantinedUpload, WebhookDelivery
 from app.services import audit

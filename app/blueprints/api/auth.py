@@ -132,6 +132,7 @@ def require_token(scope: str | None = None) -> Callable[[F], F]:
                 db.session.commit()
             return response
 
+        wrapped.token_scope = scope or ""  # type: ignore[attr-defined]  # the document says so
         return wrapped  # type: ignore[return-value]
 
     return decorator

@@ -1,44 +1,63 @@
-"""/api/v1/documents: send a signed document, read the trays, download, record DIAN events."""
+"""/api/v1/documents: send a signed document, read the trays, download, record DIAN events.
+
+Each view declares what it takes and answers once, with ``api.validate`` (``spec.py``); the
+bodies are built through the models of ``responses.py``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from functools import wraps
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response as FlaskResponse
+from flask import jsonify, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel
+from spectree import Response
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import UnsupportedMediaType
 
 from app.blueprints.api import bp
 from app.blueprints.api.auth import acting_user, current_token, require_token
+from app.blueprints.api.responses import (
+    BatchDocument,
+    BatchError,
+    BatchResults,
+    Document,
+    DocumentDetail,
+    DocumentList,
+    Error,
+    Event,
+    EventList,
+    Finding,
+    SubmittedDocument,
+)
 from app.blueprints.api.schemas import (
     EVENT_CODES,
+    MAX_BATCH_FILES,
     MAX_ID,
+    DocumentHeaders,
     DocumentQuery,
+    DocumentUpload,
     EventPerson,
     NewEvent,
-    json_body,
     printable,
-    takes_query,
 )
+from app.blueprints.api.spec import NOT_FOUND, UNPROCESSABLE, api
 from app.einvoice import events as dian_events
 from app.extensions import db
-from app.models import Document, DocumentEvent
+from app.models import Document as DocumentRow
 from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE
 from app.services import audit, documents, idempotency, inbox, lifecycle
 from app.services.errors import DomainError, FieldErrors
-from app.web.findings import finding_message
 
 XML_TYPES = {"application/xml", "text/xml"}
-EVENT_NAMES = {code: name for name, code in EVENT_CODES.items()} | {"034": "tacit_acceptance"}
 #: An id an INTEGER column can hold: a larger one is a 404 from the router, not an overflow.
 ID = f"int(min=1, max={MAX_ID})"
-#: The most files one multipart request may carry (several parts named "file").
-MAX_BATCH_FILES = 100
+DOCUMENT_ID = {"document_id": "The document's id"}
 
 
 class TooManyFiles(DomainError):
@@ -47,10 +66,62 @@ class TooManyFiles(DomainError):
     status = 413
 
 
+def _file(mimetype: str) -> dict[str, Any]:
+    """Describe a 200 that is a file download (no JSON model says it)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {"200": {"content": {mimetype: binary}}}}
+
+
+def visible_document(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer 404 for a document the company cannot see, before any check of the input."""
+
+    @wraps(view)
+    def wrapped(*args: Any, document_id: int, **kwargs: Any) -> Any:
+        inbox.get_document(current_token().company_id, document_id)
+        return view(*args, document_id=document_id, **kwargs)
+
+    return wrapped
+
+
 @bp.post("/documents")
 @require_token(DOCUMENTS_WRITE)
-@takes_query()
+@api.validate(
+    form=DocumentUpload,
+    headers=DocumentHeaders,
+    resp=Response(
+        HTTP_201=(SubmittedDocument, "Accepted: delivered or waiting"),
+        HTTP_207=(BatchResults, "A batch: one result per file, in order"),
+        HTTP_409=(
+            Error,
+            "A duplicate (code `duplicate`, `details.original_id`, `details.quarantine_id`)",
+        ),
+        HTTP_413=(Error, "The file is too large, or a batch of more files than it may carry"),
+        HTTP_415=(Error, "Neither application/xml nor multipart"),
+        HTTP_422=(
+            Error,
+            "Refused (code `document_refused`, `details.findings`), or a wrong input such as "
+            "a reused Idempotency-Key",
+        ),
+    ),
+    tags=["documents"],
+    operation_id="createDocument",
+    openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}}},
+)
 def create_document() -> Any:
+    """Send a signed invoice, credit note or debit note
+
+    The XML goes through the same checks as an upload in the portal. A valid document is
+    delivered to the company with the customer's tax id (or waits for it to join). A refused one
+    is kept in the sender's quarantine and answered with code `document_refused` and its
+    findings; a duplicate with code `duplicate`, `details.original_id` and
+    `details.quarantine_id` (a duplicate is kept in the quarantine too). Send the same
+    `Idempotency-Key` again within 24 hours to get the first answer back without a second
+    document. Several multipart parts named `file` make a batch (as many as the request body's
+    schema allows): each file is accepted or refused on its own and the answer is 207 with one
+    result per file, in order, carrying the status and the body that file alone would have got
+    (`document` for a 201, `error` otherwise; a file that failed unexpectedly is a 500 result,
+    rolled back alone: send it again). Needs the `documents:write` scope.
+    """
     files = _uploaded_files()
     company_id = current_token().company_id
     if len(files) == 1:
@@ -61,19 +132,20 @@ def create_document() -> Any:
 
 
 def _answer_once(
-    company_id: int, parts: tuple[bytes | str, ...], work: Callable[[], tuple[int, dict[str, Any]]]
-) -> Response:
+    company_id: int, parts: tuple[bytes | str, ...], work: Callable[[], tuple[int, BaseModel]]
+) -> FlaskResponse:
     """Do the work and commit; with an Idempotency-Key, keep the answer and replay it."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        status, body = work()
+        status, answer = work()
         db.session.commit()
-        return _json(status, body)
+        return _json(status, answer.model_dump(mode="json"))
     key = idempotency.check_key(key)
     fingerprint = idempotency.request_hash(*parts)
     stored = idempotency.find_replay(company_id, key=key, fingerprint=fingerprint)
     if stored is None:
-        status, body = work()
+        status, answer = work()
+        body = answer.model_dump(mode="json")
         idempotency.remember_response(
             company_id, key=key, fingerprint=fingerprint, status=status, body=body
         )
@@ -116,82 +188,111 @@ def _uploaded_files() -> list[tuple[str, bytes]]:
     return [(printable(request.headers.get("X-Filename") or "") or "document.xml", data)]
 
 
-def _submit(company_id: int, filename: str, data: bytes) -> tuple[int, dict[str, Any]]:
+def _submit(company_id: int, filename: str, data: bytes) -> tuple[int, BaseModel]:
     """Submit one file and return the status and body to answer (and to replay)."""
     submission = inbox.submit_xml(company_id, filename=filename, data=data, actor=acting_user())
     return _answer(submission, company_id)
 
 
-def _submit_batch(company_id: int, files: list[tuple[str, bytes]]) -> tuple[int, dict[str, Any]]:
+def _submit_batch(company_id: int, files: list[tuple[str, bytes]]) -> tuple[int, BaseModel]:
     """Submit several files, each on its own; answer 207 with each file's status and body."""
     submissions = inbox.submit_batch(company_id, files=files, actor=acting_user())
-    results = []
+    results: list[BatchDocument | BatchError] = []
     for submission in submissions:
-        status, body = _answer(submission, company_id)
-        entry: dict[str, Any] = {"filename": submission.filename, "status": status}
-        results.append(entry | ({"document": body} if status == 201 else body))
-    return 207, {"results": results}
+        status, answer = _answer(submission, company_id)
+        name = submission.filename
+        if isinstance(answer, SubmittedDocument):
+            results.append(BatchDocument(filename=name, status=201, document=answer))
+        else:
+            assert isinstance(answer, Error)
+            results.append(BatchError(filename=name, status=status, error=answer.error))
+    return 207, BatchResults(results=results)
 
 
-def _answer(submission: inbox.Submission, company_id: int) -> tuple[int, dict[str, Any]]:
+def _answer(submission: inbox.Submission, company_id: int) -> tuple[int, SubmittedDocument | Error]:
     """Return the status and body that answer one submission."""
-    findings = [f.as_dict(_language()) for f in submission.findings]
+    findings = [Finding(**f.as_dict(_language())) for f in submission.findings]
     if submission.accepted:
-        return 201, {**_document(submission.document, company_id), "findings": findings}
+        return 201, SubmittedDocument.of(submission.document, company_id, findings=findings)
+    found = [f.model_dump() for f in findings]
     if submission.duplicate_of is not None:
-        return 409, _error_body(
+        return 409, Error.of(
             "duplicate",
             submission.message,
             {
                 "original_id": submission.duplicate_of.id,
                 "quarantine_id": submission.quarantined.id if submission.quarantined else None,
-                "findings": findings,
+                "findings": found,
             },
         )
     if submission.quarantined is None:  # a file of a batch that failed and was rolled back
-        return 500, _error_body("server_error", submission.message, {})
-    return 422, _error_body(
+        return 500, Error.of("server_error", submission.message)
+    return 422, Error.of(
         "document_refused",
         submission.message,
         {
             "reason": submission.outcome,
             "quarantine_id": submission.quarantined.id,
-            "findings": findings,
+            "findings": found,
         },
     )
 
 
 @bp.get("/documents")
 @require_token(DOCUMENTS_READ)
-@takes_query(DocumentQuery)
+@api.validate(
+    resp=Response(HTTP_200=(DocumentList, "One page of documents"), HTTP_422=UNPROCESSABLE),
+    tags=["documents"],
+    operation_id="listDocuments",
+)
 def list_documents(query: DocumentQuery) -> Any:
+    """List the documents the company received and sent, newest first
+
+    Every document the company can see — received and sent — unless `direction` narrows it to
+    one tray; the Inbox's filters, the counterparty being the other company of each document.
+    Paged by cursor: pass the `next_cursor` of a page as `cursor` to read the next one (null on
+    the last page); a cursor is opaque, only this server reads it. A query parameter this
+    operation does not know is refused (422, naming it). Needs the `documents:read` scope.
+    """
     company_id = current_token().company_id
     read = {None: inbox.visible, "received": inbox.received, "sent": inbox.sent}[query.direction]
     page = inbox.page(
         read(company_id, filters=query.filters()), cursor=query.cursor, limit=query.limit
     )
-    return jsonify(
-        {
-            "data": [_document(d, company_id) for d in page.items],
-            "next_cursor": page.next_cursor,
-        }
+    return DocumentList(
+        data=[Document.of(d, company_id) for d in page.items], next_cursor=page.next_cursor
     )
 
 
 @bp.get(f"/documents/<{ID}:document_id>")
 @require_token(DOCUMENTS_READ)
-@takes_query()
+@api.validate(
+    resp=Response(
+        HTTP_200=(DocumentDetail, "The document"), HTTP_404=NOT_FOUND, HTTP_422=UNPROCESSABLE
+    ),
+    tags=["documents"],
+    operation_id="getDocument",
+    path_parameter_descriptions=DOCUMENT_ID,
+)
 def get_document(document_id: int) -> Any:
+    """One document the company sent or received"""
     company_id = current_token().company_id
     document = inbox.get_document(company_id, document_id)
     _accessed("document.viewed", document)
-    return jsonify(_document(document, company_id, detail=True))
+    return DocumentDetail.detail(document, company_id, language=_language())
 
 
 @bp.get(f"/documents/<{ID}:document_id>/xml")
 @require_token(DOCUMENTS_READ)
-@takes_query()
+@api.validate(
+    resp=Response(HTTP_200=(None, "The XML file"), HTTP_404=NOT_FOUND, HTTP_422=UNPROCESSABLE),
+    tags=["documents"],
+    operation_id="getDocumentXml",
+    path_parameter_descriptions=DOCUMENT_ID,
+    openapi_extra=_file("application/xml"),
+)
 def get_document_xml(document_id: int) -> Any:
+    """The document's XML, as its sender signed it"""
     document = inbox.get_document(current_token().company_id, document_id)
     filename = document.filename or f"{document.number}.xml"
     _accessed("document.xml_downloaded", document)
@@ -200,8 +301,15 @@ def get_document_xml(document_id: int) -> Any:
 
 @bp.get(f"/documents/<{ID}:document_id>/pdf")
 @require_token(DOCUMENTS_READ)
-@takes_query()
+@api.validate(
+    resp=Response(HTTP_200=(None, "The PDF file"), HTTP_404=NOT_FOUND, HTTP_422=UNPROCESSABLE),
+    tags=["documents"],
+    operation_id="getDocumentPdf",
+    path_parameter_descriptions=DOCUMENT_ID,
+    openapi_extra=_file("application/pdf"),
+)
 def get_document_pdf(document_id: int) -> Any:
+    """The document's graphic representation (PDF with DIAN's QR code)"""
     company_id = current_token().company_id
     data = documents.document_pdf(company_id, document_id, locale=_language())
     document = inbox.get_document(company_id, document_id)
@@ -211,129 +319,78 @@ def get_document_pdf(document_id: int) -> Any:
 
 @bp.get(f"/documents/<{ID}:document_id>/events")
 @require_token(DOCUMENTS_READ)
-@takes_query()
+@api.validate(
+    resp=Response(HTTP_200=(EventList, "The events"), HTTP_404=NOT_FOUND, HTTP_422=UNPROCESSABLE),
+    tags=["events"],
+    operation_id="listDocumentEvents",
+    path_parameter_descriptions=DOCUMENT_ID,
+)
 def list_document_events(document_id: int) -> Any:
+    """The document's DIAN events, oldest first"""
     company_id = current_token().company_id
     inbox.get_document(company_id, document_id)  # 404 for another company's document
     events = db.session.scalars(inbox.document_events(company_id, document_id)).all()
-    return jsonify({"data": [_event(e) for e in events]})
+    return EventList(data=[Event.of(e) for e in events])
 
 
 @bp.post(f"/documents/<{ID}:document_id>/events")
 @require_token(EVENTS_WRITE)
-@takes_query()
-def create_document_event(document_id: int) -> Any:
-    company_id = current_token().company_id
-    inbox.get_document(company_id, document_id)  # 404 before any check of the body
-    body = json_body(NewEvent)
-    actor = acting_user()
-    code = EVENT_CODES[body.code]
+@visible_document
+@api.validate(
+    resp=Response(
+        HTTP_201=(Event, "The event, signed and recorded"),
+        HTTP_400=(Error, "The body is not JSON that can be read"),
+        HTTP_404=NOT_FOUND,
+        HTTP_409=(Error, "Already recorded, or the invoice changed meanwhile"),
+        HTTP_415=(Error, "The body is not sent as application/json"),
+        HTTP_422=UNPROCESSABLE,
+    ),
+    tags=["events"],
+    operation_id="createDocumentEvent",
+    path_parameter_descriptions=DOCUMENT_ID,
+)
+def create_document_event(document_id: int, json: NewEvent) -> Any:
+    """Acknowledge, record the receipt of, accept or claim a received invoice
+
+    `acknowledge` (DIAN 030) → `receipt` (032) → `accept` (033) or `claim` (031, with `reason`
+    01–04 and a `note`). Events are irreversible: one already recorded answers 409, one that
+    cannot follow the current status answers 422. Only the invoice's customer records them.
+    Needs the `events:write` scope.
+    """
+    code = EVENT_CODES[json.code]
     person = None
     if code in dian_events.EVENTS_WITH_PERSON:
-        person = _event_person(body.person)
+        person = _event_person(json.person)
     event = lifecycle.record_event(
-        company_id,
+        current_token().company_id,
         document_id=document_id,
         code=code,
-        actor=actor,
-        claim_reason=body.reason,
-        note=body.note,
+        actor=acting_user(),
+        claim_reason=json.reason,
+        note=json.note,
         person=person,  # None: the token's creator, by the identity on their profile
     )
     db.session.commit()
-    return _json(201, _event(event))
+    return Event.of(event), 201
 
 
-# ------------------------------------------------------------------------------- the shapes
+# ------------------------------------------------------------------------------- the helpers
 
 
-def _document(document: Document, company_id: int, *, detail: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": document.id,
-        "direction": "sent" if document.sender_company_id == company_id else "received",
-        "document_type": document.document_type,
-        "number": document.number,
-        "cufe": document.cufe,
-        "issue_date": document.issue_date.isoformat(),
-        "due_date": document.due_date.isoformat() if document.due_date else None,
-        "currency": document.currency,
-        "payable": _money(document.payable),
-        "open_balance": _money(document.open_balance),
-        "status": document.status,
-        "payment_status": document.payment_status,
-        "is_legal": document.is_legal,
-        "waiting": document.waiting,
-        "supplier": {
-            "name": document.supplier_name,
-            "tax_id": document.supplier_tax_id,
-            "company_id": document.sender_company_id,
-        },
-        "customer": {
-            "name": document.customer_name,
-            "tax_id": document.customer_tax_id,
-            "country": document.customer_country,
-            "company_id": document.receiver_company_id,
-        },
-        "related_document_id": document.related_document_id,
-        "created_at": document.created_at.isoformat(),
-        "received_at": document.received_at.isoformat() if document.received_at else None,
-    }
-    if detail:
-        body["next_events"] = [
-            EVENT_NAMES[code]
-            for code in lifecycle.next_events(document.status)
-            if document.receiver_company_id == company_id
-        ]
-        body["findings"] = [_stored_finding(f) for f in document.findings or []]
-    return body
-
-
-def _event(event: DocumentEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "document_id": event.document_id,
-        "code": EVENT_NAMES.get(event.code, event.code),
-        "dian_code": event.code,
-        "claim_reason": event.claim_reason,
-        "note": event.note,
-        "number": event.number,
-        "cude": event.cude,
-        "actor_company_id": event.actor_company_id,
-        "created_at": event.created_at.isoformat(),
-    }
-
-
-def _stored_finding(finding: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "severity": finding.get("severity", ""),
-        "code": finding.get("code", ""),
-        "message": finding_message(finding, _language()),
-        "path": finding.get("path", ""),
-    }
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def _error_body(code: str, message: Any, details: dict[str, Any]) -> dict[str, Any]:
-    return {"error": {"code": code, "message": str(message), "details": details}}
-
-
-def _json(status: int, body: dict[str, Any]) -> Response:
+def _json(status: int, body: dict[str, Any]) -> FlaskResponse:
     response = jsonify(body)
     response.status_code = status
     return response
 
 
-def _accessed(action: str, document: Document) -> None:
+def _accessed(action: str, document: DocumentRow) -> None:
     """Record that the token's company read the document (the access audit), and commit."""
     audit.record_access(acting_user(), current_token().company_id, action, document, {"via": "api"})
     db.session.commit()
 
 
-def _download(data: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(data, mimetype=mimetype)
+def _download(data: bytes, mimetype: str, filename: str) -> FlaskResponse:
+    response = FlaskResponse(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{_safe(filename)}"'
     return response
 

@@ -1,5 +1,7 @@
 """The API's one error shape: ``{"error": {"code", "message", "details"}}``, for every status.
 
+The shape is the ``Error`` model of ``responses.py``, which the OpenAPI document describes.
+
 ``app.web.errors`` hands over every error under ``/api/`` to these functions, whether it was
 raised in an API view or before any view was found (a 404 or 405 from the router).
 """
@@ -12,6 +14,7 @@ from flask import Response, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from app.blueprints.api.responses import Error
 from app.services.errors import DomainError
 
 API_PREFIX = "/api/"
@@ -56,14 +59,8 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Return the JSON error body with its status (and headers, such as WWW-Authenticate)."""
-    body = {
-        "error": {
-            "code": code or CODES.get(status, "error"),
-            "message": str(message),
-            "details": details or {},
-        }
-    }
-    response = jsonify(body)
+    body = Error.of(code or CODES.get(status, "error"), message, details)
+    response = jsonify(body.model_dump(mode="json"))
     response.status_code = status
     response.headers.update(headers or {})
     return response

@@ -4,38 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from spectree import Response
 
 from app.blueprints.api import bp
 from app.blueprints.api.auth import current_token, require_token
-from app.blueprints.api.schemas import PartnerQuery, takes_query
+from app.blueprints.api.responses import Partner, PartnerList
+from app.blueprints.api.schemas import PartnerQuery
+from app.blueprints.api.spec import UNPROCESSABLE, api
 from app.extensions import db
-from app.models import Partnership
 from app.models.api import DOCUMENTS_READ
 from app.services import network
 
 
 @bp.get("/partners")
 @require_token(DOCUMENTS_READ)
-@takes_query(PartnerQuery)
+@api.validate(
+    resp=Response(HTTP_200=(PartnerList, "The partners"), HTTP_422=UNPROCESSABLE),
+    tags=["partners"],
+    operation_id="listPartners",
+)
 def list_partners(query: PartnerQuery) -> Any:
+    """List the company's suppliers and customers
+
+    Partnerships that are active or waiting for an answer, with the partner company (or, when
+    it is not on the network yet, the name and tax id it was invited with). Needs the
+    `documents:read` scope.
+    """
     company_id = current_token().company_id
-    partnerships = network.partnerships(company_id, relation=query.relation)
-    rows = db.session.scalars(partnerships).unique()
-    return jsonify({"data": [_partner(p, company_id) for p in rows]})
-
-
-def _partner(partnership: Partnership, company_id: int) -> dict[str, Any]:
-    other = partnership.partner_of(company_id)
-    return {
-        "id": partnership.id,
-        "relation": partnership.relation_for(company_id),
-        "status": partnership.status,
-        "awaiting_your_answer": partnership.awaits_answer_from(company_id),
-        "name": partnership.partner_name_for(company_id),
-        "on_network": other is not None,
-        "company_id": other.id if other else None,
-        "country": other.country if other else partnership.invited_country,
-        "tax_id": other.tax_id if other else partnership.invited_tax_id,
-        "created_at": partnership.created_at.isoformat(),
-    }
+    rows = db.session.scalars(network.partnerships(company_id, relation=query.relation)).unique()
+    return PartnerList(data=[Partner.of(p, company_id) for p in rows])

@@ -1,10 +1,12 @@
 """What the API accepts: one pydantic model per JSON body and per query string.
 
-The models are the checks and the description at once: ``openapi.py`` writes the request
-schemas and query parameters from them, and the views read their input only through
-``query_arguments`` and ``json_body``. Every model is strict (no list, object, number or
-boolean is coerced into text) and forbids unknown fields; a refusal is a 422 naming each field
-by its path (``person.id_number``), in the API's one error shape.
+The models are the checks and the description at once: each view declares the ones it takes
+(``spec.api.validate``: a view's ``query`` and ``json`` arguments), the API's spectree backend
+reads the request through ``query_arguments`` and ``json_body`` before the view runs, and the
+OpenAPI document describes the parameters and bodies from the same models. Every model is
+strict (no list, object, number or boolean is coerced into text) and forbids unknown fields; a
+refusal is a 422 naming each field by its path (``person.id_number``), in the API's one error
+shape.
 
 Query strings are text by nature, so their typed values (dates, whole numbers, amounts,
 booleans) are read from text by the small parsers below, which accept one spelling each
@@ -17,7 +19,6 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from functools import wraps
 from typing import Annotated, Any, Literal, TypeVar
 
 from flask import request
@@ -37,7 +38,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from app.einvoice.events import CLAIM_REASONS, PERSON_ID_TYPES
 from app.models.document import DOCUMENT_TYPES, STATUSES
-from app.services import inbox, network
+from app.services import idempotency, inbox, network
 from app.services.errors import DomainError
 
 #: The API's names for the buyer's DIAN events.
@@ -129,17 +130,35 @@ def _cursor(text: str) -> str:
     return text
 
 
-class NoQuery(Schema):
+def _as_parameters(schema: dict[str, Any]) -> None:
+    """Describe a query model's fields as query parameters: left out, never null."""
+    for field_schema in schema.get("properties", {}).values():
+        field_schema.pop("title", None)
+        if field_schema.get("default", 0) in (None, "", False):
+            del field_schema["default"]
+        options = [o for o in field_schema.pop("anyOf", []) if o.get("type") != "null"]
+        if options:
+            (only,) = options
+            field_schema |= only
+
+
+class QuerySchema(Schema):
+    """A query string's parameters (text by nature, read by the parsers above)."""
+
+    model_config = ConfigDict(json_schema_extra=_as_parameters)
+
+
+class NoQuery(QuerySchema):
     """An operation that takes no query parameter: any one sent is refused by name."""
 
 
-class PartnerQuery(Schema):
+class PartnerQuery(QuerySchema):
     relation: Literal[network.RELATIONS] | None = Field(  # type: ignore[valid-type]
         None, description="Only suppliers, or only customers, of the company."
     )
 
 
-class DocumentQuery(Schema):
+class DocumentQuery(QuerySchema):
     direction: Literal["received", "sent"] | None = Field(
         None,
         description="Only the documents the company received, or only those it sent. "
@@ -224,14 +243,54 @@ class NewEvent(Schema):
     person: EventPerson | None = None
 
 
-#: The models whose JSON schema goes into the description's components.
-BODY_MODELS: tuple[type[Schema], ...] = (NewEvent,)
+#: The most files one multipart request may carry (several parts named "file").
+MAX_BATCH_FILES = 100
+
+
+class DocumentUpload(BaseModel):
+    """A multipart upload: one signed XML file, or several (a batch).
+
+    The view reads the files itself (a batch past its size is a 413, an upload without a file
+    a 422 naming "file"); this model is how the upload is described.
+    """
+
+    file: Annotated[
+        list[bytes],
+        WithJsonSchema(
+            {
+                "description": "One XML file, or several (a batch)",
+                "oneOf": [
+                    {"type": "string", "format": "binary"},
+                    {
+                        "type": "array",
+                        "minItems": 2,
+                        "maxItems": MAX_BATCH_FILES,
+                        "items": {"type": "string", "format": "binary"},
+                    },
+                ],
+            }
+        ),
+    ]
+
+
+class DocumentHeaders(BaseModel):
+    """The headers a document upload may carry; ``idempotency.check_key`` checks the key."""
+
+    model_config = ConfigDict(json_schema_extra=_as_parameters)
+
+    idempotency_key: str | None = Field(
+        None,
+        alias="Idempotency-Key",
+        description="Any unique string of yours; retries reuse it.",
+        min_length=1,
+        max_length=idempotency.MAX_KEY_LENGTH,
+        pattern="^[A-Za-z0-9_.:-]+$",
+    )
 
 
 # ------------------------------------------------------------------------------- reading them
 
 M = TypeVar("M", bound=Schema)
-F = TypeVar("F", bound=Callable[..., Any])
 
 #: What each refusal says, by pydantic's error type (or ours); context fills the placeholders.
 MESSAGES: dict[str, Any] = {
@@ -302,27 +361,6 @@ def query_arguments(model: type[M]) -> M:
     if errors:
         raise InvalidInput(errors)
     return arguments
-
-
-def takes_query(model: type[Schema] = NoQuery) -> Callable[[F], F]:
-    """Check the view's query string against model (none at all by default) before it runs.
-
-    The view receives the arguments as ``query``; ``openapi.py`` describes the operation's
-    parameters from the same model (``view.query_model``).
-    """
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            arguments = query_arguments(model)
-            if model is not NoQuery:
-                kwargs["query"] = arguments
-            return view(*args, **kwargs)
-
-        wrapped.query_model = model  # type: ignore[attr-defined]
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
 
 
 def json_body(model: type[M]) -> M:

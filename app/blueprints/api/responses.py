@@ -1,0 +1,291 @@
+"""What the API answers: one pydantic model per JSON response body, errors included.
+
+The views build every JSON body through these models (``Document.of(...)``, ``Error.of(...)``),
+and the same models are the responses' schemas in ``/api/v1/openapi.json`` (``spec.py``
+declares them per operation), so a body and its description cannot drift apart: a body that
+does not fit the model declared for its status is a server error (``spec.py`` checks each one).
+Money goes out as text with two decimals and times as ISO 8601 with their offset, as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel, WithJsonSchema
+
+from app.blueprints.api.schemas import EVENT_CODES
+from app.models import Document as DocumentRow
+from app.models import DocumentEvent, Partnership
+from app.models.document import DOCUMENT_TYPES, PAYMENT_STATUSES, STATUSES
+from app.services import lifecycle
+from app.web.findings import finding_message
+
+#: The API's names for every DIAN event a document can carry (034 is recorded by the portal).
+EVENT_NAMES = {code: name for name, code in EVENT_CODES.items()} | {"034": "tacit_acceptance"}
+
+
+class Body(BaseModel):
+    """A response body: exactly the fields it declares."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Money = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: f"{value:.2f}", return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$", "examples": ["1190000.00"]}
+    ),
+]
+Timestamp = Annotated[
+    dt.datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+# ------------------------------------------------------------------------------------ errors
+
+
+class ErrorDetail(Body):
+    code: str = Field(
+        description="Stable and machine-readable, e.g. not_found",
+        examples=["not_found", "invalid_token", "validation", "unprocessable"],
+    )
+    message: str = Field(description="For people, in the request's language")
+    details: dict[str, Any] = Field(
+        description="What the error concerns; `fields` maps each refused input's path to why"
+    )
+
+
+class Error(Body):
+    """Every error of the API, whatever its status."""
+
+    error: ErrorDetail
+
+    @classmethod
+    def of(cls, code: str, message: Any, details: dict[str, Any] | None = None) -> Self:
+        """Return the error body for a code, a message for people and its details."""
+        return cls(error=ErrorDetail(code=code, message=str(message), details=details or {}))
+
+
+# ---------------------------------------------------------------------------------- partners
+
+
+class Partner(Body):
+    id: int = Field(description="The partnership's id")
+    relation: Literal["supplier", "customer"] = Field(description="What the partner is to you")
+    status: Literal["pending", "active"]
+    awaiting_your_answer: bool = Field(
+        description="The partner asked to connect; the company must answer"
+    )
+    name: str
+    on_network: bool
+    company_id: int | None
+    country: str | None = Field(examples=["CO"])
+    tax_id: str | None = Field(description="Digits only")
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, partnership: Partnership, company_id: int) -> Self:
+        """Return the partner of a partnership, as company_id sees it."""
+        other = partnership.partner_of(company_id)
+        return cls(
+            id=partnership.id,
+            relation=partnership.relation_for(company_id),
+            status=partnership.status,
+            awaiting_your_answer=partnership.awaits_answer_from(company_id),
+            name=partnership.partner_name_for(company_id),
+            on_network=other is not None,
+            company_id=other.id if other else None,
+            country=other.country if other else partnership.invited_country,
+            tax_id=other.tax_id if other else partnership.invited_tax_id,
+            created_at=partnership.created_at,
+        )
+
+
+class PartnerList(Body):
+    data: list[Partner]
+
+
+# --------------------------------------------------------------------------------- documents
+
+
+class Finding(Body):
+    severity: Literal["error", "warning"]
+    code: str
+    message: str
+    path: str
+
+    @classmethod
+    def stored(cls, finding: dict[str, Any], language: str) -> Self:
+        """Return a finding kept with a document, in the reader's language."""
+        return cls(
+            severity=finding.get("severity", ""),
+            code=finding.get("code", ""),
+            message=finding_message(finding, language),
+            path=finding.get("path", ""),
+        )
+
+
+class Supplier(Body):
+    name: str
+    tax_id: str
+    company_id: int
+
+
+class Customer(Body):
+    name: str
+    tax_id: str
+    country: str
+    company_id: int | None = Field(description="null while it is not on the network")
+
+
+class Document(Body):
+    id: int
+    direction: Literal["received", "sent"]
+    document_type: Literal[DOCUMENT_TYPES]  # type: ignore[valid-type]
+    number: str
+    cufe: str | None
+    issue_date: dt.date
+    due_date: dt.date | None
+    currency: str = Field(examples=["COP"])
+    payable: Money
+    open_balance: Money
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    payment_status: Literal[PAYMENT_STATUSES]  # type: ignore[valid-type]
+    is_legal: bool
+    waiting: bool = Field(description="The customer is not on the network yet")
+    supplier: Supplier
+    customer: Customer
+    related_document_id: int | None
+    created_at: Timestamp
+    received_at: Timestamp | None
+
+    @classmethod
+    def of(cls, document: DocumentRow, company_id: int, **more: Any) -> Self:
+        """Return a document as company_id sees it (more: the fields a subclass adds)."""
+        return cls(
+            id=document.id,
+            direction="sent" if document.sender_company_id == company_id else "received",
+            document_type=document.document_type,
+            number=document.number,
+            cufe=document.cufe,
+            issue_date=document.issue_date,
+            due_date=document.due_date,
+            currency=document.currency,
+            payable=document.payable,
+            open_balance=document.open_balance,
+            status=document.status,
+            payment_status=document.payment_status,
+            is_legal=document.is_legal,
+            waiting=document.waiting,
+            supplier=Supplier(
+                name=document.supplier_name,
+                tax_id=document.supplier_tax_id,
+                company_id=document.sender_company_id,
+            ),
+            customer=Customer(
+                name=document.customer_name,
+                tax_id=document.customer_tax_id,
+                country=document.customer_country,
+                company_id=document.receiver_company_id,
+            ),
+            related_document_id=document.related_document_id,
+            created_at=document.created_at,
+            received_at=document.received_at,
+            **more,
+        )
+
+
+class DocumentDetail(Document):
+    next_events: list[Literal[tuple(EVENT_CODES)]] = Field(  # type: ignore[valid-type]
+        description="What the company may record now"
+    )
+    findings: list[Finding]
+
+    @classmethod
+    def detail(cls, document: DocumentRow, company_id: int, *, language: str) -> Self:
+        """Return one document with what may follow and its findings."""
+        receiving = document.receiver_company_id == company_id
+        return cls.of(
+            document,
+            company_id,
+            next_events=[EVENT_NAMES[c] for c in lifecycle.next_events(document.status)]
+            if receiving
+            else [],
+            findings=[Finding.stored(f, language) for f in document.findings or []],
+        )
+
+
+class SubmittedDocument(Document):
+    """A document just accepted, with the findings of its checks."""
+
+    findings: list[Finding]
+
+
+class DocumentList(Body):
+    data: list[Document]
+    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page")
+
+
+class BatchDocument(Body):
+    """A file of a batch that was accepted."""
+
+    filename: str
+    status: Literal[201]
+    document: SubmittedDocument
+
+
+class BatchError(Body):
+    """A file of a batch that was refused (409, 422) or failed and was rolled back (500)."""
+
+    filename: str
+    status: Literal[409, 422, 500]
+    error: ErrorDetail
+
+
+class BatchResults(Body):
+    results: list[BatchDocument | BatchError] = Field(description="One per file, in order")
+
+
+# ------------------------------------------------------------------------------------ events
+
+
+class Event(Body):
+    id: int
+    document_id: int
+    code: Literal[tuple(sorted(EVENT_NAMES.values()))]  # type: ignore[valid-type]
+    dian_code: Literal[tuple(sorted(EVENT_NAMES))]  # type: ignore[valid-type]
+    claim_reason: str | None
+    note: str
+    number: str
+    cude: str | None
+    actor_company_id: int
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, event: DocumentEvent) -> Self:
+        """Return a recorded DIAN event."""
+        return cls(
+            id=event.id,
+            document_id=event.document_id,
+            code=EVENT_NAMES.get(event.code, event.code),
+            dian_code=event.code,
+            claim_reason=event.claim_reason,
+            note=event.note,
+            number=event.number,
+            cude=event.cude,
+            actor_company_id=event.actor_company_id,
+            created_at=event.created_at,
+        )
+
+
+class EventList(Body):
+    data: list[Event]
+
+
+class OpenApiDocument(RootModel[dict[str, Any]]):
+    """The OpenAPI 3.1 document."""
