@@ -39,7 +39,7 @@ class PdfUpload(TenantScoped, Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     #: What extraction found: fields (as text), confidence, findings, lines, words.
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None, deferred=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     uploaded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

@@ -234,7 +234,9 @@ def find_upload(company_id: int, token: str) -> PdfUpload:
     upload = None
     if _TOKEN.match(token or ""):
         upload = db.session.scalars(
-            select(PdfUpload).where(PdfUpload.company_id == company_id, PdfUpload.token == token)
+            select(PdfUpload)
+            .where(PdfUpload.company_id == company_id, PdfUpload.token == token)
+            .execution_options(populate_existing=True)  # a worker's session wrote it
         ).first()
     if upload is None:
         raise NotFound(_l("That upload does not exist any more: upload the PDF again."))
