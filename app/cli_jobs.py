@@ -1,11 +1,9 @@
-"""Scheduled jobs as commands, for cron or a scheduler: ``flask --app wsgi jobs …``."""
+"""The job queue's worker and one-shot runs of its periodic tasks: ``flask --app wsgi jobs …``."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
-
-from app.extensions import db
 
 
 def register_jobs(app: Flask) -> None:
@@ -13,51 +11,41 @@ def register_jobs(app: Flask) -> None:
 
     @app.cli.group("jobs")
     def jobs_group() -> None:
-        """Scheduled jobs (each safe to run twice, or twice at once)."""
+        """Background jobs: the worker, and each periodic task once (safe to run twice)."""
 
     @jobs_group.command("tacit-acceptance")
     def tacit_acceptance() -> None:
         """Record tacit acceptance (034) on invoices whose 3 business days after 032 passed."""
-        from app.models import utcnow
-        from app.services import lifecycle
-        from app.services.errors import DomainError
+        from app.jobs import tasks
 
-        now = utcnow()
-        recorded = skipped = 0
-        # One commit per invoice: a long run never holds the database, and a failure (a
-        # supplier without a certificate) spares the others.
-        for document_id in lifecycle.due_for_tacit_acceptance(now):
-            try:
-                lifecycle.record_tacit_acceptance(document_id, now=now)
-                db.session.commit()
-            except DomainError as problem:
-                db.session.rollback()
-                skipped += 1
-                click.echo(f"document {document_id}: {problem.message}", err=True)
-                continue
-            recorded += 1
-        click.echo(f"tacit acceptance recorded on {recorded} invoice(s), {skipped} skipped")
+        report = tasks.tacit_acceptances.call_local()
+        for document_id, problem in report.skipped.items():
+            click.echo(f"document {document_id}: {problem}", err=True)
+        click.echo(
+            f"tacit acceptance recorded on {len(report.recorded)} invoice(s), "
+            f"{len(report.skipped)} skipped"
+        )
+
+    @jobs_group.command("reminders")
+    def reminders() -> None:
+        """Remind buyers of invoices due soon and overdue (once per invoice and kind)."""
+        from app.jobs import tasks
+
+        report = tasks.reminders.call_local()
+        click.echo(f"reminders: {len(report.due_soon)} due soon, {len(report.overdue)} overdue")
 
     @jobs_group.command("worker")
-    @click.option("--once", is_flag=True, help="Run one tick and stop.")
-    @click.option("--interval", type=int, default=None, help="Seconds between ticks.")
-    def worker(once: bool, interval: int | None) -> None:
-        """Run the scheduled jobs in the foreground (a Redis lock keeps one tick per period)."""
+    @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker threads.")
+    def worker(workers: int | None) -> None:
+        """Run the job queue's consumer: its tasks and periodic tasks (Ctrl+C stops)."""
         from flask import current_app
 
-        from app import scheduler
+        from app import jobs
 
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        if once:
-            results = scheduler.tick(app)
-            click.echo("tick skipped: another process holds it" if results is None else "tick done")
-            return
-        loop = scheduler.Scheduler(app, interval=interval)
-        click.echo(f"jobs worker: a tick every {loop.interval:.0f} s (Ctrl+C stops)")
-        try:
-            loop.run(first_delay=0)
-        except KeyboardInterrupt:
-            loop.stop()
+        if app.config["JOBS_IMMEDIATE"]:
+            raise click.ClickException("JOBS_IMMEDIATE is set: tasks run where they are enqueued")
+        jobs.run_worker(app, workers=workers)
 
     @jobs_group.command("webhooks")
     def webhooks_job() -> None:
@@ -73,8 +61,7 @@ def register_jobs(app: Flask) -> None:
     @jobs_group.command("idempotency-keys")
     def idempotency_keys_job() -> None:
         """Forget the API's Idempotency-Keys older than 24 hours."""
-        from app.services import idempotency
+        from app.jobs import tasks
 
-        removed = idempotency.purge_expired_keys()
-        db.session.commit()
+        removed = tasks.idempotency_keys.call_local()
         click.echo(f"idempotency keys: {removed} expired removed")

@@ -112,9 +112,16 @@ class Config:
     AUDIT_ACCESS_EVENTS = os.environ.get("AUDIT_ACCESS_EVENTS", "1") == "1"
     # Production must name its own DIAN software: without it, no event can be written.
     DEMO_SOFTWARE: dict[str, str] = {"id": "", "pin": "", "provider_nit": ""}
-    # The in-process scheduler (app/scheduler.py): on in development and production only.
-    SCHEDULER_ENABLED = True
-    SCHEDULER_INTERVAL = int(os.environ.get("SCHEDULER_INTERVAL", 300))
+    # The job queue (app/jobs/): Huey on Redis with REDIS_URL, else on instance/jobs.db.
+    # JOBS_IMMEDIATE runs each task at once where it is enqueued (tests). JOBS_IN_PROCESS runs
+    # a consumer (JOBS_WORKERS threads) inside the web process: on in development so that
+    # `make run` does everything; production runs `flask --app wsgi jobs worker` beside it.
+    JOBS_IMMEDIATE = False
+    JOBS_IN_PROCESS = os.environ.get("JOBS_IN_PROCESS", "0") == "1"
+    JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", 4))
+    # How long a claimed job (a webhook delivery, a PDF extraction) is left to its worker
+    # before the sweep hands it to another: a worker killed mid-task loses nothing.
+    JOBS_LEASE_SECONDS = float(os.environ.get("JOBS_LEASE_SECONDS", 120))
 
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key(self.INSTANCE_DIR)
@@ -143,6 +150,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    JOBS_IN_PROCESS = os.environ.get("JOBS_IN_PROCESS", "1") == "1"
     EMAIL_ALLOW_TEST_DOMAINS = True
     DEMO_SOFTWARE = TEST_DIAN_SOFTWARE
     DEBUG = os.environ.get("FLASK_DEBUG", "0") == "1"
@@ -153,7 +161,8 @@ class TestConfig(Config):
     EMAIL_ALLOW_TEST_DOMAINS = True
     DEMO_SOFTWARE = TEST_DIAN_SOFTWARE
     TESTING = True
-    SCHEDULER_ENABLED = False
+    JOBS_IMMEDIATE = True
+    JOBS_IN_PROCESS = False
     WTF_CSRF_ENABLED = False
     LOGIN_RATE_LIMIT = "5 per minute"
 

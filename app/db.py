@@ -61,6 +61,23 @@ class Database:
         def _remove_session(_exc: BaseException | None) -> None:
             self.session.remove()
 
+    @contextmanager
+    def own_session(self) -> Iterator[None]:
+        """Run the block with a session of its own, the caller's put back after it.
+
+        A job run at once (tests run jobs eagerly, inside the commit that asked for them)
+        must not touch the caller's session, which is still finishing its commit.
+        """
+        registry = self.session.registry
+        outer = registry() if registry.has() else None
+        registry.clear()
+        try:
+            yield
+        finally:
+            self.session.remove()
+            if outer is not None:
+                registry.set(outer)
+
 
 def begin_nested(session: Session) -> Any:
     """Open a savepoint inside the session's transaction (use this, not session.begin_nested).

@@ -48,7 +48,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_error_handlers(app)
     _register_blueprints(app)
     _register_cli(app)
-    _init_scheduler(app)
+    _init_jobs(app)
     return app
 
 
@@ -262,8 +262,7 @@ def _register_cli(app: Flask) -> None:
     register(app)
 
 
-def _init_scheduler(app: Flask) -> None:
-    from app import scheduler
+def _init_jobs(app: Flask) -> None:
+    from app import jobs
 
-    if app.config["ENV_NAME"] in ("development", "production"):
-        scheduler.init_app(app)
+    jobs.init_app(app)

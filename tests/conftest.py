@@ -122,6 +122,27 @@ def _clean(app):
     ctx.pop()
 
 
+class HeldJobs(list):
+    """The tasks the relay would have enqueued after commit, held instead of run."""
+
+    def run(self) -> None:
+        """Run the held tasks now, as a worker would, and forget them."""
+        held, self[:] = list(self), []
+        for task, args in held:
+            task(*args)
+
+
+@pytest.fixture
+def held_jobs(monkeypatch):
+    """Hold the background tasks committed rows ask for (tests that drive the sweeps by hand:
+    without it, tests run each task eagerly right after the commit, as a worker soon would)."""
+    from app.jobs import relay
+
+    held = HeldJobs()
+    monkeypatch.setattr(relay, "enqueue", lambda task, *args: held.append((task, args)))
+    return held
+
+
 @pytest.fixture
 def no_official_rules(app, monkeypatch):
     """Run the engine's own checks only: the official rule sets are tested in tests/einvoice."""

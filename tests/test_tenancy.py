@@ -20,6 +20,7 @@ from app.models import (
     Membership,
     Notification,
     Partnership,
+    PdfUpload,
     QuarantinedUpload,
     SavedFilter,
     TeamInvitation,
@@ -82,6 +83,9 @@ def foreign_rows(other_company, outsider):
                       buyer_company_id=other_company.id, opened_by_company_id=other_company.id,
                       reason="price", amount=Decimal("1"), currency="COP")
     db.session.add(dispute)
+    upload = PdfUpload(company_id=other_company.id, token="t" * 32, filename="theirs.pdf",
+                       data=b"%PDF-1.4", digest="0" * 64)
+    db.session.add(upload)
     db.session.flush()
     proposal = DisputeProposal(dispute_id=dispute.id, supplier_company_id=third.id,
                                buyer_company_id=other_company.id, company_id=third.id,
@@ -90,6 +94,7 @@ def foreign_rows(other_company, outsider):
     db.session.commit()
     return {
         "dispute_id": dispute.id,
+        "token": upload.token,
         "proposal_id": proposal.id,
         "document_id": document.id,
         "event_id": event.id,

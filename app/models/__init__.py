@@ -11,6 +11,7 @@ from app.models.network import Partnership
 from app.models.notification import Notification, NotificationMark, NotificationPreference
 from app.models.numbering import NumberingRange
 from app.models.pdf_layout import PdfLayout
+from app.models.pdf_upload import PdfUpload
 from app.models.saved_filter import SavedFilter
 from app.models.tray_version import TrayVersion
 from app.models.user import Membership, TeamInvitation, User
@@ -37,6 +38,7 @@ __all__ = [
     "NumberingRange",
     "Partnership",
     "PdfLayout",
+    "PdfUpload",
     "QuarantinedUpload",
     "SavedFilter",
     "SharedAccess",

@@ -1,9 +1,10 @@
 """Invoices sent as PDFs: fields extracted by the engine, reviewed by the sender, then stored.
 
-The flow has two steps. ``stage_pdf`` runs the extraction and keeps the uploaded bytes on the
-server (under the instance folder, in a folder of the uploading company, named by a random
-token) — never in the session cookie. ``submit_pdf`` takes the fields as the sender corrected
-them and stores a Document with ``origin='pdf'`` and ``is_legal=False``: structured data read
+The flow has two steps. ``upload_pdf`` keeps the uploaded bytes in a ``PdfUpload`` row (named
+by a random token — never in the session cookie) and ``extract_upload``, a job run right after
+that commit, reads its fields into the row; the review page shows them when it is done.
+``submit_pdf`` takes the fields as the sender corrected them and stores a Document with
+``origin='pdf'`` and ``is_legal=False``: structured data read
 from a PDF is not a legal e-invoice. Routing, duplicates and notifications work as for XML.
 
 The invoice's lines are reviewed too (``review_lines`` pre-fills them from the extraction) and
@@ -16,21 +17,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 import secrets
-import time
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
 
-from app.db import begin_nested
+from app import realtime
+from app.db import after_commit, begin_nested
 from app.einvoice import model as ubl
 from app.einvoice import pdfextract, pdflayout
 from app.einvoice.findings import Finding
@@ -38,17 +38,21 @@ from app.extensions import db
 from app.models import Company, Document, User, utcnow
 from app.models.document import INVOICE, ORIGIN_PDF
 from app.models.pdf_layout import PdfLayout
+from app.models.pdf_upload import EXTRACTING, FAILED, READY, PdfUpload
 from app.services import audit, notifications, webhooks
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.services.inbox import _emit_after_commit, _find_duplicate, _invite_customer
 from app.taxids import TaxIdError, compact_tax_id, tax_id_from_document
-from app.tenancy import unscoped
+from app.tenancy import current_company_id, unscoped
 
 #: Below this confidence a field is highlighted for the sender to check.
 LOW_CONFIDENCE = 0.6
 MAX_BYTES = 10 * 1024 * 1024
 #: A PDF left in review longer than this is forgotten.
 PENDING_SECONDS = 24 * 3600
+#: Extraction attempts (claims) before an upload is given up: a PDF that kills its worker
+#: each time must not be retried forever.
+MAX_EXTRACTION_ATTEMPTS = 3
 #: The fields the sender reviews, in the form's order.
 REVIEW_FIELDS = (
     "number",
@@ -61,6 +65,8 @@ REVIEW_FIELDS = (
     "tax",
     "total",
 )
+DATE_FIELDS = frozenset({"issue_date", "due_date"})
+MONEY_FIELDS = frozenset({"subtotal", "tax", "total"})
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 #: The cells of a line the sender reviews, in the form's order.
 LINE_CELLS = ("description", "quantity", "unit_price", "tax_percent")
@@ -89,46 +95,194 @@ class StagedPdf:
         return self.confidence.get(name, 0.0) < LOW_CONFIDENCE
 
 
-def _folder(company_id: int) -> Path:
-    return Path(current_app.instance_path) / "pending_pdfs" / str(int(company_id))
+def upload_pdf(company_id: int, *, filename: str, data: bytes, actor: User) -> PdfUpload:
+    """Keep an uploaded PDF for review; its extraction is a job (``extract_upload``).
 
-
-def _path(company_id: int, token: str) -> Path:
-    if not _TOKEN.match(token or ""):
-        raise NotFound(_l("That upload does not exist any more: upload the PDF again."))
-    return _folder(company_id) / f"{token}.pdf"
-
-
-def stage_pdf(company_id: int, *, filename: str, data: bytes) -> StagedPdf:
-    """Extract a PDF's fields and keep its bytes for the confirmation step."""
+    The row is written ``extracting``: the job queue runs the extraction right after the
+    commit, and its sweep runs it again if that run is lost (``stale_uploads``).
+    """
     if len(data) > MAX_BYTES:
         raise DomainError(_l("The PDF is larger than 10 MB."), field="file")
     if not data.lstrip()[:5] == b"%PDF-":
         raise DomainError(_l("That file is not a PDF."), field="file")
+    now = utcnow()
+    upload = PdfUpload(
+        company_id=company_id,
+        token=secrets.token_urlsafe(24),
+        filename=(filename or "invoice.pdf")[:255],
+        data=data,
+        digest=hashlib.sha256(data).hexdigest(),
+        state=EXTRACTING,
+        attempts=0,
+        started_at=now,
+        uploaded_by_id=actor.id,
+        created_at=now,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def extract_upload(upload_id: int, *, now: dt.datetime | None = None) -> PdfUpload | None:
+    """Extract an uploaded PDF's fields (in the engine's resource-limited child process).
+
+    A job, run by the acting company: it commits its claim before the extraction and the
+    result after it, so a second run at the same time finds the claim and does nothing (None),
+    and a run whose worker died is claimed again once ``JOBS_LEASE_SECONDS`` have passed.
+    After ``MAX_EXTRACTION_ATTEMPTS`` claims the upload is given up (``failed``).
+    """
+    now = now or utcnow()
+    company_id = current_company_id()
+    claimable = (
+        (PdfUpload.id == upload_id)
+        & (PdfUpload.company_id == company_id)
+        & (PdfUpload.state == EXTRACTING)
+        & ((PdfUpload.attempts == 0) | (PdfUpload.started_at <= now - _lease()))
+    )
+    claimed = db.session.execute(
+        update(PdfUpload)
+        .where(claimable, PdfUpload.attempts < MAX_EXTRACTION_ATTEMPTS)
+        .values(attempts=PdfUpload.attempts + 1, started_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        # Every attempt died (a PDF that kills its worker): say so rather than wait forever.
+        db.session.execute(
+            update(PdfUpload)
+            .where(claimable, PdfUpload.attempts >= MAX_EXTRACTION_ATTEMPTS)
+            .values(state=FAILED, finished_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        return None
+    db.session.commit()
+    upload = db.session.scalars(
+        select(PdfUpload).where(PdfUpload.id == upload_id).options(undefer(PdfUpload.data))
+    ).one()
+    attempt = upload.attempts
+    result = _extraction_result(company_id, upload.data)
+    done = db.session.execute(
+        update(PdfUpload)
+        .where(
+            PdfUpload.id == upload_id,
+            PdfUpload.state == EXTRACTING,
+            PdfUpload.attempts == attempt,  # nobody took it over meanwhile
+        )
+        .values(state=READY, result=result, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done == 1 and upload.uploaded_by_id is not None:
+        user_id = upload.uploaded_by_id
+        payload = {"token": upload.token}
+        after_commit(db.session(), lambda: realtime.notify_user(user_id, "pdf:extracted", payload))
+    db.session.commit()
+    return upload if done == 1 else None
+
+
+def _extraction_result(company_id: int, data: bytes) -> dict[str, Any]:
+    """Run the extraction and return what the review needs, as JSON."""
     extraction, findings = pdfextract.extract_pdf(data)
-    token = secrets.token_urlsafe(24)
-    folder = _folder(company_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    _forget_old(folder)
     if extraction.source == "text":
         apply_learned_layout(company_id, extraction)
-    _keep_words(company_id, data, extraction)
-    (folder / f"{token}.pdf").write_bytes(data)
-    (folder / f"{token}.name").write_text((filename or "invoice.pdf")[:255], encoding="utf-8")
     fields = {name: extraction.value(name) for name in REVIEW_FIELDS}
     if fields["total"] is None and extraction.value("payable") is not None:
         fields["total"] = extraction.value("payable")
-    lines = review_lines(extraction)
-    # Kept on the server: whether the PDF had lines decides whether the sender may send none.
-    (folder / f"{token}.json").write_text(json.dumps({"lines": len(lines)}), encoding="utf-8")
+    return {
+        "fields": {name: _json_value(value) for name, value in fields.items()},
+        "confidence": {name: extraction.confidence(name) for name in REVIEW_FIELDS},
+        "findings": [f.to_json() for f in findings],
+        "lines": review_lines(extraction),
+        # The words with their places: the reviewed values are learned from them on sending.
+        "words": {
+            "words": [[w.text, w.x0, w.top, w.x1, w.bottom, w.page] for w in extraction.words],
+            "page_sizes": extraction.page_sizes,
+            "text": extraction.text[:100_000],
+            "supplier_tax_id": str(extraction.value("supplier_tax_id") or ""),
+            "source": extraction.source,
+        },
+    }
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _field_value(name: str, value: Any) -> Any:
+    """Read a stored field back as the review form takes it (dates, Decimals)."""
+    if value in (None, ""):
+        return None
+    try:
+        if name in DATE_FIELDS:
+            return dt.date.fromisoformat(str(value))
+        if name in MONEY_FIELDS:
+            return Decimal(str(value))
+    except ValueError:
+        return None
+    return value
+
+
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=float(current_app.config.get("JOBS_LEASE_SECONDS", 120)))
+
+
+def find_upload(company_id: int, token: str) -> PdfUpload:
+    """Return the company's upload named by token (NotFound for any other, or a stale one)."""
+    upload = None
+    if _TOKEN.match(token or ""):
+        upload = db.session.scalars(
+            select(PdfUpload)
+            .where(PdfUpload.company_id == company_id, PdfUpload.token == token)
+            .execution_options(populate_existing=True)  # a worker's session wrote it
+        ).first()
+    if upload is None:
+        raise NotFound(_l("That upload does not exist any more: upload the PDF again."))
+    return upload
+
+
+def staged_pdf(upload: PdfUpload) -> StagedPdf | None:
+    """Return the extracted fields for review, or None while the extraction is not done."""
+    if upload.state != READY or not upload.result:
+        return None
+    result = upload.result
     return StagedPdf(
-        token=token,
-        filename=filename or "invoice.pdf",
-        fields=fields,
-        confidence={name: extraction.confidence(name) for name in REVIEW_FIELDS},
-        findings=findings,
-        lines=lines,
+        token=upload.token,
+        filename=upload.filename,
+        fields={name: _field_value(name, result["fields"].get(name)) for name in REVIEW_FIELDS},
+        confidence={name: float(result["confidence"].get(name, 0.0)) for name in REVIEW_FIELDS},
+        findings=[Finding(**f) for f in result.get("findings", [])],
+        lines=result.get("lines", []),
     )
+
+
+def stale_uploads(now: dt.datetime | None = None) -> list[tuple[int, int]]:
+    """Return (company id, upload id) of extractions to run again, across companies (a
+    sweep): never claimed within the lease (their job was lost), or claimed by a worker that
+    did not finish within it."""
+    cutoff = (now or utcnow()) - _lease()
+    rows = db.session.execute(
+        unscoped(
+            select(PdfUpload.company_id, PdfUpload.id)
+            .where(PdfUpload.state == EXTRACTING, PdfUpload.started_at <= cutoff)
+            .order_by(PdfUpload.started_at)
+            .limit(100)
+        )
+    ).all()
+    return [(company_id, upload_id) for company_id, upload_id in rows]
+
+
+def forget_abandoned_uploads(now: dt.datetime | None = None) -> int:
+    """Delete the uploads left in review longer than a day, across companies (a job)."""
+    cutoff = (now or utcnow()) - dt.timedelta(seconds=PENDING_SECONDS)
+    result = db.session.execute(
+        delete(PdfUpload)
+        .where(PdfUpload.created_at <= cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 def review_lines(extraction: pdfextract.Extraction) -> list[dict[str, str]]:
@@ -281,41 +435,25 @@ def lines_total(lines: list[dict[str, str]]) -> Decimal:
     return sum((base + _money(base * rate / 100) for rate, base in bases.items()), Decimal("0.00"))
 
 
-def _forget_old(folder: Path) -> None:
-    """Drop the company's reviews abandoned for more than a day."""
-    cutoff = time.time() - PENDING_SECONDS
-    for each in folder.iterdir():
-        try:
-            if each.stat().st_mtime < cutoff:
-                each.unlink(missing_ok=True)
-        except OSError:
-            continue
-
-
 def load_staged(company_id: int, token: str) -> tuple[str, bytes]:
-    """Return the filename and bytes of a PDF this company staged (NotFound for any other)."""
-    path = _path(company_id, token)
-    if not path.is_file():
-        raise NotFound(_l("That upload does not exist any more: upload the PDF again."))
-    name_path = path.with_suffix(".name")
-    name = name_path.read_text(encoding="utf-8") if name_path.is_file() else "invoice.pdf"
-    return name, path.read_bytes()
+    """Return the filename and bytes of a PDF this company uploaded (NotFound for any other)."""
+    upload = find_upload(company_id, token)
+    return upload.filename, upload.data
 
 
 def discard_staged(company_id: int, token: str) -> None:
-    """Forget a staged PDF (after it was sent)."""
-    path = _path(company_id, token)
-    for each in (path, path.with_suffix(".name"), path.with_suffix(".json")):
-        each.unlink(missing_ok=True)
+    """Forget an uploaded PDF (after it was sent)."""
+    db.session.execute(
+        delete(PdfUpload)
+        .where(PdfUpload.company_id == company_id, PdfUpload.token == token)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def staged_had_lines(company_id: int, token: str) -> bool:
-    """Tell whether lines were read from a PDF this company staged."""
-    path = _path(company_id, token).with_suffix(".json")
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get("lines", 0) > 0
-    except (OSError, ValueError, AttributeError):
-        return False
+    """Tell whether lines were read from a PDF this company uploaded."""
+    staged = staged_pdf(find_upload(company_id, token))
+    return bool(staged and staged.lines)
 
 
 def _customer_tax_id(country: str, value: str) -> str:
@@ -456,32 +594,28 @@ def submit_pdf(
 # ------------------------------------------------------------------ learned supplier layouts
 
 
-def _words_path(company_id: int, data: bytes) -> Path:
-    return _folder(company_id) / f"layout-{hashlib.sha256(data).hexdigest()}.json"
-
-
-def _keep_words(company_id: int, data: bytes, extraction: pdfextract.Extraction) -> None:
-    """Keep the staged PDF's words beside it: the review's values are learned from them."""
-    _words_path(company_id, data).write_text(json.dumps({
-        "words": [[w.text, w.x0, w.top, w.x1, w.bottom, w.page] for w in extraction.words],
-        "page_sizes": extraction.page_sizes,
-        "text": extraction.text[:100_000],
-        "supplier_tax_id": str(extraction.value("supplier_tax_id") or ""),
-        "source": extraction.source,
-    }), encoding="utf-8")
-
-
 def _kept_extraction(company_id: int, data: bytes) -> pdfextract.Extraction | None:
-    path = _words_path(company_id, data)
-    try:
-        kept = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """Return the words extraction kept for this PDF's upload (None when it is gone)."""
+    kept = db.session.scalar(
+        select(PdfUpload.result)
+        .where(
+            PdfUpload.company_id == company_id,
+            PdfUpload.digest == hashlib.sha256(data).hexdigest(),
+            PdfUpload.state == READY,
+        )
+        .order_by(PdfUpload.id.desc())
+        .limit(1)
+    )
+    kept = (kept or {}).get("words")
+    if not kept:
         return None
     extraction = pdfextract.Extraction(
         source=kept.get("source", "text"),
         text=kept.get("text", ""),
-        words=[pdfextract.Word(str(w[0]), *map(float, w[1:5]), int(w[5]))
-               for w in kept.get("words", [])],
+        words=[
+            pdfextract.Word(str(w[0]), *map(float, w[1:5]), int(w[5]))
+            for w in kept.get("words", [])
+        ],
         page_sizes=[(float(w), float(h)) for w, h in kept.get("page_sizes", [])],
     )
     if kept.get("supplier_tax_id"):
@@ -546,7 +680,6 @@ def learn_pdf_layout(company_id: int, *, data: bytes, fields: dict[str, Any]) ->
         # Another review of the same supplier learned its layout at the same moment: that one
         # is kept, and this invoice is sent all the same.
         savepoint.rollback()
-    _words_path(company_id, data).unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------------ the stored lines

@@ -3,8 +3,10 @@ recorded, retried with backoff, logged, and replayable by an administrator.
 
 Deliveries are rows written in the same transaction as the change they announce (an outbox):
 a rolled-back submission announces nothing, a committed one is never forgotten. Only
-``deliver`` touches the network; ``deliver_due`` is the job (``flask --app wsgi jobs
-webhooks``) that sends what is due, safe to run twice or twice at once.
+``deliver`` touches the network; ``deliver_one`` is the job that sends one delivery (the job
+queue runs it right after the commit that wrote the row, and its sweep runs what is due again:
+retries, and claims whose sender died), ``deliver_due`` sends everything due at once
+(``flask --app wsgi jobs webhooks``); each is safe to run twice or twice at once.
 
 An endpoint's URL must lead to the public internet: ``create_endpoint`` refuses any other
 (``outbound.check_url`` and ``outbound.resolve``), and ``deliver`` checks it again and connects
@@ -48,8 +50,6 @@ BACKOFF = (
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1
 TIMEOUT_SECONDS = 10
-#: How long a claimed delivery is left to its sender before another run may take it.
-LEASE = dt.timedelta(minutes=2)
 BATCH = 100
 
 EVENT_LABELS = {
@@ -271,43 +271,69 @@ class DeliveryReport:
 
 
 def deliver_due(now: dt.datetime | None = None) -> DeliveryReport:
-    """Send every delivery that is due. A job: it commits each claim and each outcome itself,
-    so no transaction stays open across a network call and two runs never send one twice."""
+    """Send every delivery that is due (``flask --app wsgi jobs webhooks``). A job: it commits
+    each claim and each outcome itself, so no transaction stays open across a network call and
+    two runs never send one twice."""
     now = now or utcnow()
     report = DeliveryReport()
-    due = db.session.scalars(
+    due = due_deliveries(now)
+    db.session.commit()
+    for _company_id, delivery_id in due:
+        ok = deliver_one(delivery_id, now=now)
+        if ok is not None:
+            (report.delivered if ok else report.failed).append(delivery_id)
+    return report
+
+
+def due_deliveries(now: dt.datetime | None = None) -> list[tuple[int, int]]:
+    """Return (company id, delivery id) of the deliveries due now, first tries, retries and
+    claims whose sender died (its lease ran out), across companies (a job's sweep)."""
+    rows = db.session.execute(
         unscoped(
-            select(WebhookDelivery.id)
-            .where(WebhookDelivery.delivered_at.is_(None), WebhookDelivery.next_attempt_at <= now)
+            select(WebhookDelivery.company_id, WebhookDelivery.id)
+            .where(
+                WebhookDelivery.delivered_at.is_(None),
+                WebhookDelivery.next_attempt_at <= (now or utcnow()),
+            )
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
             .limit(BATCH)
         )
     ).all()
+    return [(company_id, delivery_id) for company_id, delivery_id in rows]
+
+
+def deliver_one(delivery_id: int, *, now: dt.datetime | None = None) -> bool | None:
+    """Claim one due delivery and send it; None when it is not due or another run holds it.
+
+    A job: the claim is committed before the network call (the lease, ``JOBS_LEASE_SECONDS``,
+    moves ``next_attempt_at`` ahead: a sender killed mid-call leaves it due again once the
+    lease ends) and the outcome after it. Running it twice sends once.
+    """
+    now = now or utcnow()
+    # Claim it: only the run whose conditional UPDATE moves next_attempt_at sends it.
+    claimed = db.session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.delivered_at.is_(None),
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + _lease())
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
-    for delivery_id in due:
-        # Claim it: only the run whose conditional UPDATE moves next_attempt_at sends it.
-        claimed = db.session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == delivery_id,
-                WebhookDelivery.delivered_at.is_(None),
-                WebhookDelivery.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=now + LEASE)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-        if claimed != 1:
-            continue
-        delivery = db.session.scalars(
-            unscoped(
-                select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
-            ).execution_options(populate_existing=True)
-        ).one()
-        ok = deliver(delivery, now=now)
-        db.session.commit()
-        (report.delivered if ok else report.failed).append(delivery_id)
-    return report
+    if claimed != 1:
+        return None
+    stmt = unscoped(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id))
+    delivery = db.session.scalars(stmt.execution_options(populate_existing=True)).one()
+    ok = deliver(delivery, now=now)
+    db.session.commit()
+    return ok
+
+
+def _lease() -> dt.timedelta:
+    """How long a claimed delivery is left to its sender before another run may take it."""
+    return dt.timedelta(seconds=float(current_app.config.get("JOBS_LEASE_SECONDS", 120)))
 
 
 def replay_delivery(company_id: int, *, delivery_id: int, actor: User) -> WebhookDelivery:

@@ -44,10 +44,13 @@ def invoice_pdf(customer, *, number="FV-1001", due=True) -> bytes:
 
 
 def stage(client, data, name="factura.pdf"):
+    """Upload a PDF and open the review page the upload leads to (jobs run eagerly in tests:
+    the extraction is done by then)."""
     return client.post(
         "/documents/upload-pdf",
         data={"file": (io.BytesIO(data), name)},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
 
 

@@ -166,7 +166,7 @@ def server_env(directory: Path, database_url: str, redis_url: str = "", **extra:
         "APP_ENV": "development",
         "SECRET_KEY": "realtime-tests-shared-secret",  # one key: a cookie works on every server
         "LOGIN_RATE_LIMIT": "1000 per minute",
-        "SCHEDULER_ENABLED": "0",
+        "JOBS_IN_PROCESS": "0",
         "FLASK_DEBUG": "0",
         **extra,
     }

@@ -175,10 +175,14 @@ def odd_layout_pdf(number: str, total: str, *, day: int = 5) -> bytes:
 
 
 def stage_as(company, user, data):
+    """Upload a PDF and return it as the review shows it, once its extraction job ran."""
+    from app.extensions import db
     from app.tenancy import acting_as
 
     with acting_as(company.id, user.id):
-        return pdf_documents.stage_pdf(company.id, filename="f.pdf", data=data)
+        upload = pdf_documents.upload_pdf(company.id, filename="f.pdf", data=data, actor=user)
+        db.session.commit()  # the extraction job runs (eagerly, in tests)
+        return pdf_documents.staged_pdf(pdf_documents.find_upload(company.id, upload.token))
 
 
 def send_as(company, user, data, fields):

@@ -65,6 +65,12 @@ def erp():
 
 
 @pytest.fixture(autouse=True)
+def _deliveries_wait_for_the_sweep(held_jobs):
+    """These tests drive deliver_due (the sweep, the CLI) by hand; tests/jobs/test_tasks.py
+    shows the delivery leaving right after the commit."""
+
+
+@pytest.fixture(autouse=True)
 def _no_official_rules(app, monkeypatch, no_official_rules):
     # The test ERP listens on 127.0.0.1, which only this development setting allows.
     monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", True)

@@ -75,12 +75,13 @@ def upload():
     )
 
 
-def _pdf_page(*, status=200, upload_form=None, staged=None, form=None, fragment=None):
+def _pdf_page(*, status=200, upload_form=None, upload=None, staged=None, form=None, fragment=None):
     return render(
         "documents/pdf_review.html",
         fragment,
         status=status,
         upload_form=upload_form or PdfUploadForm(),
+        upload=upload,
         staged=staged,
         form=form,
         review_fields=pdf_documents.REVIEW_FIELDS,
@@ -108,22 +109,34 @@ def upload_pdf():
     if not form.validate_on_submit():
         return _pdf_page(upload_form=form, status=422 if form.is_submitted() else 200)
     try:
-        staged = pdf_documents.stage_pdf(
-            company().id, filename=form.file.data.filename, data=form.file.data.read()
+        upload = pdf_documents.upload_pdf(
+            company().id, filename=form.file.data.filename, data=form.file.data.read(), actor=user()
         )
+        db.session.commit()  # the extraction job starts now
     except DomainError as error:
+        db.session.rollback()
         form_errors(form, error)
         return _pdf_page(upload_form=form, status=422)
-    review = PdfReviewForm(
-        formdata=None,
-        data={
-            **staged.fields,
-            "token": staged.token,
-            "low": " ".join(n for n in staged.confidence if staged.low_confidence(n)),
-            "lines": staged.lines,
-        },
+    return redirect(url_for("documents.pdf_review", token=upload.token), code=303)
+
+
+@bp.route("/upload-pdf/<token>")
+@require_permission("documents.issue")
+def pdf_review(token):
+    """The review of an uploaded PDF: a placeholder that refreshes itself until it is read."""
+    try:
+        upload = pdf_documents.find_upload(company().id, token)
+    except NotFound:
+        abort(404)
+    staged = pdf_documents.staged_pdf(upload)
+    review = None
+    if staged is not None:
+        low = " ".join(n for n in staged.confidence if staged.low_confidence(n))
+        data = {**staged.fields, "token": staged.token, "low": low, "lines": staged.lines}
+        review = PdfReviewForm(formdata=None, data=data)
+    return _pdf_page(
+        upload=upload, staged=staged, form=review, fragment="documents/_pdf_review.html"
     )
-    return _pdf_page(staged=staged, form=review)
 
 
 @bp.route("/upload-pdf/confirm", methods=["POST"])
@@ -150,12 +163,12 @@ def upload_pdf_confirm():
                 lines_required=pdf_documents.staged_had_lines(company().id, form.token.data),
                 actor=user(),
             )
+            pdf_documents.discard_staged(company().id, form.token.data)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
             _review_errors(form, error)
         else:
-            pdf_documents.discard_staged(company().id, form.token.data)
             flash(_("Invoice %(number)s was sent.", number=document.number), "success")
             return redirect(url_for("documents.show", document_id=document.id), code=303)
     else:

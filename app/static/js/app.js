@@ -316,6 +316,10 @@
     socket.on("dispute:changed", function (payload) {
       document.body.dispatchEvent(new CustomEvent("dispute-changed", { detail: payload }));
     });
+    // A PDF's review waiting for its extraction (hx-trigger="pdf-extracted from:body").
+    socket.on("pdf:extracted", function (payload) {
+      document.body.dispatchEvent(new CustomEvent("pdf-extracted", { detail: payload }));
+    });
     // Any element with hx-trigger="document-changed from:body" re-fetches itself.
     ["document:received", "document:changed", "document:sent"].forEach(function (name) {
       socket.on(name, function (payload) {

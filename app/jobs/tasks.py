@@ -1,0 +1,88 @@
+"""The tasks: each a thin wrapper that runs one service function as a job (``run_job``).
+
+On-demand tasks take the company they act for and a row id; the row holds the truth (a
+delivery pending with ``next_attempt_at``, an upload ``extracting`` since ``started_at``), so
+running a task twice does no harm and a task lost with its worker is found again by a sweep.
+Huey retries a task that raised 3 times, 10 s, 20 s and 40 s later.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from huey import crontab
+
+from app.jobs.queue import enqueue, huey, run_job
+
+log = logging.getLogger(__name__)
+RETRY = {"retries": 3, "retry_delay": 10, "retry_backoff": 2}
+
+
+# ----------------------------------------------------------------------------------- on demand
+
+
+@huey.task(**RETRY)
+def deliver_webhook(company_id: int, delivery_id: int) -> None:
+    """Send one webhook delivery (nothing if it is not due or another worker holds it)."""
+    from app.services import webhooks
+
+    run_job(company_id, webhooks.deliver_one, delivery_id)
+
+
+@huey.task(**RETRY)
+def extract_pdf(company_id: int, upload_id: int) -> None:
+    """Read an uploaded PDF's fields into its row (nothing if done or held elsewhere)."""
+    from app.services import pdf_documents
+
+    run_job(company_id, pdf_documents.extract_upload, upload_id)
+
+
+# ------------------------------------------------------------------------------------ periodic
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep() -> dict[str, int]:
+    """Enqueue the work whose row is unfinished: webhook retries now due and claims whose
+    worker died (their lease ran out), extractions lost or left by a dead worker."""
+    from app.services import pdf_documents, webhooks
+
+    due = run_job(None, webhooks.due_deliveries)
+    for company_id, delivery_id in due:
+        enqueue(deliver_webhook, company_id, delivery_id)
+    stale = run_job(None, pdf_documents.stale_uploads)
+    for company_id, upload_id in stale:
+        enqueue(extract_pdf, company_id, upload_id)
+    return {"webhooks": len(due), "pdf_uploads": len(stale)}
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def tacit_acceptances() -> Any:
+    """Record tacit acceptance (034) on invoices whose 3 business days after 032 passed."""
+    from app.services import lifecycle
+
+    return run_job(None, lifecycle.record_tacit_acceptances)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def reminders() -> Any:
+    """Remind buyers of invoices due soon and overdue (once per invoice and kind)."""
+    from app.services import notifications
+
+    return run_job(None, notifications.notify_due_and_overdue)
+
+
+@huey.periodic_task(crontab(minute="7"))
+def idempotency_keys() -> int:
+    """Forget the API's Idempotency-Keys older than 24 hours."""
+    from app.services import idempotency
+
+    return int(run_job(None, idempotency.purge_expired_keys))
+
+
+@huey.periodic_task(crontab(minute="17"))
+def abandoned_pdf_uploads() -> int:
+    """Forget the PDF uploads left in review longer than a day."""
+    from app.services import pdf_documents
+
+    return int(run_job(None, pdf_documents.forget_abandoned_uploads))
