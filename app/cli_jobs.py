@@ -19,16 +19,16 @@ def register_jobs(app: Flask) -> None:
     def tacit_acceptance() -> None:
         """Record tacit acceptance (034) on invoices whose 3 business days after 032 passed."""
         from app.models import utcnow
-        from app.services import lifecycle
         from app.services.errors import DomainError
+        from app.services.lifecycle import transitions
 
         now = utcnow()
         recorded = skipped = 0
         # One commit per invoice: a long run never holds the database, and a failure (a
         # supplier without a certificate) spares the others.
-        for document_id in lifecycle.due_for_tacit_acceptance(now):
+        for document_id in transitions.due_for_tacit_acceptance(now):
             try:
-                lifecycle.record_tacit_acceptance(document_id, now=now)
+                transitions.record_tacit_acceptance(document_id, now=now)
                 db.session.commit()
             except DomainError as problem:
                 db.session.rollback()

@@ -29,9 +29,9 @@ DEFAULT_INTERVAL = 300
 
 
 def _tacit_acceptances() -> Any:
-    from app.services import lifecycle
+    from app.services.lifecycle import transitions
 
-    return lifecycle.record_tacit_acceptances()
+    return transitions.record_tacit_acceptances()
 
 
 def _reminders() -> Any:

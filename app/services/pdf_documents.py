@@ -39,8 +39,8 @@ from app.models import Company, Document, User, utcnow
 from app.models.document import INVOICE, ORIGIN_PDF
 from app.models.pdf_layout import PdfLayout
 from app.services import audit, notifications, webhooks
+from app.services.documents.storing import _emit_after_commit, _find_duplicate, _invite_customer
 from app.services.errors import DomainError, FieldErrors, NotFound
-from app.services.inbox import _emit_after_commit, _find_duplicate, _invite_customer
 from app.taxids import TaxIdError, compact_tax_id, tax_id_from_document
 from app.tenancy import unscoped
 

@@ -29,8 +29,10 @@ from app.einvoice import events as dian_events
 from app.extensions import db
 from app.models import Document, DocumentEvent
 from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE
-from app.services import audit, documents, idempotency, inbox, lifecycle
+from app.services import audit, idempotency
+from app.services.documents import reading, storing
 from app.services.errors import DomainError, FieldErrors
+from app.services.lifecycle import transitions
 from app.web.findings import finding_message
 
 XML_TYPES = {"application/xml", "text/xml"}
@@ -118,13 +120,13 @@ def _uploaded_files() -> list[tuple[str, bytes]]:
 
 def _submit(company_id: int, filename: str, data: bytes) -> tuple[int, dict[str, Any]]:
     """Submit one file and return the status and body to answer (and to replay)."""
-    submission = inbox.submit_xml(company_id, filename=filename, data=data, actor=acting_user())
+    submission = storing.submit_xml(company_id, filename=filename, data=data, actor=acting_user())
     return _answer(submission, company_id)
 
 
 def _submit_batch(company_id: int, files: list[tuple[str, bytes]]) -> tuple[int, dict[str, Any]]:
     """Submit several files, each on its own; answer 207 with each file's status and body."""
-    submissions = inbox.submit_batch(company_id, files=files, actor=acting_user())
+    submissions = storing.submit_batch(company_id, files=files, actor=acting_user())
     results = []
     for submission in submissions:
         status, body = _answer(submission, company_id)
@@ -133,7 +135,7 @@ def _submit_batch(company_id: int, files: list[tuple[str, bytes]]) -> tuple[int,
     return 207, {"results": results}
 
 
-def _answer(submission: inbox.Submission, company_id: int) -> tuple[int, dict[str, Any]]:
+def _answer(submission: storing.Submission, company_id: int) -> tuple[int, dict[str, Any]]:
     """Return the status and body that answer one submission."""
     findings = [f.as_dict(_language()) for f in submission.findings]
     if submission.accepted:
@@ -166,8 +168,10 @@ def _answer(submission: inbox.Submission, company_id: int) -> tuple[int, dict[st
 @takes_query(DocumentQuery)
 def list_documents(query: DocumentQuery) -> Any:
     company_id = current_token().company_id
-    read = {None: inbox.visible, "received": inbox.received, "sent": inbox.sent}[query.direction]
-    page = inbox.page(
+    read = {None: storing.visible, "received": storing.received, "sent": storing.sent}[
+        query.direction
+    ]
+    page = storing.page(
         read(company_id, filters=query.filters()), cursor=query.cursor, limit=query.limit
     )
     return jsonify(
@@ -183,7 +187,7 @@ def list_documents(query: DocumentQuery) -> Any:
 @takes_query()
 def get_document(document_id: int) -> Any:
     company_id = current_token().company_id
-    document = inbox.get_document(company_id, document_id)
+    document = storing.get_document(company_id, document_id)
     _accessed("document.viewed", document)
     return jsonify(_document(document, company_id, detail=True))
 
@@ -192,7 +196,7 @@ def get_document(document_id: int) -> Any:
 @require_token(DOCUMENTS_READ)
 @takes_query()
 def get_document_xml(document_id: int) -> Any:
-    document = inbox.get_document(current_token().company_id, document_id)
+    document = storing.get_document(current_token().company_id, document_id)
     filename = document.filename or f"{document.number}.xml"
     _accessed("document.xml_downloaded", document)
     return _download(document.original, "application/xml", filename)
@@ -203,8 +207,8 @@ def get_document_xml(document_id: int) -> Any:
 @takes_query()
 def get_document_pdf(document_id: int) -> Any:
     company_id = current_token().company_id
-    data = documents.document_pdf(company_id, document_id, locale=_language())
-    document = inbox.get_document(company_id, document_id)
+    data = reading.document_pdf(company_id, document_id, locale=_language())
+    document = storing.get_document(company_id, document_id)
     _accessed("document.pdf_downloaded", document)
     return _download(data, "application/pdf", f"{document.number}.pdf")
 
@@ -214,8 +218,8 @@ def get_document_pdf(document_id: int) -> Any:
 @takes_query()
 def list_document_events(document_id: int) -> Any:
     company_id = current_token().company_id
-    inbox.get_document(company_id, document_id)  # 404 for another company's document
-    events = db.session.scalars(inbox.document_events(company_id, document_id)).all()
+    storing.get_document(company_id, document_id)  # 404 for another company's document
+    events = db.session.scalars(storing.document_events(company_id, document_id)).all()
     return jsonify({"data": [_event(e) for e in events]})
 
 
@@ -224,14 +228,14 @@ def list_document_events(document_id: int) -> Any:
 @takes_query()
 def create_document_event(document_id: int) -> Any:
     company_id = current_token().company_id
-    inbox.get_document(company_id, document_id)  # 404 before any check of the body
+    storing.get_document(company_id, document_id)  # 404 before any check of the body
     body = json_body(NewEvent)
     actor = acting_user()
     code = EVENT_CODES[body.code]
     person = None
     if code in dian_events.EVENTS_WITH_PERSON:
         person = _event_person(body.person)
-    event = lifecycle.record_event(
+    event = transitions.record_event(
         company_id,
         document_id=document_id,
         code=code,
@@ -281,7 +285,7 @@ def _document(document: Document, company_id: int, *, detail: bool = False) -> d
     if detail:
         body["next_events"] = [
             EVENT_NAMES[code]
-            for code in lifecycle.next_events(document.status)
+            for code in transitions.next_events(document.status)
             if document.receiver_company_id == company_id
         ]
         body["findings"] = [_stored_finding(f) for f in document.findings or []]
@@ -351,6 +355,6 @@ def _event_person(person: EventPerson | None) -> dian_events.Person | None:
     if person is None:
         return None
     try:
-        return lifecycle.event_person(**person.model_dump())
+        return transitions.event_person(**person.model_dump())
     except FieldErrors as error:
         raise FieldErrors({f"person.{key}": m for key, m in error.errors.items()}) from None

@@ -28,7 +28,8 @@ from app.blueprints.inbox.rows import tray_lines
 from app.extensions import db
 from app.models import SavedFilter, utcnow
 from app.models.saved_filter import TRAYS
-from app.services import inbox, network, trays
+from app.services import network
+from app.services.documents import storing, trays
 from app.services.errors import DomainError, NotFound
 from app.tenancy import get_or_404
 from app.web.auth import can, company, membership, require_permission, tray_version, user
@@ -37,7 +38,7 @@ from app.web.fragments import FragmentCache, placeholder_csrf, render_in_layout,
 from app.web.htmx import form_errors, is_htmx, render
 from app.web.redirects import safe_next_url
 
-READERS = {"received": inbox.received, "sent": inbox.sent}
+READERS = {"received": storing.received, "sent": storing.sent}
 # The query-string keys a tray keeps in its links and saved filters (never the cursor).
 FILTER_KEYS = (
     "date_from",
@@ -142,16 +143,16 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
 def _render_tray(tray, args, template, *, save_form, status):
     """Render one tray's template with the CSRF placeholder; return it and the status."""
     form = _filter_form(tray, args)
-    sort = inbox.Sort.parse(form.sort.data)
-    result = inbox.Page([], None)
+    sort = storing.Sort.parse(form.sort.data)
+    result = storing.Page([], None)
     if form.validate():
         stmt = READERS[tray](company().id, filters=form.filters(), sort=sort)
-        result = inbox.page(
+        result = storing.page(
             stmt,
             cursor=args.get("cursor", ""),
             sort=sort,
             incoming=tray == "received",
-            limit=current_app.config.get("INBOX_PAGE_SIZE", inbox.PAGE_SIZE),
+            limit=current_app.config.get("INBOX_PAGE_SIZE", storing.PAGE_SIZE),
         )
     else:
         status = 422
@@ -258,7 +259,7 @@ def _export(tray, fmt):
             )
         )
     stmt = READERS[tray](
-        company().id, filters=form.filters(), sort=inbox.Sort.parse(form.sort.data)
+        company().id, filters=form.filters(), sort=storing.Sort.parse(form.sort.data)
     )
     rows = trays.export_rows(
         stmt,

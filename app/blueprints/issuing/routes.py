@@ -11,7 +11,8 @@ from app.blueprints.issuing.forms import (
     reason_choices,
 )
 from app.extensions import db
-from app.services import disputes, fiscal, issuing, network
+from app.services import fiscal, issuing, network
+from app.services.disputes import disputes
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.web.auth import company, require_permission, user
 from app.web.confirm import ask_first, confirmed

@@ -57,7 +57,8 @@ from app.models.dispute import (
 )
 from app.models.document import INVOICE
 from app.permissions import role_can
-from app.services import audit, documents, inbox, notifications
+from app.services import audit, notifications
+from app.services.documents import reading, storing
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
 from app.tenancy import unscoped
 from app.web.formatting import money
@@ -402,7 +403,7 @@ def open_dispute(
 ) -> Dispute:
     """Open a dispute on a document the company sent or received, with a first message."""
     _require_participant(company_id, actor)
-    document = inbox.get_document(company_id, document_id)
+    document = storing.get_document(company_id, document_id)
     return _open(company_id, document, reason=reason, amount=amount, message=message, actor=actor)
 
 
@@ -540,7 +541,7 @@ def _lines(document: Document, lines: Any) -> list[int]:
 
 
 def _line_count(document: Document) -> int:
-    canonical = documents.canonical_document(document)
+    canonical = reading.canonical_document(document)
     return len(canonical.lines) if canonical is not None else 0
 
 
@@ -574,11 +575,11 @@ def post_message(
     attachment_id = None
     if attachment is not None:
         filename, data = attachment
-        if data and documents.sniff_content_type(data) not in CHAT_ATTACHMENT_TYPES:
+        if data and reading.sniff_content_type(data) not in CHAT_ATTACHMENT_TYPES:
             raise DomainError(
                 _l("Only images (PNG, JPEG) and PDF files can be sent in the chat."), field="file"
             )
-        attached = documents.add_attachment(
+        attached = reading.add_attachment(
             company_id,
             document_id=document.id,
             filename=filename,
@@ -1003,7 +1004,7 @@ def _set_document_status(dispute: Dispute) -> None:
 
 
 def _resolve(dispute: Dispute, company_id: int, resolution: str, *, actor: User) -> None:
-    from app.services import transcripts  # transcripts reads this module's names
+    from app.services.disputes import transcripts
 
     dispute.status = RESOLVED
     dispute.resolution = resolution

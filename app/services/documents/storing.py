@@ -713,7 +713,7 @@ def _link_to_invoice(note: Document, doc: ubl.Document, *, actor: User) -> None:
                 .values(open_balance=case((remaining < 0, Decimal("0")), else_=remaining))
                 .execution_options(synchronize_session="fetch")
             )
-            from app.services import disputes  # disputes reads documents through this module
+            from app.services.disputes import disputes
 
             disputes.credit_note_linked(invoice.id, note, actor=actor)
         return

@@ -2,7 +2,7 @@
 
 Uploads arrive as one or several XML files or a ZIP of up to ``MAX_ZIP_FILES``; a ZIP is read
 with caps on size and compression ratio (a zip bomb is refused, never expanded), and every file
-goes through ``inbox.submit_xml`` in a savepoint of its own, so one bad file spares the others.
+goes through ``storing.submit_xml`` in a savepoint of its own, so one bad file spares the others.
 Attachments are shared with the other party or kept for the uploader, as the uploader chooses.
 """
 
@@ -26,8 +26,10 @@ from app.einvoice.signature import verify_document
 from app.extensions import db
 from app.models import Document, DocumentAttachment, DocumentEvent, QuarantinedUpload, User
 from app.models.document import ORIGIN_PDF, VISIBILITIES, VISIBLE_TO_BOTH
-from app.services import audit, inbox, lifecycle, pdf_documents
+from app.services import audit, pdf_documents
+from app.services.documents import storing
 from app.services.errors import DomainError, NotFound
+from app.services.lifecycle import transitions
 
 MAX_ZIP_FILES = 500
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -42,7 +44,7 @@ SKIPPED = "skipped"
 class UploadReport:
     """What became of every file of one upload, in the order they came."""
 
-    submissions: list[inbox.Submission] = field(default_factory=list)
+    submissions: list[storing.Submission] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
@@ -52,7 +54,7 @@ class UploadReport:
     @property
     def accepted(self) -> int:
         """How many files became documents."""
-        return self.count(inbox.ACCEPTED)
+        return self.count(storing.ACCEPTED)
 
     @property
     def refused(self) -> int:
@@ -133,7 +135,7 @@ def submit_files(company_id: int, *, files: list[tuple[str, bytes]], actor: User
     for name, data in expanded:
         savepoint = begin_nested(db.session())
         try:
-            submission = inbox.submit_xml(company_id, filename=name, data=data, actor=actor)
+            submission = storing.submit_xml(company_id, filename=name, data=data, actor=actor)
         except Exception:
             savepoint.rollback()
             raise
@@ -145,7 +147,7 @@ def submit_files(company_id: int, *, files: list[tuple[str, bytes]], actor: User
 def get_quarantined(company_id: int, quarantine_id: int) -> QuarantinedUpload:
     """Return one of the company's refused uploads, or raise NotFound."""
     entry = db.session.scalars(
-        inbox.quarantine(company_id).where(QuarantinedUpload.id == quarantine_id)
+        storing.quarantine(company_id).where(QuarantinedUpload.id == quarantine_id)
     ).first()
     if entry is None:
         raise NotFound(_l("That upload does not exist."))
@@ -187,8 +189,8 @@ def canonical_document(document: Document) -> ubl.Document | None:
 
 def document_view(company_id: int, document_id: int) -> DocumentView:
     """Gather the page of a document the company sent or received."""
-    document = inbox.get_document(company_id, document_id)
-    events = list(db.session.scalars(inbox.document_events(company_id, document_id)))
+    document = storing.get_document(company_id, document_id)
+    events = list(db.session.scalars(storing.document_events(company_id, document_id)))
     user_ids = {e.actor_user_id for e in events if e.actor_user_id}
     actors = (
         {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
@@ -209,7 +211,7 @@ def document_view(company_id: int, document_id: int) -> DocumentView:
         events=events,
         actors=actors,
         attachments=list(db.session.scalars(attachments(company_id, document_id))),
-        next_events=lifecycle.next_events(document.status) if is_receiver else [],
+        next_events=transitions.next_events(document.status) if is_receiver else [],
         is_receiver=is_receiver,
         signer=common_name.group(1).strip() if common_name else subject,
         signed_at=signed_at,
@@ -225,7 +227,7 @@ def document_pdf(
     For a document sent as a PDF that PDF is the document; reviewed=True renders instead the
     data its sender reviewed (header and lines), marked as not a legal e-invoice.
     """
-    document = inbox.get_document(company_id, document_id)
+    document = storing.get_document(company_id, document_id)
     if document.origin == ORIGIN_PDF:
         if reviewed:
             return render_pdf(
@@ -241,7 +243,7 @@ def document_pdf(
 def get_event(company_id: int, document_id: int, event_id: int) -> DocumentEvent:
     """Return one event of a document the company sent or received, with its XML."""
     event = db.session.scalars(
-        inbox.document_events(company_id, document_id).where(DocumentEvent.id == event_id)
+        storing.document_events(company_id, document_id).where(DocumentEvent.id == event_id)
     ).first()
     if event is None or event.xml is None:
         raise NotFound(_l("That event does not exist."))
@@ -250,7 +252,7 @@ def get_event(company_id: int, document_id: int, event_id: int) -> DocumentEvent
 
 def document_zip(company_id: int, document_id: int, *, locale: str = "es") -> bytes:
     """Return a ZIP with the original, its PDF, its events and the attachments the company sees."""
-    document = inbox.get_document(company_id, document_id)
+    document = storing.get_document(company_id, document_id)
     buffer = io.BytesIO()
     stem = f"{document.document_type}-{document.number}"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -267,7 +269,7 @@ def document_zip(company_id: int, document_id: int, *, locale: str = "es") -> by
                 f"{stem}-reviewed.pdf",
                 document_pdf(company_id, document_id, locale=locale, reviewed=True),
             )
-        for event in db.session.scalars(inbox.document_events(company_id, document_id)):
+        for event in db.session.scalars(storing.document_events(company_id, document_id)):
             if event.xml is not None:
                 archive.writestr(f"events/{event.code}-{event.number}.xml", event.xml)
         for attachment in db.session.scalars(attachments(company_id, document_id)):
@@ -325,7 +327,7 @@ def add_attachment(
     actor: User,
 ) -> DocumentAttachment:
     """Attach a file (PDF, PNG, JPEG, XML or text, up to 10 MB) to a document of the company."""
-    document = inbox.get_document(company_id, document_id)
+    document = storing.get_document(company_id, document_id)
     if visibility not in VISIBILITIES:
         raise DomainError(_l("Choose who may see the attachment."), field="visibility")
     if not data:

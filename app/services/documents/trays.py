@@ -31,8 +31,10 @@ from app.models.document import (
     TACITLY_ACCEPTED,
 )
 from app.models.saved_filter import TRAYS
-from app.services import audit, documents, inbox, lifecycle
+from app.services import audit
+from app.services.documents import reading, storing
 from app.services.errors import DomainError, NotFound
+from app.services.lifecycle import transitions
 
 MAX_SAVED_FILTERS = 50
 MAX_BULK = 500
@@ -244,7 +246,7 @@ def bulk_actions(status: str, document_type: str) -> tuple[str, ...]:
     return tuple(
         action
         for action, code in BULK_EVENTS.items()
-        if lifecycle.steps_to(status, code) is not None
+        if transitions.steps_to(status, code) is not None
     )
 
 
@@ -306,7 +308,7 @@ class BulkPlan:
                 groups[row.steps] = groups.get(row.steps, 0) + 1
         sentences = []
         for steps, count in sorted(groups.items(), key=lambda item: -len(item[0])):
-            missing = [lifecycle.TRANSITIONS[c].name for c in steps[:-1]]
+            missing = [transitions.TRANSITIONS[c].name for c in steps[:-1]]
             sentences.append(
                 _l(
                     "%(count)d invoices still need %(missing)s; %(action)s records %(steps)s "
@@ -337,12 +339,12 @@ def plan_events(company_id: int, *, document_ids: list[int], code: str, actor: U
     rows = []
     for document_id in _unique(document_ids):
         try:
-            number = inbox.get_document(company_id, document_id).number
+            number = storing.get_document(company_id, document_id).number
         except NotFound as problem:
             rows.append(PlannedRow(document_id, "", problem=problem.message))
             continue
         try:
-            steps = lifecycle.plan_event(company_id, document_id=document_id, code=code)
+            steps = transitions.plan_event(company_id, document_id=document_id, code=code)
         except DomainError as problem:
             rows.append(PlannedRow(document_id, number, problem=problem.message))
             continue
@@ -355,7 +357,7 @@ def plan_events(company_id: int, *, document_ids: list[int], code: str, actor: U
 def record_events(company_id: int, *, plan: BulkPlan, actor: User) -> list[BulkOutcome]:
     """Record a plan's events on each document it found ready; say why not on the others.
 
-    Each document's events are all or nothing (lifecycle.record_chain, which checks each event
+    Each document's events are all or nothing (transitions.record_chain, which checks each event
     again as it records it), and a refusal leaves the other documents' events in place.
     """
     outcomes = []
@@ -364,13 +366,13 @@ def record_events(company_id: int, *, plan: BulkPlan, actor: User) -> list[BulkO
             outcomes.append(BulkOutcome(row.document_id, row.number, False, row.problem))
             continue
         try:
-            events = lifecycle.record_chain(
+            events = transitions.record_chain(
                 company_id, document_id=row.document_id, steps=list(row.steps), actor=actor
             )
         except DomainError as problem:
             outcomes.append(BulkOutcome(row.document_id, row.number, False, problem.message))
             continue
-        names = [lifecycle.TRANSITIONS[e.code].name for e in events]
+        names = [transitions.TRANSITIONS[e.code].name for e in events]
         outcomes.append(
             BulkOutcome(
                 row.document_id,
@@ -394,7 +396,7 @@ def documents_zip(
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for document_id in _unique(document_ids):
             try:
-                document = inbox.get_document(company_id, document_id)
+                document = storing.get_document(company_id, document_id)
             except NotFound:
                 continue
             stem = _safe_name(f"{document.document_type}-{document.number}-{document.id}")
@@ -422,7 +424,7 @@ def zip_name() -> str:
 
 def _pdf_of(document: Document, *, locale: str) -> bytes | None:
     """Render the PDF of a stored e-invoice; None when it cannot be read back."""
-    canonical = documents.canonical_document(document)
+    canonical = reading.canonical_document(document)
     if canonical is None:
         return None
     try:
