@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models import Company, Document, NumberingRange, User
 from app.models.document import DEBIT_NOTE, INVOICE
 from app.services import audit, certificates, fiscal
-from app.services.documents import reading, storing
+from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.taxids import TaxIdError, compact_tax_id
 from app.tenancy import unscoped
@@ -575,7 +575,7 @@ def _stamp(
 
 def sent_invoice(company_id: int, document_id: int) -> Document:
     """Return an invoice the company sent (for a note), or raise NotFound."""
-    document = storing.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     if document.sender_company_id != company_id or document.document_type != INVOICE:
         raise NotFound(_l("That document does not exist."))
     return document

@@ -31,7 +31,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import begin_nested
-from app.einvoice import model as ubl
 from app.einvoice import pdfextract, pdflayout
 from app.einvoice.findings import Finding
 from app.extensions import db
@@ -547,85 +546,3 @@ def learn_pdf_layout(company_id: int, *, data: bytes, fields: dict[str, Any]) ->
         # is kept, and this invoice is sent all the same.
         savepoint.rollback()
     _words_path(company_id, data).unlink(missing_ok=True)
-
-
-# ------------------------------------------------------------------------ the stored lines
-
-
-@dataclass(frozen=True)
-class PdfLine:
-    """One stored line of a PDF-origin invoice, read back as Decimals."""
-
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    tax_percent: Decimal
-    line_total: Decimal
-
-
-def stored_lines(document: Document) -> list[PdfLine] | None:
-    """Return a PDF-origin document's reviewed lines (None for a document sent as XML)."""
-    if document.origin != ORIGIN_PDF:
-        return None
-    return [
-        PdfLine(
-            description=line["description"],
-            quantity=Decimal(line["quantity"]),
-            unit_price=Decimal(line["unit_price"]),
-            tax_percent=Decimal(line["tax_percent"]),
-            line_total=Decimal(line["line_total"]),
-        )
-        for line in document.pdf_lines or []
-    ]
-
-
-def reviewed_document(document: Document) -> ubl.Document:
-    """Build the engine's Document from what the sender reviewed, for the PDF representation."""
-    lines = stored_lines(document) or []
-    bases: dict[Decimal, Decimal] = {}
-    for line in lines:
-        bases[line.tax_percent] = bases.get(line.tax_percent, Decimal(0)) + line.line_total
-    subtotals = [
-        ubl.TaxSubtotal(taxable_amount=base, tax_amount=_money(base * rate / 100), percent=rate)
-        for rate, base in bases.items()
-    ]
-    tax_totals = (
-        [
-            ubl.TaxTotal(
-                tax_amount=sum((t.tax_amount for t in subtotals), Decimal(0)), subtotals=subtotals
-            )
-        ]
-        if subtotals
-        else []
-    )
-    line_extension = sum((line.line_total for line in lines), Decimal(0)) if lines else None
-    return ubl.Document(
-        document_type=ubl.DocumentType.INVOICE,
-        number=document.number,
-        issue_date=document.issue_date,
-        due_date=document.due_date,
-        currency=document.currency,
-        line_count=len(lines),
-        supplier=ubl.Party(name=document.supplier_name, tax_id=document.supplier_tax_id),
-        customer=ubl.Party(name=document.customer_name, tax_id=document.customer_tax_id),
-        tax_totals=tax_totals,
-        totals=ubl.MonetaryTotals(
-            line_extension=line_extension
-            if line_extension is not None
-            else document.line_extension,
-            tax_exclusive=document.tax_exclusive,
-            tax_inclusive=document.tax_inclusive,
-            payable=document.payable,
-        ),
-        lines=[
-            ubl.Line(
-                id=str(number),
-                quantity=line.quantity,
-                line_extension=line.line_total,
-                description=line.description,
-                price=line.unit_price,
-                tax_percent=line.tax_percent,
-            )
-            for number, line in enumerate(lines, start=1)
-        ],
-    )

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Document, DocumentEvent
-from app.services.documents import trays
-from app.services.lifecycle import transitions
+from app.services.lifecycle import bulk_events, transitions
 from app.tenancy import acting_as, unscoped
 from tests.conftest import login, make_company, make_user
 from tests.services.inbox_helpers import give_certificate, make_document, signed_invoice, submit
@@ -260,17 +259,19 @@ def test_does_the_plan_name_the_steps_per_status():
     for final in ("accepted", "claimed", "tacitly_accepted"):
         assert transitions.steps_to(final, "033") is None
     assert transitions.steps_to("received", "034") is None
-    assert trays.bulk_actions("received", "CreditNote") == ()
+    assert bulk_events.bulk_actions("received", "CreditNote") == ()
 
 
 def test_does_recording_a_plan_check_each_event_again(supplier, seller, buyer_company, clerk):
     """A plan made before someone else acknowledged the invoice records nothing twice."""
     doc = delivered(supplier, seller, buyer_company, "SETP880006")
     with acting_as(buyer_company.id, clerk.id):
-        plan = trays.plan_events(buyer_company.id, document_ids=[doc.id], code="033", actor=clerk)
+        plan = bulk_events.plan_events(
+            buyer_company.id, document_ids=[doc.id], code="033", actor=clerk
+        )
         assert [row.steps for row in plan.rows] == [("030", "032", "033")]
         transitions.record_event(buyer_company.id, document_id=doc.id, code="030", actor=clerk)
-        (result,) = trays.record_events(buyer_company.id, plan=plan, actor=clerk)
+        (result,) = bulk_events.record_events(buyer_company.id, plan=plan, actor=clerk)
         db.session.commit()
     assert not result.done and "(030)" in str(result.message)  # already recorded, it says
     assert codes_of(doc) == ["030"] and status_of(doc) == "acknowledged"

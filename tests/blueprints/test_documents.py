@@ -137,7 +137,7 @@ def test_is_a_zip_bomb_refused_with_a_message_and_nothing_written(
 
 def test_is_a_zip_with_too_many_files_refused(client, supplier, seller):
     login(client, seller, supplier)
-    many = zipped(*[(f"f{i}.xml", b"<a/>") for i in range(reading.MAX_ZIP_FILES + 1)])
+    many = zipped(*[(f"f{i}.xml", b"<a/>") for i in range(storing.MAX_ZIP_FILES + 1)])
     response = upload(client, ("many.zip", many))
     assert response.status_code == 422
     assert count(QuarantinedUpload) == 0

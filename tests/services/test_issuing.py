@@ -15,7 +15,7 @@ from app.einvoice.signature import verify_document
 from app.extensions import db
 from app.models import Document, NumberingRange
 from app.services import fiscal, issuing
-from app.services.documents import reading, storing
+from app.services.documents import queries, reading
 from app.services.errors import DomainError, FieldErrors
 from app.tenancy import acting_as
 from tests.conftest import give_fiscal_profile, make_company, make_user, shared_data
@@ -109,7 +109,7 @@ def test_an_issued_invoice_reaches_its_customer_signed_with_the_ranges_cufe(supp
     assert document.number == "SETP1"
     assert document.receiver_company_id == buyer.id
     with acting_as(buyer.id):
-        received = db.session.scalars(storing.received(buyer.id)).all()
+        received = db.session.scalars(queries.received(buyer.id)).all()
         assert [d.id for d in received] == [document.id]
     root = etree.fromstring(document.original)
     outcome = verify_document(root)

@@ -30,7 +30,7 @@ from app.extensions import db
 from app.models import Document, DocumentEvent
 from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE
 from app.services import audit, idempotency
-from app.services.documents import reading, storing
+from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors
 from app.services.lifecycle import transitions
 from app.web.findings import finding_message
@@ -168,10 +168,10 @@ def _answer(submission: storing.Submission, company_id: int) -> tuple[int, dict[
 @takes_query(DocumentQuery)
 def list_documents(query: DocumentQuery) -> Any:
     company_id = current_token().company_id
-    read = {None: storing.visible, "received": storing.received, "sent": storing.sent}[
+    read = {None: queries.visible, "received": queries.received, "sent": queries.sent}[
         query.direction
     ]
-    page = storing.page(
+    page = queries.page(
         read(company_id, filters=query.filters()), cursor=query.cursor, limit=query.limit
     )
     return jsonify(
@@ -187,7 +187,7 @@ def list_documents(query: DocumentQuery) -> Any:
 @takes_query()
 def get_document(document_id: int) -> Any:
     company_id = current_token().company_id
-    document = storing.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     _accessed("document.viewed", document)
     return jsonify(_document(document, company_id, detail=True))
 
@@ -196,7 +196,7 @@ def get_document(document_id: int) -> Any:
 @require_token(DOCUMENTS_READ)
 @takes_query()
 def get_document_xml(document_id: int) -> Any:
-    document = storing.get_document(current_token().company_id, document_id)
+    document = queries.get_document(current_token().company_id, document_id)
     filename = document.filename or f"{document.number}.xml"
     _accessed("document.xml_downloaded", document)
     return _download(document.original, "application/xml", filename)
@@ -208,7 +208,7 @@ def get_document_xml(document_id: int) -> Any:
 def get_document_pdf(document_id: int) -> Any:
     company_id = current_token().company_id
     data = reading.document_pdf(company_id, document_id, locale=_language())
-    document = storing.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     _accessed("document.pdf_downloaded", document)
     return _download(data, "application/pdf", f"{document.number}.pdf")
 
@@ -218,8 +218,8 @@ def get_document_pdf(document_id: int) -> Any:
 @takes_query()
 def list_document_events(document_id: int) -> Any:
     company_id = current_token().company_id
-    storing.get_document(company_id, document_id)  # 404 for another company's document
-    events = db.session.scalars(storing.document_events(company_id, document_id)).all()
+    queries.get_document(company_id, document_id)  # 404 for another company's document
+    events = db.session.scalars(queries.document_events(company_id, document_id)).all()
     return jsonify({"data": [_event(e) for e in events]})
 
 
@@ -228,7 +228,7 @@ def list_document_events(document_id: int) -> Any:
 @takes_query()
 def create_document_event(document_id: int) -> Any:
     company_id = current_token().company_id
-    storing.get_document(company_id, document_id)  # 404 before any check of the body
+    queries.get_document(company_id, document_id)  # 404 before any check of the body
     body = json_body(NewEvent)
     actor = acting_user()
     code = EVENT_CODES[body.code]

@@ -38,7 +38,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from app.einvoice.events import CLAIM_REASONS, PERSON_ID_TYPES
 from app.models.document import DOCUMENT_TYPES, STATUSES
 from app.services import network
-from app.services.documents import storing
+from app.services.documents import queries
 from app.services.errors import DomainError
 
 #: The API's names for the buyer's DIAN events.
@@ -122,7 +122,7 @@ def printable(text: str) -> str:
 def _cursor(text: str) -> str:
     """Accept only a cursor this server wrote (what it holds is the server's business)."""
     try:
-        position = storing.Cursor.decode(text)
+        position = queries.Cursor.decode(text)
     except DomainError:
         raise PydanticCustomError("cursor", "cursor") from None
     if not 0 <= position.id <= 2**63 - 1:
@@ -171,15 +171,15 @@ class DocumentQuery(Schema):
         description="The `next_cursor` of the previous page, as it was given (opaque).",
     )
     limit: Annotated[int, BeforeValidator(_whole_number)] = Field(
-        storing.PAGE_SIZE,
+        queries.PAGE_SIZE,
         ge=1,
-        le=storing.MAX_PAGE_SIZE,
-        description=f"Documents per page (default {storing.PAGE_SIZE}).",
+        le=queries.MAX_PAGE_SIZE,
+        description=f"Documents per page (default {queries.PAGE_SIZE}).",
     )
 
-    def filters(self) -> storing.DocumentFilters:
+    def filters(self) -> queries.DocumentFilters:
         """Return the Inbox filters these arguments ask for."""
-        return storing.DocumentFilters(
+        return queries.DocumentFilters(
             date_from=self.date_from,
             date_to=self.date_to,
             counterparty_id=self.counterparty_id,

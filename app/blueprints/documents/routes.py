@@ -15,7 +15,7 @@ from app.blueprints.documents.forms import (
 )
 from app.extensions import db
 from app.services import audit, pdf_documents
-from app.services.documents import reading, storing
+from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.services.lifecycle import transitions
 from app.web.auth import can, company, require_permission, user
@@ -34,7 +34,7 @@ def _language() -> str:
 def _document_or_404(document_id):
     """Load a document of the acting company before any form is read: another's is a 404."""
     try:
-        return storing.get_document(company().id, document_id)
+        return queries.get_document(company().id, document_id)
     except NotFound:
         abort(404)
 
@@ -59,7 +59,7 @@ def upload():
     if form.validate_on_submit():
         files = [(f.filename, f.read()) for f in form.files.data or [] if f and f.filename]
         try:
-            report = reading.submit_files(company().id, files=files, actor=user())
+            report = storing.submit_files(company().id, files=files, actor=user())
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -171,7 +171,7 @@ def upload_pdf_confirm():
 @bp.route("/quarantine")
 @require_permission("documents.issue")
 def quarantine():
-    rows = storing.quarantine_rows(company().id, limit=200)
+    rows = queries.quarantine_rows(company().id, limit=200)
     return render("documents/quarantine.html", rows=rows, language=_language())
 
 
@@ -224,7 +224,7 @@ def show(document_id):
 @bp.route("/<int:document_id>/xml")
 @require_permission("company.view")
 def xml(document_id):
-    document = storing.get_document(company().id, document_id)
+    document = queries.get_document(company().id, document_id)
     if not document.is_legal and document.origin == "pdf":
         abort(404)  # sent as a PDF: there is no XML
     return _download(
@@ -238,7 +238,7 @@ def xml(document_id):
 @bp.route("/<int:document_id>/pdf")
 @require_permission("company.view")
 def pdf(document_id):
-    document = storing.get_document(company().id, document_id)
+    document = queries.get_document(company().id, document_id)
     reviewed = request.args.get("reviewed") == "1"  # a PDF-origin invoice's reviewed data
     data = reading.document_pdf(company().id, document.id, locale=_language(), reviewed=reviewed)
     return _download(
@@ -269,7 +269,7 @@ def event_xml(document_id, event_id):
 @bp.route("/<int:document_id>/zip")
 @require_permission("company.view")
 def download_zip(document_id):
-    document = storing.get_document(company().id, document_id)
+    document = queries.get_document(company().id, document_id)
     data = reading.document_zip(company().id, document.id, locale=_language())
     return _download(
         data,

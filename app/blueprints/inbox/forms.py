@@ -15,7 +15,7 @@ from wtforms.widgets import Select
 
 from app.models.document import CREDIT_NOTE, DEBIT_NOTE, INVOICE, STATUSES
 from app.models.saved_filter import TRAYS
-from app.services.documents.storing import DocumentFilters
+from app.services.documents.queries import DocumentFilters
 from app.services.lifecycle.transitions import STATUS_NAMES
 
 DOCUMENT_TYPE_NAMES = {

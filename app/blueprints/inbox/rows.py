@@ -18,7 +18,7 @@ from app.models import Document
 from app.models.document import INVOICE, PAID
 from app.services.disputes import disputes
 from app.services.documents import trays
-from app.services.lifecycle import transitions
+from app.services.lifecycle import bulk_events, transitions
 from app.web.formatting import date_filter, money
 
 
@@ -96,7 +96,7 @@ def _actions(known: dict[tuple[str, str], tuple[str, ...]], document: Document):
     """Return the bulk events a received document allows, worked out once per status and type."""
     key = (document.status, document.document_type)
     if key not in known:
-        known[key] = trays.bulk_actions(*key)
+        known[key] = bulk_events.bulk_actions(*key)
     return known[key]
 
 

@@ -58,7 +58,7 @@ from app.models.dispute import (
 from app.models.document import INVOICE
 from app.permissions import role_can
 from app.services import audit, notifications
-from app.services.documents import reading, storing
+from app.services.documents import queries, reading
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
 from app.tenancy import unscoped
 from app.web.formatting import money
@@ -403,7 +403,7 @@ def open_dispute(
 ) -> Dispute:
     """Open a dispute on a document the company sent or received, with a first message."""
     _require_participant(company_id, actor)
-    document = storing.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     return _open(company_id, document, reason=reason, amount=amount, message=message, actor=actor)
 
 

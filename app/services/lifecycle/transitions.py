@@ -47,7 +47,7 @@ from app.models.document import (
 )
 from app.services import accounts, audit, certificates, notifications, webhooks
 from app.services.disputes import disputes
-from app.services.documents import storing
+from app.services.documents import queries
 from app.services.errors import Conflict, DomainError, FieldErrors, Forbidden
 from app.tenancy import acting_as, unscoped
 
@@ -130,7 +130,7 @@ def check_event(
     transition = TRANSITIONS.get(code)
     if transition is None:
         raise DomainError(_l("There is no event %(code)s.", code=str(code)[:10]), field="code")
-    document = storing.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     if transition.by != RECEIVER:
         raise Forbidden(
             _l(
@@ -234,7 +234,7 @@ def plan_event(company_id: int, *, document_id: int, code: str) -> list[str]:
 
     Raises the DomainError that recording code alone would when no chain leads there.
     """
-    document = storing.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     steps = steps_to(document.status, code) or [code]  # [code] alone raises the reason below
     check_event(company_id, document_id=document.id, code=steps[0])
     return steps
