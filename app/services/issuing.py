@@ -666,6 +666,40 @@ def _shares(amount: Decimal, values: list[Decimal]) -> list[Decimal]:
     return [Decimal(c) * _CENT for c in floors]
 
 
+
+def agreed_credit_lines(
+    company_id: int,
+    invoice_id: int,
+    *,
+    dispute_id: int,
+    line_numbers: list[int],
+    amount: Decimal | None,
+    description: str = "",
+) -> tuple[list[LineInput], str]:
+    """Return the lines and note that pre-fill the credit note a dispute agreed on.
+
+    The agreed amount is what the buyer's balance goes down by, taxes included: the lines add
+    up to it exactly with their taxes (``credit_lines_for_amount``). Named invoice lines
+    (line_numbers, from 1) share it in proportion to their value (whole units at the invoice's
+    price when that is what it comes to); without named lines, one value line per tax of the
+    invoice does. Without an amount, the named lines are credited as invoiced.
+    """
+    invoiced = invoice_lines(company_id, invoice_id)
+    note = str(_l("Credit note agreed in dispute #%(id)s.", id=dispute_id))
+    if description:
+        note += " " + description
+    chosen = [invoiced[n - 1] for n in line_numbers if 0 < n <= len(invoiced)]
+    if amount is None:  # a credit of the named lines as invoiced
+        return chosen, note
+    if not chosen:
+        chosen = adjustment_lines(
+            invoiced, text=str(_l("Adjustment agreed in dispute #%(id)s", id=dispute_id))
+        )
+    lines = credit_lines_for_amount(
+        chosen, amount, rounding_text=str(_l("Rounding to the agreed amount"))
+    )
+    return lines, note
+
 def credit_lines_for_amount(
     lines: list[LineInput], amount: Decimal, *, rounding_text: str
 ) -> list[LineInput]:

@@ -38,7 +38,7 @@ from app.models import Company, Document, User, utcnow
 from app.models.document import INVOICE, ORIGIN_PDF
 from app.models.pdf_layout import PdfLayout
 from app.services import audit, notifications, webhooks
-from app.services.documents.storing import _emit_after_commit, _find_duplicate, _invite_customer
+from app.services.documents import storing
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.taxids import TaxIdError, compact_tax_id, tax_id_from_document
 from app.tenancy import unscoped
@@ -374,7 +374,7 @@ def submit_pdf(
     if errors:
         raise FieldErrors(errors)
 
-    if _find_duplicate(company_id, INVOICE, number[:60]) is not None:
+    if storing.find_duplicate(company_id, INVOICE, number[:60]) is not None:
         raise DomainError(_l("Invoice %(number)s was already sent.", number=number), field="number")
     receiver = db.session.scalars(
         unscoped(
@@ -439,15 +439,15 @@ def submit_pdf(
         },
     )
     if receiver is not None:
-        _emit_after_commit(receiver.id, "document:received", {"id": document.id})
+        storing.emit_after_commit(receiver.id, "document:received", {"id": document.id})
         webhooks.document_received(document)
         notifications.notify(receiver.id, kind=notifications.RECEIVED, document=document)
     else:
-        _invite_customer(company, document, invite_email)
+        storing.invite_customer(company, document, invite_email)
         notifications.notify(
             company_id, kind=notifications.WAITING, document=document, exclude_user_id=actor.id
         )
-    _emit_after_commit(company_id, "document:sent", {"id": document.id})
+    storing.emit_after_commit(company_id, "document:sent", {"id": document.id})
     learn_pdf_layout(company_id, data=data, fields=fields)
     return document
 

@@ -668,6 +668,22 @@ def fresh(document):
     ).one()
 
 
+def agreed_lines(company_id, invoice_id):
+    """Pre-fill the agreed credit note as the issuing page does: the dispute's agreement, then
+    issuing's lines for it."""
+    from app.services.disputes import disputes
+
+    dispute, proposal = disputes.agreed_credit_note(company_id, invoice_id)
+    return issuing.agreed_credit_lines(
+        company_id,
+        invoice_id,
+        dispute_id=dispute.id,
+        line_numbers=proposal.lines,
+        amount=proposal.amount,
+        description=proposal.description,
+    )
+
+
 @pytest.mark.parametrize("withholdings", [[], ["RETEFUENTE25", "RETEIVA15"]])
 def test_the_agreed_credit_note_from_a_dispute_is_issued_for_exactly_the_agreed_amount(
     supplier, clerk, buyer, withholdings
@@ -682,7 +698,7 @@ def test_the_agreed_credit_note_from_a_dispute_is_issued_for_exactly_the_agreed_
     before = fresh(invoice).open_balance
     dispute = dispute_agreeing(supplier, clerk, buyer, invoice, "468860", "1")
     with acting_as(supplier.id, clerk.id):
-        lines, note_text = disputes.credit_note_lines(supplier.id, invoice.id)
+        lines, note_text = agreed_lines(supplier.id, invoice.id)
         assert [(x.description, x.quantity, x.unit_price) for x in lines] == [
             ("Cajas", 1, Decimal("394000.00"))
         ]
@@ -699,13 +715,11 @@ def test_the_agreed_credit_note_from_a_dispute_is_issued_for_exactly_the_agreed_
 
 def test_an_agreed_amount_on_no_line_is_credited_exactly(supplier, clerk, buyer):
     """A credit note agreed without naming lines: one value line per tax, to the cent."""
-    from app.services.disputes import disputes
-
     configure(supplier, clerk)
     invoice = issue(supplier, clerk, buyer)
     dispute_agreeing(supplier, clerk, buyer, invoice, "100000", "")
     with acting_as(supplier.id, clerk.id):
-        lines, _text = disputes.credit_note_lines(supplier.id, invoice.id)
+        lines, _text = agreed_lines(supplier.id, invoice.id)
     assert payable(lines) == Decimal("100000.00")
     assert all(
         "Adjustment agreed in dispute" in x.description

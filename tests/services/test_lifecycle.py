@@ -315,6 +315,35 @@ def test_does_a_failure_after_the_event_was_written_leave_nothing(
     assert status_of(invoice) == "received" and events_of(invoice) == []
 
 
+def test_does_a_claim_whose_dispute_cannot_open_leave_nothing(
+    customer, buyer, invoice, monkeypatch
+):
+    """A claim opens its dispute through an event handled in the same transaction: when the
+    handler fails, the claim is not recorded either."""
+    from app.services.disputes import disputes
+
+    record(customer, buyer, invoice, "030")
+    record(customer, buyer, invoice, "032")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disputes store down")
+
+    monkeypatch.setattr(disputes, "open_from_claim", broken)
+    with acting_as(customer.id, buyer.id), pytest.raises(RuntimeError):
+        try:
+            transitions.record_event(
+                customer.id,
+                document_id=invoice.id,
+                code="031",
+                actor=buyer,
+                claim_reason="02",
+                note="Faltan cajas",
+            )
+        finally:
+            db.session.rollback()
+    assert status_of(invoice) == "goods_received" and events_of(invoice) == ["030", "032"]
+
+
 # --------------------------------------------------------------------------- tacit acceptance
 
 

@@ -198,6 +198,8 @@ def _show(document_id, *, status=200, event_error=None, claim_form=None, attachm
         status=status,
         view=view,
         document=view.document,
+        # The events the buyer may record next: the lifecycle's, beside the document's page.
+        next_events=transitions.next_events(view.document.status) if view.is_receiver else [],
         language=_language(),
         event_error=event_error,
         claim_form=claim_form or ClaimForm(),

@@ -57,9 +57,10 @@ from app.models.dispute import (
 )
 from app.models.document import INVOICE
 from app.permissions import role_can
-from app.services import audit, notifications
+from app.services import audit, events, notifications
 from app.services.documents import queries, reading
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
+from app.services.events import DisputeResolved
 from app.tenancy import unscoped
 from app.web.formatting import money
 
@@ -1004,8 +1005,6 @@ def _set_document_status(dispute: Dispute) -> None:
 
 
 def _resolve(dispute: Dispute, company_id: int, resolution: str, *, actor: User) -> None:
-    from app.services.disputes import transcripts
-
     dispute.status = RESOLVED
     dispute.resolution = resolution
     dispute.resolved_at = utcnow()
@@ -1013,7 +1012,7 @@ def _resolve(dispute: Dispute, company_id: int, resolution: str, *, actor: User)
     _set_document_status(dispute)
     _system(dispute, company_id, "resolved", actor=actor, resolution=resolution)
     db.session.flush()
-    transcripts.attach_transcript(company_id, dispute, actor=actor)
+    events.publish(DisputeResolved(dispute=dispute, company_id=company_id, actor=actor))
     document = db.session.get(Document, dispute.document_id)
     audit.record_event(
         actor,
@@ -1078,35 +1077,3 @@ def _changed_after_commit(dispute: Dispute) -> None:
             realtime.notify_company(company_id, "dispute:changed", payload)
 
     after_commit(db.session(), emit)
-
-
-def credit_note_lines(company_id: int, invoice_id: int) -> tuple[list[Any], str] | None:
-    """Return the lines and note that pre-fill the credit note a dispute agreed on, if any.
-
-    The agreed amount is what the buyer's balance goes down by, taxes included: the lines add
-    up to it exactly with their taxes (``issuing.credit_lines_for_amount``). Named invoice
-    lines share it in proportion to their value (whole units at the invoice's price when that
-    is what it comes to); without named lines, one value line per tax of the invoice does.
-    """
-    from app.services import issuing  # issuing writes documents; disputes only reads its lines
-
-    found = agreed_credit_note(company_id, invoice_id)
-    if found is None:
-        return None
-    dispute, proposal = found
-    invoice_lines = issuing.invoice_lines(company_id, invoice_id)
-    note = str(_l("Credit note agreed in dispute #%(id)s.", id=dispute.id))
-    if proposal.description:
-        note += " " + proposal.description
-    chosen = [invoice_lines[n - 1] for n in proposal.lines if 0 < n <= len(invoice_lines)]
-    amount = proposal.amount
-    if amount is None:  # a credit of the named lines as invoiced
-        return chosen, note
-    if not chosen:
-        chosen = issuing.adjustment_lines(
-            invoice_lines, text=str(_l("Adjustment agreed in dispute #%(id)s", id=dispute.id))
-        )
-    lines = issuing.credit_lines_for_amount(
-        chosen, amount, rounding_text=str(_l("Rounding to the agreed amount"))
-    )
-    return lines, note

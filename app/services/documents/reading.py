@@ -28,7 +28,6 @@ from app.models.document import ORIGIN_PDF, VISIBILITIES, VISIBLE_TO_BOTH
 from app.services import audit
 from app.services.documents import queries
 from app.services.errors import DomainError, NotFound
-from app.services.lifecycle import transitions
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 CENT = Decimal("0.01")
@@ -56,7 +55,6 @@ class DocumentView:
     events: list[DocumentEvent]
     actors: dict[int, str]
     attachments: list[DocumentAttachment]
-    next_events: list[str]
     is_receiver: bool
     signer: str = ""
     signed_at: dt.datetime | None = None
@@ -101,7 +99,6 @@ def document_view(company_id: int, document_id: int) -> DocumentView:
         events=events,
         actors=actors,
         attachments=list(db.session.scalars(attachments(company_id, document_id))),
-        next_events=transitions.next_events(document.status) if is_receiver else [],
         is_receiver=is_receiver,
         signer=common_name.group(1).strip() if common_name else subject,
         signed_at=signed_at,

@@ -58,8 +58,9 @@ from app.models.document import (
     INVOICE,
     ORIGIN_XML,
 )
-from app.services import audit, notifications, webhooks
+from app.services import audit, events, notifications, webhooks
 from app.services.errors import DomainError, NotFound
+from app.services.events import CreditNoteLinked
 from app.services.inputs import normalize_email
 from app.taxids import COUNTRIES, TaxIdError, tax_id_from_document
 from app.tenancy import unscoped
@@ -207,7 +208,7 @@ def _deliver_in_savepoint(
         # The same document sent at once by another request: the unique constraint decided.
         original = None
         if isinstance(problem, IntegrityError) and item.doc is not None and item.refusal is None:
-            original = _find_duplicate(company.id, item.doc.document_type.value, item.number)
+            original = find_duplicate(company.id, item.doc.document_type.value, item.number)
         if original is not None and item.doc is not None:
             return _duplicate(company.id, item, original, actor)
         current_app.logger.exception("A file of a batch failed: %s", item.filename)
@@ -279,7 +280,7 @@ class _Known:
         """Return the document this one would duplicate, if any."""
         if self.prefetched:
             return self.sent.get((document_type, number))
-        return _find_duplicate(company_id, document_type, number)
+        return find_duplicate(company_id, document_type, number)
 
     def receiver(self, country: str, tax_id: str) -> Company | None:
         """Return the company with this country and tax id (None: not on the network)."""
@@ -363,7 +364,7 @@ def _deliver(
         if savepoint is None:
             raise
         savepoint.rollback()
-        original = _find_duplicate(company_id, doc.document_type.value, number)
+        original = find_duplicate(company_id, doc.document_type.value, number)
         if original is None:
             raise
         return _duplicate(company_id, checked, original, actor)
@@ -448,11 +449,11 @@ def _announce(
             number=document.number,
             name=receiver.display_name,
         )
-        _emit_after_commit(receiver.id, "document:received", {"id": document.id})
+        emit_after_commit(receiver.id, "document:received", {"id": document.id})
         webhooks.document_received(document)  # an outbox row, committed with the document
         notifications.notify(receiver.id, kind=notifications.RECEIVED, document=document)
     else:
-        submission.invitation_sent_to = _invite_customer(company, document, invite_email)
+        submission.invitation_sent_to = invite_customer(company, document, invite_email)
         notifications.notify(
             company_id, kind=notifications.WAITING, document=document, exclude_user_id=actor.id
         )
@@ -472,7 +473,7 @@ def _announce(
                 number=document.number,
             )
         )
-    _emit_after_commit(company_id, "document:sent", {"id": document.id})
+    emit_after_commit(company_id, "document:sent", {"id": document.id})
     return submission
 
 
@@ -603,7 +604,8 @@ _COMPANY_BY_TAX_ID = unscoped(
 )
 
 
-def _find_duplicate(company_id: int, document_type: str, number: str) -> Document | None:
+def find_duplicate(company_id: int, document_type: str, number: str) -> Document | None:
+    """Return the company's own document of that type and number, if it sent one already."""
     return db.session.scalars(
         _DUPLICATE, {"company_id": company_id, "document_type": document_type, "number": number}
     ).first()
@@ -710,13 +712,11 @@ def _link_to_invoice(note: Document, doc: ubl.Document, *, actor: User) -> None:
                 .values(open_balance=case((remaining < 0, Decimal("0")), else_=remaining))
                 .execution_options(synchronize_session="fetch")
             )
-            from app.services.disputes import disputes
-
-            disputes.credit_note_linked(invoice.id, note, actor=actor)
+            events.publish(CreditNoteLinked(invoice_id=invoice.id, note=note, actor=actor))
         return
 
 
-def _invite_customer(company: Company, document: Document, invite_email: str | None) -> str | None:
+def invite_customer(company: Company, document: Document, invite_email: str | None) -> str | None:
     """E-mail the customer an invitation, once per customer and sender unless asked again."""
     address = invite_email or document.customer_email
     if not address:
@@ -792,8 +792,8 @@ def claim_waiting_documents(company: Company, *, actor: User) -> list[Document]:
             {"sender_company_id": sender_id, "document_ids": [d.id for d in documents]},
         )
         _notify_admins(sender_id, "documents_claimed", joined=company, documents=documents)
-        _emit_after_commit(sender_id, "document:changed", {"ids": [d.id for d in documents]})
-    _emit_after_commit(company.id, "document:received", {"ids": ids})
+        emit_after_commit(sender_id, "document:changed", {"ids": [d.id for d in documents]})
+    emit_after_commit(company.id, "document:received", {"ids": ids})
     return waiting
 
 
@@ -821,7 +821,7 @@ def _notify_admins(company_id: int, template: str, **context: Any) -> None:
         )
 
 
-def _emit_after_commit(company_id: int, event: str, payload: dict[str, Any]) -> None:
+def emit_after_commit(company_id: int, event: str, payload: dict[str, Any]) -> None:
     """Tell a company's open pages once the change is safe in the database."""
 
     def emit() -> None:

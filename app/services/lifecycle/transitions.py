@@ -45,10 +45,10 @@ from app.models.document import (
     RECEIVED,
     TACITLY_ACCEPTED,
 )
-from app.services import accounts, audit, certificates, notifications, webhooks
-from app.services.disputes import disputes
+from app.services import accounts, audit, certificates, events, notifications, webhooks
 from app.services.documents import queries
 from app.services.errors import Conflict, DomainError, FieldErrors, Forbidden
+from app.services.events import ClaimRecorded
 from app.tenancy import acting_as, unscoped
 
 RECEIVER, SUPPLIER = "receiver", "supplier"
@@ -195,8 +195,9 @@ def record_event(
         notifications.notify(
             document.sender_company_id, kind=_SUPPLIER_NOTICES[code], document=document
         )
-    if code == "031":  # a claim opens a dispute, so both sides can settle it on the invoice
-        disputes.open_from_claim(document, claim_reason=claim_reason or "", note=note, actor=actor)
+    if code == "031":  # a claim opens a dispute (reactions), so both sides can settle it
+        claim = ClaimRecorded(document, claim_reason=claim_reason or "", note=note, actor=actor)
+        events.publish(claim)
     return event
 
 
