@@ -76,7 +76,7 @@ REASON_NAMES: dict[str, LazyString] = {
     "duplicate": _l("Duplicate invoice"),
     "payment": _l("Payment"),
     "other": _l("Other"),
-    # DIAN's claim reasons, worded as lifecycle.CLAIM_REASONS words them (the same messages).
+    # DIAN's claim reasons, worded as transitions.CLAIM_REASONS words them (the same messages).
     "doc_inconsistent": _l("Inconsistent document"),
     "not_fully_delivered": _l("Goods not fully delivered"),
     "partially_delivered": _l("Goods partially delivered"),

@@ -2,7 +2,7 @@
 
 Reading, filtering, sorting and paging the trays live in ``documents.queries``; this module
 builds on its ``received``/``sent`` selects. Bulk events are the lifecycle's
-(``app.services.lifecycle.bulk``).
+(``app.services.lifecycle.bulk_events``).
 """
 
 from __future__ import annotations
