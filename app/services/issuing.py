@@ -666,7 +666,6 @@ def _shares(amount: Decimal, values: list[Decimal]) -> list[Decimal]:
     return [Decimal(c) * _CENT for c in floors]
 
 
-
 def agreed_credit_lines(
     company_id: int,
     invoice_id: int,
@@ -699,6 +698,7 @@ def agreed_credit_lines(
         chosen, amount, rounding_text=str(_l("Rounding to the agreed amount"))
     )
     return lines, note
+
 
 def credit_lines_for_amount(
     lines: list[LineInput], amount: Decimal, *, rounding_text: str
