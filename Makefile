@@ -65,6 +65,7 @@ rules: setup
 lint: setup
 	$(BIN)/ruff check app tests e2e
 	$(BIN)/ruff format --check app tests e2e
+	$(BIN)/lint-imports --no-cache
 
 translations: setup
 	$(FLASK) translations extract

@@ -19,7 +19,7 @@ from app.config import Config, load_config
 from app.extensions import babel, csrf, db, limiter, login_manager, socketio
 from app.models import User
 from app.permissions import ROLE_LABELS
-from app.services import accounts
+from app.services import accounts, reactions
 from app.web import formatting
 from app.web.auth import can, membership
 from app.web.errors import register_error_handlers
@@ -42,6 +42,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     _init_extensions(app)
+    _register_reactions()
     _init_tenancy(app)
     _init_security_headers(app)
     _init_templates(app)
@@ -50,6 +51,12 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     _register_cli(app)
     _init_jobs(app)
     return app
+
+
+def _register_reactions() -> None:
+    # Which area handles which domain event (app/services/reactions.py): every app has them,
+    # whether it serves pages, runs a CLI command or a job worker, or backs a test.
+    reactions.register()
 
 
 def _select_locale() -> str | None:

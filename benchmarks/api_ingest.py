@@ -40,7 +40,7 @@ def _make_app(instance: Path, name: str):
     app = create_app(
         "production",
         DATABASE_URL=f"sqlite:///{instance / name}",
-        SCHEDULER_ENABLED=False,
+        JOBS_IN_PROCESS=False,
         MAIL_DIR=instance / "mail",
         API_RATE_LIMIT="1000000 per minute",
     )
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         (instance / "mail").mkdir()
         os.environ["INSTANCE_PATH"] = str(instance)
         os.environ["SECRET_KEY"] = SECRET
-        os.environ["SCHEDULER_ENABLED"] = "0"
+        os.environ["JOBS_IN_PROCESS"] = "0"
         app = _make_app(instance, "bench.db")
         (supplier_id, customer_nit, supplier_nit), token = _parties(app)
         start = time.perf_counter()

@@ -102,7 +102,7 @@ def run_database(label: str, url: str, args: argparse.Namespace, instance: Path)
     off = create_app(
         "production",
         DATABASE_URL=url,
-        SCHEDULER_ENABLED=False,
+        JOBS_IN_PROCESS=False,
         MAIL_DIR=instance / "mail",
         AUDIT_ACCESS_EVENTS=False,
     )

@@ -248,15 +248,15 @@ def test_are_upload_errors_that_name_the_file_escaped(
     app, company, owner, monkeypatch, name, content, shown
 ):
     """The size error, an unreadable ZIP and a skipped member name the file: as text."""
-    from app.services import documents
+    from app.services.documents import storing
 
-    monkeypatch.setattr(documents, "MAX_FILE_BYTES", 32)
+    monkeypatch.setattr(storing, "MAX_FILE_BYTES", 32)
     if content == "broken":  # the end record is right, the central directory is not
         content = _zip(**{"a.xml": b"<x/>"}).replace(b"PK\x01\x02", b"XX\x01\x02")
         assert zipfile.is_zipfile(io.BytesIO(content))
     if content == "skipped":
         content = _zip(**{"<svg onload=alert(1)>.txt": b"hi", "a.xml": b"<x/>"})
-        monkeypatch.setattr(documents, "MAX_FILE_BYTES", 5 * 1024 * 1024)
+        monkeypatch.setattr(storing, "MAX_FILE_BYTES", 5 * 1024 * 1024)
     browser = app.test_client()
     login(browser, owner, company)
     english(browser)

@@ -59,9 +59,9 @@ def sweep() -> dict[str, int]:
 @huey.periodic_task(crontab(minute="*/5"))
 def tacit_acceptances() -> Any:
     """Record tacit acceptance (034) on invoices whose 3 business days after 032 passed."""
-    from app.services import lifecycle
+    from app.services.lifecycle import transitions
 
-    return run_job(None, lifecycle.record_tacit_acceptances)
+    return run_job(None, transitions.record_tacit_acceptances)
 
 
 @huey.periodic_task(crontab(minute="*/5"))

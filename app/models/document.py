@@ -178,7 +178,7 @@ class QuarantinedUpload(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(255), default="")
     original: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    # Why: unreadable, invalid or not_supplier (app.services.inbox).
+    # Why: unreadable, invalid or not_supplier (app.services.documents.storing).
     reason: Mapped[str] = mapped_column(String(20))
     document_type: Mapped[str | None] = mapped_column(String(20))
     number: Mapped[str | None] = mapped_column(String(60))

@@ -18,8 +18,9 @@ from app.einvoice import events as dian_events
 from app.extensions import db
 from app.mail import send_mail
 from app.models import Company, Membership, TrayVersion, User, utcnow
-from app.services import audit, inbox, network
+from app.services import audit, events, network
 from app.services.errors import DomainError, FieldErrors
+from app.services.events import CompanyRegistered
 from app.services.inputs import TAX_ID_MESSAGES, normalize_email, validate_tax_id
 from app.taxids import COUNTRIES, KIND
 from app.tenancy import unscoped
@@ -117,7 +118,7 @@ def register_company(data: Registration) -> User:
     db.session.flush()
     audit.record_event(user, company, "company.registered", company)
     network.claim_invitations(company, actor=user)
-    inbox.claim_waiting_documents(company, actor=user)
+    events.publish(CompanyRegistered(company=company, actor=user))  # documents waiting for it
     send_confirmation(user)
     return user
 

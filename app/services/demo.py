@@ -102,7 +102,9 @@ def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
 
 def _load_documents(data: dict, companies: dict[str, Company], owners: dict[str, User]) -> None:
     """Issue the demo invoices and play their DIAN events, claims and dispute replies."""
-    from app.services import disputes, issuing, lifecycle
+    from app.services import issuing
+    from app.services.disputes import disputes
+    from app.services.lifecycle import transitions
 
     today = dt.datetime.now(COLOMBIA).date()  # the day the numbering range and due dates count from
     for key, spec in data.get("numbering", {}).items():
@@ -134,9 +136,11 @@ def _load_documents(data: dict, companies: dict[str, Company], owners: dict[str,
             db.session.commit()
         with acting_as(customer.id, buyer.id):
             for code in entry.get("events", []):
-                lifecycle.record_event(customer.id, document_id=document.id, code=code, actor=buyer)
+                transitions.record_event(
+                    customer.id, document_id=document.id, code=code, actor=buyer
+                )
             if claim := entry.get("claim"):
-                lifecycle.record_event(
+                transitions.record_event(
                     customer.id,
                     document_id=document.id,
                     code="031",

@@ -3,7 +3,7 @@
 The portal builds the canonical ``einvoice.model.Document`` from what the user typed, takes the
 next number of the company's active numbering range (a compare-and-set UPDATE, so two issues
 never share a number), lets the engine write the DIAN XML (``writer``), signs it with the
-company's certificate, and submits the signed bytes through ``inbox.submit_xml`` — the very
+company's certificate, and submits the signed bytes through ``storing.submit_xml`` — the very
 path an uploaded file takes, so routing, duplicates and notifications apply unchanged.
 """
 
@@ -24,7 +24,8 @@ from app.einvoice.signature import sign_document
 from app.extensions import db
 from app.models import Company, Document, NumberingRange, User
 from app.models.document import DEBIT_NOTE, INVOICE
-from app.services import audit, certificates, documents, fiscal, inbox
+from app.services import audit, certificates, fiscal
+from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.taxids import TaxIdError, compact_tax_id
 from app.tenancy import unscoped
@@ -451,7 +452,7 @@ def _sign_and_submit(company_id: int, data: bytes, *, filename: str, actor: User
             )
         ) from None
     signed = sign_document(data, key=keys.key, certificate=keys.certificate, chain=keys.chain)
-    submission = inbox.submit_xml(company_id, filename=filename, data=signed, actor=actor)
+    submission = storing.submit_xml(company_id, filename=filename, data=signed, actor=actor)
     if not submission.accepted or submission.document is None:
         details = "; ".join(f.message() for f in submission.findings if f.severity == "error")
         raise DomainError(
@@ -574,7 +575,7 @@ def _stamp(
 
 def sent_invoice(company_id: int, document_id: int) -> Document:
     """Return an invoice the company sent (for a note), or raise NotFound."""
-    document = inbox.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     if document.sender_company_id != company_id or document.document_type != INVOICE:
         raise NotFound(_l("That document does not exist."))
     return document
@@ -582,7 +583,7 @@ def sent_invoice(company_id: int, document_id: int) -> Document:
 
 def invoice_lines(company_id: int, document_id: int) -> list[LineInput]:
     """Return a sent invoice's lines as typed lines, to pre-fill a note."""
-    canonical = documents.canonical_document(sent_invoice(company_id, document_id))
+    canonical = reading.canonical_document(sent_invoice(company_id, document_id))
     found = []
     for line in canonical.lines if canonical else []:
         percent = line.tax_totals[0].subtotals[0].percent if line.tax_totals else None
@@ -663,6 +664,40 @@ def _shares(amount: Decimal, values: list[Decimal]) -> list[Decimal]:
     for i in by_remainder[: cents - sum(floors)]:
         floors[i] += 1
     return [Decimal(c) * _CENT for c in floors]
+
+
+def agreed_credit_lines(
+    company_id: int,
+    invoice_id: int,
+    *,
+    dispute_id: int,
+    line_numbers: list[int],
+    amount: Decimal | None,
+    description: str = "",
+) -> tuple[list[LineInput], str]:
+    """Return the lines and note that pre-fill the credit note a dispute agreed on.
+
+    The agreed amount is what the buyer's balance goes down by, taxes included: the lines add
+    up to it exactly with their taxes (``credit_lines_for_amount``). Named invoice lines
+    (line_numbers, from 1) share it in proportion to their value (whole units at the invoice's
+    price when that is what it comes to); without named lines, one value line per tax of the
+    invoice does. Without an amount, the named lines are credited as invoiced.
+    """
+    invoiced = invoice_lines(company_id, invoice_id)
+    note = str(_l("Credit note agreed in dispute #%(id)s.", id=dispute_id))
+    if description:
+        note += " " + description
+    chosen = [invoiced[n - 1] for n in line_numbers if 0 < n <= len(invoiced)]
+    if amount is None:  # a credit of the named lines as invoiced
+        return chosen, note
+    if not chosen:
+        chosen = adjustment_lines(
+            invoiced, text=str(_l("Adjustment agreed in dispute #%(id)s", id=dispute_id))
+        )
+    lines = credit_lines_for_amount(
+        chosen, amount, rounding_text=str(_l("Rounding to the agreed amount"))
+    )
+    return lines, note
 
 
 def credit_lines_for_amount(
@@ -801,7 +836,7 @@ def _issue_note(
         over = _over_balance(totals, invoice)
         if over is not None:
             raise over
-    canonical = documents.canonical_document(invoice)
+    canonical = reading.canonical_document(invoice)
     if canonical is None:
         raise DomainError(_l("This invoice has no XML to reference."))
     supplier = supplier_party(db.session.get(Company, company_id))

@@ -31,7 +31,6 @@ from sqlalchemy.orm import undefer
 
 from app import realtime
 from app.db import after_commit, begin_nested
-from app.einvoice import model as ubl
 from app.einvoice import pdfextract, pdflayout
 from app.einvoice.findings import Finding
 from app.extensions import db
@@ -40,8 +39,8 @@ from app.models.document import INVOICE, ORIGIN_PDF
 from app.models.pdf_layout import PdfLayout
 from app.models.pdf_upload import EXTRACTING, FAILED, READY, PdfUpload
 from app.services import audit, notifications, webhooks
+from app.services.documents import storing
 from app.services.errors import DomainError, FieldErrors, NotFound
-from app.services.inbox import _emit_after_commit, _find_duplicate, _invite_customer
 from app.taxids import TaxIdError, compact_tax_id, tax_id_from_document
 from app.tenancy import current_company_id, unscoped
 
@@ -513,7 +512,7 @@ def submit_pdf(
     if errors:
         raise FieldErrors(errors)
 
-    if _find_duplicate(company_id, INVOICE, number[:60]) is not None:
+    if storing.find_duplicate(company_id, INVOICE, number[:60]) is not None:
         raise DomainError(_l("Invoice %(number)s was already sent.", number=number), field="number")
     receiver = db.session.scalars(
         unscoped(
@@ -578,15 +577,15 @@ def submit_pdf(
         },
     )
     if receiver is not None:
-        _emit_after_commit(receiver.id, "document:received", {"id": document.id})
+        storing.emit_after_commit(receiver.id, "document:received", {"id": document.id})
         webhooks.document_received(document)
         notifications.notify(receiver.id, kind=notifications.RECEIVED, document=document)
     else:
-        _invite_customer(company, document, invite_email)
+        storing.invite_customer(company, document, invite_email)
         notifications.notify(
             company_id, kind=notifications.WAITING, document=document, exclude_user_id=actor.id
         )
-    _emit_after_commit(company_id, "document:sent", {"id": document.id})
+    storing.emit_after_commit(company_id, "document:sent", {"id": document.id})
     learn_pdf_layout(company_id, data=data, fields=fields)
     return document
 
@@ -632,8 +631,9 @@ def _layouts(company_id: int, keys: list[str]) -> dict[str, PdfLayout]:
     if not keys:
         return {}
     rows = db.session.scalars(
-        select(PdfLayout).where(PdfLayout.company_id == company_id,
-                                PdfLayout.supplier_key.in_(keys))
+        select(PdfLayout).where(
+            PdfLayout.company_id == company_id, PdfLayout.supplier_key.in_(keys)
+        )
     )
     return {row.supplier_key: row for row in rows}
 
@@ -659,8 +659,9 @@ def learn_pdf_layout(company_id: int, *, data: bytes, fields: dict[str, Any]) ->
         extraction, _ = pdfextract.extract_pdf(data)
     if extraction.source != "text" or not extraction.words:
         return
-    values = {name: fields.get(name) for name in REVIEW_FIELDS if fields.get(name) not in
-              (None, "")}
+    values = {
+        name: fields.get(name) for name in REVIEW_FIELDS if fields.get(name) not in (None, "")
+    }
     keys = _layout_keys(extraction)
     existing = _layouts(company_id, keys)
     savepoint = begin_nested(db.session())
@@ -680,85 +681,3 @@ def learn_pdf_layout(company_id: int, *, data: bytes, fields: dict[str, Any]) ->
         # Another review of the same supplier learned its layout at the same moment: that one
         # is kept, and this invoice is sent all the same.
         savepoint.rollback()
-
-
-# ------------------------------------------------------------------------ the stored lines
-
-
-@dataclass(frozen=True)
-class PdfLine:
-    """One stored line of a PDF-origin invoice, read back as Decimals."""
-
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    tax_percent: Decimal
-    line_total: Decimal
-
-
-def stored_lines(document: Document) -> list[PdfLine] | None:
-    """Return a PDF-origin document's reviewed lines (None for a document sent as XML)."""
-    if document.origin != ORIGIN_PDF:
-        return None
-    return [
-        PdfLine(
-            description=line["description"],
-            quantity=Decimal(line["quantity"]),
-            unit_price=Decimal(line["unit_price"]),
-            tax_percent=Decimal(line["tax_percent"]),
-            line_total=Decimal(line["line_total"]),
-        )
-        for line in document.pdf_lines or []
-    ]
-
-
-def reviewed_document(document: Document) -> ubl.Document:
-    """Build the engine's Document from what the sender reviewed, for the PDF representation."""
-    lines = stored_lines(document) or []
-    bases: dict[Decimal, Decimal] = {}
-    for line in lines:
-        bases[line.tax_percent] = bases.get(line.tax_percent, Decimal(0)) + line.line_total
-    subtotals = [
-        ubl.TaxSubtotal(taxable_amount=base, tax_amount=_money(base * rate / 100), percent=rate)
-        for rate, base in bases.items()
-    ]
-    tax_totals = (
-        [
-            ubl.TaxTotal(
-                tax_amount=sum((t.tax_amount for t in subtotals), Decimal(0)), subtotals=subtotals
-            )
-        ]
-        if subtotals
-        else []
-    )
-    line_extension = sum((line.line_total for line in lines), Decimal(0)) if lines else None
-    return ubl.Document(
-        document_type=ubl.DocumentType.INVOICE,
-        number=document.number,
-        issue_date=document.issue_date,
-        due_date=document.due_date,
-        currency=document.currency,
-        line_count=len(lines),
-        supplier=ubl.Party(name=document.supplier_name, tax_id=document.supplier_tax_id),
-        customer=ubl.Party(name=document.customer_name, tax_id=document.customer_tax_id),
-        tax_totals=tax_totals,
-        totals=ubl.MonetaryTotals(
-            line_extension=line_extension
-            if line_extension is not None
-            else document.line_extension,
-            tax_exclusive=document.tax_exclusive,
-            tax_inclusive=document.tax_inclusive,
-            payable=document.payable,
-        ),
-        lines=[
-            ubl.Line(
-                id=str(number),
-                quantity=line.quantity,
-                line_extension=line.line_total,
-                description=line.description,
-                price=line.unit_price,
-                tax_percent=line.tax_percent,
-            )
-            for number, line in enumerate(lines, start=1)
-        ],
-    )

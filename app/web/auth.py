@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from app.models import Company, Membership, User
 from app.permissions import role_can
-from app.services import trays
+from app.services.documents import trays
 
 F = TypeVar("F", bound=Callable[..., Any])
 

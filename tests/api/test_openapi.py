@@ -30,7 +30,7 @@ from app.extensions import db
 from app.models import Partnership
 from app.models.api import DOCUMENTS_READ
 from app.models.network import ACTIVE
-from app.services import inbox
+from app.services.documents import queries
 from tests.conftest import bearer, make_api_token, make_company
 from tests.services.inbox_helpers import give_certificate, make_document, signed_invoice
 
@@ -314,7 +314,7 @@ def test_does_the_api_hold_up_against_its_own_description(
     """Generated requests, valid and type-confused, with a token: never a server error, every
     invalid one refused with a described JSON 4xx, every valid one answered as described."""
     _company, document_ids = api_company
-    real_cursor = inbox.Cursor(dt.date(2024, 3, 31), document_ids[-1]).encode()
+    real_cursor = queries.Cursor(dt.date(2024, 3, 31), document_ids[-1]).encode()
     seen = {"document": 0}
 
     @FUZZ

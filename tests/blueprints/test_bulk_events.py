@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Document, DocumentEvent
-from app.services import lifecycle, trays
+from app.services.lifecycle import bulk_events, transitions
 from app.tenancy import acting_as, unscoped
 from tests.conftest import login, make_company, make_user
 from tests.services.inbox_helpers import give_certificate, make_document, signed_invoice, submit
@@ -51,7 +51,7 @@ def delivered(supplier, seller, buyer_company, number):
 def record(company, user, document, *codes, **kwargs):
     with acting_as(company.id, user.id):
         for code in codes:
-            lifecycle.record_event(
+            transitions.record_event(
                 company.id, document_id=document.id, code=code, actor=user, **kwargs
             )
         db.session.commit()
@@ -146,14 +146,14 @@ def test_does_bulk_accept_of_a_mix_end_each_accepted_or_say_why(client, buyer_co
 
 def test_is_a_documents_chain_all_or_nothing(client, buyer_company, clerk, mix, monkeypatch):
     """When 033 fails after 030 and 032 were written, none of the three stays."""
-    real = lifecycle._record
+    real = transitions._record
 
     def failing(document, transition, **kwargs):
         if transition.code == "033" and document.id == mix["new"].id:
-            raise lifecycle.DomainError("the signing service is down")
+            raise transitions.DomainError("the signing service is down")
         return real(document, transition, **kwargs)
 
-    monkeypatch.setattr(lifecycle, "_record", failing)
+    monkeypatch.setattr(transitions, "_record", failing)
     login(client, clerk, buyer_company)
     report = bulk(client, "accept", [mix["new"], mix["acknowledged"]], confirm=True)
     body = report.get_data(as_text=True)
@@ -250,26 +250,28 @@ def test_do_bulk_ids_of_the_wrong_type_answer_a_clear_message(client, buyer_comp
 
 
 def test_does_the_plan_name_the_steps_per_status():
-    assert lifecycle.steps_to("received", "033") == ["030", "032", "033"]
-    assert lifecycle.steps_to("acknowledged", "033") == ["032", "033"]
-    assert lifecycle.steps_to("goods_received", "033") == ["033"]
-    assert lifecycle.steps_to("received", "032") == ["030", "032"]
-    assert lifecycle.steps_to("received", "031") is None  # a claim is never reached by steps
-    assert lifecycle.steps_to("goods_received", "031") == ["031"]
+    assert transitions.steps_to("received", "033") == ["030", "032", "033"]
+    assert transitions.steps_to("acknowledged", "033") == ["032", "033"]
+    assert transitions.steps_to("goods_received", "033") == ["033"]
+    assert transitions.steps_to("received", "032") == ["030", "032"]
+    assert transitions.steps_to("received", "031") is None  # a claim is never reached by steps
+    assert transitions.steps_to("goods_received", "031") == ["031"]
     for final in ("accepted", "claimed", "tacitly_accepted"):
-        assert lifecycle.steps_to(final, "033") is None
-    assert lifecycle.steps_to("received", "034") is None
-    assert trays.bulk_actions("received", "CreditNote") == ()
+        assert transitions.steps_to(final, "033") is None
+    assert transitions.steps_to("received", "034") is None
+    assert bulk_events.bulk_actions("received", "CreditNote") == ()
 
 
 def test_does_recording_a_plan_check_each_event_again(supplier, seller, buyer_company, clerk):
     """A plan made before someone else acknowledged the invoice records nothing twice."""
     doc = delivered(supplier, seller, buyer_company, "SETP880006")
     with acting_as(buyer_company.id, clerk.id):
-        plan = trays.plan_events(buyer_company.id, document_ids=[doc.id], code="033", actor=clerk)
+        plan = bulk_events.plan_events(
+            buyer_company.id, document_ids=[doc.id], code="033", actor=clerk
+        )
         assert [row.steps for row in plan.rows] == [("030", "032", "033")]
-        lifecycle.record_event(buyer_company.id, document_id=doc.id, code="030", actor=clerk)
-        (result,) = trays.record_events(buyer_company.id, plan=plan, actor=clerk)
+        transitions.record_event(buyer_company.id, document_id=doc.id, code="030", actor=clerk)
+        (result,) = bulk_events.record_events(buyer_company.id, plan=plan, actor=clerk)
         db.session.commit()
     assert not result.done and "(030)" in str(result.message)  # already recorded, it says
     assert codes_of(doc) == ["030"] and status_of(doc) == "acknowledged"

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import Document, DocumentEvent, Membership
-from app.services import lifecycle
+from app.services.lifecycle import transitions
 from app.tenancy import acting_as, unscoped
 from tests.blueprints.test_issuing import configure, invoice_data
 from tests.conftest import give_fiscal_profile, login, make_company, make_user
@@ -51,7 +51,7 @@ def delivered(supplier, customer, number, *codes):
     clerk = make_user(customer, role="payables")
     with acting_as(customer.id, clerk.id):
         for code in codes:
-            lifecycle.record_event(customer.id, document_id=document.id, code=code, actor=clerk)
+            transitions.record_event(customer.id, document_id=document.id, code=code, actor=clerk)
         db.session.commit()
     return document
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Dispute, DisputeMessage
-from app.services import disputes
+from app.services.disputes import disputes
 from app.tenancy import acting_as, unscoped
 from tests.conftest import login, make_company, make_user
 
@@ -184,11 +184,11 @@ def test_does_the_panel_of_a_claims_dispute_say_the_claims_reason_and_amount_in_
 ):
     """The claim's reason, in DIAN's words, and its amount as money ('$ 1.234,00', never
     '1234.00') on both sides' panels, in Spanish and in English."""
-    from app.services import lifecycle
+    from app.services.lifecycle import transitions
 
     with acting_as(customer.id, buyer.id):
         for event in ("030", "032", "031"):
-            lifecycle.record_event(customer.id, document_id=invoice.id, code=event, actor=buyer,
+            transitions.record_event(customer.id, document_id=invoice.id, code=event, actor=buyer,
                                    claim_reason=code if event == "031" else None,
                                    note="Faltaron cajas" if event == "031" else "")
         db.session.commit()

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.services import lifecycle
+from app.services.lifecycle import transitions
 from app.tenancy import acting_as
 from tests.conftest import login, make_company, make_user
 from tests.services.inbox_helpers import give_certificate, signed_invoice, submit
@@ -32,7 +32,7 @@ def parties():
 
 def record(company, user, document, code):
     with acting_as(company.id, user.id):
-        lifecycle.record_event(company.id, document_id=document.id, code=code, actor=user)
+        transitions.record_event(company.id, document_id=document.id, code=code, actor=user)
         db.session.commit()
 
 

@@ -14,7 +14,7 @@ from stdnum.co import nit
 
 from app.extensions import db
 from app.models import Document, DocumentAttachment, DocumentEvent, QuarantinedUpload
-from app.services import documents, inbox
+from app.services.documents import reading, storing
 from app.tenancy import acting_as, unscoped
 from tests.conftest import login, make_company, make_user
 from tests.einvoice.ubl_factory import NS
@@ -137,7 +137,7 @@ def test_is_a_zip_bomb_refused_with_a_message_and_nothing_written(
 
 def test_is_a_zip_with_too_many_files_refused(client, supplier, seller):
     login(client, seller, supplier)
-    many = zipped(*[(f"f{i}.xml", b"<a/>") for i in range(documents.MAX_ZIP_FILES + 1)])
+    many = zipped(*[(f"f{i}.xml", b"<a/>") for i in range(storing.MAX_ZIP_FILES + 1)])
     response = upload(client, ("many.zip", many))
     assert response.status_code == 422
     assert count(QuarantinedUpload) == 0
@@ -321,7 +321,7 @@ def test_is_an_attachment_type_checked_by_its_content(client, invoice, customer,
 
 def test_is_an_over_size_attachment_refused(client, invoice, customer, buyer, monkeypatch):
     login(client, buyer, customer)
-    monkeypatch.setattr(documents, "MAX_ATTACHMENT_BYTES", 100)
+    monkeypatch.setattr(reading, "MAX_ATTACHMENT_BYTES", 100)
     assert attach(client, invoice, "big.txt", b"a" * 101).status_code == 422
     assert count(DocumentAttachment) == 0
 
@@ -355,7 +355,7 @@ def test_does_a_shared_attachment_reach_a_customer_that_registers_later(client, 
     newcomer = make_company("Recien", tax_id=tax_id)
     clerk = make_user(newcomer, role="payables")
     with acting_as(newcomer.id, clerk.id):
-        inbox.claim_waiting_documents(newcomer, actor=clerk)
+        storing.claim_waiting_documents(newcomer, actor=clerk)
         db.session.commit()
     attachment = db.session.scalars(unscoped(select(DocumentAttachment))).one()
     login(client, clerk, newcomer)

@@ -16,7 +16,7 @@ from app.blueprints.inbox import routes
 from app.extensions import db
 from app.models import Company, Document, Partnership, SavedFilter, TrayVersion, utcnow
 from app.models.network import ACTIVE
-from app.services import trays
+from app.services.documents import trays
 from app.tenancy import unscoped
 from app.web.fragments import CSRF_PLACEHOLDER
 from tests.conftest import login, make_company, make_user

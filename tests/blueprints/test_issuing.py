@@ -434,7 +434,7 @@ def test_the_credit_note_agreed_in_a_dispute_is_prefilled_to_the_agreed_amount(
 ):
     """The issue's case through the form: 468,860 agreed on line 1 (laptops at 400,000 + IVA 19 %)
     pre-fills one unit at 394,000.00, shows 468,860.00, and is issued for exactly that."""
-    from app.services import disputes
+    from app.services.disputes import disputes
 
     login(client, clerk, supplier)
     invoice = issued_invoice(client, buyer)

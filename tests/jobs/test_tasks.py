@@ -85,13 +85,13 @@ def test_does_the_erp_hear_of_a_document_as_soon_as_it_is_committed(erp, parties
 
 
 def test_does_a_rolled_back_transaction_enqueue_nothing(held_jobs, erp, parties):
-    from app.services import inbox
+    from app.services.documents import storing
 
     supplier, seller, customer, buyer = parties
     _endpoint(customer, buyer, erp.url)
     with acting_as(supplier.id, seller.id):
         data = signed_invoice(supplier, customer.tax_id)
-        inbox.submit_xml(supplier.id, filename="f.xml", data=data, actor=seller)
+        storing.submit_xml(supplier.id, filename="f.xml", data=data, actor=seller)
         db.session.flush()
         db.session.rollback()
     assert held_jobs == [] and _deliveries() == []

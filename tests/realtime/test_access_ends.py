@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from app import realtime, security
 from app.extensions import db, socketio
 from app.models import Membership, User
-from app.services import disputes
+from app.services.disputes import disputes
 from app.tenancy import acting_as, unscoped
 from tests.conftest import PASSWORD, isolated, login, make_company, make_user
 from tests.realtime.test_dispute_chat import call, connect

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db, socketio
 from app.models import DisputeMessage, Membership
-from app.services import disputes
+from app.services.disputes import disputes
 from app.tenancy import acting_as, unscoped
 from tests.conftest import isolated, login, make_company, make_user
 from tests.realtime.test_live import collect

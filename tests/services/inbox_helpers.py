@@ -13,7 +13,8 @@ from app.einvoice.signature import sign_document
 from app.einvoice.writer import write_credit_note, write_invoice
 from app.extensions import db
 from app.models import Company, Document, DocumentEvent, QuarantinedUpload, User
-from app.services import certificates, inbox
+from app.services import certificates
+from app.services.documents import storing
 from app.tenancy import acting_as, unscoped
 from tests.einvoice import dian_samples as samples
 from tests.einvoice.ubl_factory import NS, _el, make_valid_invoice
@@ -97,7 +98,9 @@ def written_invoice_and_credit_note(supplier: Company, customer: Company) -> tup
 def submit(supplier: Company, actor: User, data: bytes, filename: str = "factura.xml", **kwargs):
     """Submit as the supplier, commit as a route would, and return the Submission."""
     with acting_as(supplier.id, actor.id):
-        result = inbox.submit_xml(supplier.id, filename=filename, data=data, actor=actor, **kwargs)
+        result = storing.submit_xml(
+            supplier.id, filename=filename, data=data, actor=actor, **kwargs
+        )
         db.session.commit()
     return result
 

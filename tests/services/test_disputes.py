@@ -18,8 +18,9 @@ from app.models import (
     DocumentAttachment,
     Notification,
 )
-from app.services import disputes, lifecycle, transcripts
+from app.services.disputes import disputes, transcripts
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
+from app.services.lifecycle import transitions
 from app.tenancy import acting_as, unscoped
 from tests.conftest import add_member, make_company, make_user
 from tests.services.inbox_helpers import (
@@ -278,8 +279,8 @@ def claim(supplier, seller, customer, buyer, reason, note="Faltaron 3 cajas"):
     """Send an invoice, claim it (031) with a reason, and return it and the dispute it opened."""
     invoice = submit(supplier, seller, signed_invoice(supplier, customer.tax_id)).document
     for code in ("030", "032"):
-        as_(customer, buyer, lifecycle.record_event, document_id=invoice.id, code=code)
-    as_(customer, buyer, lifecycle.record_event, document_id=invoice.id, code="031",
+        as_(customer, buyer, transitions.record_event, document_id=invoice.id, code=code)
+    as_(customer, buyer, transitions.record_event, document_id=invoice.id, code="031",
         claim_reason=reason, note=note)
     with acting_as(supplier.id):
         return invoice, disputes.active_dispute(supplier.id, invoice.id)
@@ -321,9 +322,9 @@ def test_does_a_claim_open_a_dispute_with_the_claims_own_reason(
     # The dispute's reason is the claim's, word for word, in both languages.
     with force_locale("es"):
         assert str(disputes.REASON_NAMES[reason]) == spanish == dian_events.CLAIM_REASONS[code]
-        assert str(disputes.REASON_NAMES[reason]) == str(lifecycle.CLAIM_REASONS[code])
+        assert str(disputes.REASON_NAMES[reason]) == str(transitions.CLAIM_REASONS[code])
     assert english(disputes.REASON_NAMES[reason]) == english_words
-    assert english(disputes.REASON_NAMES[reason]) == english(lifecycle.CLAIM_REASONS[code])
+    assert english(disputes.REASON_NAMES[reason]) == english(transitions.CLAIM_REASONS[code])
     with acting_as(supplier.id):
         first = disputes.messages(supplier.id, dispute.id)[0]
         with force_locale("es"):
@@ -341,7 +342,7 @@ def test_is_every_claim_reason_mapped_to_a_dispute_reason_that_exists():
     """Every DIAN claim reason has a dispute reason of its own (none shared, none missing)."""
     from app.models.dispute import REASONS
 
-    assert set(disputes.CLAIM_REASON_TO_DISPUTE) == set(lifecycle.CLAIM_REASONS)
+    assert set(disputes.CLAIM_REASON_TO_DISPUTE) == set(transitions.CLAIM_REASONS)
     mapped = list(disputes.CLAIM_REASON_TO_DISPUTE.values())
     assert len(set(mapped)) == len(mapped) and set(mapped) <= set(REASONS)
 

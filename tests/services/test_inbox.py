@@ -14,7 +14,7 @@ from stdnum.co import nit
 from app import tenancy
 from app.extensions import db
 from app.models import AuditEvent, Company, Document, DocumentEvent, QuarantinedUpload
-from app.services import inbox
+from app.services.documents import queries, storing
 from app.services.errors import DomainError, NotFound
 from app.tenancy import acting_as, unscoped
 from tests.conftest import PASSWORD, make_company, make_user
@@ -86,10 +86,10 @@ def test_is_a_valid_invoice_delivered_to_the_company_with_the_customers_tax_id(
     assert document.received_at is not None
     assert "delivered" in english(result.message)
     with acting_as(customer.id):
-        assert [d.id for d in db.session.scalars(inbox.received(customer.id))] == [document.id]
-        assert db.session.scalars(inbox.sent(customer.id)).all() == []
+        assert [d.id for d in db.session.scalars(queries.received(customer.id))] == [document.id]
+        assert db.session.scalars(queries.sent(customer.id)).all() == []
     with acting_as(supplier.id):
-        assert [d.id for d in db.session.scalars(inbox.sent(supplier.id))] == [document.id]
+        assert [d.id for d in db.session.scalars(queries.sent(supplier.id))] == [document.id]
     audit = db.session.scalars(
         unscoped(select(AuditEvent).where(AuditEvent.action == "document.submitted"))
     ).one()
@@ -100,7 +100,7 @@ def test_is_the_original_file_kept_byte_for_byte(supplier, clerk, customer):
     data = signed_invoice(supplier, customer.tax_id)
     result = submit(supplier, clerk, data, filename="SETP1.xml")
     with acting_as(customer.id):
-        document = inbox.get_document(customer.id, result.document.id)
+        document = queries.get_document(customer.id, result.document.id)
         assert document.original == data and document.filename == "SETP1.xml"
 
 
@@ -165,7 +165,7 @@ def test_is_an_invoice_signed_by_a_third_party_accepted_with_a_warning(supplier,
 def test_does_the_sender_see_its_quarantine_and_nobody_else(supplier, clerk, customer):
     submit(supplier, clerk, b"garbage")
     with acting_as(supplier.id):
-        assert len(db.session.scalars(inbox.quarantine(supplier.id)).all()) == 1
+        assert len(db.session.scalars(queries.quarantine(supplier.id)).all()) == 1
     with acting_as(customer.id):
         assert db.session.scalars(select(QuarantinedUpload)).all() == []
 
@@ -241,7 +241,7 @@ def test_does_an_invoice_to_an_unregistered_customer_wait_until_it_registers(
 
     newcomer = db.session.scalars(unscoped(select(Company).where(Company.tax_id == tax_id))).one()
     with acting_as(newcomer.id):
-        received = db.session.scalars(inbox.received(newcomer.id)).all()
+        received = db.session.scalars(queries.received(newcomer.id)).all()
     assert {d.number for d in received} == {"SETP990000001", "SETP990000002"}
     assert all(d.received_at is not None for d in received)
     to_sender = [m for m in outbox() if m["to"] == clerk.email]
@@ -264,12 +264,12 @@ def test_does_a_waiting_invoice_without_an_address_still_wait(supplier, clerk, o
     assert result.accepted and result.document.waiting and result.invitation_sent_to is None
     assert outbox() == []
     with acting_as(supplier.id):
-        assert len(db.session.scalars(inbox.waiting_documents(supplier.id)).all()) == 1
+        assert len(db.session.scalars(queries.waiting_documents(supplier.id)).all()) == 1
 
 
 def test_is_no_e_mail_sent_when_the_transaction_is_rolled_back(supplier, clerk, outbox):
     with acting_as(supplier.id):
-        inbox.submit_xml(
+        storing.submit_xml(
             supplier.id,
             filename="f.xml",
             actor=clerk,
@@ -298,17 +298,19 @@ def test_can_a_third_company_read_the_document_or_its_events(supplier, clerk, cu
     with acting_as(third.id):
         assert db.session.scalars(select(Document)).all() == []
         assert db.session.scalars(select(DocumentEvent)).all() == []
-        assert db.session.scalars(inbox.received(third.id)).all() == []
-        assert db.session.scalars(inbox.sent(third.id)).all() == []
+        assert db.session.scalars(queries.received(third.id)).all() == []
+        assert db.session.scalars(queries.sent(third.id)).all() == []
         with pytest.raises(NotFound):
-            inbox.get_document(third.id, document.id)
+            queries.get_document(third.id, document.id)
         # Even naming the document's companies, the rule on the row holds.
-        assert db.session.scalars(inbox.received(customer.id)).all() == []
-        assert db.session.scalars(inbox.document_events(customer.id, document.id)).all() == []
+        assert db.session.scalars(queries.received(customer.id)).all() == []
+        assert db.session.scalars(queries.document_events(customer.id, document.id)).all() == []
     for party in (supplier, customer):
         with acting_as(party.id):
-            assert inbox.get_document(party.id, document.id).id == document.id
-            assert len(db.session.scalars(inbox.document_events(party.id, document.id)).all()) == 1
+            assert queries.get_document(party.id, document.id).id == document.id
+            assert (
+                len(db.session.scalars(queries.document_events(party.id, document.id)).all()) == 1
+            )
 
 
 def test_with_no_company_bound_are_documents_invisible(supplier, clerk, customer):
@@ -328,7 +330,7 @@ def test_does_a_credit_note_reduce_the_open_balance_of_its_invoice(supplier, cle
     assert note.document.related_document_id == invoice.id
     assert note.document.open_balance == Decimal("0")
     with acting_as(customer.id):
-        invoice = inbox.get_document(customer.id, invoice.id)
+        invoice = queries.get_document(customer.id, invoice.id)
     assert invoice.open_balance == invoice.payable - note.document.payable
     assert note.document.payable == Decimal("476000.00")
 
@@ -345,10 +347,10 @@ def test_does_a_failure_half_way_leave_no_half_written_document(
         raise RuntimeError("disk full")
 
     data = signed_invoice(supplier, customer.tax_id)
-    monkeypatch.setattr(inbox.audit, "record_event", broken)
+    monkeypatch.setattr(storing.audit, "record_event", broken)
     with acting_as(supplier.id), pytest.raises(RuntimeError):
         try:
-            inbox.submit_xml(supplier.id, filename="f.xml", data=data, actor=clerk)
+            storing.submit_xml(supplier.id, filename="f.xml", data=data, actor=clerk)
         finally:
             flushed = count(Document)
             db.session.rollback()
@@ -403,7 +405,7 @@ def trays(supplier, customer):
 
 def _received(customer, **filters):
     with acting_as(customer.id):
-        stmt = inbox.received(customer.id, filters=inbox.DocumentFilters(**filters))
+        stmt = queries.received(customer.id, filters=queries.DocumentFilters(**filters))
         return [d.id for d in db.session.scalars(stmt)]
 
 
@@ -433,7 +435,7 @@ def test_do_pages_follow_each_other_without_gaps_or_repeats(supplier, customer):
     seen, cursor = [], None
     with acting_as(customer.id):
         while True:
-            page = inbox.page(inbox.received(customer.id), cursor=cursor, limit=3)
+            page = queries.page(queries.received(customer.id), cursor=cursor, limit=3)
             seen += [d.id for d in page.items]
             if page.next_cursor is None:
                 break
@@ -443,5 +445,5 @@ def test_do_pages_follow_each_other_without_gaps_or_repeats(supplier, customer):
 
 def test_is_a_forged_page_cursor_refused_with_a_message():
     with pytest.raises(DomainError) as raised:
-        inbox.Cursor.decode("yesterday_1")
+        queries.Cursor.decode("yesterday_1")
     assert raised.value.field == "cursor"

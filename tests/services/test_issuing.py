@@ -14,7 +14,8 @@ from app.einvoice import cufe, engine
 from app.einvoice.signature import verify_document
 from app.extensions import db
 from app.models import Document, NumberingRange
-from app.services import documents, fiscal, inbox, issuing
+from app.services import fiscal, issuing
+from app.services.documents import queries, reading
 from app.services.errors import DomainError, FieldErrors
 from app.tenancy import acting_as
 from tests.conftest import give_fiscal_profile, make_company, make_user, shared_data
@@ -108,7 +109,7 @@ def test_an_issued_invoice_reaches_its_customer_signed_with_the_ranges_cufe(supp
     assert document.number == "SETP1"
     assert document.receiver_company_id == buyer.id
     with acting_as(buyer.id):
-        received = db.session.scalars(inbox.received(buyer.id)).all()
+        received = db.session.scalars(queries.received(buyer.id)).all()
         assert [d.id for d in received] == [document.id]
     root = etree.fromstring(document.original)
     outcome = verify_document(root)
@@ -119,7 +120,7 @@ def test_an_issued_invoice_reaches_its_customer_signed_with_the_ranges_cufe(supp
     assert document.line_extension == Decimal("929000.00")
     assert document.payable == Decimal("929000.00") + Decimal("161450.00")
     with acting_as(supplier.id):
-        pdf = documents.document_pdf(supplier.id, document.id)
+        pdf = reading.document_pdf(supplier.id, document.id)
     assert pdf.startswith(b"%PDF-")
 
 
@@ -627,7 +628,7 @@ def test_any_amount_on_any_lines_adds_up_exactly():
 
 def dispute_agreeing(supplier, clerk, buyer, invoice, amount, lines):
     """Have the buyer propose a credit note and the supplier accept it; return the dispute."""
-    from app.services import disputes
+    from app.services.disputes import disputes
 
     payer = make_user(buyer, role="payables")
 
@@ -667,6 +668,22 @@ def fresh(document):
     ).one()
 
 
+def agreed_lines(company_id, invoice_id):
+    """Pre-fill the agreed credit note as the issuing page does: the dispute's agreement, then
+    issuing's lines for it."""
+    from app.services.disputes import disputes
+
+    dispute, proposal = disputes.agreed_credit_note(company_id, invoice_id)
+    return issuing.agreed_credit_lines(
+        company_id,
+        invoice_id,
+        dispute_id=dispute.id,
+        line_numbers=proposal.lines,
+        amount=proposal.amount,
+        description=proposal.description,
+    )
+
+
 @pytest.mark.parametrize("withholdings", [[], ["RETEFUENTE25", "RETEIVA15"]])
 def test_the_agreed_credit_note_from_a_dispute_is_issued_for_exactly_the_agreed_amount(
     supplier, clerk, buyer, withholdings
@@ -674,14 +691,14 @@ def test_the_agreed_credit_note_from_a_dispute_is_issued_for_exactly_the_agreed_
     """The issue's case end to end: 468.860 agreed on line 1 → a note of 468.860,00 that lowers
     the balance by 468.860,00 and resolves the dispute (withholdings on the invoice or not: the
     balance is the payable before them, so the note carries none)."""
-    from app.services import disputes
+    from app.services.disputes import disputes
 
     configure(supplier, clerk)
     invoice = issue(supplier, clerk, buyer, lines=[BOXES, LINES[1]], withholdings=withholdings)
     before = fresh(invoice).open_balance
     dispute = dispute_agreeing(supplier, clerk, buyer, invoice, "468860", "1")
     with acting_as(supplier.id, clerk.id):
-        lines, note_text = disputes.credit_note_lines(supplier.id, invoice.id)
+        lines, note_text = agreed_lines(supplier.id, invoice.id)
         assert [(x.description, x.quantity, x.unit_price) for x in lines] == [
             ("Cajas", 1, Decimal("394000.00"))
         ]
@@ -698,13 +715,11 @@ def test_the_agreed_credit_note_from_a_dispute_is_issued_for_exactly_the_agreed_
 
 def test_an_agreed_amount_on_no_line_is_credited_exactly(supplier, clerk, buyer):
     """A credit note agreed without naming lines: one value line per tax, to the cent."""
-    from app.services import disputes
-
     configure(supplier, clerk)
     invoice = issue(supplier, clerk, buyer)
     dispute_agreeing(supplier, clerk, buyer, invoice, "100000", "")
     with acting_as(supplier.id, clerk.id):
-        lines, _text = disputes.credit_note_lines(supplier.id, invoice.id)
+        lines, _text = agreed_lines(supplier.id, invoice.id)
     assert payable(lines) == Decimal("100000.00")
     assert all(
         "Adjustment agreed in dispute" in x.description

@@ -12,8 +12,8 @@ from app.einvoice.reader import read_document
 from app.einvoice.signature import COLOMBIA, verify_document
 from app.extensions import db
 from app.models import AuditEvent, Document, DocumentEvent
-from app.services import lifecycle
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
+from app.services.lifecycle import transitions
 from app.tenancy import acting_as, unscoped
 from tests.conftest import make_company, make_user
 from tests.einvoice.ubl_factory import parse
@@ -71,7 +71,7 @@ def invoice(supplier, seller, customer) -> Document:
 def record(company, user, document, code, **kwargs):
     """Record an event as a route would: acting as the company, then commit."""
     with acting_as(company.id, user.id):
-        event = lifecycle.record_event(
+        event = transitions.record_event(
             company.id, document_id=document.id, code=code, actor=user, **kwargs
         )
         db.session.commit()
@@ -97,7 +97,7 @@ def events_of(document) -> list[str]:
 
 
 def test_declared_transitions_are_the_dian_lifecycle():
-    assert {code: (t.sources, t.target, t.by) for code, t in lifecycle.TRANSITIONS.items()} == {
+    assert {code: (t.sources, t.target, t.by) for code, t in transitions.TRANSITIONS.items()} == {
         "030": (("received",), "acknowledged", "receiver"),
         "032": (("acknowledged",), "goods_received", "receiver"),
         "033": (("goods_received",), "accepted", "receiver"),
@@ -193,7 +193,7 @@ def test_is_a_claim_without_its_reason_or_explanation_refused(
     record(customer, buyer, invoice, "030")
     record(customer, buyer, invoice, "032")
     with acting_as(customer.id), pytest.raises(DomainError) as raised:
-        lifecycle.record_event(
+        transitions.record_event(
             customer.id,
             document_id=invoice.id,
             code="031",
@@ -239,7 +239,7 @@ def test_is_an_illegal_transition_refused_with_a_message_and_nothing_written(
         )
     before = (status_of(invoice), events_of(invoice), count(AuditEvent))
     with acting_as(customer.id), pytest.raises(DomainError) as raised:
-        lifecycle.record_event(
+        transitions.record_event(
             customer.id,
             document_id=invoice.id,
             code=code,
@@ -256,7 +256,7 @@ def test_is_an_illegal_transition_refused_with_a_message_and_nothing_written(
 def test_can_the_supplier_record_the_buyers_events(supplier, seller, invoice):
     for code in ("030", "032", "033", "031", "034"):
         with acting_as(supplier.id), pytest.raises(Forbidden) as raised:
-            lifecycle.record_event(
+            transitions.record_event(
                 supplier.id,
                 document_id=invoice.id,
                 code=code,
@@ -273,7 +273,7 @@ def test_can_a_third_company_record_an_event_on_someone_elses_invoice(invoice):
     third = make_company("Tercera")
     user = make_user(third)
     with acting_as(third.id), pytest.raises(NotFound):
-        lifecycle.record_event(third.id, document_id=invoice.id, code="030", actor=user)
+        transitions.record_event(third.id, document_id=invoice.id, code="030", actor=user)
 
 
 def test_can_a_third_company_read_the_events(customer, buyer, invoice):
@@ -290,7 +290,7 @@ def test_does_a_buyer_without_a_certificate_get_a_clear_refusal(supplier, seller
     user = make_user(bare)
     document = submit(supplier, seller, signed_invoice(supplier, bare.tax_id)).document
     with acting_as(bare.id), pytest.raises(DomainError) as raised:
-        lifecycle.record_event(bare.id, document_id=document.id, code="030", actor=user)
+        transitions.record_event(bare.id, document_id=document.id, code="030", actor=user)
     db.session.rollback()
     assert "certificate" in english(raised.value.message)
     assert status_of(document) == "received" and events_of(document) == []
@@ -304,15 +304,44 @@ def test_does_a_failure_after_the_event_was_written_leave_nothing(
     def broken(*args, **kwargs):
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr(lifecycle.audit, "record_event", broken)
+    monkeypatch.setattr(transitions.audit, "record_event", broken)
     with acting_as(customer.id), pytest.raises(RuntimeError):
         try:
-            lifecycle.record_event(customer.id, document_id=invoice.id, code="030", actor=buyer)
+            transitions.record_event(customer.id, document_id=invoice.id, code="030", actor=buyer)
         finally:
             written = (status_of(invoice), events_of(invoice))
             db.session.rollback()
     assert written == ("acknowledged", ["030"])
     assert status_of(invoice) == "received" and events_of(invoice) == []
+
+
+def test_does_a_claim_whose_dispute_cannot_open_leave_nothing(
+    customer, buyer, invoice, monkeypatch
+):
+    """A claim opens its dispute through an event handled in the same transaction: when the
+    handler fails, the claim is not recorded either."""
+    from app.services.disputes import disputes
+
+    record(customer, buyer, invoice, "030")
+    record(customer, buyer, invoice, "032")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disputes store down")
+
+    monkeypatch.setattr(disputes, "open_from_claim", broken)
+    with acting_as(customer.id, buyer.id), pytest.raises(RuntimeError):
+        try:
+            transitions.record_event(
+                customer.id,
+                document_id=invoice.id,
+                code="031",
+                actor=buyer,
+                claim_reason="02",
+                note="Faltan cajas",
+            )
+        finally:
+            db.session.rollback()
+    assert status_of(invoice) == "goods_received" and events_of(invoice) == ["030", "032"]
 
 
 # --------------------------------------------------------------------------- tacit acceptance
@@ -329,14 +358,14 @@ def test_is_an_invoice_tacitly_accepted_three_business_days_after_receipt(
     """032 on Wednesday 20 March 2024; Monday 25 is a holiday (San José), so the three
     business days are 21, 22 and 26: not due on the 26th, due on the 27th."""
     _received_goods(customer, buyer, invoice, bogota(2024, 3, 20, 15, 0))
-    assert lifecycle.acceptance_deadline(bogota(2024, 3, 20, 15, 0)) == dt.date(2024, 3, 26)
+    assert transitions.acceptance_deadline(bogota(2024, 3, 20, 15, 0)) == dt.date(2024, 3, 26)
 
     for now in (bogota(2024, 3, 25, 23, 0), bogota(2024, 3, 26, 23, 59)):
-        assert lifecycle.record_tacit_acceptances(now).recorded == []
+        assert transitions.record_tacit_acceptances(now).recorded == []
         db.session.commit()
     assert status_of(invoice) == "goods_received"
 
-    report = lifecycle.record_tacit_acceptances(bogota(2024, 3, 27, 0, 5))
+    report = transitions.record_tacit_acceptances(bogota(2024, 3, 27, 0, 5))
     db.session.commit()
     assert report.recorded == [invoice.id] and report.skipped == {}
     assert status_of(invoice) == "tacitly_accepted"
@@ -357,9 +386,9 @@ def test_is_an_invoice_tacitly_accepted_three_business_days_after_receipt(
 def test_is_tacit_acceptance_recorded_once_when_the_job_runs_twice(customer, buyer, invoice):
     _received_goods(customer, buyer, invoice, bogota(2024, 3, 20, 15, 0))
     later = bogota(2024, 4, 10, 8, 0)
-    first = lifecycle.record_tacit_acceptances(later)
+    first = transitions.record_tacit_acceptances(later)
     db.session.commit()
-    second = lifecycle.record_tacit_acceptances(later)
+    second = transitions.record_tacit_acceptances(later)
     db.session.commit()
     assert (first.recorded, second.recorded) == ([invoice.id], [])
     assert events_of(invoice).count("034") == 1
@@ -369,12 +398,12 @@ def test_does_a_second_worker_racing_the_first_record_nothing(customer, buyer, i
     """Two workers found the same invoice due; the second comes after the first committed."""
     _received_goods(customer, buyer, invoice, bogota(2024, 3, 20, 15, 0))
     later = bogota(2024, 4, 10, 8, 0)
-    due = lifecycle.due_for_tacit_acceptance(later)
+    due = transitions.due_for_tacit_acceptance(later)
     assert due == [invoice.id]
-    lifecycle.record_tacit_acceptance(due[0], now=later)
+    transitions.record_tacit_acceptance(due[0], now=later)
     db.session.commit()
     with pytest.raises(Conflict):
-        lifecycle.record_tacit_acceptance(due[0], now=later)
+        transitions.record_tacit_acceptance(due[0], now=later)
     db.session.rollback()
     assert events_of(invoice) == ["030", "032", "034"]
 
@@ -390,7 +419,7 @@ def test_does_a_claim_block_tacit_acceptance(customer, buyer, invoice):
         note="Entrega parcial",
         now=bogota(2024, 3, 21, 9, 0),
     )
-    report = lifecycle.record_tacit_acceptances(bogota(2024, 5, 1, 8, 0))
+    report = transitions.record_tacit_acceptances(bogota(2024, 5, 1, 8, 0))
     db.session.commit()
     assert report.recorded == [] and status_of(invoice) == "claimed"
     assert "034" not in events_of(invoice)
@@ -411,7 +440,7 @@ def test_does_a_supplier_without_a_certificate_spare_the_other_invoices(
         unscoped(select(SigningCertificate).where(SigningCertificate.company_id == bare.id))
     ).scalar_one().active = False
     db.session.commit()
-    report = lifecycle.record_tacit_acceptances(bogota(2024, 4, 10, 8, 0))
+    report = transitions.record_tacit_acceptances(bogota(2024, 4, 10, 8, 0))
     db.session.commit()
     assert report.recorded == [invoice.id] and list(report.skipped) == [other.id]
     assert status_of(invoice) == "tacitly_accepted" and status_of(other) == "goods_received"
@@ -428,7 +457,7 @@ def test_does_the_cli_job_record_tacit_acceptance(app, customer, buyer, invoice)
 
 
 def test_are_weekends_and_holidays_skipped_in_business_days():
-    assert lifecycle.add_business_days(dt.date(2024, 3, 22), 1) == dt.date(2024, 3, 26)
-    assert not lifecycle.is_business_day(dt.date(2024, 3, 25))  # San José (observed)
-    assert not lifecycle.is_business_day(dt.date(2024, 3, 23))  # Saturday
-    assert lifecycle.is_business_day(dt.date(2024, 3, 26))
+    assert transitions.add_business_days(dt.date(2024, 3, 22), 1) == dt.date(2024, 3, 26)
+    assert not transitions.is_business_day(dt.date(2024, 3, 25))  # San José (observed)
+    assert not transitions.is_business_day(dt.date(2024, 3, 23))  # Saturday
+    assert transitions.is_business_day(dt.date(2024, 3, 26))

@@ -115,11 +115,11 @@ def test_is_the_email_in_the_users_language_with_a_link_to_the_document(
 def test_is_nothing_written_or_sent_when_the_submission_rolls_back(
     supplier, seller, customer, buyer_owner, outbox
 ):
-    from app.services import inbox
+    from app.services.documents import storing
 
     with acting_as(supplier.id, seller.id):
         data = signed_invoice(supplier, customer.tax_id)
-        inbox.submit_xml(supplier.id, filename="f.xml", data=data, actor=seller)
+        storing.submit_xml(supplier.id, filename="f.xml", data=data, actor=seller)
         db.session.rollback()
     assert rows() == [] and outbox() == []
 
@@ -171,17 +171,17 @@ def test_are_reminders_of_paid_invoices_skipped(supplier, customer, payables):
 
 
 def test_does_a_claim_notify_the_supplier(supplier, seller, customer, buyer_owner):
-    from app.services import lifecycle
+    from app.services.lifecycle import transitions
 
     document = submit(supplier, seller, signed_invoice(supplier, customer.tax_id)).document
     for code in ("030", "032"):
         with acting_as(customer.id, buyer_owner.id):
-            lifecycle.record_event(
+            transitions.record_event(
                 customer.id, document_id=document.id, code=code, actor=buyer_owner
             )
             db.session.commit()
     with acting_as(customer.id, buyer_owner.id):
-        lifecycle.record_event(
+        transitions.record_event(
             customer.id,
             document_id=document.id,
             code="031",

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import WebhookDelivery, WebhookEndpoint, utcnow
 from app.models.webhook import DOCUMENT_RECEIVED, EVENT_RECORDED
-from app.services import lifecycle, webhooks
+from app.services import webhooks
 from app.services.errors import FieldErrors
+from app.services.lifecycle import transitions
 from app.tenancy import acting_as, unscoped
 from tests.conftest import login, make_company, make_user
 from tests.services.inbox_helpers import give_certificate, signed_invoice, submit
@@ -217,7 +218,7 @@ def test_do_both_parties_hear_of_an_event(erp, supplier, seller, customer, buyer
     _endpoint(supplier, seller, erp.url, events=(EVENT_RECORDED,))
     document = _send_invoice(supplier, seller, customer)
     with acting_as(customer.id, buyer.id):
-        lifecycle.record_event(customer.id, document_id=document.id, code="030", actor=buyer)
+        transitions.record_event(customer.id, document_id=document.id, code="030", actor=buyer)
         db.session.commit()
     kinds = sorted((d.company_id, d.event_type) for d in _deliveries())
     assert kinds == sorted(
@@ -234,11 +235,11 @@ def test_do_both_parties_hear_of_an_event(erp, supplier, seller, customer, buyer
 
 
 def test_does_a_rolled_back_submission_announce_nothing(erp, supplier, seller, customer, buyer):
-    from app.services import inbox
+    from app.services.documents import storing
 
     _endpoint(customer, buyer, erp.url)
     with acting_as(supplier.id, seller.id):
-        inbox.submit_xml(
+        storing.submit_xml(
             supplier.id,
             filename="f.xml",
             data=signed_invoice(supplier, customer.tax_id),

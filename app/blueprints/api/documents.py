@@ -51,8 +51,10 @@ from app.einvoice import events as dian_events
 from app.extensions import db
 from app.models import Document as DocumentRow
 from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE
-from app.services import audit, documents, idempotency, inbox, lifecycle
+from app.services import audit, idempotency
+from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors
+from app.services.lifecycle import transitions
 
 XML_TYPES = {"application/xml", "text/xml"}
 #: An id an INTEGER column can hold: a larger one is a 404 from the router, not an overflow.
@@ -77,7 +79,7 @@ def visible_document(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapped(*args: Any, document_id: int, **kwargs: Any) -> Any:
-        inbox.get_document(current_token().company_id, document_id)
+        queries.get_document(current_token().company_id, document_id)
         return view(*args, document_id=document_id, **kwargs)
 
     return wrapped
@@ -190,13 +192,13 @@ def _uploaded_files() -> list[tuple[str, bytes]]:
 
 def _submit(company_id: int, filename: str, data: bytes) -> tuple[int, BaseModel]:
     """Submit one file and return the status and body to answer (and to replay)."""
-    submission = inbox.submit_xml(company_id, filename=filename, data=data, actor=acting_user())
+    submission = storing.submit_xml(company_id, filename=filename, data=data, actor=acting_user())
     return _answer(submission, company_id)
 
 
 def _submit_batch(company_id: int, files: list[tuple[str, bytes]]) -> tuple[int, BaseModel]:
     """Submit several files, each on its own; answer 207 with each file's status and body."""
-    submissions = inbox.submit_batch(company_id, files=files, actor=acting_user())
+    submissions = storing.submit_batch(company_id, files=files, actor=acting_user())
     results: list[BatchDocument | BatchError] = []
     for submission in submissions:
         status, answer = _answer(submission, company_id)
@@ -209,7 +211,9 @@ def _submit_batch(company_id: int, files: list[tuple[str, bytes]]) -> tuple[int,
     return 207, BatchResults(results=results)
 
 
-def _answer(submission: inbox.Submission, company_id: int) -> tuple[int, SubmittedDocument | Error]:
+def _answer(
+    submission: storing.Submission, company_id: int
+) -> tuple[int, SubmittedDocument | Error]:
     """Return the status and body that answer one submission."""
     findings = [Finding(**f.as_dict(_language())) for f in submission.findings]
     if submission.accepted:
@@ -255,8 +259,10 @@ def list_documents(query: DocumentQuery) -> Any:
     operation does not know is refused (422, naming it). Needs the `documents:read` scope.
     """
     company_id = current_token().company_id
-    read = {None: inbox.visible, "received": inbox.received, "sent": inbox.sent}[query.direction]
-    page = inbox.page(
+    read = {None: queries.visible, "received": queries.received, "sent": queries.sent}[
+        query.direction
+    ]
+    page = queries.page(
         read(company_id, filters=query.filters()), cursor=query.cursor, limit=query.limit
     )
     return DocumentList(
@@ -277,7 +283,7 @@ def list_documents(query: DocumentQuery) -> Any:
 def get_document(document_id: int) -> Any:
     """One document the company sent or received"""
     company_id = current_token().company_id
-    document = inbox.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     _accessed("document.viewed", document)
     return DocumentDetail.detail(document, company_id, language=_language())
 
@@ -293,7 +299,7 @@ def get_document(document_id: int) -> Any:
 )
 def get_document_xml(document_id: int) -> Any:
     """The document's XML, as its sender signed it"""
-    document = inbox.get_document(current_token().company_id, document_id)
+    document = queries.get_document(current_token().company_id, document_id)
     filename = document.filename or f"{document.number}.xml"
     _accessed("document.xml_downloaded", document)
     return _download(document.original, "application/xml", filename)
@@ -311,8 +317,8 @@ def get_document_xml(document_id: int) -> Any:
 def get_document_pdf(document_id: int) -> Any:
     """The document's graphic representation (PDF with DIAN's QR code)"""
     company_id = current_token().company_id
-    data = documents.document_pdf(company_id, document_id, locale=_language())
-    document = inbox.get_document(company_id, document_id)
+    data = reading.document_pdf(company_id, document_id, locale=_language())
+    document = queries.get_document(company_id, document_id)
     _accessed("document.pdf_downloaded", document)
     return _download(data, "application/pdf", f"{document.number}.pdf")
 
@@ -328,8 +334,8 @@ def get_document_pdf(document_id: int) -> Any:
 def list_document_events(document_id: int) -> Any:
     """The document's DIAN events, oldest first"""
     company_id = current_token().company_id
-    inbox.get_document(company_id, document_id)  # 404 for another company's document
-    events = db.session.scalars(inbox.document_events(company_id, document_id)).all()
+    queries.get_document(company_id, document_id)  # 404 for another company's document
+    events = db.session.scalars(queries.document_events(company_id, document_id)).all()
     return EventList(data=[Event.of(e) for e in events])
 
 
@@ -361,7 +367,7 @@ def create_document_event(document_id: int, json: NewEvent) -> Any:
     person = None
     if code in dian_events.EVENTS_WITH_PERSON:
         person = _event_person(json.person)
-    event = lifecycle.record_event(
+    event = transitions.record_event(
         current_token().company_id,
         document_id=document_id,
         code=code,
@@ -408,6 +414,6 @@ def _event_person(person: EventPerson | None) -> dian_events.Person | None:
     if person is None:
         return None
     try:
-        return lifecycle.event_person(**person.model_dump())
+        return transitions.event_person(**person.model_dump())
     except FieldErrors as error:
         raise FieldErrors({f"person.{key}": m for key, m in error.errors.items()}) from None

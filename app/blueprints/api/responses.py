@@ -19,7 +19,7 @@ from app.blueprints.api.schemas import EVENT_CODES
 from app.models import Document as DocumentRow
 from app.models import DocumentEvent, Partnership
 from app.models.document import DOCUMENT_TYPES, PAYMENT_STATUSES, STATUSES
-from app.services import lifecycle
+from app.services.lifecycle import transitions
 from app.web.findings import finding_message
 
 #: The API's names for every DIAN event a document can carry (034 is recorded by the portal).
@@ -213,7 +213,7 @@ class DocumentDetail(Document):
         return cls.of(
             document,
             company_id,
-            next_events=[EVENT_NAMES[c] for c in lifecycle.next_events(document.status)]
+            next_events=[EVENT_NAMES[c] for c in transitions.next_events(document.status)]
             if receiving
             else [],
             findings=[Finding.stored(f, language) for f in document.findings or []],

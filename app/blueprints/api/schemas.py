@@ -38,7 +38,8 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from app.einvoice.events import CLAIM_REASONS, PERSON_ID_TYPES
 from app.models.document import DOCUMENT_TYPES, STATUSES
-from app.services import idempotency, inbox, network
+from app.services import idempotency, network
+from app.services.documents import queries
 from app.services.errors import DomainError
 
 #: The API's names for the buyer's DIAN events.
@@ -122,7 +123,7 @@ def printable(text: str) -> str:
 def _cursor(text: str) -> str:
     """Accept only a cursor this server wrote (what it holds is the server's business)."""
     try:
-        position = inbox.Cursor.decode(text)
+        position = queries.Cursor.decode(text)
     except DomainError:
         raise PydanticCustomError("cursor", "cursor") from None
     if not 0 <= position.id <= 2**63 - 1:
@@ -189,15 +190,15 @@ class DocumentQuery(QuerySchema):
         description="The `next_cursor` of the previous page, as it was given (opaque).",
     )
     limit: Annotated[int, BeforeValidator(_whole_number)] = Field(
-        inbox.PAGE_SIZE,
+        queries.PAGE_SIZE,
         ge=1,
-        le=inbox.MAX_PAGE_SIZE,
-        description=f"Documents per page (default {inbox.PAGE_SIZE}).",
+        le=queries.MAX_PAGE_SIZE,
+        description=f"Documents per page (default {queries.PAGE_SIZE}).",
     )
 
-    def filters(self) -> inbox.DocumentFilters:
+    def filters(self) -> queries.DocumentFilters:
         """Return the Inbox filters these arguments ask for."""
-        return inbox.DocumentFilters(
+        return queries.DocumentFilters(
             date_from=self.date_from,
             date_to=self.date_to,
             counterparty_id=self.counterparty_id,

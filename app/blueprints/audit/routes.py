@@ -8,7 +8,8 @@ from app.blueprints.audit import bp
 from app.blueprints.audit.forms import AuditFilterForm
 from app.extensions import db
 from app.models import utcnow
-from app.services import audit, inbox
+from app.services import audit
+from app.services.documents import queries
 from app.services.errors import DomainError, NotFound
 from app.web.auth import company, require_permission
 from app.web.htmx import render
@@ -90,7 +91,7 @@ def _export(fmt):
 def document_access(document_id):
     """The "who accessed this document" panel: both companies that share it."""
     try:
-        document = inbox.get_document(company().id, document_id)
+        document = queries.get_document(company().id, document_id)
     except NotFound:
         abort(404)
     events = db.session.scalars(audit.document_access(document).limit(200)).all()

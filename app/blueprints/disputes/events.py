@@ -23,7 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import realtime, tenancy
 from app.extensions import db, limiter, socketio
-from app.services import accounts, disputes
+from app.services import accounts
+from app.services.disputes import disputes
 from app.services.errors import DomainError
 
 log = logging.getLogger(__name__)

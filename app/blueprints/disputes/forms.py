@@ -4,7 +4,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.services.disputes import REASON_NAMES, RESOLUTION_NAMES
+from app.services.disputes.disputes import REASON_NAMES, RESOLUTION_NAMES
 
 
 class OpenForm(FlaskForm):

@@ -8,7 +8,8 @@ from flask_login import current_user
 from app.blueprints.disputes import bp
 from app.blueprints.disputes.forms import ActionForm, MessageForm, OpenForm, ProposalForm
 from app.extensions import db, limiter
-from app.services import disputes, documents, inbox, transcripts
+from app.services.disputes import disputes, transcripts
+from app.services.documents import queries, reading
 from app.services.errors import DomainError, NotFound
 from app.web.auth import can, company, require_permission, user
 from app.web.htmx import form_errors, is_htmx, render
@@ -28,7 +29,7 @@ def _dispute_or_404(dispute_id):
 
 def _document_or_404(document_id):
     try:
-        return inbox.get_document(company().id, document_id)
+        return queries.get_document(company().id, document_id)
     except NotFound:
         abort(404)
 
@@ -80,7 +81,7 @@ def _attachments(document_id, rows):
     wanted = {m.attachment_id for m in rows if m.attachment_id}
     if not wanted:
         return {}
-    found = db.session.scalars(documents.attachments(company().id, document_id)).all()
+    found = db.session.scalars(reading.attachments(company().id, document_id)).all()
     return {a.id: a for a in found if a.id in wanted}
 
 
@@ -156,7 +157,7 @@ def document(document_id):
 def _back(document_id):
     """After a change: the panel again for htmx, the document page otherwise."""
     if is_htmx():
-        return _panel(inbox.get_document(company().id, document_id))
+        return _panel(queries.get_document(company().id, document_id))
     return redirect(url_for("documents.show", document_id=document_id) + "#dispute", code=303)
 
 
@@ -261,7 +262,7 @@ def propose(dispute_id):
         except DomainError as error:
             db.session.rollback()
             form_errors(form, error)
-    document = inbox.get_document(company().id, dispute.document_id)
+    document = queries.get_document(company().id, dispute.document_id)
     return _panel(document, status=422, proposal_form=form)
 
 
@@ -274,7 +275,7 @@ def _action(dispute_id, change, message, **kwargs):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        document = inbox.get_document(company().id, dispute.document_id)
+        document = queries.get_document(company().id, dispute.document_id)
         return _panel(document, status=error.status, error=error.message)
     flash(message, "success")
     return _back(dispute.document_id)
@@ -333,7 +334,7 @@ def withdraw(dispute_id):
 @require_permission("company.view")
 def transcript(dispute_id):
     dispute = _dispute_or_404(dispute_id)
-    document = inbox.get_document(company().id, dispute.document_id)
+    document = queries.get_document(company().id, dispute.document_id)
     data = transcripts.transcript_pdf(dispute, locale=_language())
     return send_file(
         io.BytesIO(data),

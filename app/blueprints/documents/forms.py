@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.services.lifecycle import CLAIM_REASONS
+from app.services.lifecycle.transitions import CLAIM_REASONS
 
 
 class UploadForm(FlaskForm):

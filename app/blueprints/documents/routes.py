@@ -14,8 +14,10 @@ from app.blueprints.documents.forms import (
     UploadForm,
 )
 from app.extensions import db
-from app.services import audit, documents, inbox, lifecycle, pdf_documents
+from app.services import audit, pdf_documents
+from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors, NotFound
+from app.services.lifecycle import transitions
 from app.web.auth import can, company, require_permission, user
 from app.web.confirm import ask_first
 from app.web.formatting import money
@@ -32,7 +34,7 @@ def _language() -> str:
 def _document_or_404(document_id):
     """Load a document of the acting company before any form is read: another's is a 404."""
     try:
-        return inbox.get_document(company().id, document_id)
+        return queries.get_document(company().id, document_id)
     except NotFound:
         abort(404)
 
@@ -57,7 +59,7 @@ def upload():
     if form.validate_on_submit():
         files = [(f.filename, f.read()) for f in form.files.data or [] if f and f.filename]
         try:
-            report = documents.submit_files(company().id, files=files, actor=user())
+            report = storing.submit_files(company().id, files=files, actor=user())
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -182,14 +184,14 @@ def upload_pdf_confirm():
 @bp.route("/quarantine")
 @require_permission("documents.issue")
 def quarantine():
-    rows = inbox.quarantine_rows(company().id, limit=200)
+    rows = queries.quarantine_rows(company().id, limit=200)
     return render("documents/quarantine.html", rows=rows, language=_language())
 
 
 @bp.route("/quarantine/<int:quarantine_id>/download")
 @require_permission("documents.issue")
 def quarantine_download(quarantine_id):
-    entry = documents.get_quarantined(company().id, quarantine_id)
+    entry = reading.get_quarantined(company().id, quarantine_id)
     return _download(
         entry.original,
         entry.filename or f"upload-{entry.id}.xml",
@@ -202,20 +204,22 @@ def quarantine_download(quarantine_id):
 
 
 def _show(document_id, *, status=200, event_error=None, claim_form=None, attachment_form=None):
-    view = documents.document_view(company().id, document_id)
+    view = reading.document_view(company().id, document_id)
     return render(
         "documents/show.html",
         "documents/_lifecycle.html",
         status=status,
         view=view,
         document=view.document,
+        # The events the buyer may record next: the lifecycle's, beside the document's page.
+        next_events=transitions.next_events(view.document.status) if view.is_receiver else [],
         language=_language(),
         event_error=event_error,
         claim_form=claim_form or ClaimForm(),
         attachment_form=attachment_form or AttachmentForm(),
-        transitions=lifecycle.TRANSITIONS,
-        claim_reasons=lifecycle.CLAIM_REASONS,
-        status_names=lifecycle.STATUS_NAMES,
+        transitions=transitions.TRANSITIONS,
+        claim_reasons=transitions.CLAIM_REASONS,
+        status_names=transitions.STATUS_NAMES,
         can_receive=can("documents.receive"),
         final_events=FINAL_EVENTS,
         oob=is_htmx(),  # the header's status badge rides along with the lifecycle fragment
@@ -235,7 +239,7 @@ def show(document_id):
 @bp.route("/<int:document_id>/xml")
 @require_permission("company.view")
 def xml(document_id):
-    document = inbox.get_document(company().id, document_id)
+    document = queries.get_document(company().id, document_id)
     if not document.is_legal and document.origin == "pdf":
         abort(404)  # sent as a PDF: there is no XML
     return _download(
@@ -249,9 +253,9 @@ def xml(document_id):
 @bp.route("/<int:document_id>/pdf")
 @require_permission("company.view")
 def pdf(document_id):
-    document = inbox.get_document(company().id, document_id)
+    document = queries.get_document(company().id, document_id)
     reviewed = request.args.get("reviewed") == "1"  # a PDF-origin invoice's reviewed data
-    data = documents.document_pdf(company().id, document.id, locale=_language(), reviewed=reviewed)
+    data = reading.document_pdf(company().id, document.id, locale=_language(), reviewed=reviewed)
     return _download(
         data,
         f"{document.number}{'-reviewed' if reviewed else ''}.pdf",
@@ -264,7 +268,7 @@ def pdf(document_id):
 @bp.route("/<int:document_id>/events/<int:event_id>/xml")
 @require_permission("company.view")
 def event_xml(document_id, event_id):
-    event = documents.get_event(company().id, document_id, event_id)
+    event = reading.get_event(company().id, document_id, event_id)
     return _download(
         event.xml,
         f"{event.number or event.code}.xml",
@@ -280,8 +284,8 @@ def event_xml(document_id, event_id):
 @bp.route("/<int:document_id>/zip")
 @require_permission("company.view")
 def download_zip(document_id):
-    document = inbox.get_document(company().id, document_id)
-    data = documents.document_zip(company().id, document.id, locale=_language())
+    document = queries.get_document(company().id, document_id)
+    data = reading.document_zip(company().id, document.id, locale=_language())
     return _download(
         data,
         f"{document.document_type}-{document.number}.zip",
@@ -340,10 +344,10 @@ def record_event(document_id):
         "note": form.note.data or "",
     }
     try:
-        lifecycle.check_event(company().id, document_id=document.id, **event)
+        transitions.check_event(company().id, document_id=document.id, **event)
         if (question := _confirm_event(document, event["code"])) is not None:
             return question
-        lifecycle.record_event(company().id, document_id=document.id, actor=user(), **event)
+        transitions.record_event(company().id, document_id=document.id, actor=user(), **event)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -369,7 +373,7 @@ def attach(document_id):
     form = AttachmentForm()
     if form.validate_on_submit():
         try:
-            documents.add_attachment(
+            reading.add_attachment(
                 company().id,
                 document_id=document.id,
                 filename=form.file.data.filename,
@@ -391,7 +395,7 @@ def attach(document_id):
 @bp.route("/<int:document_id>/attachments/<int:attachment_id>")
 @require_permission("company.view")
 def attachment(document_id, attachment_id):
-    found = documents.get_attachment(company().id, document_id, attachment_id)
+    found = reading.get_attachment(company().id, document_id, attachment_id)
     return _download(
         found.data,
         found.filename,

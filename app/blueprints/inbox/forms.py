@@ -15,8 +15,8 @@ from wtforms.widgets import Select
 
 from app.models.document import CREDIT_NOTE, DEBIT_NOTE, INVOICE, STATUSES
 from app.models.saved_filter import TRAYS
-from app.services.inbox import DocumentFilters
-from app.services.lifecycle import STATUS_NAMES
+from app.services.documents.queries import DocumentFilters
+from app.services.lifecycle.transitions import STATUS_NAMES
 
 DOCUMENT_TYPE_NAMES = {
     INVOICE: _l("Invoice"),

@@ -28,8 +28,10 @@ from app.blueprints.inbox.rows import tray_lines
 from app.extensions import db
 from app.models import SavedFilter, utcnow
 from app.models.saved_filter import TRAYS
-from app.services import inbox, network, trays
+from app.services import network
+from app.services.documents import queries, trays
 from app.services.errors import DomainError, NotFound
+from app.services.lifecycle import bulk_events
 from app.tenancy import get_or_404
 from app.web.auth import can, company, membership, require_permission, tray_version, user
 from app.web.confirm import Notice, ask_first
@@ -37,7 +39,7 @@ from app.web.fragments import FragmentCache, placeholder_csrf, render_in_layout,
 from app.web.htmx import form_errors, is_htmx, render
 from app.web.redirects import safe_next_url
 
-READERS = {"received": inbox.received, "sent": inbox.sent}
+READERS = {"received": queries.received, "sent": queries.sent}
 # The query-string keys a tray keeps in its links and saved filters (never the cursor).
 FILTER_KEYS = (
     "date_from",
@@ -142,16 +144,16 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
 def _render_tray(tray, args, template, *, save_form, status):
     """Render one tray's template with the CSRF placeholder; return it and the status."""
     form = _filter_form(tray, args)
-    sort = inbox.Sort.parse(form.sort.data)
-    result = inbox.Page([], None)
+    sort = queries.Sort.parse(form.sort.data)
+    result = queries.Page([], None)
     if form.validate():
         stmt = READERS[tray](company().id, filters=form.filters(), sort=sort)
-        result = inbox.page(
+        result = queries.page(
             stmt,
             cursor=args.get("cursor", ""),
             sort=sort,
             incoming=tray == "received",
-            limit=current_app.config.get("INBOX_PAGE_SIZE", inbox.PAGE_SIZE),
+            limit=current_app.config.get("INBOX_PAGE_SIZE", queries.PAGE_SIZE),
         )
     else:
         status = 422
@@ -258,7 +260,7 @@ def _export(tray, fmt):
             )
         )
     stmt = READERS[tray](
-        company().id, filters=form.filters(), sort=inbox.Sort.parse(form.sort.data)
+        company().id, filters=form.filters(), sort=queries.Sort.parse(form.sort.data)
     )
     rows = trays.export_rows(
         stmt,
@@ -338,11 +340,11 @@ def bulk():
         )
     if not can("documents.receive"):
         abort(403)
-    code = trays.BULK_EVENTS[form.action.data]
-    plan = trays.plan_events(company().id, document_ids=ids, code=code, actor=user())
+    code = bulk_events.BULK_EVENTS[form.action.data]
+    plan = bulk_events.plan_events(company().id, document_ids=ids, code=code, actor=user())
     if (question := _confirm_bulk(plan, tray)) is not None:
         return question
-    outcomes = trays.record_events(company().id, plan=plan, actor=user())
+    outcomes = bulk_events.record_events(company().id, plan=plan, actor=user())
     db.session.commit()
     return render(
         "inbox/bulk.html",
@@ -355,7 +357,7 @@ def bulk():
 
 def _confirm_bulk(plan, tray):
     """Ask before a bulk event that is final or records steps not chosen; None to go ahead."""
-    title, consequence, button = trays.BULK_QUESTIONS[plan.code]
+    title, consequence, button = bulk_events.BULK_QUESTIONS[plan.code]
     notices = []
     if plan.person_missing:
         notices.append(

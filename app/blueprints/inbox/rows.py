@@ -16,7 +16,9 @@ from flask_babel import gettext as _
 from app.blueprints.inbox.forms import DOCUMENT_TYPE_NAMES
 from app.models import Document
 from app.models.document import INVOICE, PAID
-from app.services import disputes, lifecycle, trays
+from app.services.disputes import disputes
+from app.services.documents import trays
+from app.services.lifecycle import bulk_events, transitions
 from app.web.formatting import date_filter, money
 
 
@@ -50,7 +52,7 @@ def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> l
     incoming = tray == "received"
     types = _names(DOCUMENT_TYPE_NAMES)
     groups = _names(trays.GROUP_NAMES)
-    statuses = _names(lifecycle.STATUS_NAMES)
+    statuses = _names(transitions.STATUS_NAMES)
     dispute_names = _names(disputes.STATUS_NAMES)
     select_label = _("Select %(number)s")  # the message, filled in per line below
     document_url = _document_url()
@@ -94,7 +96,7 @@ def _actions(known: dict[tuple[str, str], tuple[str, ...]], document: Document):
     """Return the bulk events a received document allows, worked out once per status and type."""
     key = (document.status, document.document_type)
     if key not in known:
-        known[key] = trays.bulk_actions(*key)
+        known[key] = bulk_events.bulk_actions(*key)
     return known[key]
 
 

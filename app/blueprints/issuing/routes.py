@@ -11,7 +11,8 @@ from app.blueprints.issuing.forms import (
     reason_choices,
 )
 from app.extensions import db
-from app.services import disputes, fiscal, issuing, network
+from app.services import fiscal, issuing, network
+from app.services.disputes import disputes
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.web.auth import company, require_permission, user
 from app.web.confirm import ask_first, confirmed
@@ -172,6 +173,22 @@ def totals():
     return render("issuing/_totals.html", totals=result, message=message)
 
 
+def _agreed_credit(invoice):
+    """The lines and note of the credit note a dispute on the invoice agreed on, if any."""
+    found = disputes.agreed_credit_note(company().id, invoice.id)
+    if found is None:
+        return None
+    dispute, proposal = found
+    return issuing.agreed_credit_lines(
+        company().id,
+        invoice.id,
+        dispute_id=dispute.id,
+        line_numbers=list(proposal.lines or []),
+        amount=proposal.amount,
+        description=proposal.description or "",
+    )
+
+
 def _note(document_id, kind):
     try:
         invoice = issuing.sent_invoice(company().id, document_id)
@@ -181,7 +198,7 @@ def _note(document_id, kind):
     form.reason.choices = reason_choices(kind)
     if not form.is_submitted():
         lines = issuing.invoice_lines(company().id, invoice.id)
-        agreed = disputes.credit_note_lines(company().id, invoice.id) if kind == "credit" else None
+        agreed = _agreed_credit(invoice) if kind == "credit" else None
         if agreed is not None:  # the credit note a dispute agreed on, pre-filled from it
             lines, form.notes.data = agreed
             form.reason.data = "4"  # DIAN's "price adjustment"; the supplier may choose another

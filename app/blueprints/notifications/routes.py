@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from app.blueprints.auth.forms import EmptyForm
 from app.blueprints.notifications import bp
 from app.extensions import db
-from app.services import disputes, notifications
+from app.services import notifications
+from app.services.disputes import disputes
 from app.services.errors import NotFound
 from app.web.auth import company, require_permission, user
 from app.web.htmx import is_htmx, render

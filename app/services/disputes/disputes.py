@@ -57,8 +57,10 @@ from app.models.dispute import (
 )
 from app.models.document import INVOICE
 from app.permissions import role_can
-from app.services import audit, documents, inbox, notifications
+from app.services import audit, events, notifications
+from app.services.documents import queries, reading
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
+from app.services.events import DisputeResolved
 from app.tenancy import unscoped
 from app.web.formatting import money
 
@@ -74,7 +76,7 @@ REASON_NAMES: dict[str, LazyString] = {
     "duplicate": _l("Duplicate invoice"),
     "payment": _l("Payment"),
     "other": _l("Other"),
-    # DIAN's claim reasons, worded as lifecycle.CLAIM_REASONS words them (the same messages).
+    # DIAN's claim reasons, worded as transitions.CLAIM_REASONS words them (the same messages).
     "doc_inconsistent": _l("Inconsistent document"),
     "not_fully_delivered": _l("Goods not fully delivered"),
     "partially_delivered": _l("Goods partially delivered"),
@@ -402,7 +404,7 @@ def open_dispute(
 ) -> Dispute:
     """Open a dispute on a document the company sent or received, with a first message."""
     _require_participant(company_id, actor)
-    document = inbox.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     return _open(company_id, document, reason=reason, amount=amount, message=message, actor=actor)
 
 
@@ -540,7 +542,7 @@ def _lines(document: Document, lines: Any) -> list[int]:
 
 
 def _line_count(document: Document) -> int:
-    canonical = documents.canonical_document(document)
+    canonical = reading.canonical_document(document)
     return len(canonical.lines) if canonical is not None else 0
 
 
@@ -574,11 +576,11 @@ def post_message(
     attachment_id = None
     if attachment is not None:
         filename, data = attachment
-        if data and documents.sniff_content_type(data) not in CHAT_ATTACHMENT_TYPES:
+        if data and reading.sniff_content_type(data) not in CHAT_ATTACHMENT_TYPES:
             raise DomainError(
                 _l("Only images (PNG, JPEG) and PDF files can be sent in the chat."), field="file"
             )
-        attached = documents.add_attachment(
+        attached = reading.add_attachment(
             company_id,
             document_id=document.id,
             filename=filename,
@@ -1003,8 +1005,6 @@ def _set_document_status(dispute: Dispute) -> None:
 
 
 def _resolve(dispute: Dispute, company_id: int, resolution: str, *, actor: User) -> None:
-    from app.services import transcripts  # transcripts reads this module's names
-
     dispute.status = RESOLVED
     dispute.resolution = resolution
     dispute.resolved_at = utcnow()
@@ -1012,7 +1012,7 @@ def _resolve(dispute: Dispute, company_id: int, resolution: str, *, actor: User)
     _set_document_status(dispute)
     _system(dispute, company_id, "resolved", actor=actor, resolution=resolution)
     db.session.flush()
-    transcripts.attach_transcript(company_id, dispute, actor=actor)
+    events.publish(DisputeResolved(dispute=dispute, company_id=company_id, actor=actor))
     document = db.session.get(Document, dispute.document_id)
     audit.record_event(
         actor,
@@ -1077,35 +1077,3 @@ def _changed_after_commit(dispute: Dispute) -> None:
             realtime.notify_company(company_id, "dispute:changed", payload)
 
     after_commit(db.session(), emit)
-
-
-def credit_note_lines(company_id: int, invoice_id: int) -> tuple[list[Any], str] | None:
-    """Return the lines and note that pre-fill the credit note a dispute agreed on, if any.
-
-    The agreed amount is what the buyer's balance goes down by, taxes included: the lines add
-    up to it exactly with their taxes (``issuing.credit_lines_for_amount``). Named invoice
-    lines share it in proportion to their value (whole units at the invoice's price when that
-    is what it comes to); without named lines, one value line per tax of the invoice does.
-    """
-    from app.services import issuing  # issuing writes documents; disputes only reads its lines
-
-    found = agreed_credit_note(company_id, invoice_id)
-    if found is None:
-        return None
-    dispute, proposal = found
-    invoice_lines = issuing.invoice_lines(company_id, invoice_id)
-    note = str(_l("Credit note agreed in dispute #%(id)s.", id=dispute.id))
-    if proposal.description:
-        note += " " + proposal.description
-    chosen = [invoice_lines[n - 1] for n in proposal.lines if 0 < n <= len(invoice_lines)]
-    amount = proposal.amount
-    if amount is None:  # a credit of the named lines as invoiced
-        return chosen, note
-    if not chosen:
-        chosen = issuing.adjustment_lines(
-            invoice_lines, text=str(_l("Adjustment agreed in dispute #%(id)s", id=dispute.id))
-        )
-    lines = issuing.credit_lines_for_amount(
-        chosen, amount, rounding_text=str(_l("Rounding to the agreed amount"))
-    )
-    return lines, note

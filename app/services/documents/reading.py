@@ -1,8 +1,7 @@
-"""A document's page: uploads of many files, the canonical reading, downloads and attachments.
+"""Reading a document: its page, the canonical reading, downloads and attachments.
 
-Uploads arrive as one or several XML files or a ZIP of up to ``MAX_ZIP_FILES``; a ZIP is read
-with caps on size and compression ratio (a zip bomb is refused, never expanded), and every file
-goes through ``inbox.submit_xml`` in a savepoint of its own, so one bad file spares the others.
+The page and the downloads read the document back from what its supplier signed (or, for one
+sent as a PDF, from the lines its sender reviewed: ``stored_lines``, ``reviewed_document``).
 Attachments are shared with the other party or kept for the uploader, as the uploader chooses.
 """
 
@@ -12,12 +11,12 @@ import datetime as dt
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 
-from app.db import begin_nested
 from app.einvoice import model as ubl
 from app.einvoice.detect import detect_bytes
 from app.einvoice.reader import read_document
@@ -26,126 +25,18 @@ from app.einvoice.signature import verify_document
 from app.extensions import db
 from app.models import Document, DocumentAttachment, DocumentEvent, QuarantinedUpload, User
 from app.models.document import ORIGIN_PDF, VISIBILITIES, VISIBLE_TO_BOTH
-from app.services import audit, inbox, lifecycle, pdf_documents
+from app.services import audit
+from app.services.documents import queries
 from app.services.errors import DomainError, NotFound
 
-MAX_ZIP_FILES = 500
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
-MAX_RATIO = 100
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-
-SKIPPED = "skipped"
-
-
-@dataclass
-class UploadReport:
-    """What became of every file of one upload, in the order they came."""
-
-    submissions: list[inbox.Submission] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-
-    def count(self, outcome: str) -> int:
-        """Count the files that ended with outcome."""
-        return sum(1 for s in self.submissions if s.outcome == outcome)
-
-    @property
-    def accepted(self) -> int:
-        """How many files became documents."""
-        return self.count(inbox.ACCEPTED)
-
-    @property
-    def refused(self) -> int:
-        """How many files were refused (quarantined or duplicates)."""
-        return len(self.submissions) - self.accepted
-
-
-# ------------------------------------------------------------------------------------ uploads
-
-
-def expand_upload(filename: str, data: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """Return the XML files of one uploaded file (itself, or a ZIP's members) and what was skipped.
-
-    Raises DomainError for a ZIP that is unreadable, holds too many files or expands too much.
-    """
-    name = (filename or "document.xml").rsplit("/", 1)[-1]
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        if len(data) > MAX_FILE_BYTES:
-            raise DomainError(_l("%(file)s is larger than 5 MB.", file=name), field="files")
-        return [(name, data)], []
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise DomainError(
-            _l("%(file)s is not a ZIP the portal can read.", file=name), field="files"
-        ) from None
-    xml_members = [m for m in members if not m.is_dir() and m.filename.lower().endswith(".xml")]
-    skipped = [m.filename for m in members if not m.is_dir() and m not in xml_members]
-    if len(xml_members) > MAX_ZIP_FILES:
-        raise DomainError(
-            _l(
-                "%(file)s holds %(count)d documents; a ZIP may hold at most %(max)d.",
-                file=name,
-                count=len(xml_members),
-                max=MAX_ZIP_FILES,
-            ),
-            field="files",
-        )
-    files: list[tuple[str, bytes]] = []
-    total = 0
-    for member in xml_members:
-        too_big = _l("%(file)s expands too much: it was refused.", file=name)
-        if member.file_size > MAX_FILE_BYTES or (
-            member.file_size > 1024 * 1024
-            and member.file_size > MAX_RATIO * max(member.compress_size, 1)
-        ):
-            raise DomainError(too_big, field="files")
-        try:
-            with archive.open(member) as stream:
-                # Read one byte past the cap: the header's sizes may lie.
-                content = stream.read(MAX_FILE_BYTES + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
-            raise DomainError(
-                _l("%(file)s is not a ZIP the portal can read.", file=name), field="files"
-            ) from None
-        total += len(content)
-        if len(content) > MAX_FILE_BYTES or total > MAX_UNZIPPED_BYTES:
-            raise DomainError(too_big, field="files")
-        files.append((member.filename.rsplit("/", 1)[-1], content))
-    return files, skipped
-
-
-def submit_files(company_id: int, *, files: list[tuple[str, bytes]], actor: User) -> UploadReport:
-    """Submit every (name, bytes) pair, ZIPs expanded, each in its own savepoint."""
-    expanded: list[tuple[str, bytes]] = []
-    report = UploadReport()
-    for name, data in files:
-        members, skipped = expand_upload(name, data)
-        expanded += members
-        report.skipped += skipped
-    if len(expanded) > MAX_ZIP_FILES:
-        raise DomainError(
-            _l("An upload may hold at most %(max)d documents.", max=MAX_ZIP_FILES), field="files"
-        )
-    if not expanded:
-        raise DomainError(_l("Choose at least one XML file or a ZIP of them."), field="files")
-    for name, data in expanded:
-        savepoint = begin_nested(db.session())
-        try:
-            submission = inbox.submit_xml(company_id, filename=name, data=data, actor=actor)
-        except Exception:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-        report.submissions.append(submission)
-    return report
+CENT = Decimal("0.01")
 
 
 def get_quarantined(company_id: int, quarantine_id: int) -> QuarantinedUpload:
     """Return one of the company's refused uploads, or raise NotFound."""
     entry = db.session.scalars(
-        inbox.quarantine(company_id).where(QuarantinedUpload.id == quarantine_id)
+        queries.quarantine(company_id).where(QuarantinedUpload.id == quarantine_id)
     ).first()
     if entry is None:
         raise NotFound(_l("That upload does not exist."))
@@ -164,12 +55,11 @@ class DocumentView:
     events: list[DocumentEvent]
     actors: dict[int, str]
     attachments: list[DocumentAttachment]
-    next_events: list[str]
     is_receiver: bool
     signer: str = ""
     signed_at: dt.datetime | None = None
     #: A PDF-origin document's reviewed lines ([] when none were given); None for XML.
-    pdf_lines: list[pdf_documents.PdfLine] | None = None
+    pdf_lines: list[PdfLine] | None = None
 
 
 def canonical_document(document: Document) -> ubl.Document | None:
@@ -187,8 +77,8 @@ def canonical_document(document: Document) -> ubl.Document | None:
 
 def document_view(company_id: int, document_id: int) -> DocumentView:
     """Gather the page of a document the company sent or received."""
-    document = inbox.get_document(company_id, document_id)
-    events = list(db.session.scalars(inbox.document_events(company_id, document_id)))
+    document = queries.get_document(company_id, document_id)
+    events = list(db.session.scalars(queries.document_events(company_id, document_id)))
     user_ids = {e.actor_user_id for e in events if e.actor_user_id}
     actors = (
         {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
@@ -209,11 +99,10 @@ def document_view(company_id: int, document_id: int) -> DocumentView:
         events=events,
         actors=actors,
         attachments=list(db.session.scalars(attachments(company_id, document_id))),
-        next_events=lifecycle.next_events(document.status) if is_receiver else [],
         is_receiver=is_receiver,
         signer=common_name.group(1).strip() if common_name else subject,
         signed_at=signed_at,
-        pdf_lines=pdf_documents.stored_lines(document),
+        pdf_lines=stored_lines(document),
     )
 
 
@@ -225,12 +114,10 @@ def document_pdf(
     For a document sent as a PDF that PDF is the document; reviewed=True renders instead the
     data its sender reviewed (header and lines), marked as not a legal e-invoice.
     """
-    document = inbox.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     if document.origin == ORIGIN_PDF:
         if reviewed:
-            return render_pdf(
-                pdf_documents.reviewed_document(document), locale=locale, pdf_origin=True
-            )
+            return render_pdf(reviewed_document(document), locale=locale, pdf_origin=True)
         return document.original  # the PDF its sender uploaded is the document
     canonical = canonical_document(document)
     if canonical is None:
@@ -241,7 +128,7 @@ def document_pdf(
 def get_event(company_id: int, document_id: int, event_id: int) -> DocumentEvent:
     """Return one event of a document the company sent or received, with its XML."""
     event = db.session.scalars(
-        inbox.document_events(company_id, document_id).where(DocumentEvent.id == event_id)
+        queries.document_events(company_id, document_id).where(DocumentEvent.id == event_id)
     ).first()
     if event is None or event.xml is None:
         raise NotFound(_l("That event does not exist."))
@@ -250,7 +137,7 @@ def get_event(company_id: int, document_id: int, event_id: int) -> DocumentEvent
 
 def document_zip(company_id: int, document_id: int, *, locale: str = "es") -> bytes:
     """Return a ZIP with the original, its PDF, its events and the attachments the company sees."""
-    document = inbox.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     buffer = io.BytesIO()
     stem = f"{document.document_type}-{document.number}"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -267,7 +154,7 @@ def document_zip(company_id: int, document_id: int, *, locale: str = "es") -> by
                 f"{stem}-reviewed.pdf",
                 document_pdf(company_id, document_id, locale=locale, reviewed=True),
             )
-        for event in db.session.scalars(inbox.document_events(company_id, document_id)):
+        for event in db.session.scalars(queries.document_events(company_id, document_id)):
             if event.xml is not None:
                 archive.writestr(f"events/{event.code}-{event.number}.xml", event.xml)
         for attachment in db.session.scalars(attachments(company_id, document_id)):
@@ -325,7 +212,7 @@ def add_attachment(
     actor: User,
 ) -> DocumentAttachment:
     """Attach a file (PDF, PNG, JPEG, XML or text, up to 10 MB) to a document of the company."""
-    document = inbox.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     if visibility not in VISIBILITIES:
         raise DomainError(_l("Choose who may see the attachment."), field="visibility")
     if not data:
@@ -370,3 +257,86 @@ def get_attachment(company_id: int, document_id: int, attachment_id: int) -> Doc
     if attachment is None:
         raise NotFound(_l("That attachment does not exist."))
     return attachment
+
+
+@dataclass(frozen=True)
+class PdfLine:
+    """One stored line of a PDF-origin invoice, read back as Decimals."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_percent: Decimal
+    line_total: Decimal
+
+
+def stored_lines(document: Document) -> list[PdfLine] | None:
+    """Return a PDF-origin document's reviewed lines (None for a document sent as XML)."""
+    if document.origin != ORIGIN_PDF:
+        return None
+    return [
+        PdfLine(
+            description=line["description"],
+            quantity=Decimal(line["quantity"]),
+            unit_price=Decimal(line["unit_price"]),
+            tax_percent=Decimal(line["tax_percent"]),
+            line_total=Decimal(line["line_total"]),
+        )
+        for line in document.pdf_lines or []
+    ]
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_UP)
+
+
+def reviewed_document(document: Document) -> ubl.Document:
+    """Build the engine's Document from what the sender reviewed, for the PDF representation."""
+    lines = stored_lines(document) or []
+    bases: dict[Decimal, Decimal] = {}
+    for line in lines:
+        bases[line.tax_percent] = bases.get(line.tax_percent, Decimal(0)) + line.line_total
+    subtotals = [
+        ubl.TaxSubtotal(taxable_amount=base, tax_amount=_money(base * rate / 100), percent=rate)
+        for rate, base in bases.items()
+    ]
+    tax_totals = (
+        [
+            ubl.TaxTotal(
+                tax_amount=sum((t.tax_amount for t in subtotals), Decimal(0)), subtotals=subtotals
+            )
+        ]
+        if subtotals
+        else []
+    )
+    line_extension = sum((line.line_total for line in lines), Decimal(0)) if lines else None
+    return ubl.Document(
+        document_type=ubl.DocumentType.INVOICE,
+        number=document.number,
+        issue_date=document.issue_date,
+        due_date=document.due_date,
+        currency=document.currency,
+        line_count=len(lines),
+        supplier=ubl.Party(name=document.supplier_name, tax_id=document.supplier_tax_id),
+        customer=ubl.Party(name=document.customer_name, tax_id=document.customer_tax_id),
+        tax_totals=tax_totals,
+        totals=ubl.MonetaryTotals(
+            line_extension=line_extension
+            if line_extension is not None
+            else document.line_extension,
+            tax_exclusive=document.tax_exclusive,
+            tax_inclusive=document.tax_inclusive,
+            payable=document.payable,
+        ),
+        lines=[
+            ubl.Line(
+                id=str(number),
+                quantity=line.quantity,
+                line_extension=line.line_total,
+                description=line.description,
+                price=line.unit_price,
+                tax_percent=line.tax_percent,
+            )
+            for number, line in enumerate(lines, start=1)
+        ],
+    )

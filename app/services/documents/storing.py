@@ -1,4 +1,4 @@
-"""The Inbox: documents sent between companies — submitted, checked, routed, waiting, read.
+"""Storing documents sent between companies: submitted, checked, routed, waiting.
 
 A submitted file goes through the engine (``app.einvoice.engine.ingest``). A file that is not
 readable, not valid, or not the submitting company's own document is refused into quarantine
@@ -9,22 +9,23 @@ everything waiting to the company that registers with that tax id. ``submit_batc
 several files at once (the API's batch): each is answered as it would be alone, the look-ups
 they share are made once, and a file that fails is rolled back alone.
 
-The trays are read through ``received`` and ``sent`` (a ``Select``, newest first) and paged with
-``page`` on the key (issue_date, id), so a page costs the same at any depth.
+Uploads from the page arrive as one or several XML files or a ZIP of up to ``MAX_ZIP_FILES``
+(``submit_files``); a ZIP is read with caps on size and compression ratio (a zip bomb is refused,
+never expanded), and every file goes through ``submit_xml`` in a savepoint of its own, so one bad
+file spares the others.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import json
+import io
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select, tuple_, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import realtime
@@ -56,12 +57,12 @@ from app.models.document import (
     DOCUMENT_TYPES,
     INVOICE,
     ORIGIN_XML,
-    PAID,
 )
-from app.services import audit, notifications, webhooks
+from app.services import audit, events, notifications, webhooks
 from app.services.errors import DomainError, NotFound
+from app.services.events import CreditNoteLinked
 from app.services.inputs import normalize_email
-from app.taxids import COUNTRIES, TaxIdError, search_digits, tax_id_from_document
+from app.taxids import COUNTRIES, TaxIdError, tax_id_from_document
 from app.tenancy import unscoped
 
 ACCEPTED = "accepted"
@@ -70,9 +71,6 @@ INVALID = "invalid"
 NOT_SUPPLIER = "not_supplier"
 DUPLICATE = "duplicate"
 FAILED = "failed"  # a file of a batch that could not be stored (rolled back; send it again)
-
-PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
 
 
 @dataclass
@@ -210,7 +208,7 @@ def _deliver_in_savepoint(
         # The same document sent at once by another request: the unique constraint decided.
         original = None
         if isinstance(problem, IntegrityError) and item.doc is not None and item.refusal is None:
-            original = _find_duplicate(company.id, item.doc.document_type.value, item.number)
+            original = find_duplicate(company.id, item.doc.document_type.value, item.number)
         if original is not None and item.doc is not None:
             return _duplicate(company.id, item, original, actor)
         current_app.logger.exception("A file of a batch failed: %s", item.filename)
@@ -282,7 +280,7 @@ class _Known:
         """Return the document this one would duplicate, if any."""
         if self.prefetched:
             return self.sent.get((document_type, number))
-        return _find_duplicate(company_id, document_type, number)
+        return find_duplicate(company_id, document_type, number)
 
     def receiver(self, country: str, tax_id: str) -> Company | None:
         """Return the company with this country and tax id (None: not on the network)."""
@@ -366,7 +364,7 @@ def _deliver(
         if savepoint is None:
             raise
         savepoint.rollback()
-        original = _find_duplicate(company_id, doc.document_type.value, number)
+        original = find_duplicate(company_id, doc.document_type.value, number)
         if original is None:
             raise
         return _duplicate(company_id, checked, original, actor)
@@ -451,11 +449,11 @@ def _announce(
             number=document.number,
             name=receiver.display_name,
         )
-        _emit_after_commit(receiver.id, "document:received", {"id": document.id})
+        emit_after_commit(receiver.id, "document:received", {"id": document.id})
         webhooks.document_received(document)  # an outbox row, committed with the document
         notifications.notify(receiver.id, kind=notifications.RECEIVED, document=document)
     else:
-        submission.invitation_sent_to = _invite_customer(company, document, invite_email)
+        submission.invitation_sent_to = invite_customer(company, document, invite_email)
         notifications.notify(
             company_id, kind=notifications.WAITING, document=document, exclude_user_id=actor.id
         )
@@ -475,7 +473,7 @@ def _announce(
                 number=document.number,
             )
         )
-    _emit_after_commit(company_id, "document:sent", {"id": document.id})
+    emit_after_commit(company_id, "document:sent", {"id": document.id})
     return submission
 
 
@@ -606,7 +604,8 @@ _COMPANY_BY_TAX_ID = unscoped(
 )
 
 
-def _find_duplicate(company_id: int, document_type: str, number: str) -> Document | None:
+def find_duplicate(company_id: int, document_type: str, number: str) -> Document | None:
+    """Return the company's own document of that type and number, if it sent one already."""
     return db.session.scalars(
         _DUPLICATE, {"company_id": company_id, "document_type": document_type, "number": number}
     ).first()
@@ -713,13 +712,11 @@ def _link_to_invoice(note: Document, doc: ubl.Document, *, actor: User) -> None:
                 .values(open_balance=case((remaining < 0, Decimal("0")), else_=remaining))
                 .execution_options(synchronize_session="fetch")
             )
-            from app.services import disputes  # disputes reads documents through this module
-
-            disputes.credit_note_linked(invoice.id, note, actor=actor)
+            events.publish(CreditNoteLinked(invoice_id=invoice.id, note=note, actor=actor))
         return
 
 
-def _invite_customer(company: Company, document: Document, invite_email: str | None) -> str | None:
+def invite_customer(company: Company, document: Document, invite_email: str | None) -> str | None:
     """E-mail the customer an invitation, once per customer and sender unless asked again."""
     address = invite_email or document.customer_email
     if not address:
@@ -795,8 +792,8 @@ def claim_waiting_documents(company: Company, *, actor: User) -> list[Document]:
             {"sender_company_id": sender_id, "document_ids": [d.id for d in documents]},
         )
         _notify_admins(sender_id, "documents_claimed", joined=company, documents=documents)
-        _emit_after_commit(sender_id, "document:changed", {"ids": [d.id for d in documents]})
-    _emit_after_commit(company.id, "document:received", {"ids": ids})
+        emit_after_commit(sender_id, "document:changed", {"ids": [d.id for d in documents]})
+    emit_after_commit(company.id, "document:received", {"ids": ids})
     return waiting
 
 
@@ -824,7 +821,7 @@ def _notify_admins(company_id: int, template: str, **context: Any) -> None:
         )
 
 
-def _emit_after_commit(company_id: int, event: str, payload: dict[str, Any]) -> None:
+def emit_after_commit(company_id: int, event: str, payload: dict[str, Any]) -> None:
     """Tell a company's open pages once the change is safe in the database."""
 
     def emit() -> None:
@@ -833,380 +830,117 @@ def _emit_after_commit(company_id: int, event: str, payload: dict[str, Any]) -> 
     after_commit(db.session(), emit)
 
 
-# ------------------------------------------------------------------------------------ reading
+MAX_ZIP_FILES = 500
+
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+
+
+MAX_RATIO = 100
+
+
+SKIPPED = "skipped"
 
 
 @dataclass
-class DocumentFilters:
-    """What the trays can be narrowed by; every field is optional."""
+class UploadReport:
+    """What became of every file of one upload, in the order they came."""
 
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    counterparty_id: int | None = None
-    tax_id: str = ""
-    document_type: str | None = None
-    status: str | None = None
-    amount_min: Decimal | None = None
-    amount_max: Decimal | None = None
-    overdue: bool = False
-    search: str = ""
-    today: dt.date | None = None
-    """The day 'overdue' is judged on (default: today in UTC)."""
+    submissions: list[Submission] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
-
-#: The columns a tray can be sorted on (the counterparty's depend on the tray).
-SORT_KEYS = (
-    "issue_date",
-    "type",
-    "number",
-    "counterparty",
-    "tax_id",
-    "amount",
-    "status",
-    "due_date",
-    "payment_status",
-)
-# Documents without a due date sort as if due last; keyset conditions cannot compare NULL.
-_NO_DUE_DATE = dt.date(9999, 12, 31)
-
-
-@dataclass(frozen=True)
-class Sort:
-    """How a tray is ordered: one column (ties broken by id), ascending or descending."""
-
-    key: str = "issue_date"
-    descending: bool = True
-
-    @classmethod
-    def parse(cls, text: str | None) -> Sort:
-        """Read '-amount' or 'number'; anything unknown is the default (newest first)."""
-        text = (text or "").strip()
-        key = text.lstrip("-")
-        if key not in SORT_KEYS:
-            return cls()
-        return cls(key, text.startswith("-"))
-
-    def encode(self) -> str:
-        """Return the sort as it travels in a URL ('-issue_date')."""
-        return ("-" if self.descending else "") + self.key
+    def count(self, outcome: str) -> int:
+        """Count the files that ended with outcome."""
+        return sum(1 for s in self.submissions if s.outcome == outcome)
 
     @property
-    def is_default(self) -> bool:
-        """True for newest first, the order the (issue_date, id) indexes serve."""
-        return self == Sort()
+    def accepted(self) -> int:
+        """How many files became documents."""
+        return self.count(ACCEPTED)
 
-    def column(self, *, incoming: bool) -> Any:
-        """Return the SQL expression sorted on, for the received (incoming) or sent tray."""
-        columns = {
-            "issue_date": Document.issue_date,
-            "type": Document.document_type,
-            "number": Document.number,
-            "counterparty": Document.supplier_name if incoming else Document.customer_name,
-            "tax_id": Document.supplier_tax_id if incoming else Document.customer_tax_id,
-            "amount": Document.payable,
-            "status": Document.status,
-            "due_date": func.coalesce(Document.due_date, _NO_DUE_DATE),
-            "payment_status": Document.payment_status,
-        }
-        return columns[self.key]
-
-    def value_of(self, document: Document, *, incoming: bool) -> Any:
-        """Return the sorted value of one row (what a cursor remembers)."""
-        if self.key == "due_date":
-            return document.due_date or _NO_DUE_DATE
-        if self.key in ("counterparty", "tax_id"):
-            party = "supplier" if incoming else "customer"
-            suffix = "name" if self.key == "counterparty" else "tax_id"
-            return getattr(document, f"{party}_{suffix}")
-        attribute = {"type": "document_type", "amount": "payable"}.get(self.key, self.key)
-        return getattr(document, attribute)
-
-    def read_value(self, text: str) -> Any:
-        """Turn a cursor's value back into the column's type."""
-        if self.key in ("issue_date", "due_date"):
-            return dt.date.fromisoformat(text)
-        if self.key == "amount":
-            return Decimal(text)
-        return text
+    @property
+    def refused(self) -> int:
+        """How many files were refused (quarantined or duplicates)."""
+        return len(self.submissions) - self.accepted
 
 
-def received(
-    company_id: int, *, filters: DocumentFilters | None = None, sort: Sort | None = None
-) -> Select[tuple[Document]]:
-    """Return the documents the company received, newest first (or by sort), filtered."""
-    stmt = select(Document).where(Document.receiver_company_id == company_id)
-    return _filtered(stmt, filters or DocumentFilters(), incoming=True, sort=sort or Sort())
+def expand_upload(filename: str, data: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """Return the XML files of one uploaded file (itself, or a ZIP's members) and what was skipped.
 
-
-def sent(
-    company_id: int, *, filters: DocumentFilters | None = None, sort: Sort | None = None
-) -> Select[tuple[Document]]:
-    """Return the documents the company sent (delivered or waiting), newest first, filtered."""
-    stmt = select(Document).where(Document.sender_company_id == company_id)
-    return _filtered(stmt, filters or DocumentFilters(), incoming=False, sort=sort or Sort())
-
-
-def visible(
-    company_id: int, *, filters: DocumentFilters | None = None
-) -> Select[tuple[Document]]:
-    """Return every document the company received or sent, newest first, filtered (the
-    counterparty of each being the other company)."""
-    incoming = Document.receiver_company_id == company_id
-    stmt = select(Document).where(or_(incoming, Document.sender_company_id == company_id))
-    return _filtered(stmt, filters or DocumentFilters(), incoming=incoming, sort=Sort())
-
-
-def _filtered(
-    stmt: Select[tuple[Document]],
-    filters: DocumentFilters,
-    *,
-    incoming: bool | ColumnElement[bool],
-    sort: Sort,
-) -> Select[tuple[Document]]:
-    def side(received: Any, sent: Any) -> Any:
-        # incoming is a bool for one tray, a condition per row when both trays are read.
-        if isinstance(incoming, bool):
-            return received if incoming else sent
-        return case((incoming, received), else_=sent)
-
-    counterparty = side(Document.sender_company_id, Document.receiver_company_id)
-    counterparty_tax_id = side(Document.supplier_tax_id, Document.customer_tax_id)
-    counterparty_name = side(Document.supplier_name, Document.customer_name)
-    if filters.date_from:
-        stmt = stmt.where(Document.issue_date >= filters.date_from)
-    if filters.date_to:
-        stmt = stmt.where(Document.issue_date <= filters.date_to)
-    if filters.counterparty_id:
-        stmt = stmt.where(counterparty == filters.counterparty_id)
-    digits = search_digits(filters.tax_id or "")
-    if digits:
-        stmt = stmt.where(counterparty_tax_id.startswith(digits, autoescape=True))
-    if filters.document_type:
-        stmt = stmt.where(Document.document_type == filters.document_type)
-    if filters.status:
-        stmt = stmt.where(Document.status == filters.status)
-    if filters.amount_min is not None:
-        stmt = stmt.where(Document.payable >= filters.amount_min)
-    if filters.amount_max is not None:
-        stmt = stmt.where(Document.payable <= filters.amount_max)
-    if filters.overdue:
-        today = filters.today or utcnow().date()
-        stmt = stmt.where(
-            Document.document_type == INVOICE,
-            Document.due_date < today,
-            Document.payment_status != PAID,
-            Document.open_balance > 0,
-        )
-    text = (filters.search or "").strip().lower()
-    if text:
-        stmt = stmt.where(
-            or_(
-                func.lower(Document.number).contains(text, autoescape=True),
-                func.lower(counterparty_name).contains(text, autoescape=True),
-            )
-        )
-    if sort.is_default:
-        return stmt.order_by(Document.issue_date.desc(), Document.id.desc())
-    column = sort.column(incoming=incoming)
-    if sort.descending:
-        return stmt.order_by(column.desc(), Document.id.desc())
-    return stmt.order_by(column.asc(), Document.id.asc())
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """A position in a tray: the last row shown, by (issue_date, id)."""
-
-    issue_date: dt.date
-    id: int
-
-    def encode(self) -> str:
-        """Return the cursor as it travels in a URL."""
-        return f"{self.issue_date.isoformat()}_{self.id}"
-
-    @classmethod
-    def decode(cls, token: str) -> Cursor:
-        """Read a cursor from a URL, or raise DomainError."""
-        try:
-            day, _, ident = token.partition("_")
-            return cls(dt.date.fromisoformat(day), int(ident))
-        except (ValueError, TypeError):
-            raise DomainError(_l("This page link is not valid."), field="cursor") from None
-
-
-@dataclass
-class Page:
-    items: list[Document]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class SortCursor:
-    """A position in a tray sorted on another column: the last row's (value, id)."""
-
-    value: Any
-    id: int
-
-    def encode(self) -> str:
-        """Return the cursor as it travels in a URL (opaque: values may hold any character)."""
-        raw = json.dumps([str(self.value), self.id]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, token: str, sort: Sort) -> SortCursor:
-        """Read a cursor for sort from a URL, or raise DomainError."""
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            value, ident = json.loads(raw)
-            return cls(sort.read_value(str(value)), int(ident))
-        except (ValueError, TypeError, ArithmeticError):
-            raise DomainError(_l("This page link is not valid."), field="cursor") from None
-
-
-def after(
-    stmt: Select[tuple[Document]],
-    cursor: Cursor | SortCursor | None,
-    *,
-    sort: Sort | None = None,
-    incoming: bool = True,
-) -> Select[tuple[Document]]:
-    """Continue a tray after cursor (a keyset condition on (sorted column, id))."""
-    if cursor is None:
-        return stmt
-    if isinstance(cursor, Cursor):
-        return stmt.where(
-            tuple_(Document.issue_date, Document.id) < tuple_(cursor.issue_date, cursor.id)
-        )
-    key = tuple_((sort or Sort()).column(incoming=incoming), Document.id)
-    position = tuple_(cursor.value, cursor.id)
-    return stmt.where(key < position if (sort or Sort()).descending else key > position)
-
-
-def page(
-    stmt: Select[tuple[Document]],
-    *,
-    cursor: str | Cursor | SortCursor | None = None,
-    limit: int = PAGE_SIZE,
-    sort: Sort | None = None,
-    incoming: bool = True,
-) -> Page:
-    """Run one page of a tray: up to limit documents after cursor, and the next cursor.
-
-    A tray sorted with sort (and read as received when incoming) must be paged with the same.
+    Raises DomainError for a ZIP that is unreadable, holds too many files or expands too much.
     """
-    sort = sort or Sort()
-    if isinstance(cursor, str):
-        if not cursor:
-            cursor = None
-        elif sort.is_default:
-            cursor = Cursor.decode(cursor)
-        else:
-            cursor = SortCursor.decode(cursor, sort)
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    rows = list(
-        db.session.scalars(after(stmt, cursor, sort=sort, incoming=incoming).limit(limit + 1))
-    )
-    items = rows[:limit]
-    following = None
-    if len(rows) > limit:
-        last = items[-1]
-        if sort.is_default:
-            following = Cursor(last.issue_date, last.id).encode()
-        else:
-            following = SortCursor(sort.value_of(last, incoming=incoming), last.id).encode()
-    return Page(items, following)
-
-
-def get_document(company_id: int, document_id: int) -> Document:
-    """Return a document the company sent or received, or raise NotFound."""
-    document = db.session.scalars(
-        select(Document)
-        .where(
-            Document.id == document_id,
-            or_(
-                Document.sender_company_id == company_id,
-                Document.receiver_company_id == company_id,
+    name = (filename or "document.xml").rsplit("/", 1)[-1]
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if len(data) > MAX_FILE_BYTES:
+            raise DomainError(_l("%(file)s is larger than 5 MB.", file=name), field="files")
+        return [(name, data)], []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise DomainError(
+            _l("%(file)s is not a ZIP the portal can read.", file=name), field="files"
+        ) from None
+    xml_members = [m for m in members if not m.is_dir() and m.filename.lower().endswith(".xml")]
+    skipped = [m.filename for m in members if not m.is_dir() and m not in xml_members]
+    if len(xml_members) > MAX_ZIP_FILES:
+        raise DomainError(
+            _l(
+                "%(file)s holds %(count)d documents; a ZIP may hold at most %(max)d.",
+                file=name,
+                count=len(xml_members),
+                max=MAX_ZIP_FILES,
             ),
+            field="files",
         )
-        .execution_options(populate_existing=True)
-    ).first()
-    if document is None:
-        raise NotFound(_l("That document does not exist."))
-    return document
+    files: list[tuple[str, bytes]] = []
+    total = 0
+    for member in xml_members:
+        too_big = _l("%(file)s expands too much: it was refused.", file=name)
+        if member.file_size > MAX_FILE_BYTES or (
+            member.file_size > 1024 * 1024
+            and member.file_size > MAX_RATIO * max(member.compress_size, 1)
+        ):
+            raise DomainError(too_big, field="files")
+        try:
+            with archive.open(member) as stream:
+                # Read one byte past the cap: the header's sizes may lie.
+                content = stream.read(MAX_FILE_BYTES + 1)
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
+            raise DomainError(
+                _l("%(file)s is not a ZIP the portal can read.", file=name), field="files"
+            ) from None
+        total += len(content)
+        if len(content) > MAX_FILE_BYTES or total > MAX_UNZIPPED_BYTES:
+            raise DomainError(too_big, field="files")
+        files.append((member.filename.rsplit("/", 1)[-1], content))
+    return files, skipped
 
 
-def document_events(company_id: int, document_id: int) -> Select[tuple[DocumentEvent]]:
-    """Return a document's events, oldest first (the document's two companies only)."""
-    return (
-        select(DocumentEvent)
-        .where(
-            DocumentEvent.document_id == document_id,
-            or_(
-                DocumentEvent.sender_company_id == company_id,
-                DocumentEvent.receiver_company_id == company_id,
-            ),
+def submit_files(company_id: int, *, files: list[tuple[str, bytes]], actor: User) -> UploadReport:
+    """Submit every (name, bytes) pair, ZIPs expanded, each in its own savepoint."""
+    expanded: list[tuple[str, bytes]] = []
+    report = UploadReport()
+    for name, data in files:
+        members, skipped = expand_upload(name, data)
+        expanded += members
+        report.skipped += skipped
+    if len(expanded) > MAX_ZIP_FILES:
+        raise DomainError(
+            _l("An upload may hold at most %(max)d documents.", max=MAX_ZIP_FILES), field="files"
         )
-        .order_by(DocumentEvent.created_at, DocumentEvent.id)
-    )
-
-
-def quarantine(company_id: int) -> Select[tuple[QuarantinedUpload]]:
-    """Return the company's refused uploads, newest first."""
-    return (
-        select(QuarantinedUpload)
-        .where(QuarantinedUpload.company_id == company_id)
-        .order_by(QuarantinedUpload.created_at.desc(), QuarantinedUpload.id.desc())
-    )
-
-
-# Why a file is in quarantine, in words (its findings give the details).
-REFUSAL_WORDS = {
-    UNREADABLE: _l("Not an invoice or note the portal can read"),
-    INVALID: _l("It has errors"),
-    NOT_SUPPLIER: _l("It names another supplier"),
-    DUPLICATE: _l("Already sent: a duplicate"),
-}
-
-
-@dataclass
-class QuarantineRow:
-    """One refused upload as the quarantine page lists it: why, and the original it repeats."""
-
-    entry: QuarantinedUpload
-    reason: Any
-    original: Document | None = None
-
-
-def quarantine_rows(company_id: int, *, limit: int = 200) -> list[QuarantineRow]:
-    """Return the company's latest refused uploads, each with its reason in words and, for a
-    duplicate, the document it repeats."""
-    entries = db.session.scalars(quarantine(company_id).limit(limit)).all()
-    keys = {(e.document_type, e.number) for e in entries if e.reason == DUPLICATE and e.number}
-    originals: dict[tuple[str, str], Document] = {}
-    if keys:
-        found = db.session.scalars(
-            select(Document).where(
-                Document.sender_company_id == company_id,
-                tuple_(Document.document_type, Document.number).in_(sorted(keys)),
-            )
-        )
-        originals = {(d.document_type, d.number): d for d in found}
-    return [
-        QuarantineRow(
-            e,
-            REFUSAL_WORDS.get(e.reason, e.reason),
-            originals.get((e.document_type or "", e.number or ""))
-            if e.reason == DUPLICATE
-            else None,
-        )
-        for e in entries
-    ]
-
-
-def waiting_documents(company_id: int) -> Select[tuple[Document]]:
-    """Return what the company sent to customers not on the network yet."""
-    return (
-        select(Document)
-        .where(Document.sender_company_id == company_id, Document.receiver_company_id.is_(None))
-        .order_by(Document.created_at.desc(), Document.id.desc())
-    )
+    if not expanded:
+        raise DomainError(_l("Choose at least one XML file or a ZIP of them."), field="files")
+    for name, data in expanded:
+        savepoint = begin_nested(db.session())
+        try:
+            submission = submit_xml(company_id, filename=name, data=data, actor=actor)
+        except Exception:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        report.submissions.append(submission)
+    return report

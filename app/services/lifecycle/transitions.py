@@ -45,8 +45,10 @@ from app.models.document import (
     RECEIVED,
     TACITLY_ACCEPTED,
 )
-from app.services import accounts, audit, certificates, disputes, inbox, notifications, webhooks
+from app.services import accounts, audit, certificates, events, notifications, webhooks
+from app.services.documents import queries
 from app.services.errors import Conflict, DomainError, FieldErrors, Forbidden
+from app.services.events import ClaimRecorded
 from app.tenancy import acting_as, unscoped
 
 RECEIVER, SUPPLIER = "receiver", "supplier"
@@ -128,7 +130,7 @@ def check_event(
     transition = TRANSITIONS.get(code)
     if transition is None:
         raise DomainError(_l("There is no event %(code)s.", code=str(code)[:10]), field="code")
-    document = inbox.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     if transition.by != RECEIVER:
         raise Forbidden(
             _l(
@@ -193,8 +195,9 @@ def record_event(
         notifications.notify(
             document.sender_company_id, kind=_SUPPLIER_NOTICES[code], document=document
         )
-    if code == "031":  # a claim opens a dispute, so both sides can settle it on the invoice
-        disputes.open_from_claim(document, claim_reason=claim_reason or "", note=note, actor=actor)
+    if code == "031":  # a claim opens a dispute (reactions), so both sides can settle it
+        claim = ClaimRecorded(document, claim_reason=claim_reason or "", note=note, actor=actor)
+        events.publish(claim)
     return event
 
 
@@ -232,7 +235,7 @@ def plan_event(company_id: int, *, document_id: int, code: str) -> list[str]:
 
     Raises the DomainError that recording code alone would when no chain leads there.
     """
-    document = inbox.get_document(company_id, document_id)
+    document = queries.get_document(company_id, document_id)
     steps = steps_to(document.status, code) or [code]  # [code] alone raises the reason below
     check_event(company_id, document_id=document.id, code=steps[0])
     return steps

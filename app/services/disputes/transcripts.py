@@ -17,7 +17,9 @@ from app.einvoice.render import fold_text
 from app.extensions import db
 from app.models import Company, Dispute, DisputeMessage, Document, DocumentAttachment, User
 from app.models.dispute import SYSTEM
-from app.services import audit, disputes, documents
+from app.services import audit
+from app.services.disputes import disputes
+from app.services.documents import reading
 from app.tenancy import unscoped
 
 FONT = "helvetica"
@@ -177,7 +179,7 @@ def attach_transcript(company_id: int, dispute: Dispute, *, actor: User) -> Docu
     assert document is not None
     company = db.session.get(Company, company_id)
     locale = actor.locale or (company.locale if company is not None else None) or "es"
-    attachment = documents.add_attachment(
+    attachment = reading.add_attachment(
         company_id,
         document_id=document.id,
         filename=transcript_filename(dispute, document),

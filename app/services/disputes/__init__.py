@@ -1,0 +1,1 @@
+"""Disputes between a supplier and its buyer, their chat and their transcripts."""
