@@ -271,8 +271,12 @@ def test_does_signing_out_on_one_server_close_the_users_socket_on_the_other(clus
         before = supplier_a.send(dispute, "Antes de salir")
         supplier_a.call("dispute:read", {"dispute_id": dispute, "message_id": before["id"]})
         assert heard_all("buyer", before["id"]) and heard_all("supplier", before["id"])
-        time.sleep(1.1)  # the activity of the message above may trail by a second
+        # The activity of the message above may trail by a second, and reach B later still
+        # under load: wait until the sockets have been quiet for half a second.
+        time.sleep(1.1)
         with changed:
+            while changed.wait(timeout=0.5):
+                pass
             heard["buyer"].clear()
             heard["supplier"].clear()
 
