@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -40,6 +41,8 @@ if str(ROOT) not in sys.path:
 DEFAULT_DOCUMENTS = 1_000_000
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "portal_bench"
+#: Where --keep keeps the SQLite databases (one file per N) between runs.
+KEEP_DIR = ROOT / "instance" / "bench"
 BUYER = "buyer@demo.test"
 SECRET = "inbox-pages-benchmark-secret"  # noqa: S105 (a throwaway database)
 WSGI = '''
@@ -86,14 +89,19 @@ def _hide_password(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _recreate_postgres(server: str, *, drop_only: bool = False) -> str:
+def _recreate_postgres(server: str, *, drop_only: bool = False, keep: bool = False) -> str:
+    """Drop and create the benchmark's database (with keep: create it only if it is missing)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     engine = create_engine(server, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        if not drop_only:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": BENCH_DB}
+        ).first()
+        if not (keep and exists):
+            conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        if not drop_only and not (keep and exists):
             conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
     engine.dispose()
     return make_url(server).set(database=BENCH_DB).render_as_string(hide_password=False)
@@ -102,8 +110,30 @@ def _recreate_postgres(server: str, *, drop_only: bool = False) -> str:
 # ------------------------------------------------------------------------------------- filling
 
 
-def build(url: str, n: int, partners: int, instance: Path):
-    """Migrate the database at url, load the demo and n bulk documents; return the app."""
+class StaleDatabase(Exception):
+    """A kept database holds another number of documents than asked for."""
+
+
+def _bulk_count(app) -> int:
+    """Return how many bulk documents (numbers FVB…, NCB…, NDB…) the database holds."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    with app.app_context():
+        count = db.session.execute(
+            text("SELECT count(*) FROM documents WHERE substr(number, 3, 1) = 'B'")
+        ).scalar_one()
+        db.session.remove()
+    return int(count)
+
+
+def build(url: str, n: int, partners: int, instance: Path, *, reuse: bool = False):
+    """Migrate the database at url, load the demo and n bulk documents; return the app.
+
+    With reuse, a database that already holds the demo and n bulk documents (one kept by an
+    earlier --keep run) is only migrated to the current head and used as it is.
+    """
     from sqlalchemy import text
 
     from app import create_app
@@ -117,6 +147,14 @@ def build(url: str, n: int, partners: int, instance: Path):
     app = create_app(
         "production", DATABASE_URL=url, SCHEDULER_ENABLED=False, MAIL_DIR=instance / "mail"
     )
+    if reuse:
+        found = _bulk_count(app)
+        if found == n:
+            print(f"  reusing the kept database ({found:,} bulk documents, migrated to head): "
+                  f"{time.perf_counter() - start:.1f} s")
+            return app
+        if found:
+            raise StaleDatabase(f"the kept database holds {found:,} bulk documents, not {n:,}")
     with app.app_context():
         demo.load_demo(BASE_DIR / "fixtures" / "demo.json")
         print(f"  schema and demo data: {time.perf_counter() - start:.1f} s")
@@ -217,6 +255,13 @@ def server_times(client, url: str, requests: int) -> tuple[float, float, int]:
     return statistics.median(times), p95, len(body)
 
 
+def _dispose(app) -> None:
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
 # ---------------------------------------------------------------------------------- under load
 
 
@@ -309,11 +354,20 @@ def drive(port: int, path: str, headers: dict[str, str], *, connections: int,
 # ------------------------------------------------------------------------------------- running
 
 
-def run_database(label: str, url: str, args: argparse.Namespace, instance: Path) -> None:
-    """Fill, measure and load one database."""
+def run_database(label: str, url: str, args: argparse.Namespace, instance: Path, *,
+                 fresh: Callable[[], object]) -> None:
+    """Fill (or reuse a kept one), measure and load one database; fresh() empties it."""
     n = args.documents
     print(f"{label}: {n:,} documents across {args.partners} partners")
-    app = build(url, n, args.partners, instance)
+    try:
+        app = build(url, n, args.partners, instance, reuse=args.keep)
+    except StaleDatabase as error:
+        print(f"  {error}: building it again")
+        fresh()
+        app = build(url, n, args.partners, instance)
+    if args.build_only:
+        _dispose(app)
+        return
     client, company_id = _signed_in_client(app)
     first = "/inbox/received"
     filtered = first + "?" + _filtered_query(app, company_id)
@@ -329,10 +383,7 @@ def run_database(label: str, url: str, args: argparse.Namespace, instance: Path)
             print(f"    {name + ', ' + label:<24} median {median:6.1f} ms   p95 {p95:6.1f} ms   "
                   f"({size / 1024:.0f} KiB)  {verdict}")
     print(f"    (filtered: {filtered})")
-    with app.app_context():
-        from app.extensions import db
-
-        db.engine.dispose()
+    _dispose(app)
 
     cookie_name = app.config.get("SESSION_COOKIE_NAME", "session")
     cookie = client.get_cookie(cookie_name)
@@ -367,6 +418,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
+    parser.add_argument("--keep", action="store_true",
+                        help=f"keep the databases (SQLite in {KEEP_DIR}, PostgreSQL {BENCH_DB}) "
+                             "and reuse them when they hold the same number of documents")
+    parser.add_argument("--build-only", action="store_true",
+                        help="only build (or check) the databases; measure nothing")
     args = parser.parse_args(argv)
     args.documents = _documents(args.documents)
     print(f"Inbox pages at N = {args.documents:,} documents "
@@ -377,7 +433,13 @@ def main(argv: list[str] | None = None) -> int:
         _env(instance)
         total = time.perf_counter()
         if not args.postgres_only:
-            run_database("SQLite", f"sqlite:///{instance / 'bench.db'}", args, instance)
+            if args.keep:
+                KEEP_DIR.mkdir(parents=True, exist_ok=True)
+                path = KEEP_DIR / f"inbox-pages-{args.documents}.sqlite"
+            else:
+                path = instance / "bench.db"
+            run_database("SQLite", f"sqlite:///{path}", args, instance,
+                         fresh=lambda: path.unlink(missing_ok=True))
             print(f"  SQLite total: {time.perf_counter() - total:.0f} s")
         if args.sqlite_only:
             return 0
@@ -387,15 +449,17 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         total = time.perf_counter()
         try:
-            url = _recreate_postgres(server)
-            run_database("PostgreSQL", url, args, instance)
+            url = _recreate_postgres(server, keep=args.keep)
+            run_database("PostgreSQL", url, args, instance,
+                         fresh=lambda: _recreate_postgres(server))
         except Exception as error:  # noqa: BLE001 (a broken server is a line, not a crash)
             print(f"PostgreSQL: failed: {type(error).__name__}: {error}")
         finally:
-            try:
-                _recreate_postgres(server, drop_only=True)
-            except Exception as error:  # noqa: BLE001
-                print(f"PostgreSQL: could not drop {BENCH_DB}: {error}")
+            if not args.keep:
+                try:
+                    _recreate_postgres(server, drop_only=True)
+                except Exception as error:  # noqa: BLE001
+                    print(f"PostgreSQL: could not drop {BENCH_DB}: {error}")
         print(f"  PostgreSQL total: {time.perf_counter() - total:.0f} s")
     return 0
 
