@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
 
 from app.blueprints.inbox.forms import DOCUMENT_TYPE_NAMES
-from app.models import Document
 from app.models.document import INVOICE, PAID
 from app.services import disputes, lifecycle, trays
 from app.web.formatting import date_filter, money
@@ -45,8 +45,8 @@ class TrayLine:
     actions: tuple[str, ...]  # the bulk events it allows (received tray only)
 
 
-def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> list[TrayLine]:
-    """Return the lines of a page of the received or sent tray."""
+def tray_lines(documents: Iterable[Any], *, tray: str, today: dt.date) -> list[TrayLine]:
+    """Return the lines of a page of the received or sent tray (documents or listed rows)."""
     incoming = tray == "received"
     types = _names(DOCUMENT_TYPE_NAMES)
     groups = _names(trays.GROUP_NAMES)
@@ -67,7 +67,7 @@ def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> l
                 type_name=types.get(d.document_type, d.document_type),
                 issue_date=date_filter(d.issue_date),
                 counterparty=d.supplier_name if incoming else d.customer_name,
-                waiting=not incoming and d.waiting,
+                waiting=not incoming and d.receiver_company_id is None,
                 tax_id=d.supplier_tax_id if incoming else d.customer_tax_id,
                 amount=money(d.payable, d.currency),
                 group=group,
@@ -90,7 +90,7 @@ def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> l
     return lines
 
 
-def _actions(known: dict[tuple[str, str], tuple[str, ...]], document: Document):
+def _actions(known: dict[tuple[str, str], tuple[str, ...]], document: Any):
     """Return the bulk events a received document allows, worked out once per status and type."""
     key = (document.status, document.document_type)
     if key not in known:
