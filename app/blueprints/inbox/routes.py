@@ -1,4 +1,3 @@
-import functools
 from urllib.parse import parse_qsl, urlencode
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
@@ -109,7 +108,7 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
         sort=sort,
         rows=result,
         cursor=args.get("cursor", ""),
-        tray_url=functools.partial(_tray_url, tray, kept),
+        tray_url=_tray_urls(tray, kept),
         query=urlencode(kept),
         saved=db.session.scalars(
             trays.saved_filters(company().id, user_id=user().id, tray=tray)
@@ -121,15 +120,24 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
     return conditional.revalidated(response, etag)
 
 
-def _tray_url(tray, kept, endpoint=None, **changes):
-    """Return the tray's URL with its current filters (kept), changed by changes."""
-    params = MultiDict(kept)
-    for key, value in changes.items():
-        params.poplist(key)
-        if value:
-            params[key] = value
-    query = urlencode(list(params.items(multi=True)))
-    return url_for(endpoint or f"inbox.{tray}") + (f"?{query}" if query else "")
+def _tray_urls(tray, kept):
+    """Return tray_url(endpoint=None, **changes) for the template: the tray's URL (or
+    endpoint's) with its current filters (kept), changed by changes; a change to None drops it."""
+    paths, unchanged = {}, {}
+
+    def tray_url(endpoint=None, **changes):
+        endpoint = endpoint or f"inbox.{tray}"
+        if endpoint not in paths:
+            paths[endpoint] = url_for(endpoint)
+        names = tuple(changes)  # the headers' and pager's links change the same few
+        if names not in unchanged:
+            unchanged[names] = urlencode([(k, v) for k, v in kept if k not in changes])
+        query = "&".join(
+            q for q in (unchanged[names], urlencode([(k, v) for k, v in changes.items() if v])) if q
+        )
+        return paths[endpoint] + (f"?{query}" if query else "")
+
+    return tray_url
 
 
 @bp.route("/received.csv")
