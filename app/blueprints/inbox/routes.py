@@ -12,7 +12,7 @@ from app.blueprints.inbox.forms import (
     SaveFilterForm,
     TrayFilterForm,
 )
-from app.blueprints.inbox.rows import tray_lines
+from app.blueprints.inbox.rows import tray_rows
 from app.extensions import db
 from app.models import SavedFilter, utcnow
 from app.models.saved_filter import TRAYS
@@ -114,7 +114,7 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
             trays.saved_filters(company().id, user_id=user().id, tray=tray)
         ).all(),
         save_form=save_form or SaveFilterForm(formdata=None, tray=tray),
-        lines=tray_lines(result.items, tray=tray, today=utcnow().date()),
+        lines=tray_rows(result.items, tray=tray, today=utcnow().date()),
         may_record=tray == "received" and can("documents.receive"),
     )
     return conditional.revalidated(response, etag)
