@@ -67,7 +67,7 @@ class Select(widgets.Select):
         chosen = field.data
         options = "".join(
             f'<option {"selected " if value == chosen else ""}value="{html.escape(value)}">'
-            f"{html.escape(str(label or value))}</option>"
+            f"{html.escape(str(label) or value)}</option>"  # a lazy label translated once
             for value, label in field.choices
         )
         return Markup(f"<select {_attributes(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
