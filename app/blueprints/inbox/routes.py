@@ -78,9 +78,9 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
     A GET carries an ETag of what it shows (app.web.conditional): the browser's next view of
     an unchanged tray is a 304, read from nothing but the tray version loaded with the user.
     """
-    etag = None
+    etag, today = None, utcnow().date()
     if request.method == "GET" and save_form is None:
-        etag = conditional.page_etag(tray_version(), utcnow().date())  # "overdue" is by day
+        etag = conditional.page_etag(tray_version(), today)  # "overdue" is by day
         if (unchanged := conditional.not_modified(etag)) is not None:
             return unchanged
     page = not is_htmx()
@@ -114,7 +114,7 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
             trays.saved_filters(company().id, user_id=user().id, tray=tray)
         ).all(),
         save_form=save_form or SaveFilterForm(formdata=None, tray=tray),
-        lines=tray_rows(result.items, tray=tray, today=utcnow().date()),
+        lines=tray_rows(result.items, tray=tray, today=today),
         may_record=tray == "received" and can("documents.receive"),
     )
     return conditional.revalidated(response, etag)
