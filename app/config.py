@@ -99,9 +99,6 @@ class Config:
     # Seconds between each process's re-check of its open sockets' access (a sign-out signal a
     # Redis outage lost, a change made outside the services); 0 turns the re-check off.
     SOCKET_ACCESS_RECHECK = float(os.environ.get("SOCKET_ACCESS_RECHECK", 30))
-    # Rendered tray pages each process keeps (about 50 KiB each), reused while the company's
-    # tray version stays; 0 renders every time.
-    INBOX_PAGE_CACHE_SIZE = int(os.environ.get("INBOX_PAGE_CACHE_SIZE", 256))
     # Webhook endpoints must be on the public internet: a URL whose host is (or resolves to) a
     # loopback, private, link-local, CGNAT, reserved or multicast address is refused when it
     # is registered and again at each delivery (app/services/outbound.py). For local testing

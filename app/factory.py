@@ -104,7 +104,7 @@ def _init_extensions(app: Flask) -> None:
         if found is None:
             return None
         # Read with the user in the same query: the acting membership, the company switcher
-        # and the Inbox's kept pages use them (bind_acting_company, app.web.auth.tray_version).
+        # and the Inbox's ETags use them (bind_acting_company, app.web.auth.tray_version).
         g.memberships = (found.user.id, found.memberships)
         g.tray_versions = found.tray_versions
         return found.user

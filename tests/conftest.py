@@ -18,8 +18,6 @@ from sqlalchemy import text
 from stdnum.co import nit
 
 from app import create_app, security
-from app.blueprints.inbox.routes import PAGES as inbox_pages
-from app.blueprints.inbox.routes import READS as inbox_reads
 from app.config import shared_data_dir
 from app.extensions import db, limiter
 from app.models import ApiToken, Base, Company, Membership, User, utcnow
@@ -117,8 +115,6 @@ def _clean(app):
                 conn.execute(table.delete())
     for path in Path(app.config["MAIL_DIR"]).glob("*.eml"):
         path.unlink()
-    inbox_pages.clear()  # a new test's company 1 is not the last test's
-    inbox_reads.clear()
     ctx.pop()
 
 

@@ -1,9 +1,11 @@
-"""Caching and server headers: nothing a signed-in user saw is kept by a cache; no versions.
+"""Caching and server headers: nothing a signed-in user saw is kept by a shared cache; no versions.
 
 Every page and fragment a signed-in user can open, every API answer (errors and token failures
-too) and every page that carries a CSRF token answers ``Cache-Control: no-store``; static files
-keep their caching; no answer names the server software with a version, not even Werkzeug's
-development server that ``make run`` uses.
+too) and every page that carries a CSRF token answers ``Cache-Control: no-store``, except the
+Inbox's trays, which answer ``private, no-cache`` with an ETag (no shared cache keeps them, the
+browser asks before each reuse: app/web/conditional.py); static files keep their caching; no
+answer names the server software with a version, not even Werkzeug's development server that
+``make run`` uses.
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ def assert_no_store(response, what: str) -> None:
         f"{what} answered {response.status_code} with Cache-Control {cache!r}"
     )
     assert "public" not in cache.lower() and "max-age" not in cache.lower(), (what, cache)
+    assert_no_server_version(response.headers.get("Server"), what)
+
+
+#: Pages kept by the browser alone and revalidated on every view (app.web.conditional).
+REVALIDATED = {"/inbox/received", "/inbox/sent"}
+
+
+def assert_private_revalidated(response, what: str) -> None:
+    cache = [part.strip() for part in response.headers.get("Cache-Control", "").lower().split(",")]
+    assert cache == ["private", "no-cache"], (what, cache)
+    assert response.headers.get("ETag", "").startswith('W/"'), what
     assert_no_server_version(response.headers.get("Server"), what)
 
 
@@ -66,7 +79,10 @@ def test_is_every_page_a_signed_in_user_can_open_kept_out_of_caches(
     login(client, outsider, other_company)
     statuses = []
     for url, response in _walk(app, client, foreign_rows, api=False):
-        assert_no_store(response, f"GET {url}")
+        if url.split(" ")[0] in REVALIDATED and response.status_code == 200:
+            assert_private_revalidated(response, f"GET {url}")
+        else:
+            assert_no_store(response, f"GET {url}")
         statuses.append(response.status_code)
     assert statuses.count(200) >= 30, statuses  # real pages, not only refusals
 

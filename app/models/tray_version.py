@@ -1,10 +1,10 @@
 """A number per company that every change to what its trays show raises, kept by the database.
 
-The Inbox keeps rendered tray pages in the process (``app.web.fragments``) keyed on this number:
-a page rendered after reading version V holds at least every change V counts, so serving it again
-while the number is still V is exact. Triggers (SQLite and PostgreSQL) raise it in the same
-transaction as the change, for every writer — the ORM, bulk ``UPDATE``\\s, the demo loader, a
-hand-written SQL fix — so no code path can forget to.
+The Inbox's trays put this number in their ETags (``app.web.conditional``): a page rendered after
+reading version V holds at least every change V counts, so answering a browser that holds it
+"304 Not Modified" while the number is still V is exact. Triggers (SQLite and PostgreSQL) raise
+it in the same transaction as the change, for every writer — the ORM, bulk ``UPDATE``\\s, the
+demo loader, a hand-written SQL fix — so no code path can forget to.
 
 What a tray page shows, and the trigger that covers it:
   documents (rows, statuses, payments, disputes, waiting)   → both companies of the document

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 
 from app.db import begin_nested
 from app.extensions import db
@@ -60,22 +61,27 @@ def partnerships(company_id: int, *, relation: str | None = None) -> Select[tupl
 
 def partner_choices(company_id: int, *, relation: str) -> list[tuple[int, str]]:
     """Return (id, name) of the acting company's suppliers or customers on the network, by name."""
+    rows = db.session.execute(_partners_query(relation), {"company_id": company_id}).all()
+    return sorted(
+        ((ident, trade_name or legal_name) for ident, trade_name, legal_name in rows),
+        key=lambda choice: choice[1].casefold(),
+    )
+
+
+@functools.cache
+def _partners_query(relation: str) -> Select[tuple[int, str | None, str]]:
+    """The statement partner_choices runs, built once per relation: the tray's counterparty
+    filter asks for it on every page view (two columns per partner, no joined companies)."""
     own, other = (
         (Partnership.customer_id, Partnership.supplier_id)
         if relation == SUPPLIER
         else (Partnership.supplier_id, Partnership.customer_id)
     )
-    # Two columns per partner, not three joined companies per partnership: the tray's
-    # counterparty filter asks for this on every page view.
-    rows = db.session.execute(
+    return (
         select(Company.id, Company.trade_name, Company.legal_name)
         .join(Partnership, Company.id == other)
-        .where(own == company_id, Partnership.status != DECLINED)
+        .where(own == bindparam("company_id"), Partnership.status != DECLINED)
         .order_by(Partnership.status.desc(), Partnership.created_at.desc())
-    ).all()
-    return sorted(
-        ((ident, trade_name or legal_name) for ident, trade_name, legal_name in rows),
-        key=lambda choice: choice[1].casefold(),
     )
 
 

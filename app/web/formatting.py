@@ -22,11 +22,16 @@ def _babel_locale(name: str) -> Locale:
     return Locale.parse(name)
 
 
-def money(amount: Decimal | int | str | None, currency: str = "COP") -> str:
-    """Format an amount with its currency for the locale: '$ 1.785.000,00' in es-CO."""
+def money(
+    amount: Decimal | int | str | None, currency: str = "COP", *, locale: Locale | None = None
+) -> str:
+    """Format an amount with its currency for the locale: '$ 1.785.000,00' in es-CO.
+
+    locale defaults to the request's (a list formatting many amounts passes it once read).
+    """
     if amount is None:
         return ""
-    locale = get_locale()
+    locale = locale or get_locale()
     locale_name = "es_CO" if locale is None or locale.language == "es" else str(locale)
     return _format_money(Decimal(amount), currency, locale_name)
 
@@ -44,11 +49,13 @@ def _format_day(value: date, style: str, locale: Locale | None) -> str:
     return babel_format_date(value, style, locale=locale)
 
 
-def date_filter(value: date | datetime | None, style: str = "medium") -> str:
-    """Format a date for the locale."""
+def date_filter(
+    value: date | datetime | None, style: str = "medium", *, locale: Locale | None = None
+) -> str:
+    """Format a date for the locale (default: the request's)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return format_datetime(value, style)
     # A calendar day is not rebased to a timezone; the same few hundred days fill a list page.
-    return _format_day(value, style, get_locale())
+    return _format_day(value, style, locale or get_locale())

@@ -93,6 +93,24 @@ def test_does_a_row_show_amount_status_due_date_and_payment(client, supplier, bu
     assert "status-payment-unpaid" in body
 
 
+def test_is_markup_in_a_documents_names_and_number_shown_as_text(
+    client, supplier, buyer_company, clerk
+):
+    """A supplier's XML names the parties and the number: none of it may become the page's HTML."""
+    make_document(
+        supplier,
+        buyer_company,
+        number='FV"><img src=x onerror=alert(1)>',
+        supplier_name="<script>alert('x')</script> & Cía",
+        due_date=dt.date(2024, 4, 15),
+    )
+    body = tray(client, clerk, buyer_company).get_data(as_text=True)
+    assert "<script>alert" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Cía" in body
+    assert 'data-document="FV&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"' in body
+    assert 'aria-label="Seleccionar FV&quot;&gt;&lt;img' in body
+
+
 def test_does_another_company_see_nothing_in_either_tray(
     client, supplier, buyer_company, outsider, other_company
 ):

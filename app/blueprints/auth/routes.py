@@ -77,7 +77,11 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You signed out."), "info")
-    return redirect(url_for("auth.login"), code=303)
+    response = redirect(url_for("auth.login"), code=303)
+    # The Inbox's trays may be kept by the browser (private, revalidated: app.web.conditional);
+    # on a shared computer nothing of them stays behind the one who signed out.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.route("/confirm/<token>")

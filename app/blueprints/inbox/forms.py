@@ -1,3 +1,5 @@
+import html
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -9,9 +11,10 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    widgets,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import Select
+from wtforms.widgets.core import clean_key
 
 from app.models.document import CREDIT_NOTE, DEBIT_NOTE, INVOICE, STATUSES
 from app.models.saved_filter import TRAYS
@@ -25,17 +28,49 @@ DOCUMENT_TYPE_NAMES = {
 }
 
 
-class LongSelect(Select):
-    """A select of many options (a company's partners): WTForms' HTML, written faster."""
+# The tray's filter form is written on every view of a tray: its widgets write WTForms' HTML
+# without a Markup.format per attribute and a Choice object per option.
 
-    @classmethod
-    def render_option(cls, choice, **kwargs):
-        """Write one option as WTForms does: selected before value, both escaped."""
-        if kwargs or choice.render_kw or isinstance(choice.value, bool):
-            return super().render_option(choice, **kwargs)
-        selected = "selected " if choice.selected else ""
-        value, label = escape(choice.value), escape(choice.label or choice.value)
-        return Markup(f'<option {selected}value="{value}">{label}</option>')  # noqa: S704 (escaped)
+
+def _attributes(**kwargs) -> Markup:
+    """Write HTML attributes as WTForms' html_params does (sorted, escaped; True bare)."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        if value is True:
+            params.append(clean_key(key))
+        elif value is not False:
+            params.append(f'{clean_key(key)}="{escape(value)}"')
+    return Markup(" ".join(params))  # noqa: S704 (escaped)
+
+
+class TextInput(widgets.TextInput):
+    html_params = staticmethod(_attributes)
+
+
+class DateInput(widgets.DateInput):
+    html_params = staticmethod(_attributes)
+
+
+class NumberInput(widgets.NumberInput):
+    html_params = staticmethod(_attributes)
+
+
+class CheckboxInput(widgets.CheckboxInput):
+    html_params = staticmethod(_attributes)
+
+
+class Select(widgets.Select):
+    """A select of plain (value, label) choices (a company's partners), written in one pass."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        chosen = field.data
+        options = "".join(
+            f'<option {"selected " if value == chosen else ""}value="{html.escape(value)}">'
+            f"{html.escape(str(label) or value)}</option>"  # a lazy label translated once
+            for value, label in field.choices
+        )
+        return Markup(f"<select {_attributes(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
 
 
 class TrayFilterForm(FlaskForm):
@@ -44,24 +79,38 @@ class TrayFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField(_l("Issued from"), validators=[Optional()])
-    date_to = DateField(_l("Issued to"), validators=[Optional()])
+    date_from = DateField(_l("Issued from"), validators=[Optional()], widget=DateInput())
+    date_to = DateField(_l("Issued to"), validators=[Optional()], widget=DateInput())
     counterparty = SelectField(
-        _l("Counterparty"), choices=[], validate_choice=False, default="", widget=LongSelect()
+        _l("Counterparty"), choices=[], validate_choice=False, default="", widget=Select()
     )
-    tax_id = StringField(_l("Tax id"), validators=[Optional(), Length(max=30)])
+    tax_id = StringField(_l("Tax id"), validators=[Optional(), Length(max=30)], widget=TextInput())
     type = SelectField(
-        _l("Type"), choices=[("", _l("Any type")), *DOCUMENT_TYPE_NAMES.items()], default=""
+        _l("Type"),
+        choices=[("", _l("Any type")), *DOCUMENT_TYPE_NAMES.items()],
+        default="",
+        widget=Select(),
     )
     status = SelectField(
         _l("Status"),
         choices=[("", _l("Any status"))] + [(s, STATUS_NAMES[s]) for s in STATUSES],
         default="",
+        widget=Select(),
     )
-    amount_min = DecimalField(_l("Amount from"), validators=[Optional(), NumberRange(min=0)])
-    amount_max = DecimalField(_l("Amount to"), validators=[Optional(), NumberRange(min=0)])
-    overdue = BooleanField(_l("Overdue only"))
-    q = StringField(_l("Number or name"), validators=[Optional(), Length(max=100)])
+    amount_min = DecimalField(
+        _l("Amount from"),
+        validators=[Optional(), NumberRange(min=0)],
+        widget=NumberInput(step="any"),
+    )
+    amount_max = DecimalField(
+        _l("Amount to"),
+        validators=[Optional(), NumberRange(min=0)],
+        widget=NumberInput(step="any"),
+    )
+    overdue = BooleanField(_l("Overdue only"), widget=CheckboxInput())
+    q = StringField(
+        _l("Number or name"), validators=[Optional(), Length(max=100)], widget=TextInput()
+    )
     sort = HiddenField()
 
     def filters(self) -> DocumentFilters:
@@ -82,7 +131,7 @@ class TrayFilterForm(FlaskForm):
 
 
 class SaveFilterForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)], widget=TextInput())
     tray = SelectField(choices=[(t, t) for t in TRAYS])
     query = HiddenField(validators=[Length(max=2000)])
 

@@ -1,20 +1,8 @@
-from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
-from flask import (
-    Response,
-    abort,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from app import spreadsheets
@@ -24,7 +12,7 @@ from app.blueprints.inbox.forms import (
     SaveFilterForm,
     TrayFilterForm,
 )
-from app.blueprints.inbox.rows import tray_lines
+from app.blueprints.inbox.rows import tray_rows
 from app.extensions import db
 from app.models import SavedFilter, utcnow
 from app.models.saved_filter import TRAYS
@@ -33,9 +21,9 @@ from app.services.documents import queries, trays
 from app.services.errors import DomainError, NotFound
 from app.services.lifecycle import bulk_events
 from app.tenancy import get_or_404
-from app.web.auth import can, company, membership, require_permission, tray_version, user
+from app.web import conditional
+from app.web.auth import can, company, require_permission, tray_version, user
 from app.web.confirm import Notice, ask_first
-from app.web.fragments import FragmentCache, placeholder_csrf, render_in_layout, with_csrf
 from app.web.htmx import form_errors, is_htmx, render
 from app.web.redirects import safe_next_url
 
@@ -74,82 +62,37 @@ def sent():
     return _tray("sent", request.args)
 
 
-#: What a tray page reads besides its rows (the partner list, the user's saved filters), kept
-#: like the pages themselves: by the company's tray version, which every change to them raises.
-READS = FragmentCache(size=1024)
-
-
-def _kept(key, read):
-    """Return read() as of this request's tray version, reading it once per version."""
-    return READS.get_or_make((*key, company().id, tray_version()), lambda: (read(), True))
-
-
-def _filter_form(tray, args):
+def _filter_form(tray, args, *, partners=True):
+    """Read the tray's filters from args; with partners, the counterparty list to show."""
     form = TrayFilterForm(formdata=args)
-    relation = network.SUPPLIER if tray == "received" else network.CUSTOMER
-    partners = _kept(
-        ("partners", relation),
-        lambda: tuple(network.partner_choices(company().id, relation=relation)),
-    )
-    form.counterparty.choices = [("", _("Any counterparty"))] + [
-        (str(ident), name) for ident, name in partners
-    ]
+    if partners:
+        relation = network.SUPPLIER if tray == "received" else network.CUSTOMER
+        form.counterparty.choices = [("", _("Any counterparty"))] + [
+            (str(ident), name)
+            for ident, name in network.partner_choices(company().id, relation=relation)
+        ]
     return form
-
-
-#: Rendered tray pages (and htmx tray fragments), by everything they show: kept while the
-#: company's tray version stays (app.models.tray_version); INBOX_PAGE_CACHE_SIZE pages a process.
-PAGES = FragmentCache(size=0)
 
 
 def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"):
     """Answer a tray: the page, or its fragment for htmx; filters, sort and cursor from args.
 
-    A plain GET is served from PAGES while nothing the tray shows has changed; a request that
-    wrote (a saved filter refused, …) renders, and keeps nothing.
+    A GET carries an ETag of what it shows (app.web.conditional): the browser's next view of
+    an unchanged tray is a 304, read from nothing but the tray version loaded with the user.
     """
-    template = fragment if is_htmx() else "inbox/_tray_page.html"
-    key = None
+    etag, today = None, utcnow().date()
     if request.method == "GET" and save_form is None:
-        m = membership()
-        key = (
-            template,
-            m.company_id,
-            m.user_id,  # the saved filters above the tray are the user's
-            m.role,  # the bulk buttons
-            str(get_locale()),
-            utcnow().date(),  # "overdue"
-            request.script_root,
-            request.full_path,
-            tray_version(),  # read before anything the page shows
-        )
-    PAGES.size = current_app.config.get("INBOX_PAGE_CACHE_SIZE", 256)
-    rendered = []
-
-    def produce():
-        html, code = _render_tray(tray, args, template, save_form=save_form, status=status)
-        rendered.append(code)
-        return html, code == 200
-
-    html = PAGES.get_or_make(key, produce)
-    code = rendered[0] if rendered else 200
-    if template != "inbox/_tray_page.html":
-        response = make_response(with_csrf(html), code)
-    else:
-        response = make_response(render_in_layout("inbox/tray.html", html, tray=tray), code)
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
-def _render_tray(tray, args, template, *, save_form, status):
-    """Render one tray's template with the CSRF placeholder; return it and the status."""
-    form = _filter_form(tray, args)
+        etag = conditional.page_etag(tray_version(), today)  # "overdue" is by day
+        if (unchanged := conditional.not_modified(etag)) is not None:
+            return unchanged
+    page = not is_htmx()
+    form = _filter_form(tray, args, partners=page)
     sort = queries.Sort.parse(form.sort.data)
     result = queries.Page([], None)
     if form.validate():
         stmt = READERS[tray](company().id, filters=form.filters(), sort=sort)
         result = queries.page(
-            stmt,
+            queries.listed(stmt),
             cursor=args.get("cursor", ""),
             sort=sort,
             incoming=tray == "received",
@@ -158,71 +101,45 @@ def _render_tray(tray, args, template, *, save_form, status):
     else:
         status = 422
     kept = [(k, v) for k, v in args.items(multi=True) if k in FILTER_KEYS and v]
-    saved = _kept(
-        ("saved filters", user().id, tray),
-        lambda: tuple(
-            SavedView(f.id, f.name, f.query, f.tray)
-            for f in db.session.scalars(
-                trays.saved_filters(company().id, user_id=user().id, tray=tray)
-            )
-        ),
-    )
-
-    def tray_url(endpoint=None, **changes):
-        """Return this tray's URL with the current filters, changed by changes."""
-        params = MultiDict(kept)
-        for key, value in changes.items():
-            params.poplist(key)
-            if value:
-                params[key] = value
-        query = urlencode(list(params.items(multi=True)))
-        return url_for(endpoint or f"inbox.{tray}") + (f"?{query}" if query else "")
-
-    html = render_template(
-        template,
-        csrf_token=placeholder_csrf,
+    response = render(
+        "inbox/tray.html",
+        fragment,
+        status=status,
         tray=tray,
         form=form,
         sort=sort,
-        filters=_filters(tray, args, form=form, sort=sort, kept=kept),
         rows=result,
         cursor=args.get("cursor", ""),
-        tray_url=tray_url,
-        query=urlencode([(k, v) for k, v in kept]),
-        saved=saved,
+        tray_url=_tray_urls(tray, kept),
+        query=urlencode(kept),
+        saved=db.session.scalars(
+            trays.saved_filters(company().id, user_id=user().id, tray=tray)
+        ).all(),
         save_form=save_form or SaveFilterForm(formdata=None, tray=tray),
-        lines=tray_lines(result.items, tray=tray, today=utcnow().date()),
+        lines=tray_rows(result.items, tray=tray, today=today),
         may_record=tray == "received" and can("documents.receive"),
     )
-    return Markup(html), status  # noqa: S704 (a Jinja rendering)
+    return conditional.revalidated(response, etag)
 
 
-class SavedView(NamedTuple):
-    """A saved filter as its link shows it (kept between requests: no ORM object)."""
+def _tray_urls(tray, kept):
+    """Return tray_url(endpoint=None, **changes) for the template: the tray's URL (or
+    endpoint's) with its current filters (kept), changed by changes; a change to None drops it."""
+    paths, unchanged = {}, {}
 
-    id: int
-    name: str
-    query: str
-    tray: str
-
-
-FILTERS = FragmentCache(size=512)
-
-
-def _filters(tray, args, *, form, sort, kept):
-    """Render the filter form, once per tray, locale, query string and list of partners."""
-    key = None
-    if not form.errors:
-        key = (
-            tray,
-            str(get_locale()),
-            request.script_root,
-            tuple((k, v) for k, v in args.items(multi=True) if k != "cursor"),
-            tuple(form.counterparty.choices),
+    def tray_url(endpoint=None, **changes):
+        endpoint = endpoint or f"inbox.{tray}"
+        if endpoint not in paths:
+            paths[endpoint] = url_for(endpoint)
+        names = tuple(changes)  # the headers' and pager's links change the same few
+        if names not in unchanged:
+            unchanged[names] = urlencode([(k, v) for k, v in kept if k not in changes])
+        query = "&".join(
+            q for q in (unchanged[names], urlencode([(k, v) for k, v in changes.items() if v])) if q
         )
-    return FILTERS.render(
-        "inbox/_filters.html", key, tray=tray, form=form, sort=sort, query=bool(kept)
-    )
+        return paths[endpoint] + (f"?{query}" if query else "")
+
+    return tray_url
 
 
 @bp.route("/received.csv")
@@ -251,7 +168,7 @@ def sent_xlsx():
 
 def _export(tray, fmt):
     """Export the filtered tray (every page, in the tray's sort) as CSV or XLSX."""
-    form = _filter_form(tray, request.args)
+    form = _filter_form(tray, request.args, partners=False)
     if not form.validate():
         raise DomainError(
             _(

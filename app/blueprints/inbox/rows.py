@@ -1,20 +1,25 @@
-"""The tray's lines as the page shows them: each cell formatted once, in one pass.
+"""The tray's rows as the page shows them: each cell formatted and escaped once, in one pass.
 
-A tray page has fifty lines of ten cells; formatting them here rather than cell by cell in
-Jinja (a filter, a lookup and a translation per cell) is most of what the page costs.
+A tray page has fifty rows of ten cells; formatting them here rather than cell by cell in
+Jinja (a filter, a lookup, a translation and an escape per value) was most of what it cost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from app.blueprints.inbox.forms import DOCUMENT_TYPE_NAMES
-from app.models import Document
 from app.models.document import INVOICE, PAID
 from app.services.disputes import disputes
 from app.services.documents import trays
@@ -23,86 +28,144 @@ from app.web.formatting import date_filter, money
 
 
 @dataclass(frozen=True, slots=True)
-class TrayLine:
-    """One document as a line of a tray, every cell ready to print."""
+class TrayRows:
+    """A page of a tray as its table's rows, and the bulk events some row allows."""
 
-    id: int
-    number: str
-    url: str
-    select_label: str
-    type_name: str
-    issue_date: str
-    counterparty: str
-    waiting: bool
-    tax_id: str
-    amount: str
-    group: str
-    group_name: str
-    status_name: str
-    due_date: str
-    overdue: bool
-    payment_status: str
-    dispute: str  # the latest dispute's status, or ""
-    dispute_name: str
-    actions: tuple[str, ...]  # the bulk events it allows (received tray only)
+    html: Markup
+    actions: frozenset[str]
 
 
-def tray_lines(documents: Iterable[Document], *, tray: str, today: dt.date) -> list[TrayLine]:
-    """Return the lines of a page of the received or sent tray."""
+# One row of the tray's table (app/templates/inbox/_tray.html puts them in its <tbody>).
+# Written with str.format rather than Jinja: fifty rows of twenty values each, every value
+# escaped here, once (html.escape) — the same HTML in a fraction of the time.
+_ROW = (
+    '<tr data-document="{number}" id="document-{id}" data-actions="{actions}">'
+    '<td><input type="checkbox" name="document_ids" value="{id}" aria-label="{select_label}">'
+    "</td><td>{type_name}</td>"
+    '<td><a href="{url}">{number}</a></td>'
+    "<td>{issue_date}</td>"
+    "<td>{counterparty}{waiting}</td>"
+    "<td>{tax_id}</td>"
+    '<td class="amount">{amount}</td>'
+    '<td><span class="status status-{group}" title="{status_name}" data-status="{group}">'
+    "{group_name}</span>{dispute}</td>"
+    "<td>{due_date}{overdue}</td>"
+    '<td><span class="status status-payment-{payment_status}">{payment_name}</span></td>'
+    "</tr>\n"
+)
+_WAITING = '<br><small class="muted">{waiting}</small>'
+_DISPUTE = (
+    ' <a href="{url}#dispute" class="status dispute-{status}" data-dispute-status="{status}">'
+    "{label}: {name}</a>"
+)
+_OVERDUE = ' <span class="status status-claimed">{overdue}</span>'
+
+
+def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRows:
+    """Return the rows of a page of the received or sent tray (documents or listed rows)."""
     incoming = tray == "received"
-    types = _names(DOCUMENT_TYPE_NAMES)
-    groups = _names(trays.GROUP_NAMES)
-    statuses = _names(transitions.STATUS_NAMES)
-    dispute_names = _names(disputes.STATUS_NAMES)
-    select_label = _("Select %(number)s")  # the message, filled in per line below
+    locale = get_locale()
+    words = _words(str(locale))
     document_url = _document_url()
-    actions: dict[tuple[str, str], tuple[str, ...]] = {}  # by (status, type): a few per page
-    lines = []
+    known: dict[tuple[str, str], tuple[str, ...]] = {}  # by (status, type): a few per page
+    allowed: set[str] = set()
+    rows = []
     for d in documents:
+        actions = _actions(known, d) if incoming else ()
+        allowed.update(actions)
         group = trays.status_group(d)
-        lines.append(
-            TrayLine(
-                id=d.id,
-                number=d.number,
-                url=document_url(d.id),
-                select_label=select_label % {"number": d.number},
-                type_name=types.get(d.document_type, d.document_type),
-                issue_date=date_filter(d.issue_date),
-                counterparty=d.supplier_name if incoming else d.customer_name,
-                waiting=not incoming and d.waiting,
-                tax_id=d.supplier_tax_id if incoming else d.customer_tax_id,
-                amount=money(d.payable, d.currency),
-                group=group,
-                group_name=groups[group],
-                status_name=statuses.get(d.status, d.status),
-                due_date=date_filter(d.due_date),
-                overdue=bool(
-                    d.document_type == INVOICE
-                    and d.due_date
-                    and d.due_date < today
-                    and d.payment_status != PAID
-                    and d.open_balance > 0
-                ),
-                payment_status=d.payment_status,
-                dispute=d.dispute_status or "",
-                dispute_name=dispute_names.get(d.dispute_status or "", ""),
-                actions=_actions(actions, d) if incoming else (),
+        url = document_url(d.id)
+        overdue = (
+            d.document_type == INVOICE
+            and d.due_date
+            and d.due_date < today
+            and d.payment_status != PAID
+            and d.open_balance > 0
+        )
+        dispute = d.dispute_status or ""
+        cells = {
+            "id": d.id,
+            "number": d.number,
+            "actions": " ".join(actions),
+            "select_label": words.select % {"number": d.number},
+            "type_name": words.types.get(d.document_type, d.document_type),
+            "url": url,
+            "issue_date": date_filter(d.issue_date, locale=locale),
+            "counterparty": d.supplier_name if incoming else d.customer_name,
+            "tax_id": d.supplier_tax_id if incoming else d.customer_tax_id,
+            "amount": money(d.payable, d.currency, locale=locale),
+            "group": group,
+            "status_name": words.statuses.get(d.status, d.status),
+            "group_name": words.groups[group],
+            "due_date": date_filter(d.due_date, locale=locale),
+            "payment_status": d.payment_status,
+            "payment_name": words.payments.get(d.payment_status, d.payment_status),
+        }
+        escaped = {key: html.escape(str(value)) for key, value in cells.items()}
+        rows.append(
+            _ROW.format(
+                **escaped,
+                waiting=_WAITING.format(waiting=words.waiting)
+                if not incoming and d.receiver_company_id is None
+                else "",
+                dispute=_DISPUTE.format(
+                    url=escaped["url"],
+                    status=html.escape(dispute),
+                    label=words.dispute,
+                    name=html.escape(words.disputes.get(dispute, "")),
+                )
+                if dispute
+                else "",
+                overdue=_OVERDUE.format(overdue=words.overdue) if overdue else "",
             )
         )
-    return lines
+    return TrayRows(Markup("".join(rows)), frozenset(allowed))  # noqa: S704 (escaped above)
 
 
-def _actions(known: dict[tuple[str, str], tuple[str, ...]], document: Document):
+PAYMENT_NAMES = {"unpaid": _l("unpaid"), "partial": _l("partly paid"), "paid": _l("paid")}
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The words a tray's lines use, in one language."""
+
+    select: str  # "Select %(number)s"
+    waiting: str  # the words below, escaped
+    dispute: str
+    overdue: str
+    types: dict[str, str]
+    groups: dict[str, str]
+    statuses: dict[str, str]
+    payments: dict[str, str]
+    disputes: dict[str, str]
+
+
+@functools.lru_cache(maxsize=16)
+def _words(locale: str) -> _Words:
+    """Translate the lines' words once per language (called in a request in that language)."""
+
+    def names(table: dict[str, Any]) -> dict[str, str]:
+        return {key: str(name) for key, name in table.items()}
+
+    return _Words(
+        select=_("Select %(number)s"),
+        waiting=html.escape(_("waiting for the customer to join")),
+        dispute=html.escape(_("Dispute")),
+        overdue=html.escape(_("overdue")),
+        types=names(DOCUMENT_TYPE_NAMES),
+        groups=names(trays.GROUP_NAMES),
+        statuses=names(transitions.STATUS_NAMES),
+        payments=names(PAYMENT_NAMES),
+        disputes=names(disputes.STATUS_NAMES),
+    )
+
+
+def _actions(known: dict[tuple[str, str], tuple[str, ...]], document: Any):
     """Return the bulk events a received document allows, worked out once per status and type."""
     key = (document.status, document.document_type)
     if key not in known:
         known[key] = bulk_events.bulk_actions(*key)
     return known[key]
-
-
-def _names(names: dict[str, object]) -> dict[str, str]:
-    """Translate a table of lazy names once for the page."""
-    return {key: str(name) for key, name in names.items()}
 
 
 def _document_url() -> Callable[[int], str]:

@@ -227,7 +227,7 @@ class Cursor:
 
 @dataclass
 class Page:
-    items: list[Document]
+    items: list[Any]  # Documents, or rows of a listed() select
     next_cursor: str | None
 
 
@@ -273,8 +273,39 @@ def after(
     return stmt.where(key < position if (sort or Sort()).descending else key > position)
 
 
+#: What a tray's list shows of each document (and its cursors read): not the whole row.
+LISTED_COLUMNS = (
+    Document.id,
+    Document.sender_company_id,
+    Document.receiver_company_id,
+    Document.supplier_name,
+    Document.supplier_tax_id,
+    Document.customer_name,
+    Document.customer_tax_id,
+    Document.document_type,
+    Document.number,
+    Document.issue_date,
+    Document.due_date,
+    Document.currency,
+    Document.payable,
+    Document.open_balance,
+    Document.status,
+    Document.payment_status,
+    Document.dispute_status,
+)
+
+
+def listed(stmt: Select[tuple[Document]]) -> Select[Any]:
+    """Narrow a tray's select to LISTED_COLUMNS: plain rows, named as the model's attributes.
+
+    Fifty documents loaded as ORM objects, every column and identity map included, cost more
+    than the query that finds them.
+    """
+    return stmt.with_only_columns(*LISTED_COLUMNS)
+
+
 def page(
-    stmt: Select[tuple[Document]],
+    stmt: Select[Any],
     *,
     cursor: str | Cursor | SortCursor | None = None,
     limit: int = PAGE_SIZE,
@@ -294,9 +325,9 @@ def page(
         else:
             cursor = SortCursor.decode(cursor, sort)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    rows = list(
-        db.session.scalars(after(stmt, cursor, sort=sort, incoming=incoming).limit(limit + 1))
-    )
+    result = db.session.execute(after(stmt, cursor, sort=sort, incoming=incoming).limit(limit + 1))
+    # Documents for select(Document), rows for a listed() select.
+    rows = list(result.scalars() if len(stmt.column_descriptions) == 1 else result)
     items = rows[:limit]
     following = None
     if len(rows) > limit:
