@@ -15,9 +15,9 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from app.db import begin_nested
 from app.extensions import db
 from app.mail import send_mail
-from app.models import Company, Membership, Partnership, User, utcnow
+from app.models import Company, Partnership, User, utcnow
 from app.models.network import ACTIVE, DECLINED, PENDING
-from app.services import audit
+from app.services import audit, notifications
 from app.services.errors import Conflict, DomainError, NotFound
 from app.services.inputs import normalize_email, validate_tax_id
 from app.taxids import COUNTRIES, search_digits
@@ -156,8 +156,12 @@ def request_connection(
     db.session.flush()
     audit.record_event(actor, company_id, "network.connection_requested", existing,
                        {"other_company_id": other.id, "relation": relation})
-    _notify_admins(other.id, "connection_request", partnership=existing,
-                   requester=db.session.get(Company, company_id))
+    notifications.email_admins(
+        other.id,
+        "connection_request",
+        partnership=existing,
+        requester=db.session.get(Company, company_id),
+    )
     return existing
 
 
@@ -521,25 +525,9 @@ def claim_invitations(company: Company, *, actor: User) -> list[Partnership]:
         claimed.append(partnership)
         audit.record_event(actor, company, "network.invitation_claimed", partnership,
                            {"inviter_id": partnership.requested_by_id})
-        _notify_admins(partnership.requested_by_id, "partner_joined", partnership=partnership,
-                       joined=company)
+        notifications.email_admins(
+            partnership.requested_by_id, "partner_joined", partnership=partnership, joined=company
+        )
     db.session.flush()
     return claimed
 
-
-def _notify_admins(company_id: int, template: str, **context: Any) -> None:
-    """E-mail a company's owners and admins."""
-    from app.permissions import ADMIN, OWNER
-
-    admins = db.session.scalars(
-        unscoped(
-            select(Membership).where(
-                Membership.company_id == company_id,
-                Membership.role.in_((OWNER, ADMIN)),
-                Membership.active.is_(True),
-            )
-        )
-    ).unique()
-    for membership in admins:
-        send_mail(membership.user.email, template, locale=membership.user.locale,
-                  user=membership.user, company=membership.company, **context)

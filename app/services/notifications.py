@@ -420,3 +420,27 @@ def set_preferences(company_id: int, user_id: int, chosen: dict[str, tuple[bool,
             db.session.add(row)
         row.in_app, row.email = in_app, email
     db.session.flush()
+
+
+def email_admins(company_id: int, template: str, **context: Any) -> None:
+    """E-mail a company's active owners and admins, each in their language."""
+    from app.permissions import ADMIN, OWNER
+
+    admins = db.session.scalars(
+        unscoped(
+            select(Membership).where(
+                Membership.company_id == company_id,
+                Membership.role.in_((OWNER, ADMIN)),
+                Membership.active.is_(True),
+            )
+        )
+    ).unique()
+    for membership in admins:
+        send_mail(
+            membership.user.email,
+            template,
+            locale=membership.user.locale,
+            user=membership.user,
+            company=membership.company,
+            **context,
+        )

@@ -46,7 +46,6 @@ from app.models import (
     Document,
     DocumentAttachment,
     DocumentEvent,
-    Membership,
     QuarantinedUpload,
     User,
     utcnow,
@@ -791,34 +790,12 @@ def claim_waiting_documents(company: Company, *, actor: User) -> list[Document]:
             None,
             {"sender_company_id": sender_id, "document_ids": [d.id for d in documents]},
         )
-        _notify_admins(sender_id, "documents_claimed", joined=company, documents=documents)
+        notifications.email_admins(
+            sender_id, "documents_claimed", joined=company, documents=documents
+        )
         emit_after_commit(sender_id, "document:changed", {"ids": [d.id for d in documents]})
     emit_after_commit(company.id, "document:received", {"ids": ids})
     return waiting
-
-
-def _notify_admins(company_id: int, template: str, **context: Any) -> None:
-    """E-mail a company's owners and admins."""
-    from app.permissions import ADMIN, OWNER
-
-    admins = db.session.scalars(
-        unscoped(
-            select(Membership).where(
-                Membership.company_id == company_id,
-                Membership.role.in_((OWNER, ADMIN)),
-                Membership.active.is_(True),
-            )
-        )
-    ).unique()
-    for membership in admins:
-        send_mail(
-            membership.user.email,
-            template,
-            locale=membership.user.locale,
-            user=membership.user,
-            company=membership.company,
-            **context,
-        )
 
 
 def emit_after_commit(company_id: int, event: str, payload: dict[str, Any]) -> None:
