@@ -9,7 +9,6 @@ between processes but no message: clients backfill from their cursor when they r
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -40,11 +39,6 @@ LIVE = 15  # seconds to wait for a broadcast: generous, never asserted as a spee
 def cluster(tmp_path_factory):
     """Redis of our own, one shared database, and two servers A and B over both."""
     binary = redis_binary()
-    if binary is None:
-        reason = "redis-server is not installed"
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
-        pytest.skip(reason)
     directory = tmp_path_factory.mktemp("cluster")
     redis = RedisServer(binary, directory)
     redis.start()
