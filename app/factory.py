@@ -14,7 +14,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import realtime, tenancy
+from app import i18n, realtime, tenancy
 from app.config import Config, load_config
 from app.extensions import babel, csrf, db, limiter, login_manager, socketio
 from app.models import User
@@ -77,6 +77,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    i18n.install_in_templates(app.jinja_env)  # the same gettext, found faster
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     limiter.init_app(app)
     login_manager.init_app(app)

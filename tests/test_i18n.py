@@ -94,3 +94,21 @@ def test_is_an_unknown_language_refused_without_changing_anything(client, compan
     login(client, owner, company)
     client.post("/locale", data={"locale": "xx"})
     assert _lang(client.get("/")) == "es"
+
+
+def test_does_a_message_in_another_language_switch_the_words_and_back(app):
+    # A request in Spanish writing an e-mail in English (force_locale): the words follow the
+    # forced language and return to the page's language after it, in Python and in templates
+    # (each request's catalog is found once and kept per language: app/i18n.py).
+    from flask import render_template_string
+    from flask_babel import gettext
+
+    page = "{{ _('Inbox') }} · {{ _('Select %(number)s', number='<b>') }}"
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        assert gettext("Inbox") == "Bandeja de entrada"
+        with force_locale("en"):
+            assert gettext("Inbox") == "Inbox"
+            assert render_template_string(page) == "Inbox · Select &lt;b&gt;"
+        assert gettext("Inbox") == "Bandeja de entrada"
+        assert render_template_string(page).startswith("Bandeja de entrada · ")
+        assert "&lt;b&gt;" in render_template_string(page)
