@@ -1,25 +1,51 @@
-"""Money, dates and tax ids formatted with Babel for the user's locale."""
+"""Money, dates and tax ids formatted with Babel for the user's locale.
+
+Only what is constant in a process is cached: the parsed Babel locale, and per (locale,
+currency) or (locale, style) the pieces a pattern needs (symbols, separators, month and day
+names). Each value is formatted afresh through them; the output is Babel's own, byte for byte
+(tests/test_formatting.py compares them).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
-from babel.numbers import parse_pattern
+from babel.dates import get_date_format, tokenize_pattern
+from babel.numbers import get_currency_symbol, parse_pattern
 from flask_babel import format_datetime, get_locale
 
 MONEY_PATTERN = "¤\u00a0#,##0.00"
-# Parsed once: Babel's format_currency parses the pattern again on every call (a list page
-# formats a hundred amounts).
 _MONEY = parse_pattern(MONEY_PATTERN)
+_CENT = Decimal("0.01")
+_DATE_STYLES = ("full", "long", "medium", "short")
 
 
 @lru_cache(maxsize=16)
 def _babel_locale(name: str) -> Locale:
     return Locale.parse(name)
+
+
+@lru_cache(maxsize=256)
+def _money_parts(locale_name: str, currency: str) -> tuple[str, str, dict[int, str]]:
+    """The positive and negative prefixes and the separators' translation table of MONEY_PATTERN.
+
+    The pattern's own: no suffix, groups of three, two decimals (its precision, not the
+    currency's), a negative number shown as '-' before the positive prefix.
+    """
+    locale = _babel_locale(locale_name)
+    symbol = get_currency_symbol(currency, locale)
+    symbols = locale.number_symbols["latn"]
+    separators = str.maketrans({",": symbols["group"], ".": symbols["decimal"]})
+    positive, negative = (prefix.replace("¤", symbol) for prefix in _MONEY.prefix)
+    return positive, negative, separators
+
+
+assert _MONEY.suffix == ("", "") and _MONEY.grouping == (3, 3) and _MONEY.frac_prec == (2, 2)
 
 
 def money(
@@ -33,20 +59,64 @@ def money(
         return ""
     locale = locale or get_locale()
     locale_name = "es_CO" if locale is None or locale.language == "es" else str(locale)
-    return _format_money(Decimal(amount), currency, locale_name)
+    value = Decimal(amount)
+    if not value.is_finite():
+        return _MONEY.apply(
+            value, _babel_locale(locale_name), currency=currency, currency_digits=False
+        )
+    positive, negative, separators = _money_parts(locale_name, currency)
+    # As Babel's NumberPattern.apply: the sign of the value as given, its absolute value
+    # normalized and rounded half-even to the pattern's two decimals, grouped by threes.
+    number = format(abs(value).normalize().quantize(_CENT), ",f").translate(separators)
+    return (negative if value.is_signed() else positive) + number
 
 
-@lru_cache(maxsize=8192)
-def _format_money(amount: Decimal, currency: str, locale_name: str) -> str:
-    # Kept: a tray rendered again after one change formats the same forty-nine amounts.
-    # (Decimal("1.5") == Decimal("1.50") share an entry: both print with two decimals.)
-    return _MONEY.apply(amount, _babel_locale(locale_name), currency=currency,
-                        currency_digits=False)
+def _zero_padded(attribute: str, width: int) -> Callable[[date], str]:
+    return lambda day: f"{getattr(day, attribute):0{width}d}"
 
 
-@lru_cache(maxsize=8192)
-def _format_day(value: date, style: str, locale: Locale | None) -> str:
-    return babel_format_date(value, style, locale=locale)
+def _year(width: int) -> Callable[[date], str]:
+    if width == 2:
+        return lambda day: f"{day.year:02d}"[-2:]
+    return _zero_padded("year", width)
+
+
+def _field(locale: Locale, char: str, width: int) -> Callable[[date], str] | None:
+    """The formatter of one pattern field for a calendar day, or None if not handled here."""
+    if char == "d" and width <= 2:
+        return _zero_padded("day", width)
+    if char == "y":
+        return _year(width)
+    if char == "M" and width <= 2:
+        return _zero_padded("month", width)
+    if char == "M" and width in (3, 4):
+        names = locale.months["format"]["abbreviated" if width == 3 else "wide"]
+        return lambda day: names[day.month]
+    if char == "E" and width == 4:
+        weekdays = locale.days["format"]["wide"]
+        return lambda day: weekdays[day.weekday()]
+    return None
+
+
+@lru_cache(maxsize=64)
+def _day_formatter(locale: Locale, style: str) -> Callable[[date], str]:
+    """A calendar day's formatter for the locale's named style or a pattern, built once.
+
+    The fields days use (day, month, year, weekday) become small functions over the locale's
+    names; a pattern with any other field is left to Babel for every value.
+    """
+    pattern = get_date_format(style, locale) if style in _DATE_STYLES else None
+    tokens = tokenize_pattern(pattern.pattern if pattern is not None else style)
+    parts: list[str | Callable[[date], str]] = []
+    for kind, token in tokens:
+        if kind == "chars":
+            parts.append(token)
+            continue
+        formatter = _field(locale, *token)
+        if formatter is None:
+            return lambda day: babel_format_date(day, style, locale=locale)
+        parts.append(formatter)
+    return lambda day: "".join(part if isinstance(part, str) else part(day) for part in parts)
 
 
 def date_filter(
@@ -57,5 +127,8 @@ def date_filter(
         return ""
     if isinstance(value, datetime):
         return format_datetime(value, style)
-    # A calendar day is not rebased to a timezone; the same few hundred days fill a list page.
-    return _format_day(value, style, locale or get_locale())
+    locale = locale or get_locale()
+    if locale is None:  # outside a request: Babel's default locale
+        return babel_format_date(value, style)
+    # A calendar day is not rebased to a timezone.
+    return _day_formatter(locale, style)(value)
