@@ -71,30 +71,19 @@ def money(
     return (negative if value.is_signed() else positive) + number
 
 
-def _zero_padded(attribute: str, width: int) -> Callable[[date], str]:
-    return lambda day: f"{getattr(day, attribute):0{width}d}"
-
-
-def _year(width: int) -> Callable[[date], str]:
-    if width == 2:
-        return lambda day: f"{day.year:02d}"[-2:]
-    return _zero_padded("year", width)
-
-
-def _field(locale: Locale, char: str, width: int) -> Callable[[date], str] | None:
-    """The formatter of one pattern field for a calendar day, or None if not handled here."""
+def _field(char: str, width: int) -> str | None:
+    """One pattern field as a str.format field over (day, abbreviated month name, wide month
+    name, wide weekday name, year % 100), or None if not handled here."""
     if char == "d" and width <= 2:
-        return _zero_padded("day", width)
-    if char == "y":
-        return _year(width)
+        return f"{{0.day:0{width}d}}"
     if char == "M" and width <= 2:
-        return _zero_padded("month", width)
+        return f"{{0.month:0{width}d}}"
     if char == "M" and width in (3, 4):
-        names = locale.months["format"]["abbreviated" if width == 3 else "wide"]
-        return lambda day: names[day.month]
+        return "{1}" if width == 3 else "{2}"
     if char == "E" and width == 4:
-        weekdays = locale.days["format"]["wide"]
-        return lambda day: weekdays[day.weekday()]
+        return "{3}"
+    if char == "y":
+        return "{4:02d}" if width == 2 else f"{{0.year:0{width}d}}"
     return None
 
 
@@ -102,21 +91,23 @@ def _field(locale: Locale, char: str, width: int) -> Callable[[date], str] | Non
 def _day_formatter(locale: Locale, style: str) -> Callable[[date], str]:
     """A calendar day's formatter for the locale's named style or a pattern, built once.
 
-    The fields days use (day, month, year, weekday) become small functions over the locale's
-    names; a pattern with any other field is left to Babel for every value.
+    The fields days use (day, month, year, weekday) become one str.format template and the
+    locale's month and weekday names; a pattern with any other field is left to Babel.
     """
     pattern = get_date_format(style, locale) if style in _DATE_STYLES else None
-    tokens = tokenize_pattern(pattern.pattern if pattern is not None else style)
-    parts: list[str | Callable[[date], str]] = []
-    for kind, token in tokens:
-        if kind == "chars":
-            parts.append(token)
-            continue
-        formatter = _field(locale, *token)
-        if formatter is None:
+    template = []
+    for kind, token in tokenize_pattern(pattern.pattern if pattern is not None else style):
+        field = token.replace("{", "{{").replace("}", "}}") if kind == "chars" else _field(*token)
+        if field is None:
             return lambda day: babel_format_date(day, style, locale=locale)
-        parts.append(formatter)
-    return lambda day: "".join(part if isinstance(part, str) else part(day) for part in parts)
+        template.append(field)
+    render = "".join(template).format
+    months = locale.months["format"]
+    short, long = (dict(months[width].items()) for width in ("abbreviated", "wide"))
+    weekdays = dict(locale.days["format"]["wide"].items())
+    return lambda day: render(
+        day, short[day.month], long[day.month], weekdays[day.weekday()], day.year % 100
+    )
 
 
 def date_filter(
