@@ -178,23 +178,3 @@ def test_does_an_invoice_to_an_unregistered_customer_wait_and_appear_when_it_reg
     expect(customer.locator(f'tr[data-document="{invoice}"]')).to_be_visible()
     supplier.reload()
     expect(supplier.get_by_test_id("waiting")).to_have_count(0)
-
-
-def test_does_the_counterparty_filter_fetch_the_partners_when_focused_and_keep_the_choice(
-    new_context,
-):
-    buyer = signed_in(new_context, BUYER)
-    buyer.goto("/inbox/received")
-    buyer.locator("#tray-filters").locator("xpath=..").locator("summary").click()
-    field = buyer.locator("select#counterparty")
-    expect(field.locator("option")).to_have_count(1)  # "any": the page lists no partner
-    field.focus()  # keyboard or mouse: the partners arrive on the first focus
-    partner = field.locator("option").nth(1)
-    expect(partner).to_be_attached()
-    value, name = partner.get_attribute("value"), partner.inner_text()
-    field.select_option(value)
-    expect(buyer).to_have_url(re.compile(rf"[?&]counterparty={value}(&|$)"))
-    # The filtered page (a link, a saved filter) names the chosen partner, selected.
-    buyer.reload()
-    expect(field.locator("option")).to_have_count(2)
-    expect(field.locator("option:checked")).to_have_text(name)

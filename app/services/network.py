@@ -68,20 +68,10 @@ def partner_choices(company_id: int, *, relation: str) -> list[tuple[int, str]]:
     )
 
 
-def partner_name(company_id: int, partner_id: int, *, relation: str) -> str | None:
-    """Return the name of one of the acting company's suppliers or customers (None if the
-    company is not one): a tray filtered on a counterparty shows it without listing them all."""
-    row = db.session.execute(
-        _partners_query(relation).where(Company.id == bindparam("partner_id")),
-        {"company_id": company_id, "partner_id": partner_id},
-    ).first()
-    return (row.trade_name or row.legal_name) if row else None
-
-
 @functools.cache
 def _partners_query(relation: str) -> Select[tuple[int, str | None, str]]:
-    """The statement partner_choices runs, built once per relation (two columns per partner, no
-    joined companies)."""
+    """The statement partner_choices runs, built once per relation: the tray's counterparty
+    filter asks for it on every page view (two columns per partner, no joined companies)."""
     own, other = (
         (Partnership.customer_id, Partnership.supplier_id)
         if relation == SUPPLIER

@@ -1,16 +1,6 @@
 from urllib.parse import parse_qsl, urlencode
 
-from flask import (
-    Response,
-    abort,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -73,49 +63,15 @@ def sent():
 
 
 def _filter_form(tray, args, *, partners=True):
-    """Read the tray's filters from args; with partners, the counterparty options to show.
-
-    The page lists only the chosen counterparty (if any): the field fetches every partner
-    from counterparties() when first focused, so a page view does not read and render them.
-    partners="all" lists them all.
-    """
+    """Read the tray's filters from args; with partners, the counterparty list to show."""
     form = TrayFilterForm(formdata=args)
     if partners:
         relation = network.SUPPLIER if tray == "received" else network.CUSTOMER
-        choices = [("", _("Any counterparty"))]
-        chosen = form.counterparty.data or ""
-        if partners == "all":
-            choices += [
-                (str(ident), name)
-                for ident, name in network.partner_choices(company().id, relation=relation)
-            ]
-        elif chosen.isdigit() and (
-            name := network.partner_name(company().id, int(chosen), relation=relation)
-        ):
-            choices.append((chosen, name))
-        form.counterparty.choices = choices
+        form.counterparty.choices = [("", _("Any counterparty"))] + [
+            (str(ident), name)
+            for ident, name in network.partner_choices(company().id, relation=relation)
+        ]
     return form
-
-
-@bp.route("/received/counterparties")
-@require_permission("company.view")
-def received_counterparties():
-    return _counterparties("received")
-
-
-@bp.route("/sent/counterparties")
-@require_permission("company.view")
-def sent_counterparties():
-    return _counterparties("sent")
-
-
-def _counterparties(tray):
-    """The counterparty filter's options, the chosen one (?counterparty=) selected: fetched by
-    the tray page's field when first focused."""
-    form = _filter_form(tray, request.args, partners="all")
-    response = make_response(render_template("inbox/_counterparty_options.html", form=form))
-    response.headers["Vary"] = "HX-Request"
-    return response
 
 
 def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"):
