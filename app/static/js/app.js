@@ -64,6 +64,10 @@
     });
     dialog.addEventListener("close", function () {
       dialog.remove();
+      // A live refresh may have replaced the opener meanwhile: focus its successor (same id).
+      if (returnTo && !document.contains(returnTo) && returnTo.id) {
+        returnTo = document.getElementById(returnTo.id);
+      }
       if (returnTo && document.contains(returnTo) && returnTo.focus) returnTo.focus();
     });
     dialog.showModal();
