@@ -14,8 +14,9 @@ server answers there; skipped with a line otherwise):
      page's ETag, answered 304 Not Modified);
   3. throughput under load: the app under gunicorn (2 workers, gthread, 4 threads) on a free
      127.0.0.1 port, 8 concurrent keep-alive connections for --seconds each against /healthz,
-     the rendered Inbox page and its revalidation: requests per second, and each page's ratio
-     to /healthz (target for the rendered page ≥ 1/6).
+     the rendered Inbox page and its revalidation, and for scale two plain signed-in pages (the
+     change-password form, the team list): requests per second, and each page's ratio to
+     /healthz (target for the rendered Inbox page ≥ 1/6).
 N is --documents, else BENCH_DOCUMENTS, else 1,000,000.
 Run: ``.venv/bin/python -m benchmarks.inbox_pages`` (or ``make bench`` for every benchmark).
 """
@@ -423,6 +424,10 @@ def run_database(label: str, url: str, args: argparse.Namespace, instance: Path,
             ("/healthz", "/healthz", {}, 200),
             ("Inbox page, rendered", first, headers, 200),
             ("Inbox page, revalidated (304)", first, {**headers, "If-None-Match": etag}, 304),
+            # For scale, two other signed-in pages: the layout around a three-field form (one
+            # query: the user), and the team's short list (two).
+            ("Change password (a form)", "/auth/password", headers, 200),
+            ("Team (a short list)", "/team/", headers, 200),
         ):
             rate, errors = drive(port, path, extra, connections=args.connections,
                                  seconds=args.seconds, expect=expect)
@@ -431,7 +436,8 @@ def run_database(label: str, url: str, args: argparse.Namespace, instance: Path,
     finally:
         stop_server(server)
     health = rates["/healthz"]
-    for name in ("Inbox page, rendered", "Inbox page, revalidated (304)"):
+    for name in ("Inbox page, rendered", "Inbox page, revalidated (304)",
+                 "Change password (a form)", "Team (a short list)"):
         ratio = rates[name] / health if health else 0.0
         line = f"    {name + ' / healthz':<40} 1/{1 / ratio if ratio else float('inf'):.1f}"
         if name.endswith("rendered"):

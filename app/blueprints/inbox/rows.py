@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,15 +66,16 @@ def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRow
     incoming = tray == "received"
     locale = get_locale()
     words = _words(str(locale))
-    document_url = _document_url()
+    url_prefix = _document_url_prefix()
     known: dict[tuple[str, str], tuple[str, ...]] = {}  # by (status, type): a few per page
     allowed: set[str] = set()
+    days: dict[dt.date | None, str] = {}  # a page's documents share a few days
+    escape = html.escape
     rows = []
     for d in documents:
         actions = _actions(known, d) if incoming else ()
         allowed.update(actions)
         group = trays.status_group(d)
-        url = document_url(d.id)
         overdue = (
             d.document_type == INVOICE
             and d.due_date
@@ -82,41 +83,46 @@ def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRow
             and d.payment_status != PAID
             and d.open_balance > 0
         )
-        dispute = d.dispute_status or ""
-        cells = {
-            "id": d.id,
-            "number": d.number,
-            "actions": " ".join(actions),
-            "select_label": words.select % {"number": d.number},
-            "type_name": words.types.get(d.document_type, d.document_type),
-            "url": url,
-            "issue_date": date_filter(d.issue_date, locale=locale),
-            "counterparty": d.supplier_name if incoming else d.customer_name,
-            "tax_id": d.supplier_tax_id if incoming else d.customer_tax_id,
-            "amount": money(d.payable, d.currency, locale=locale),
-            "group": group,
-            "status_name": words.statuses.get(d.status, d.status),
-            "group_name": words.groups[group],
-            "due_date": date_filter(d.due_date, locale=locale),
-            "payment_status": d.payment_status,
-            "payment_name": words.payments.get(d.payment_status, d.payment_status),
-        }
-        escaped = {key: html.escape(str(value)) for key, value in cells.items()}
+        issue_date, due_date = d.issue_date, d.due_date
+        if issue_date not in days:
+            days[issue_date] = escape(date_filter(issue_date, locale=locale))
+        if due_date not in days:
+            days[due_date] = escape(date_filter(due_date, locale=locale))
+        dispute = d.dispute_status
+        number = escape(d.number)
+        url = f"{url_prefix}{d.id}"
+        # What a document brings (its number, names, tax id, amount) is escaped; the words and
+        # codes come from our own tables, escaped once per language (_words).
         rows.append(
             _ROW.format(
-                **escaped,
-                waiting=_WAITING.format(waiting=words.waiting)
+                id=d.id,
+                number=number,
+                actions=" ".join(actions),
+                select_label=words.select.format(number=number),
+                type_name=words.types.get(d.document_type) or escape(d.document_type),
+                url=url,
+                issue_date=days[issue_date],
+                counterparty=escape(d.supplier_name if incoming else d.customer_name),
+                waiting=words.waiting_line
                 if not incoming and d.receiver_company_id is None
                 else "",
+                tax_id=escape(d.supplier_tax_id if incoming else d.customer_tax_id),
+                amount=escape(money(d.payable, d.currency, locale=locale)),
+                group=group,
+                status_name=words.statuses.get(d.status) or escape(d.status),
+                group_name=words.groups[group],
                 dispute=_DISPUTE.format(
-                    url=escaped["url"],
-                    status=html.escape(dispute),
+                    url=url,
+                    status=escape(dispute),
                     label=words.dispute,
-                    name=html.escape(words.disputes.get(dispute, "")),
+                    name=words.disputes.get(dispute) or "",
                 )
                 if dispute
                 else "",
-                overdue=_OVERDUE.format(overdue=words.overdue) if overdue else "",
+                due_date=days[due_date],
+                overdue=words.overdue_mark if overdue else "",
+                payment_status=escape(d.payment_status),
+                payment_name=words.payments.get(d.payment_status) or escape(d.payment_status),
             )
         )
     return TrayRows(Markup("".join(rows)), frozenset(allowed))  # noqa: S704 (escaped above)
@@ -127,12 +133,12 @@ PAYMENT_NAMES = {"unpaid": _l("unpaid"), "partial": _l("partly paid"), "paid": _
 
 @dataclass(frozen=True, slots=True)
 class _Words:
-    """The words a tray's lines use, in one language."""
+    """The words a tray's lines use in one language, escaped for HTML."""
 
-    select: str  # "Select %(number)s"
-    waiting: str  # the words below, escaped
+    select: str  # "Select {number}"
+    waiting_line: str  # the line below a customer who has not joined yet
     dispute: str
-    overdue: str
+    overdue_mark: str
     types: dict[str, str]
     groups: dict[str, str]
     statuses: dict[str, str]
@@ -145,13 +151,14 @@ def _words(locale: str) -> _Words:
     """Translate the lines' words once per language (called in a request in that language)."""
 
     def names(table: dict[str, Any]) -> dict[str, str]:
-        return {key: str(name) for key, name in table.items()}
+        return {key: html.escape(str(name)) for key, name in table.items()}
 
+    select = html.escape(_("Select %(number)s"), quote=True)
     return _Words(
-        select=_("Select %(number)s"),
-        waiting=html.escape(_("waiting for the customer to join")),
+        select=select.replace("{", "{{").replace("}", "}}").replace("%(number)s", "{number}"),
+        waiting_line=_WAITING.format(waiting=html.escape(_("waiting for the customer to join"))),
         dispute=html.escape(_("Dispute")),
-        overdue=html.escape(_("overdue")),
+        overdue_mark=_OVERDUE.format(overdue=html.escape(_("overdue"))),
         types=names(DOCUMENT_TYPE_NAMES),
         groups=names(trays.GROUP_NAMES),
         statuses=names(transitions.STATUS_NAMES),
@@ -168,10 +175,8 @@ def _actions(known: dict[tuple[str, str], tuple[str, ...]], document: Any):
     return known[key]
 
 
-def _document_url() -> Callable[[int], str]:
-    """Return id → the document page's URL, built once and filled in per line."""
+def _document_url_prefix() -> str:
+    """Return the document page's URL without its id (the id is written after it), escaped."""
     sample = url_for("documents.show", document_id=1)
-    if not sample.endswith("/1"):
-        return lambda ident: url_for("documents.show", document_id=ident)
-    prefix = sample[:-1]
-    return lambda ident: f"{prefix}{ident}"
+    assert sample.endswith("/1"), sample  # noqa: S101 (the route is /documents/<int:id>)
+    return html.escape(sample[:-1])
