@@ -367,3 +367,23 @@ def test_does_a_pdf_without_lines_say_that_none_were_given(client, supplier, sel
     assert sent_document(supplier).pdf_lines == []
     page = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert 'data-testid="no-lines"' in page
+
+
+@pytest.mark.parametrize("drawing", ["blank", "shapes"])
+def test_does_a_pdf_without_text_say_so_above_an_empty_form(client, supplier, seller, drawing):
+    """A scan (a PDF with no text layer) cannot be read: the review says so in words and
+    leaves the form empty for typing the invoice by hand, rather than looking like a failure."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    if drawing == "shapes":
+        pdf.rect(20, 20, 120, 60)
+        pdf.line(20, 100, 180, 100)
+    login(client, seller, supplier)
+    page = stage(client, bytes(pdf.output()), "escaneo.pdf")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "no tiene capa de texto" in html
+    assert 'data-testid="pdf-review-form"' in html
+    assert field_value(html, "number") == ""

@@ -334,6 +334,9 @@ def test_can_an_admin_replay_a_delivery(client, erp, supplier, seller, customer,
     login(client, buyer, customer)
     response = client.post(f"/company/webhooks/deliveries/{first.id}/replay")
     assert response.status_code == 303
+    # It leaves right after the commit (a job), so the message promises no delay.
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "se está enviando de nuevo" in page and "minuto" not in page
     assert webhooks.deliver_due(utcnow()).delivered
     assert len(erp.requests) == 2 and erp.requests[0]["body"] == erp.requests[1]["body"]
     assert [d.status for d in _deliveries()] == ["delivered", "delivered"]

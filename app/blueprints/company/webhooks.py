@@ -59,7 +59,7 @@ def replay_webhook_delivery(delivery_id):
     delivery = get_or_404(WebhookDelivery, delivery_id)
     webhooks.replay_delivery(company().id, delivery_id=delivery.id, actor=user())
     db.session.commit()
-    flash(_("The event will be sent again within a minute."), "info")
+    flash(_("The event is being sent again: its result appears in the list below."), "info")
     return redirect(url_for("company.webhooks_index"), code=303)
 
 
