@@ -21,6 +21,7 @@ from app.models import User
 from app.permissions import ROLE_LABELS
 from app.services import accounts, reactions
 from app.web import formatting
+from app.web.navigation import icon, is_current, main_navigation
 from app.web.auth import can, membership
 from app.web.errors import register_error_handlers
 from app.web.findings import finding_message
@@ -205,6 +206,7 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
+    app.jinja_env.globals.update(main_navigation=main_navigation, is_current=is_current, icon=icon)
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:
