@@ -21,11 +21,11 @@ from app.models import User
 from app.permissions import ROLE_LABELS
 from app.services import accounts, reactions
 from app.web import formatting
-from app.web.navigation import icon, is_current, main_navigation
 from app.web.auth import can, membership
 from app.web.errors import register_error_handlers
 from app.web.findings import finding_message
 from app.web.headers import apply_cache_and_server_policy
+from app.web.navigation import icon, is_current, main_navigation
 
 
 def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:

@@ -143,7 +143,7 @@ def test_does_the_phone_tray_show_labelled_cards_and_filters_in_a_drawer(new_con
     page = signed_in(new_context, PHONE)
     page.goto("/inbox/received")
     row = page.locator("table.tray tbody tr").first
-    cell = row.locator('td[data-label]').first
+    cell = row.locator("td[data-label]").first
     label = cell.evaluate("el => getComputedStyle(el, '::before').content")
     assert label.strip('"') == cell.get_attribute("data-label") != ""
     row_box, table_box = row.bounding_box(), page.locator("table.tray").bounding_box()
