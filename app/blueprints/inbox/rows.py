@@ -41,18 +41,21 @@ class TrayRows:
 _ROW = (
     '<tr data-document="{number}" id="document-{id}" data-actions="{actions}">'
     '<td><input type="checkbox" name="document_ids" value="{id}" aria-label="{select_label}">'
-    "</td><td>{type_name}</td>"
-    '<td><a href="{url}">{number}</a></td>'
-    "<td>{issue_date}</td>"
-    "<td>{counterparty}{waiting}</td>"
-    "<td>{tax_id}</td>"
-    '<td class="amount">{amount}</td>'
-    '<td><span class="status status-{group}" title="{status_name}" data-status="{group}">'
-    "{group_name}</span>{dispute}</td>"
-    "<td>{due_date}{overdue}</td>"
-    '<td><span class="status status-payment-{payment_status}">{payment_name}</span></td>'
+    '</td><td data-label="@type@">{type_name}</td>'
+    '<td data-label="@number@"><a href="{url}">{number}</a></td>'
+    '<td data-label="@issue_date@">{issue_date}</td>'
+    '<td data-label="@counterparty@">{counterparty}{waiting}</td>'
+    '<td data-label="@tax_id@">{tax_id}</td>'
+    '<td class="amount" data-label="@amount@">{amount}</td>'
+    '<td data-label="@status@"><span class="status status-{group}" title="{status_name}" '
+    'data-status="{group}">{group_name}</span>{dispute}</td>'
+    '<td data-label="@due_date@">{due_date}{overdue}</td>'
+    '<td data-label="@payment_status@"><span class="status status-payment-{payment_status}">'
+    "{payment_name}</span></td>"
     "</tr>\n"
 )
+# Each cell says its column's name (data-label): a phone shows the rows as labelled cards
+# (app.css, table.stack). The names are written into the row once per language and tray.
 _WAITING = '<br><small class="muted">{waiting}</small>'
 _DISPUTE = (
     ' <a href="{url}#dispute" class="status dispute-{status}" data-dispute-status="{status}">'
@@ -66,6 +69,7 @@ def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRow
     incoming = tray == "received"
     locale = get_locale()
     words = _words(str(locale))
+    row = words.received_row if incoming else words.sent_row
     url_prefix = _document_url_prefix()
     known: dict[tuple[str, str], tuple[str, ...]] = {}  # by (status, type): a few per page
     allowed: set[str] = set()
@@ -94,7 +98,7 @@ def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRow
         # What a document brings (its number, names, tax id, amount) is escaped; the words and
         # codes come from our own tables, escaped once per language (_words).
         rows.append(
-            _ROW.format(
+            row.format(
                 id=d.id,
                 number=number,
                 actions=" ".join(actions),
@@ -144,6 +148,33 @@ class _Words:
     statuses: dict[str, str]
     payments: dict[str, str]
     disputes: dict[str, str]
+    received_row: str  # _ROW with the received tray's column names in it
+    sent_row: str
+
+
+def column_names() -> dict[str, Any]:
+    """Return the tray's column names by key (its headers and its cells' labels)."""
+    return {
+        "type": _("Type"),
+        "number": _("Number"),
+        "issue_date": _("Issue date"),
+        "supplier": _("Supplier"),
+        "customer": _("Customer"),
+        "tax_id": _("Tax id"),
+        "amount": _("Amount"),
+        "status": _("Status"),
+        "due_date": _("Due date"),
+        "payment_status": _("Payment"),
+    }
+
+
+def _labelled_row(names: dict[str, Any], counterparty: str) -> str:
+    """Return _ROW with each cell's data-label filled in (escaped, braces kept literal)."""
+    row = _ROW
+    for key, name in {**names, "counterparty": names[counterparty]}.items():
+        label = html.escape(str(name), quote=True).replace("{", "{{").replace("}", "}}")
+        row = row.replace(f"@{key}@", label)
+    return row
 
 
 @functools.lru_cache(maxsize=16)
@@ -154,6 +185,7 @@ def _words(locale: str) -> _Words:
         return {key: html.escape(str(name)) for key, name in table.items()}
 
     select = html.escape(_("Select %(number)s"), quote=True)
+    columns = column_names()
     return _Words(
         select=select.replace("{", "{{").replace("}", "}}").replace("%(number)s", "{number}"),
         waiting_line=_WAITING.format(waiting=html.escape(_("waiting for the customer to join"))),
@@ -164,6 +196,8 @@ def _words(locale: str) -> _Words:
         statuses=names(transitions.STATUS_NAMES),
         payments=names(PAYMENT_NAMES),
         disputes=names(disputes.STATUS_NAMES),
+        received_row=_labelled_row(columns, "supplier"),
+        sent_row=_labelled_row(columns, "customer"),
     )
 
 
