@@ -169,22 +169,41 @@ def _payables(company_id: int, today: dt.date, periods: list[Week], disputes: in
     overdue, due_now, by_week = _due(mine, today, periods)
     week = periods[0]
     figures = [
-        Figure("awaiting_030", _l("Waiting for your acknowledgement (030)"),
-               statuses.get(RECEIVED, 0), params={"status": RECEIVED}),
-        Figure("awaiting_032", _l("Waiting for the receipt of goods (032)"),
-               statuses.get(ACKNOWLEDGED, 0), params={"status": ACKNOWLEDGED}),
-        Figure("awaiting_033", _l("Waiting for your acceptance (033)"),
-               statuses.get(GOODS_RECEIVED, 0), params={"status": GOODS_RECEIVED}),
-        Figure("due_week", _l("Invoices due this week"), due_now[0], due_now[1],
-               params=_due_params(week)),
-        Figure("overdue", _l("Overdue invoices"), overdue[0], overdue[1],
-               params={"overdue": "y"}),
-        Figure("disputes", _l("Disputes waiting for your answer"), disputes,
-               tray="disputes", params={"show": "waiting", "side": "buyer"}),
+        Figure(
+            "awaiting_030",
+            _l("Waiting for your acknowledgement (030)"),
+            statuses.get(RECEIVED, 0),
+            params={"status": RECEIVED},
+        ),
+        Figure(
+            "awaiting_032",
+            _l("Waiting for the receipt of goods (032)"),
+            statuses.get(ACKNOWLEDGED, 0),
+            params={"status": ACKNOWLEDGED},
+        ),
+        Figure(
+            "awaiting_033",
+            _l("Waiting for your acceptance (033)"),
+            statuses.get(GOODS_RECEIVED, 0),
+            params={"status": GOODS_RECEIVED},
+        ),
+        Figure(
+            "due_week",
+            _l("Invoices due this week"),
+            due_now[0],
+            due_now[1],
+            params=_due_params(week),
+        ),
+        Figure("overdue", _l("Overdue invoices"), overdue[0], overdue[1], params={"overdue": "y"}),
+        Figure(
+            "disputes",
+            _l("Disputes waiting for your answer"),
+            disputes,
+            tray="disputes",
+            params={"show": "waiting", "side": "buyer"},
+        ),
     ]
-    recent = db.session.execute(
-        queries.listed(queries.received(company_id)).limit(RECENT)
-    ).all()
+    recent = db.session.execute(queries.listed(queries.received(company_id)).limit(RECENT)).all()
     return Side(PAYABLES, _l("Payables"), figures, by_week, recent)
 
 
@@ -194,17 +213,43 @@ def _receivables(company_id: int, today: dt.date, periods: list[Week], disputes:
     statuses = _status_counts(mine, (*pending, CLAIMED))
     overdue, due_now, by_week = _due(mine, today, periods)
     figures = [
-        Figure("not_accepted", _l("Sent, not accepted yet"),
-               sum(statuses.get(s, 0) for s in pending), tray="sent",
-               params={"status": queries.NOT_ACCEPTED}),
-        Figure("claimed", _l("Claimed by the buyer (031)"), statuses.get(CLAIMED, 0),
-               tray="sent", params={"status": CLAIMED}),
-        Figure("due_week", _l("Invoices due this week"), due_now[0], due_now[1], tray="sent",
-               params=_due_params(periods[0])),
-        Figure("overdue", _l("Overdue invoices"), overdue[0], overdue[1], tray="sent",
-               params={"overdue": "y"}),
-        Figure("disputes", _l("Disputes waiting for your answer"), disputes,
-               tray="disputes", params={"show": "waiting", "side": "supplier"}),
+        Figure(
+            "not_accepted",
+            _l("Sent, not accepted yet"),
+            sum(statuses.get(s, 0) for s in pending),
+            tray="sent",
+            params={"status": queries.NOT_ACCEPTED},
+        ),
+        Figure(
+            "claimed",
+            _l("Claimed by the buyer (031)"),
+            statuses.get(CLAIMED, 0),
+            tray="sent",
+            params={"status": CLAIMED},
+        ),
+        Figure(
+            "due_week",
+            _l("Invoices due this week"),
+            due_now[0],
+            due_now[1],
+            tray="sent",
+            params=_due_params(periods[0]),
+        ),
+        Figure(
+            "overdue",
+            _l("Overdue invoices"),
+            overdue[0],
+            overdue[1],
+            tray="sent",
+            params={"overdue": "y"},
+        ),
+        Figure(
+            "disputes",
+            _l("Disputes waiting for your answer"),
+            disputes,
+            tray="disputes",
+            params={"show": "waiting", "side": "supplier"},
+        ),
     ]
     return Side(RECEIVABLES, _l("Receivables"), figures, by_week)
 

@@ -1,9 +1,11 @@
 """What a new company still has to set up, in one place: the home's checklist and the issuing
 pages' "what still blocks issuing" both read ``checklist``.
 
-Five steps: the fiscal profile, the signing certificate and the numbering range (the three
-issuing needs: ``Step.blocks_issuing``), a first partner (a connection or an invitation, pending
-or active) and a first colleague (another active member, or an invitation not yet answered).
+Five steps: the fiscal profile, the signing certificate and the numbering range (what issuing
+needs: ``Step.blocks`` names what each one blocks — an invoice needs all three; a credit or
+debit note the first two, DIAN authorising numbering ranges for invoices only), a first
+partner (a connection or an invitation, pending or active) and a first colleague (another
+active member, or an invitation not yet answered).
 Each step names the endpoint (and anchor) of the page where it is done.
 """
 
@@ -21,6 +23,8 @@ from app.models import Company, Membership, Partnership, TeamInvitation, utcnow
 from app.models.network import DECLINED
 from app.services import certificates, fiscal, issuing
 
+INVOICE, NOTE = "invoice", "note"
+
 
 @dataclass(frozen=True)
 class Step:
@@ -31,7 +35,8 @@ class Step:
     done: bool
     endpoint: str
     anchor: str = ""
-    blocks_issuing: bool = False
+    blocks: tuple[str, ...] = ()
+    """What the company cannot issue while the step is not done (INVOICE, NOTE)."""
     details: tuple[Any, ...] = ()
     """What is still missing, in words (the fiscal profile's empty fields)."""
 
@@ -57,10 +62,10 @@ class Checklist:
         """True when every step is done."""
         return self.done == self.total
 
-    @property
-    def issuing_blockers(self) -> tuple[Step, ...]:
-        """Return the steps not done that issuing needs (empty when the company can issue)."""
-        return tuple(s for s in self.steps if s.blocks_issuing and not s.done)
+    def blocking(self, kind: str) -> tuple[Step, ...]:
+        """Return the steps not done that issuing kind (INVOICE or NOTE) needs (empty when the
+        company can issue it)."""
+        return tuple(s for s in self.steps if kind in s.blocks and not s.done)
 
 
 def checklist(company_id: int) -> Checklist:
@@ -68,18 +73,33 @@ def checklist(company_id: int) -> Checklist:
     company = db.session.get(Company, company_id)
     missing = fiscal.missing_fiscal_data(company) if company is not None else [_l("everything")]
     steps = (
-        Step("fiscal", _l("Fill in the fiscal profile"), not missing, "company.edit",
-             anchor="fiscal-data", blocks_issuing=True, details=tuple(missing)),
-        Step("certificate", _l("Upload the signing certificate"),
-             certificates.active_certificate(company_id) is not None, "company.certificate",
-             blocks_issuing=True),
-        Step("numbering", _l("Configure the numbering range"),
-             issuing.active_range(company_id) is not None, "issuing.numbering",
-             blocks_issuing=True),
-        Step("partner", _l("Connect with a first partner"), _has_partner(company_id),
-             "network.index"),
-        Step("colleague", _l("Invite a first colleague"), _has_colleague(company_id),
-             "team.index"),
+        Step(
+            "fiscal",
+            _l("Fill in the fiscal profile"),
+            not missing,
+            "company.edit",
+            anchor="fiscal-data",
+            blocks=(INVOICE, NOTE),
+            details=tuple(missing),
+        ),
+        Step(
+            "certificate",
+            _l("Upload the signing certificate"),
+            certificates.active_certificate(company_id) is not None,
+            "company.certificate",
+            blocks=(INVOICE, NOTE),
+        ),
+        Step(
+            "numbering",
+            _l("Configure the numbering range"),
+            issuing.active_range(company_id) is not None,
+            "issuing.numbering",
+            blocks=(INVOICE,),
+        ),
+        Step(
+            "partner", _l("Connect with a first partner"), _has_partner(company_id), "network.index"
+        ),
+        Step("colleague", _l("Invite a first colleague"), _has_colleague(company_id), "team.index"),
     )
     return Checklist(steps)
 

@@ -95,9 +95,9 @@ def _invoice_form():
     return form
 
 
-def _blocked(title):
-    """The page naming what still blocks issuing (with links), or None when nothing does."""
-    blockers = onboarding.checklist(company().id).issuing_blockers
+def _blocked(title, kind):
+    """The page naming what still blocks issuing kind (with links), or None when nothing does."""
+    blockers = onboarding.checklist(company().id).blocking(kind)
     if not blockers:
         return None
     status = 200 if request.method == "GET" else 422
@@ -107,7 +107,7 @@ def _blocked(title):
 @bp.route("/invoice", methods=["GET", "POST"])
 @require_permission("documents.issue")
 def invoice():
-    if (blocked := _blocked(_("Issue invoice"))) is not None:
+    if (blocked := _blocked(_("Issue invoice"), onboarding.INVOICE)) is not None:
         return blocked
     form, status = _invoice_form(), 200
     if form.validate_on_submit():
@@ -204,7 +204,9 @@ def _note(document_id, kind):
         invoice = issuing.sent_invoice(company().id, document_id)
     except NotFound:
         abort(404)
-    if (blocked := _blocked(_("Credit note") if kind == "credit" else _("Debit note"))) is not None:
+    if (blocked := _blocked(
+        _("Credit note") if kind == "credit" else _("Debit note"), onboarding.NOTE
+    )) is not None:
         return blocked
     form, status = NoteForm(), 200
     form.reason.choices = reason_choices(kind)
