@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Dispute, DisputeMessage
 from app.services.disputes import disputes
 from app.tenancy import acting_as, unscoped
-from tests.conftest import login, make_company, make_user
+from tests.conftest import give_fiscal_profile, login, make_company, make_user
 
 pytestmark = pytest.mark.usefixtures("no_official_rules")
 HTMX = {"HX-Request": "true"}
@@ -145,6 +145,7 @@ def test_does_a_stranger_get_404_everywhere(app, customer, buyer, invoice):
 
 def test_does_accepting_a_credit_note_open_the_prefilled_form(app, customer, buyer, supplier,
                                                               seller, invoice):
+    give_fiscal_profile(supplier)  # a credit note's form is shown to a company that can issue it
     buyer_client = as_user(app, buyer, customer)
     open_dispute(buyer_client, invoice)
     dispute = the_dispute()

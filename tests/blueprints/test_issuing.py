@@ -261,27 +261,29 @@ def test_a_partner_is_picked_from_the_list(client, supplier, clerk, buyer):
     assert document.receiver_company_id == buyer.id
 
 
-def test_the_form_says_to_fill_in_the_fiscal_data_before_lines_are_typed(client, buyer):
-    """Does a company without fiscal data learn it on the form, and again when it sends?"""
+def test_a_company_without_fiscal_data_is_told_so_instead_of_the_form(client, buyer):
+    """Does a company without fiscal data read what is missing, with the link, and no form
+    (and is a POST sent anyway refused without a document)?"""
     company = make_company("Sin datos")
     give_certificate(company)
     owner = make_user(company, role="owner")
     login(client, owner, company)
     configure(client)
     page = client.get("/issue/invoice")
-    assert page.status_code == 200 and 'id="fiscal-data-missing"' in page.text
+    assert page.status_code == 200 and 'id="issuing-blocked"' in page.text
     assert 'href="/company/#fiscal-data"' in page.text
+    assert 'id="invoice-form"' not in page.text
     response = client.post("/issue/invoice", data=invoice_data(buyer))
-    assert response.status_code == 422
-    assert "on the company page (Company → Fiscal data) before issuing" in response.text
+    assert response.status_code == 422 and 'id="issuing-blocked"' in response.text
     assert db.session.scalars(unscoped(select(Document))).first() is None
 
 
 def test_the_form_asks_the_customers_fiscal_data(client, supplier, clerk, buyer):
     """Does the form offer DIAN's municipalities and responsibilities, R-99-PN and ZZ chosen?"""
     login(client, clerk, supplier)
+    configure(client)
     page = client.get("/issue/invoice")
-    assert 'id="fiscal-data-missing"' not in page.text
+    assert 'id="issuing-blocked"' not in page.text
     assert 'name="customer_address_line"' in page.text
     assert 'list="municipalities"' in page.text and '<datalist id="municipalities">' in page.text
     assert re.search(r'value="R-99-PN"[^>]*checked|checked[^>]*value="R-99-PN"', page.text)

@@ -94,12 +94,16 @@ def index():
         show = disputes.FILTER_OPEN
     counterparty = request.args.get("counterparty", type=int)
     age = request.args.get("age", type=int)
+    side = request.args.get("side", "")
+    if side not in (disputes.SIDE_BUYER, disputes.SIDE_SUPPLIER):
+        side = ""
     rows = db.session.execute(
         disputes.disputes(
             me,
             show=show,
             counterparty_id=counterparty,
             older_than_days=age if age in (7, 30, 90) else None,
+            side=side or None,
         ).limit(200)
     ).all()
     unread = disputes.unread_counts(me, user().id, [d.id for d, _doc in rows])
@@ -111,6 +115,7 @@ def index():
         show=show,
         counterparty=counterparty,
         age=age,
+        side=side,
         counterparties=disputes.counterparties(me),
         counts=disputes.nav_counts(me, user().id),
         status_names=disputes.STATUS_NAMES,

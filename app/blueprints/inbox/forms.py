@@ -18,7 +18,7 @@ from wtforms.widgets.core import clean_key
 
 from app.models.document import CREDIT_NOTE, DEBIT_NOTE, INVOICE, STATUSES
 from app.models.saved_filter import TRAYS
-from app.services.documents.queries import DocumentFilters
+from app.services.documents.queries import NOT_ACCEPTED, DocumentFilters
 from app.services.lifecycle.transitions import STATUS_NAMES
 
 DOCUMENT_TYPE_NAMES = {
@@ -93,7 +93,8 @@ class TrayFilterForm(FlaskForm):
     )
     status = SelectField(
         _l("Status"),
-        choices=[("", _l("Any status"))] + [(s, STATUS_NAMES[s]) for s in STATUSES],
+        choices=[("", _l("Any status")), (NOT_ACCEPTED, _l("not accepted yet"))]
+        + [(s, STATUS_NAMES[s]) for s in STATUSES],
         default="",
         widget=Select(),
     )
@@ -107,6 +108,8 @@ class TrayFilterForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0)],
         widget=NumberInput(step="any"),
     )
+    due_from = DateField(_l("Due from"), validators=[Optional()], widget=DateInput())
+    due_to = DateField(_l("Due to"), validators=[Optional()], widget=DateInput())
     overdue = BooleanField(_l("Overdue only"), widget=CheckboxInput())
     q = StringField(
         _l("Number or name"), validators=[Optional(), Length(max=100)], widget=TextInput()
@@ -127,6 +130,8 @@ class TrayFilterForm(FlaskForm):
             amount_max=self.amount_max.data,
             overdue=bool(self.overdue.data),
             search=self.q.data or "",
+            due_from=self.due_from.data,
+            due_to=self.due_to.data,
         )
 
 

@@ -38,6 +38,8 @@ FILTER_KEYS = (
     "status",
     "amount_min",
     "amount_max",
+    "due_from",
+    "due_to",
     "overdue",
     "q",
     "sort",

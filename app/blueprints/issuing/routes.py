@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from app.blueprints.company.forms import fiscal_choices
@@ -11,7 +11,7 @@ from app.blueprints.issuing.forms import (
     reason_choices,
 )
 from app.extensions import db
-from app.services import fiscal, issuing, network
+from app.services import fiscal, issuing, network, onboarding
 from app.services.disputes import disputes
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.web.auth import company, require_permission, user
@@ -95,9 +95,20 @@ def _invoice_form():
     return form
 
 
+def _blocked(title, kind):
+    """The page naming what still blocks issuing kind (with links), or None when nothing does."""
+    blockers = onboarding.checklist(company().id).blocking(kind)
+    if not blockers:
+        return None
+    status = 200 if request.method == "GET" else 422
+    return render("issuing/blocked.html", title=title, blockers=blockers, status=status)
+
+
 @bp.route("/invoice", methods=["GET", "POST"])
 @require_permission("documents.issue")
 def invoice():
+    if (blocked := _blocked(_("Issue invoice"), onboarding.INVOICE)) is not None:
+        return blocked
     form, status = _invoice_form(), 200
     if form.validate_on_submit():
         rows, lines = form.line_inputs()
@@ -128,7 +139,6 @@ def invoice():
         taxes=TAX_CHOICES,
         totals=None,
         current=issuing.active_range(company().id),
-        missing=fiscal.missing_fiscal_data(company()),
         municipalities=fiscal.municipality_options(),
         status=status,
     )
@@ -194,6 +204,10 @@ def _note(document_id, kind):
         invoice = issuing.sent_invoice(company().id, document_id)
     except NotFound:
         abort(404)
+    if (blocked := _blocked(
+        _("Credit note") if kind == "credit" else _("Debit note"), onboarding.NOTE
+    )) is not None:
+        return blocked
     form, status = NoteForm(), 200
     form.reason.choices = reason_choices(kind)
     if not form.is_submitted():

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from app.blueprints.main import bp
 from app.blueprints.main.forms import LocaleForm, SwitchCompanyForm
 from app.extensions import db
-from app.services import accounts, network
+from app.services import accounts, home, network, onboarding
 from app.services.errors import DomainError
 from app.web.auth import company, membership, require_permission
 from app.web.htmx import render
@@ -25,7 +25,13 @@ def index():
 def dashboard():
     acting = company()
     waiting = db.session.scalars(network.pending_requests(acting.id)).unique().all()
-    return render("main/dashboard.html", company=acting, waiting=waiting)
+    return render(
+        "main/dashboard.html",
+        company=acting,
+        waiting=waiting,
+        checklist=onboarding.checklist(acting.id),
+        figures=home.home_figures(acting.id, role=membership().role),
+    )
 
 
 @bp.route("/healthz")

@@ -284,6 +284,8 @@ def nav_counts(company_id: int, user_id: int) -> NavCounts:
 # The list's filters.
 FILTER_OPEN, FILTER_WAITING, FILTER_RESOLVED, FILTER_ALL = "open", "waiting", "resolved", "all"
 FILTERS = (FILTER_OPEN, FILTER_WAITING, FILTER_RESOLVED, FILTER_ALL)
+# Which side of the documents the company is on (the home's payables and receivables).
+SIDE_BUYER, SIDE_SUPPLIER = "buyer", "supplier"
 
 
 def disputes(
@@ -293,8 +295,12 @@ def disputes(
     counterparty_id: int | None = None,
     older_than_days: int | None = None,
     now: dt.datetime | None = None,
+    side: str | None = None,
 ) -> Select[tuple[Dispute, Document]]:
-    """Return the company's disputes with their documents, filtered, newest activity first."""
+    """Return the company's disputes with their documents, filtered, newest activity first.
+
+    side narrows them to those where the company is the buyer or the supplier.
+    """
     stmt = (
         select(Dispute, Document)
         .join(Document, Document.id == Dispute.document_id)
@@ -321,6 +327,10 @@ def disputes(
                 ),
             )
         )
+    if side == SIDE_BUYER:
+        stmt = stmt.where(Dispute.buyer_company_id == company_id)
+    elif side == SIDE_SUPPLIER:
+        stmt = stmt.where(Dispute.supplier_company_id == company_id)
     if older_than_days:
         cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
         stmt = stmt.where(Dispute.created_at <= cutoff)

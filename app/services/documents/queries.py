@@ -14,11 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
 
 from app.extensions import db
 from app.models import Document, DocumentEvent, QuarantinedUpload, utcnow
-from app.models.document import INVOICE, PAID
+from app.models.document import ACKNOWLEDGED, GOODS_RECEIVED, INVOICE, PAID, RECEIVED
 from app.services.documents.storing import DUPLICATE, INVALID, NOT_SUPPLIER, UNREADABLE
 from app.services.errors import DomainError, NotFound
 from app.taxids import search_digits
@@ -43,6 +43,25 @@ class DocumentFilters:
     search: str = ""
     today: dt.date | None = None
     """The day 'overdue' is judged on (default: today in UTC)."""
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+
+
+#: A status filter that stands for several statuses: sent or received, not yet accepted (the
+#: documents still waiting for DIAN's 030, 032 or 033).
+NOT_ACCEPTED = "not_accepted"
+STATUS_GROUPS = {NOT_ACCEPTED: (RECEIVED, ACKNOWLEDGED, GOODS_RECEIVED)}
+
+
+def overdue_condition(today: dt.date) -> ColumnElement[bool]:
+    """Return what makes a document overdue on today: an invoice past its due date, not paid,
+    with something still open (the trays' "overdue" filter and the home's figures)."""
+    return and_(
+        Document.document_type == INVOICE,
+        Document.due_date < today,
+        Document.payment_status != PAID,
+        Document.open_balance > 0,
+    )
 
 
 #: The columns a tray can be sorted on (the counterparty's depend on the tray).
@@ -174,20 +193,20 @@ def _filtered(
         stmt = stmt.where(counterparty_tax_id.startswith(digits, autoescape=True))
     if filters.document_type:
         stmt = stmt.where(Document.document_type == filters.document_type)
-    if filters.status:
+    if filters.status in STATUS_GROUPS:
+        stmt = stmt.where(Document.status.in_(STATUS_GROUPS[filters.status]))
+    elif filters.status:
         stmt = stmt.where(Document.status == filters.status)
     if filters.amount_min is not None:
         stmt = stmt.where(Document.payable >= filters.amount_min)
     if filters.amount_max is not None:
         stmt = stmt.where(Document.payable <= filters.amount_max)
+    if filters.due_from:
+        stmt = stmt.where(Document.due_date >= filters.due_from)
+    if filters.due_to:
+        stmt = stmt.where(Document.due_date <= filters.due_to)
     if filters.overdue:
-        today = filters.today or utcnow().date()
-        stmt = stmt.where(
-            Document.document_type == INVOICE,
-            Document.due_date < today,
-            Document.payment_status != PAID,
-            Document.open_balance > 0,
-        )
+        stmt = stmt.where(overdue_condition(filters.today or utcnow().date()))
     text = (filters.search or "").strip().lower()
     if text:
         stmt = stmt.where(
