@@ -29,7 +29,13 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_time as babel_format_time
 from babel.dates import get_date_format, tokenize_pattern
-from babel.numbers import format_decimal, format_percent, get_currency_symbol, parse_pattern
+from babel.numbers import (
+    format_decimal,
+    format_percent,
+    get_currency_name,
+    get_currency_symbol,
+    parse_pattern,
+)
 from stdnum.exceptions import InvalidChecksum
 
 from app.einvoice import codelists
@@ -201,8 +207,11 @@ def payment_form(code: Any, *, locale: LocaleLike = None) -> str:
     return _named(codelists.PAYMENT_FORMS, code, locale)
 
 
-def tax_scheme(code: Any, *, locale: LocaleLike = None) -> str:
-    """A DIAN tribute by name: '01' → 'IVA', '06' → 'ReteRenta'; unknown → the code."""
+def tax_scheme(code: Any, name: str = "", *, locale: LocaleLike = None) -> str:
+    """A DIAN tribute by name: '01' → 'IVA', '06' → 'ReteRenta'; an unknown code → the name
+    the document gives it, else the code."""
+    if code is None or str(code).strip() not in codelists.TAX_SCHEMES:
+        return str(name or code or "").strip()
     return _named(codelists.TAX_SCHEMES, code, locale)
 
 
@@ -300,6 +309,45 @@ def tax_id(
     number_text = tax_id_number(text, country)
     name = scheme if scheme is not None else TAX_ID_SCHEMES.get(country, "")
     return f"{name} {number_text}".strip()
+
+
+def party_tax_id(party: Any, *, locale: LocaleLike = None, country: str = "") -> str:
+    """A document party's id as people write it: 'NIT 901.234.567-7', 'C.C. 1.020.304'.
+
+    party is an ``app.einvoice.model.Party``: its DIAN id type names the scheme (31 NIT, 13
+    C.C., …), its address the country (else ``country``, else Colombia); a NIT written without
+    its check digit gets the document's digit back.
+    """
+    if party is None:
+        return ""
+    number_text = getattr(party, "tax_id", "") or getattr(party, "vat_id", "") or ""
+    number_text = number_text or getattr(party, "legal_id", "") or ""
+    if not number_text:
+        return ""
+    address = getattr(party, "address", None)
+    found = (getattr(address, "country", "") or country or "CO").upper()
+    scheme_code = getattr(party, "id_scheme", "") or ""
+    digit = getattr(party, "check_digit", "") if number_text == party.tax_id else ""
+    if scheme_code in ("31", "") and found == "CO":
+        return tax_id(number_text, "CO", check_digit=digit)
+    if scheme_code and scheme_code in codelists.ID_TYPES:
+        shown = number_text if scheme_code != "13" else number(number_text, locale="es_CO")
+        if not number_text.isdigit():
+            shown = number_text
+        return f"{id_type(scheme_code, locale=locale)} {shown}"
+    return tax_id(number_text, found, check_digit=digit)
+
+
+def currency(code: Any, *, locale: LocaleLike = None) -> str:
+    """A currency by name with its code: 'peso colombiano (COP)', 'US dollar (USD)'."""
+    if not code:
+        return ""
+    text = str(code).strip().upper()
+    try:
+        name = get_currency_name(text, locale=number_locale(locale))
+    except Exception:  # noqa: BLE001 - an unknown code is shown as given
+        return text
+    return text if not name or name == text else f"{name} ({text})"
 
 
 # ------------------------------------------------------------------------------ dates, times

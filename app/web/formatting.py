@@ -85,6 +85,8 @@ def register(app: Flask) -> None:
         "person_type",
         "id_type",
         "action_label",
+        "party_tax_id",
+        "currency",
     ):
         function = getattr(humanize, name)
         if name in ("tax_id", "tax_id_number"):
