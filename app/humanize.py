@@ -465,6 +465,22 @@ def time(
     return babel_format_time(local(value, tz), style, tzinfo=zone(tz), locale=as_locale(locale))
 
 
+def clock(value: Any, *, locale: LocaleLike = None) -> str:
+    """A time of day as a document writes it ('10:53:10-05:00') as the locale reads it:
+    '10:53 a. m.'; text that is not a time is shown as given."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.time):
+        found = value
+    else:
+        text = str(value).strip()
+        try:
+            found = dt.time.fromisoformat(text.removesuffix("Z"))
+        except ValueError:
+            return text
+    return babel_format_time(found.replace(tzinfo=None), "short", locale=as_locale(locale))
+
+
 def timezone_choices() -> list[tuple[str, str]]:
     """The time zones a user can pick: the Americas and Spain first, then UTC."""
     return [(name, name.replace("_", " ").replace("/", " / ")) for name in COMMON_TIMEZONES]

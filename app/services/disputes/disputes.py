@@ -213,27 +213,41 @@ def proposals(dispute: Dispute) -> list[DisputeProposal]:
 
 @dataclass(frozen=True)
 class Receipt:
-    """How far one participant has read: shown under the conversation."""
+    """How far one participant has read: shown under the conversation, by the last message
+    read (its author and time), never by its internal id."""
 
     user_id: int
     name: str
     company_id: int
     last_read_message_id: int
     read_at: dt.datetime
+    #: The last message read: who wrote it and when (empty when it is gone).
+    message_author: str = ""
+    message_at: dt.datetime | None = None
+    #: Nothing was written after the last message read.
+    read_all: bool = False
 
 
 def read_receipts(company_id: int, dispute_id: int) -> list[Receipt]:
     """Return who read the conversation up to which message (both companies; nothing for a
     dispute the company is not party to)."""
     rows = db.session.execute(
-        select(DisputeRead, User.name, User.email)
+        select(DisputeRead, User.name, User.email, DisputeMessage.author,
+               DisputeMessage.created_at)
         .join(User, User.id == DisputeRead.user_id)
+        .outerjoin(DisputeMessage, DisputeMessage.id == DisputeRead.last_read_message_id)
         .where(DisputeRead.dispute_id == dispute_id, _party(DisputeRead, company_id))
         .order_by(DisputeRead.read_at.desc())
     ).all()
+    latest = db.session.scalar(
+        select(func.max(DisputeMessage.id)).where(
+            DisputeMessage.dispute_id == dispute_id, _party(DisputeMessage, company_id)
+        )
+    ) or 0
     return [
-        Receipt(r.user_id, name or email, r.company_id, r.last_read_message_id, r.read_at)
-        for r, name, email in rows
+        Receipt(r.user_id, name or email, r.company_id, r.last_read_message_id, r.read_at,
+                author or "", written_at, r.last_read_message_id >= latest)
+        for r, name, email, author, written_at in rows
     ]
 
 
