@@ -239,6 +239,28 @@ def id_type(code: Any, *, locale: LocaleLike = None) -> str:
     return _named(codelists.ID_TYPES, code, locale)
 
 
+_DOCUMENT_TYPES = {
+    "Invoice": {"es": "Factura", "en": "Invoice"},
+    "CreditNote": {"es": "Nota crédito", "en": "Credit note"},
+    "DebitNote": {"es": "Nota débito", "en": "Debit note"},
+}
+_PAYMENT_STATUSES = {
+    "unpaid": {"es": "sin pagar", "en": "unpaid"},
+    "partial": {"es": "pagada parcialmente", "en": "partially paid"},
+    "paid": {"es": "pagada", "en": "paid"},
+}
+
+
+def document_type(kind: Any, *, locale: LocaleLike = None) -> str:
+    """A document's type by name: 'Invoice' → 'Factura' / 'Invoice', 'CreditNote' → …"""
+    return _named(_DOCUMENT_TYPES, kind, locale)
+
+
+def payment_status(status: Any, *, locale: LocaleLike = None) -> str:
+    """How much of a document is paid: 'unpaid' → 'sin pagar', 'partial', 'paid'."""
+    return _named(_PAYMENT_STATUSES, status, locale)
+
+
 # ------------------------------------------------------------------------------ tax ids
 
 #: The name of the tax id people use in each country, for the countries stdnum formats.

@@ -86,6 +86,8 @@ def register(app: Flask) -> None:
         "id_type",
         "action_label",
         "party_tax_id",
+        "document_type",
+        "payment_status",
         "currency",
     ):
         function = getattr(humanize, name)
