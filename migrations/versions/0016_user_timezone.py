@@ -9,22 +9,24 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016_user_timezone'
-down_revision = '0015_pdf_uploads'
+revision = "0016_user_timezone"
+down_revision = "0015_pdf_uploads"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
+    with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                'timezone', sa.String(length=64), nullable=False,
-                server_default='America/Bogota',
+                "timezone",
+                sa.String(length=64),
+                nullable=False,
+                server_default="America/Bogota",
             )
         )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('timezone')
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("timezone")
