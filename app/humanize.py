@@ -528,28 +528,42 @@ AUDIT_ACTIONS: dict[str, dict[str, str]] = {
         "en": "Failed sign-in attempt by {actor}",
     },
     "auth.password_changed": {
-        "es": "{actor} cambió su contraseña", "en": "{actor} changed their password"},
+        "es": "{actor} cambió su contraseña",
+        "en": "{actor} changed their password",
+    },
     "auth.password_reset": {
-        "es": "{actor} restableció su contraseña", "en": "{actor} reset their password"},
+        "es": "{actor} restableció su contraseña",
+        "en": "{actor} reset their password",
+    },
     "auth.password_reset_requested": {
         "es": "{actor} pidió restablecer su contraseña",
         "en": "{actor} asked to reset their password",
     },
     "user.email_confirmed": {
-        "es": "{actor} confirmó su correo", "en": "{actor} confirmed their e-mail"},
+        "es": "{actor} confirmó su correo",
+        "en": "{actor} confirmed their e-mail",
+    },
     "user.profile_changed": {
-        "es": "{actor} actualizó su perfil", "en": "{actor} updated their profile"},
+        "es": "{actor} actualizó su perfil",
+        "en": "{actor} updated their profile",
+    },
     "api.call": {"es": "{actor} usó la API", "en": "{actor} called the API"},
     "api.token_created": {
-        "es": "{actor} creó un token de API", "en": "{actor} created an API token"},
+        "es": "{actor} creó un token de API",
+        "en": "{actor} created an API token",
+    },
     "api.token_revoked": {
-        "es": "{actor} revocó un token de API", "en": "{actor} revoked an API token"},
+        "es": "{actor} revocó un token de API",
+        "en": "{actor} revoked an API token",
+    },
     "certificate.uploaded": {
         "es": "{actor} cargó el certificado de firma",
         "en": "{actor} uploaded the signing certificate",
     },
     "company.registered": {
-        "es": "{actor} registró la empresa", "en": "{actor} registered the company"},
+        "es": "{actor} registró la empresa",
+        "en": "{actor} registered the company",
+    },
     "company.updated": {
         "es": "{actor} actualizó los datos de la empresa",
         "en": "{actor} updated the company's details",
@@ -559,14 +573,22 @@ AUDIT_ACTIONS: dict[str, dict[str, str]] = {
         "en": "{actor} updated the fiscal details",
     },
     "numbering.configured": {
-        "es": "{actor} configuró una numeración", "en": "{actor} set up a numbering range"},
+        "es": "{actor} configuró una numeración",
+        "en": "{actor} set up a numbering range",
+    },
     "document.viewed": {"es": "{actor} vio {target}", "en": "{actor} viewed {target}"},
     "document.xml_downloaded": {
-        "es": "{actor} descargó el XML de {target}", "en": "{actor} downloaded the XML of {target}"},
+        "es": "{actor} descargó el XML de {target}",
+        "en": "{actor} downloaded the XML of {target}",
+    },
     "document.pdf_downloaded": {
-        "es": "{actor} descargó el PDF de {target}", "en": "{actor} downloaded the PDF of {target}"},
+        "es": "{actor} descargó el PDF de {target}",
+        "en": "{actor} downloaded the PDF of {target}",
+    },
     "document.zip_downloaded": {
-        "es": "{actor} descargó el ZIP de {target}", "en": "{actor} downloaded the ZIP of {target}"},
+        "es": "{actor} descargó el ZIP de {target}",
+        "en": "{actor} downloaded the ZIP of {target}",
+    },
     "document.event_xml_downloaded": {
         "es": "{actor} descargó un evento DIAN de {target}",
         "en": "{actor} downloaded a DIAN event of {target}",
@@ -576,7 +598,9 @@ AUDIT_ACTIONS: dict[str, dict[str, str]] = {
         "en": "{actor} downloaded an attachment of {target}",
     },
     "document.attachment_added": {
-        "es": "{actor} adjuntó un archivo a {target}", "en": "{actor} attached a file to {target}"},
+        "es": "{actor} adjuntó un archivo a {target}",
+        "en": "{actor} attached a file to {target}",
+    },
     "document.submitted": {"es": "{actor} envió {target}", "en": "{actor} sent {target}"},
     "document.quarantined": {
         "es": "{actor} cargó un archivo que quedó en cuarentena",
@@ -597,7 +621,9 @@ AUDIT_ACTIONS: dict[str, dict[str, str]] = {
     },
     "document.event_033": {"es": "{actor} aceptó {target}", "en": "{actor} accepted {target}"},
     "document.event_034": {
-        "es": "{target} quedó aceptada tácitamente", "en": "{target} was tacitly accepted"},
+        "es": "{target} quedó aceptada tácitamente",
+        "en": "{target} was tacitly accepted",
+    },
     "dispute.opened": {
         "es": "{actor} abrió una disputa sobre {target}",
         "en": "{actor} opened a dispute on {target}",
@@ -631,40 +657,62 @@ AUDIT_ACTIONS: dict[str, dict[str, str]] = {
         "en": "The dispute's conversation was attached to {target}",
     },
     "network.connection_requested": {
-        "es": "{actor} pidió una conexión", "en": "{actor} asked to connect"},
+        "es": "{actor} pidió una conexión",
+        "en": "{actor} asked to connect",
+    },
     "network.connection_accepted": {
-        "es": "{actor} aceptó una conexión", "en": "{actor} accepted a connection"},
+        "es": "{actor} aceptó una conexión",
+        "en": "{actor} accepted a connection",
+    },
     "network.connection_declined": {
-        "es": "{actor} rechazó una conexión", "en": "{actor} declined a connection"},
+        "es": "{actor} rechazó una conexión",
+        "en": "{actor} declined a connection",
+    },
     "network.partner_invited": {
-        "es": "{actor} invitó a una empresa", "en": "{actor} invited a company"},
+        "es": "{actor} invitó a una empresa",
+        "en": "{actor} invited a company",
+    },
     "network.invitation_claimed": {
         "es": "{actor} aceptó una invitación a la red",
         "en": "{actor} accepted an invitation to the network",
     },
     "team.member_invited": {
-        "es": "{actor} invitó a una persona al equipo", "en": "{actor} invited someone to the team"},
+        "es": "{actor} invitó a una persona al equipo",
+        "en": "{actor} invited someone to the team",
+    },
     "team.invitation_accepted": {
-        "es": "{actor} se unió al equipo", "en": "{actor} joined the team"},
+        "es": "{actor} se unió al equipo",
+        "en": "{actor} joined the team",
+    },
     "team.invitation_revoked": {
         "es": "{actor} revocó una invitación al equipo",
         "en": "{actor} revoked a team invitation",
     },
     "team.role_changed": {
-        "es": "{actor} cambió el rol de un miembro", "en": "{actor} changed a member's role"},
+        "es": "{actor} cambió el rol de un miembro",
+        "en": "{actor} changed a member's role",
+    },
     "team.member_deactivated": {
-        "es": "{actor} desactivó a un miembro", "en": "{actor} deactivated a member"},
+        "es": "{actor} desactivó a un miembro",
+        "en": "{actor} deactivated a member",
+    },
     "team.member_reactivated": {
-        "es": "{actor} reactivó a un miembro", "en": "{actor} reactivated a member"},
+        "es": "{actor} reactivó a un miembro",
+        "en": "{actor} reactivated a member",
+    },
     "webhook.endpoint_created": {
-        "es": "{actor} agregó un webhook", "en": "{actor} added a webhook"},
+        "es": "{actor} agregó un webhook",
+        "en": "{actor} added a webhook",
+    },
     "webhook.endpoint_deleted": {
-        "es": "{actor} eliminó un webhook", "en": "{actor} deleted a webhook"},
+        "es": "{actor} eliminó un webhook",
+        "en": "{actor} deleted a webhook",
+    },
     "webhook.delivery_replayed": {
         "es": "{actor} reenvió una entrega de webhook",
         "en": "{actor} resent a webhook delivery",
     },
-}  # fmt: skip
+}
 _SYSTEM = {"es": "El sistema", "en": "The system"}
 _UNKNOWN_ACTION = {"es": "{actor}: {action}", "en": "{actor}: {action}"}
 _DOCUMENT = {"es": "el documento {number}", "en": "document {number}"}

@@ -91,7 +91,10 @@ def transcript_pdf(dispute: Dispute, *, locale: str = "es") -> bytes:
         supplier = companies.get(dispute.supplier_company_id)
         buyer = companies.get(dispute.buyer_company_id)
         facts = [
-            (_("Supplier"), f"{supplier.legal_name} ({supplier.tax_id_display})" if supplier else ""),
+            (
+                _("Supplier"),
+                f"{supplier.legal_name} ({supplier.tax_id_display})" if supplier else "",
+            ),
             (_("Customer"), f"{buyer.legal_name} ({buyer.tax_id_display})" if buyer else ""),
             (_("Reason"), str(disputes.REASON_NAMES.get(dispute.reason, dispute.reason))),
             (
