@@ -2,7 +2,8 @@
 
 Plain data in, bytes out: ``render_pdf(document)``. Every value is formatted by app.humanize,
 as on the web pages ('$ 1.785.000,00' in Spanish for COP; units, payment means, taxes and
-responsibilities by name; tax ids as their country writes them). Long documents break across pages with the table heading repeated and "page X of Y" in every footer.
+responsibilities by name; tax ids as their country writes them). Long documents break across
+pages with the table heading repeated and "page X of Y" in every footer.
 
 The built-in PDF fonts only cover Windows-1252, so text is folded to that repertoire (accents and
 '€' survive; other scripts lose their marks or become '?'). The QR code carries the exact text.
