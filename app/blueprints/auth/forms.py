@@ -78,6 +78,7 @@ class ProfileForm(FlaskForm):
         _l("Time zone"),
         choices=humanize.timezone_choices(),
         description=_l("Dates and times are shown in this time zone."),
+        validate_choice=False,  # the service checks it: a name this system knows, or unchanged
     )
 
 
