@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import LazyString
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import realtime
+from app import humanize, realtime
 from app.db import after_commit, begin_nested
 from app.extensions import db
 from app.models import (
@@ -62,7 +62,6 @@ from app.services.documents import queries, reading
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
 from app.services.events import DisputeResolved
 from app.tenancy import unscoped
-from app.web.formatting import money
 
 MAX_MESSAGE_BYTES = 4096
 CHAT_ATTACHMENT_TYPES = ("application/pdf", "image/png", "image/jpeg")
@@ -710,7 +709,7 @@ def _money_text(amount: Any, currency: str) -> str:
     if amount in (None, ""):
         return ""
     try:
-        return money(Decimal(str(amount)), currency)
+        return humanize.money(Decimal(str(amount)), currency, locale=get_locale())
     except (InvalidOperation, ValueError):
         return str(amount)
 
