@@ -77,7 +77,9 @@ def _select_locale() -> str | None:
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(
+        app, locale_selector=_select_locale, timezone_selector=formatting.user_timezone
+    )
     i18n.install_in_templates(app.jinja_env)  # the same gettext, found faster
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     limiter.init_app(app)
@@ -200,8 +202,7 @@ class SecureCookiesOverHttps:
 
 
 def _init_templates(app: Flask) -> None:
-    app.jinja_env.filters["money"] = formatting.money
-    app.jinja_env.filters["date"] = formatting.date_filter
+    formatting.register(app)
     app.jinja_env.filters["finding_message"] = finding_message
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["get_locale"] = get_locale

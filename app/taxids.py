@@ -1,4 +1,5 @@
-"""Tax ids of the countries the portal serves: validated and formatted with python-stdnum."""
+"""Tax ids of the countries the portal serves, validated with python-stdnum (shown to a person
+through ``app.humanize.tax_id``)."""
 
 from __future__ import annotations
 
@@ -38,17 +39,6 @@ def compact_tax_id(country: str, value: str) -> str:
         raise TaxIdError("format") from None
     except StdnumError:
         raise TaxIdError("format") from None
-
-
-def format_tax_id(country: str, compact: str) -> str:
-    """Return the tax id formatted the way people in its country write it."""
-    module = MODULES.get((country or "").upper())
-    if module is None:
-        return compact
-    try:
-        return module.format(compact)
-    except StdnumError:
-        return compact
 
 
 def search_digits(value: str) -> str:

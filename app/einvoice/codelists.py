@@ -98,3 +98,129 @@ def load(folder: str | None) -> CodeLists:
         else frozenset(),
         source=path,
     )
+
+
+# ------------------------------------------------------------------------------ names to read
+# The codes a document carries, by name in Spanish (as DIAN's lists word them) and in English,
+# for app.humanize. An unknown code is shown as given.
+
+#: UN/ECE Recommendation 20 units (DIAN's UnidadesMedida), singular and plural names.
+UNITS: dict[str, dict[str, tuple[str, str]]] = {
+    "94": {"es": ("unidad", "unidades"), "en": ("unit", "units")},
+    "C62": {"es": ("unidad", "unidades"), "en": ("unit", "units")},
+    "NIU": {"es": ("unidad", "unidades"), "en": ("unit", "units")},
+    "EA": {"es": ("unidad", "unidades"), "en": ("each", "each")},
+    "H87": {"es": ("pieza", "piezas"), "en": ("piece", "pieces")},
+    "E48": {"es": ("servicio", "servicios"), "en": ("service", "services")},
+    "ACT": {"es": ("actividad", "actividades"), "en": ("activity", "activities")},
+    "KGM": {"es": ("kilogramo", "kilogramos"), "en": ("kilogram", "kilograms")},
+    "GRM": {"es": ("gramo", "gramos"), "en": ("gram", "grams")},
+    "MGM": {"es": ("miligramo", "miligramos"), "en": ("milligram", "milligrams")},
+    "TNE": {"es": ("tonelada", "toneladas"), "en": ("tonne", "tonnes")},
+    "LBR": {"es": ("libra", "libras"), "en": ("pound", "pounds")},
+    "LTR": {"es": ("litro", "litros"), "en": ("litre", "litres")},
+    "MLT": {"es": ("mililitro", "mililitros"), "en": ("millilitre", "millilitres")},
+    "GLL": {"es": ("galón", "galones"), "en": ("gallon", "gallons")},
+    "MTR": {"es": ("metro", "metros"), "en": ("metre", "metres")},
+    "CMT": {"es": ("centímetro", "centímetros"), "en": ("centimetre", "centimetres")},
+    "MMT": {"es": ("milímetro", "milímetros"), "en": ("millimetre", "millimetres")},
+    "KMT": {"es": ("kilómetro", "kilómetros"), "en": ("kilometre", "kilometres")},
+    "MTK": {"es": ("metro cuadrado", "metros cuadrados"),
+            "en": ("square metre", "square metres")},
+    "MTQ": {"es": ("metro cúbico", "metros cúbicos"), "en": ("cubic metre", "cubic metres")},
+    "SEC": {"es": ("segundo", "segundos"), "en": ("second", "seconds")},
+    "MIN": {"es": ("minuto", "minutos"), "en": ("minute", "minutes")},
+    "HUR": {"es": ("hora", "horas"), "en": ("hour", "hours")},
+    "DAY": {"es": ("día", "días"), "en": ("day", "days")},
+    "WEE": {"es": ("semana", "semanas"), "en": ("week", "weeks")},
+    "MON": {"es": ("mes", "meses"), "en": ("month", "months")},
+    "ANN": {"es": ("año", "años"), "en": ("year", "years")},
+    "KWH": {"es": ("kilovatio hora", "kilovatios hora"),
+            "en": ("kilowatt hour", "kilowatt hours")},
+    "BX": {"es": ("caja", "cajas"), "en": ("box", "boxes")},
+    "PK": {"es": ("paquete", "paquetes"), "en": ("pack", "packs")},
+    "PR": {"es": ("par", "pares"), "en": ("pair", "pairs")},
+    "DZN": {"es": ("docena", "docenas"), "en": ("dozen", "dozen")},
+    "SET": {"es": ("juego", "juegos"), "en": ("set", "sets")},
+    "BG": {"es": ("bolsa", "bolsas"), "en": ("bag", "bags")},
+    "BO": {"es": ("botella", "botellas"), "en": ("bottle", "bottles")},
+    "ZZ": {"es": ("unidad acordada", "unidades acordadas"),
+           "en": ("agreed unit", "agreed units")},
+}
+#: DIAN MediosPago (cac:PaymentMeans/cbc:PaymentMeansCode).
+PAYMENT_MEANS: dict[str, dict[str, str]] = {
+    "1": {"es": "Instrumento no definido", "en": "Not defined"},
+    "2": {"es": "Crédito ACH", "en": "ACH credit"},
+    "3": {"es": "Débito ACH", "en": "ACH debit"},
+    "10": {"es": "Efectivo", "en": "Cash"},
+    "20": {"es": "Cheque", "en": "Cheque"},
+    "30": {"es": "Transferencia crédito", "en": "Credit transfer"},
+    "31": {"es": "Transferencia débito", "en": "Debit transfer"},
+    "42": {"es": "Consignación bancaria", "en": "Bank deposit"},
+    "44": {"es": "Nota cambiaria", "en": "Bill of exchange"},
+    "45": {"es": "Transferencia crédito bancario", "en": "Bank credit transfer"},
+    "46": {"es": "Transferencia débito interbancario", "en": "Interbank debit transfer"},
+    "47": {"es": "Transferencia débito bancaria", "en": "Bank debit transfer"},
+    "48": {"es": "Tarjeta crédito", "en": "Credit card"},
+    "49": {"es": "Tarjeta débito", "en": "Debit card"},
+    "71": {"es": "Bonos", "en": "Bonds"},
+    "72": {"es": "Vales", "en": "Vouchers"},
+    "ZZZ": {"es": "Acuerdo mutuo", "en": "Mutually agreed"},
+}
+#: DIAN FormasPago (cac:PaymentMeans/cbc:ID).
+PAYMENT_FORMS: dict[str, dict[str, str]] = {
+    "1": {"es": "Contado", "en": "Cash"},
+    "2": {"es": "Crédito", "en": "Credit"},
+}
+#: DIAN Tributos (cac:TaxScheme/cbc:ID): the short names Colombian invoices print.
+TAX_SCHEMES: dict[str, dict[str, str]] = {
+    "01": {"es": "IVA", "en": "VAT (IVA)"},
+    "02": {"es": "IC", "en": "Consumption tax (IC)"},
+    "03": {"es": "ICA", "en": "Industry and commerce tax (ICA)"},
+    "04": {"es": "INC", "en": "National consumption tax (INC)"},
+    "05": {"es": "ReteIVA", "en": "VAT withholding"},
+    "06": {"es": "ReteRenta", "en": "Income tax withholding"},
+    "07": {"es": "ReteICA", "en": "ICA withholding"},
+    "08": {"es": "IC porcentual", "en": "Percentage consumption tax"},
+    "20": {"es": "FtoHorticultura", "en": "Horticulture levy"},
+    "21": {"es": "Timbre", "en": "Stamp duty"},
+    "22": {"es": "INC bolsas", "en": "Plastic bag tax"},
+    "23": {"es": "INCarbono", "en": "Carbon tax"},
+    "24": {"es": "INCombustibles", "en": "Fuel tax"},
+    "25": {"es": "Sobretasa combustibles", "en": "Fuel surcharge"},
+    "26": {"es": "Sordicom", "en": "Sordicom"},
+    "32": {"es": "ICL", "en": "Liquor consumption tax (ICL)"},
+    "33": {"es": "INPP", "en": "Plastic packaging tax (INPP)"},
+    "34": {"es": "IBUA", "en": "Sugary drinks tax (IBUA)"},
+    "35": {"es": "ICUI", "en": "Ultra-processed food tax (ICUI)"},
+    "ZA": {"es": "IVA e INC", "en": "VAT and INC"},
+    "ZZ": {"es": "No aplica", "en": "Not applicable"},
+}
+#: DIAN TipoResponsabilidad (and R-99-PN) by name.
+RESPONSIBILITY_NAMES: dict[str, dict[str, str]] = {
+    "O-13": {"es": "Gran contribuyente", "en": "Large taxpayer"},
+    "O-15": {"es": "Autorretenedor", "en": "Self-withholding agent"},
+    "O-23": {"es": "Agente de retención IVA", "en": "VAT withholding agent"},
+    "O-47": {"es": "Régimen simple de tributación", "en": "Simple tax regime"},
+    "R-99-PN": {"es": "No aplica – Otros", "en": "Not applicable – other"},
+    "ZZ": {"es": "No aplica", "en": "Not applicable"},
+}
+#: DIAN TipoOrganizacion by name.
+PERSON_TYPE_NAMES: dict[str, dict[str, str]] = {
+    "1": {"es": "Persona jurídica", "en": "Legal entity"},
+    "2": {"es": "Persona natural", "en": "Natural person"},
+}
+#: DIAN TipoDocumentoIdentificacion by its short name.
+ID_TYPES: dict[str, dict[str, str]] = {
+    "11": {"es": "R.C.", "en": "Birth reg."},
+    "12": {"es": "T.I.", "en": "Identity card"},
+    "13": {"es": "C.C.", "en": "ID card"},
+    "21": {"es": "T.E.", "en": "Foreigner card"},
+    "22": {"es": "C.E.", "en": "Foreigner ID"},
+    "31": {"es": "NIT", "en": "NIT"},
+    "41": {"es": "Pasaporte", "en": "Passport"},
+    "42": {"es": "Doc. extranjero", "en": "Foreign document"},
+    "47": {"es": "PEP", "en": "PEP"},
+    "50": {"es": "NIT extranjero", "en": "Foreign tax id"},
+    "91": {"es": "NUIP", "en": "NUIP"},
+}

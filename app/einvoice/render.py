@@ -1,8 +1,9 @@
 """The graphic representation of a document as a PDF (fpdf2), with DIAN's QR code (segno).
 
-Plain data in, bytes out: ``render_pdf(document)``. Money is formatted with Babel for the locale
-('$ 1.785.000,00' in Spanish for COP, the same pattern as the web pages), long documents break
-across pages with the table heading repeated and "page X of Y" in every footer.
+Plain data in, bytes out: ``render_pdf(document)``. Every value is formatted by app.humanize,
+as on the web pages ('$ 1.785.000,00' in Spanish for COP; units, payment means, taxes and
+responsibilities by name; tax ids as their country writes them). Long documents break across
+pages with the table heading repeated and "page X of Y" in every footer.
 
 The built-in PDF fonts only cover Windows-1252, so text is folded to that repertoire (accents and
 '€' survive; other scripts lose their marks or become '?'). The QR code carries the exact text.
@@ -17,17 +18,13 @@ from decimal import Decimal
 
 import segno
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency, format_decimal
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from app import humanize
 from app.einvoice import cufe
 from app.einvoice.model import Document, DocumentType, Party, TaxTotal
 
-#: Same pattern as the web pages (app.web.formatting.money): symbol, no-break space, 2 decimals.
-MONEY_PATTERN = "¤\u00a0#,##0.00"
-PRICE_PATTERN = "#,##0.00##"
-QUANTITY_PATTERN = "#,##0.####"
 ENCODING = "windows-1252"
 FONT = "helvetica"
 MARGIN = 12
@@ -36,15 +33,6 @@ QR_SIZE = 32
 _LETTERS = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h"})
 _SPACES = {"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ", "\t": " "}
 
-TAX_NAMES = {"01": "IVA", "02": "IC", "03": "ICA", "04": "INC", "05": "ReteIVA",
-             "06": "ReteFuente", "07": "ReteICA", "ZZ": "No aplica"}
-ID_TYPES = {
-    "es": {"31": "NIT", "13": "C.C.", "22": "C.E.", "41": "Pasaporte", "50": "NIT extranjero",
-           "11": "R.C.", "12": "T.I.", "21": "T.E.", "42": "Doc. extranjero"},
-    "en": {"31": "NIT", "13": "ID card", "22": "Foreigner ID", "41": "Passport",
-           "50": "Foreign tax id", "11": "Birth reg.", "12": "Identity card",
-           "21": "Foreigner card", "42": "Foreign document"},
-}
 
 LABELS = {
     "es": {
@@ -212,7 +200,7 @@ def render_pdf(
 
 
 class _Formatter:
-    """Labels, money, numbers and dates for one locale and currency."""
+    """Labels for one language; every value through app.humanize, as on the web pages."""
 
     def __init__(self, locale: str, currency: str) -> None:
         name = (locale or "es").replace("-", "_")
@@ -228,23 +216,22 @@ class _Formatter:
         self.currency = currency
 
     def money(self, amount: Decimal | None) -> str:
-        if amount is None:
-            return ""
-        text = format_currency(Decimal(amount), self.currency, format=MONEY_PATTERN,
-                               locale=self.locale, currency_digits=False)
-        return _spaces(text)
+        return _spaces(humanize.money(amount, self.currency, locale=self.locale))
 
-    def number(self, value: Decimal | None, pattern: str = QUANTITY_PATTERN) -> str:
-        if value is None:
-            return ""
-        return _spaces(format_decimal(Decimal(value), format=pattern, locale=self.locale))
+    def number(self, value: Decimal | None) -> str:
+        return _spaces(humanize.number(value, locale=self.locale))
+
+    def quantity(self, value: Decimal | None, unit_code: str) -> str:
+        return _spaces(humanize.quantity(value, unit_code, locale=self.locale))
 
     def percent(self, value: Decimal | None) -> str:
-        return "" if value is None else f"{self.number(value, '#,##0.##')} %"
+        return _spaces(humanize.percent(value, locale=self.locale))
 
-    @staticmethod
-    def date(value: dt.date | None) -> str:
-        return value.isoformat() if value else ""
+    def date(self, value: dt.date | None) -> str:
+        return humanize.date(value, "medium", locale=self.locale)
+
+    def currency_name(self, code: str) -> str:
+        return humanize.currency(code, locale=self.locale)
 
 
 class _InvoicePDF(FPDF):
@@ -300,15 +287,14 @@ def _header(pdf: _InvoicePDF, doc: Document, fmt: _Formatter, heading: str,
     pdf.set_font(FONT, "", 9)
     issued = fmt.date(doc.issue_date)
     if doc.issue_time:
-        issued = f"{issued} {doc.issue_time}"
+        issued = f"{issued} {humanize.clock(doc.issue_time, locale=fmt.locale)}"
     facts = [(labels["issued"], issued), (labels["due"], fmt.date(_due_date(doc))),
-             (labels["currency"], doc.currency)]
+             (labels["currency"], fmt.currency_name(doc.currency))]
     for means in doc.payment_means[:1]:
-        kind = {"1": labels["cash"], "2": labels["credit_sale"]}.get(means.id, means.id)
-        if kind:
-            facts.append((labels["payment"], kind))
+        if means.id:
+            facts.append((labels["payment"], humanize.payment_form(means.id, locale=fmt.locale)))
         if means.code:
-            facts.append((labels["means"], means.code))
+            facts.append((labels["means"], humanize.payment_means(means.code, locale=fmt.locale)))
     for label, value in facts:
         if value:
             _label_value(pdf, label, value, text_width)
@@ -348,11 +334,11 @@ def _party_lines(party: Party, fmt: _Formatter) -> list[str]:
     lines = []
     if party.name and party.registration_name and party.name != party.registration_name:
         lines.append(party.name)
-    tax_id = party.tax_id or party.vat_id or party.legal_id
+    tax_id = humanize.party_tax_id(party, locale=fmt.locale)
     if tax_id:
-        kind = ID_TYPES[fmt.language].get(party.id_scheme, labels["tax_id"])
-        digit = party.check_digit if tax_id == party.tax_id else ""
-        lines.append(f"{kind} {tax_id}-{digit}" if digit else f"{kind} {tax_id}")
+        lines.append(tax_id if " " in tax_id else f"{labels['tax_id']} {tax_id}")
+    if party.tax_level_codes:
+        lines.append(humanize.responsibilities(party.tax_level_codes, locale=fmt.locale))
     if party.address:
         address = party.address
         lines.extend(line for line in address.lines if line)
@@ -390,7 +376,7 @@ def _lines(pdf: _InvoicePDF, doc: Document, fmt: _Formatter) -> None:
     pdf.set_font(FONT, "", 8)
     pdf.set_fill_color(255, 255, 255)
     heading_style = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
-    widths = (8, 82, 18, 14, 30, 34)
+    widths = (8, 72, 16, 26, 30, 34)
     with pdf.table(
         col_widths=widths,
         width=pdf.epw,
@@ -407,9 +393,10 @@ def _lines(pdf: _InvoicePDF, doc: Document, fmt: _Formatter) -> None:
             row = table.row()
             row.cell(_fold(line.id))
             row.cell(_fold(_line_description(line, fmt)))
-            row.cell(fmt.number(line.quantity))
-            row.cell(_fold(line.unit_code))
-            row.cell(_fold(fmt.number(line.price, PRICE_PATTERN)))
+            row.cell(_fold(fmt.number(line.quantity)))
+            row.cell(_fold(humanize.unit_name(line.unit_code, locale=fmt.locale,
+                                              plural=line.quantity != 1)))
+            row.cell(_fold(fmt.money(line.price) if line.price is not None else ""))
             row.cell(_fold(fmt.money(line.line_extension)))
     pdf.ln(2)
 
@@ -463,9 +450,7 @@ def _tax_rows(totals: list[TaxTotal], fmt: _Formatter):
             yield ("", "", "", fmt.money(total.tax_amount))
             continue
         for sub in total.subtotals:
-            name = sub.scheme_name or TAX_NAMES.get(sub.scheme_id, sub.scheme_id)
-            if sub.scheme_id and sub.scheme_id not in name:
-                name = f"{sub.scheme_id} {name}"
+            name = humanize.tax_scheme(sub.scheme_id, sub.scheme_name, locale=fmt.locale)
             rate = fmt.percent(sub.percent)
             if not rate and sub.per_unit_amount is not None:
                 rate = fmt.money(sub.per_unit_amount)
@@ -540,9 +525,9 @@ def _authorization(pdf: _InvoicePDF, doc: Document, fmt: _Formatter) -> None:
                                             last=dian.range_to))
         pdf.multi_cell(0, 3.5, _fold(", ".join(parts)), new_x="LMARGIN", new_y="NEXT")
     if dian.software_provider_id:
-        nit = dian.software_provider_id
-        if dian.software_provider_check_digit:
-            nit = f"{nit}-{dian.software_provider_check_digit}"
+        nit = humanize.tax_id_number(
+            dian.software_provider_id + (dian.software_provider_check_digit or ""), "CO"
+        )
         pdf.multi_cell(0, 3.5, _fold(labels["software"].format(nit=nit)),
                        new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 3.5, _fold(labels["representation"]), new_x="LMARGIN", new_y="NEXT")

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import humanize
 from app.models.base import Base, utcnow
-from app.taxids import KIND, format_tax_id
 
 
 class Company(Base):
@@ -43,7 +43,7 @@ class Company(Base):
 
     @property
     def tax_id_display(self) -> str:
-        return f"{KIND.get(self.country, '')} {format_tax_id(self.country, self.tax_id)}".strip()
+        return humanize.tax_id(self.tax_id, self.country)
 
     def __repr__(self) -> str:
         return f"<Company {self.id} {self.legal_name!r}>"

@@ -20,6 +20,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     email_confirmed_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(5))
+    # The IANA time zone moments are shown in (stored times stay UTC).
+    timezone: Mapped[str] = mapped_column(
+        String(64), default="America/Bogota", server_default="America/Bogota"
+    )
     # Bumped on log-out, password change and deactivation: every other session then ends.
     session_version: Mapped[int] = mapped_column(default=1)
     active: Mapped[bool] = mapped_column(default=True)

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager, lazyload
 
-from app import permissions, realtime, security
+from app import humanize, permissions, realtime, security
 from app.db import after_commit
 from app.einvoice import events as dian_events
 from app.extensions import db
@@ -372,6 +372,7 @@ class ProfileInput:
     id_document_number: str = ""
     job_title: str = ""
     department: str = ""
+    timezone: str = ""
 
 
 #: Id types that are numbers only (a cédula is written with dots: they are dropped).
@@ -432,9 +433,13 @@ def update_profile(user: User, profile: ProfileInput) -> None:
     for field, value in (("job_title", job_title), ("department", department)):
         if len(value) > 120:
             errors[field] = [_l("At most %(count)d characters.", count=120)]
+    timezone = (profile.timezone or "").strip() or user.timezone or humanize.DEFAULT_TIMEZONE
+    if not humanize.is_timezone(timezone):
+        errors["timezone"] = [_l("Choose a time zone from the list.")]
     if errors:
         raise FieldErrors(errors)
     user.name = name
+    user.timezone = timezone
     user.id_document_type = kind or None
     user.id_document_number = number or None
     user.job_title = job_title or None

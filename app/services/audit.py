@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import tenancy
+from app import humanize, tenancy
 from app.db import PortalSession
 from app.extensions import db
 from app.models import AuditEvent, Company, Document, Membership, User, utcnow
@@ -314,10 +314,10 @@ def action_names(company_id: int) -> list[str]:
 
 
 EXPORT_COLUMNS = (
-    _l("When (UTC)"),
+    _l("When"),
     _l("User"),
     _l("API token"),
-    _l("Action"),
+    _l("What happened"),
     _l("Target"),
     _l("Details"),
     _l("IP address"),
@@ -327,9 +327,16 @@ EXPORT_COLUMNS = (
 
 
 def export_rows(
-    stmt: Select[tuple[AuditEvent]], *, limit: int = EXPORT_MAX_ROWS
+    stmt: Select[tuple[AuditEvent]],
+    *,
+    limit: int = EXPORT_MAX_ROWS,
+    locale: Any = None,
+    timezone: str = humanize.DEFAULT_TIMEZONE,
 ) -> list[list[Any]]:
-    """Return the rows of a filtered audit list for export, or refuse above limit."""
+    """Return the rows of a filtered audit list for export, or refuse above limit.
+
+    Each event as a sentence in the reader's language, its time in the reader's zone (a
+    typed date-time cell), its document by number."""
     found = list(db.session.scalars(stmt.limit(limit + 1)))
     if len(found) > limit:
         raise DomainError(
@@ -339,13 +346,15 @@ def export_rows(
                 limit=f"{limit:,}",
             )
         )
+    names = event_names(found)
     return [
         [
-            e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            humanize.local(e.created_at, timezone).replace(tzinfo=None),
             e.actor,
             "" if e.actor_token_id is None else str(e.actor_token_id),
-            e.action,
-            f"{e.target_type}:{e.target_id}" if e.target_type else "",
+            names.sentence(e, locale=locale),
+            names.target(e, locale=locale)
+            or (f"{e.target_type}:{e.target_id}" if e.target_type else ""),
             json.dumps(e.details, sort_keys=True, ensure_ascii=False) if e.details else "",
             e.ip or "",
             e.user_agent or "",
@@ -355,9 +364,68 @@ def export_rows(
     ]
 
 
-def export_header() -> list[str]:
-    """Return the export's column titles in the current language."""
-    return [str(label) for label in EXPORT_COLUMNS]
+@dataclass
+class EventNames:
+    """What a person reads in place of the ids an audit event keeps: people by name,
+    documents by type and number."""
+
+    people: dict[int, str] = field(default_factory=dict)
+    documents: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def actor(self, event: AuditEvent) -> str:
+        """The person who acted, by name (else the label recorded with the event)."""
+        if event.actor_user_id is not None and event.actor_user_id in self.people:
+            return self.people[event.actor_user_id]
+        return event.actor
+
+    def target(self, event: AuditEvent, *, locale: Any = None) -> str:
+        """What the action was done to, named: 'invoice FV-1001' (or '' when unnamed)."""
+        if event.target_type == Document.__tablename__ and event.target_id in self.documents:
+            number, kind = self.documents[event.target_id]
+            return humanize.document_name(number, kind, locale=locale)
+        return ""
+
+    def sentence(self, event: AuditEvent, *, locale: Any = None) -> str:
+        """The event as a sentence: 'María Pérez viewed invoice FV-1001'."""
+        return humanize.audit_sentence(
+            event.action,
+            self.actor(event),
+            self.target(event, locale=locale) or None,
+            locale=locale,
+        )
+
+
+def event_names(events: list[AuditEvent]) -> EventNames:
+    """Read the names of the people and documents a list of events refers to, in two queries.
+
+    Documents are read through the acting company's access rule: one it cannot see (any
+    more) keeps no name, and its events say "a document".
+    """
+    user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+    document_ids = {
+        int(e.target_id)
+        for e in events
+        if e.target_type == Document.__tablename__ and (e.target_id or "").isdigit()
+    }
+    names = EventNames()
+    if user_ids:
+        rows = db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))
+        names.people = {user_id: name for user_id, name in rows if name}
+    if document_ids:
+        rows = db.session.execute(
+            select(Document.id, Document.number, Document.document_type).where(
+                Document.id.in_(document_ids)
+            )
+        )
+        names.documents = {str(doc_id): (number, kind) for doc_id, number, kind in rows}
+    return names
+
+
+def export_header(timezone: str = humanize.DEFAULT_TIMEZONE) -> list[str]:
+    """Return the export's column titles in the current language (the time's zone named)."""
+    labels = [str(label) for label in EXPORT_COLUMNS]
+    labels[0] = f"{labels[0]} ({timezone})"
+    return labels
 
 
 def document_access(document: Document) -> Select[tuple[AuditEvent]]:

@@ -15,9 +15,11 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from app import humanize
 from app.einvoice import model as ubl
 from app.einvoice import writer
 from app.einvoice.signature import sign_document
@@ -29,7 +31,6 @@ from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.taxids import TaxIdError, compact_tax_id
 from app.tenancy import unscoped
-from app.web.formatting import money
 
 COLOMBIA = dt.timezone(dt.timedelta(hours=-5))
 _CENT = Decimal("0.01")
@@ -774,9 +775,9 @@ def _over_balance(totals: Totals, invoice: Document) -> DomainError | None:
         _l(
             "This credit note (%(total)s) is larger than what invoice %(number)s still owes: "
             "its open balance is %(balance)s.",
-            total=money(payable, invoice.currency),
+            total=humanize.money(payable, invoice.currency, locale=get_locale()),
             number=invoice.number,
-            balance=money(balance, invoice.currency),
+            balance=humanize.money(balance, invoice.currency, locale=get_locale()),
         )
     )
 

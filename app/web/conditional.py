@@ -69,6 +69,7 @@ def page_etag(*shown: Hashable) -> str | None:
         current_user.name,
         current_user.email,
         current_user.email_confirmed,
+        current_user.timezone,  # the times a page shows
         m.company_id,
         m.role,
         m.company.display_name,

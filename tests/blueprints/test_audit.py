@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 
@@ -233,12 +234,14 @@ def test_does_the_csv_export_hold_the_filtered_events(client, supplier, seller, 
     response = client.get("/audit/events.csv?document=FV-2")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][0] == "Cuándo (UTC)"
+    assert rows[0][0] == "Cuándo (America/Bogota)"
+    # Each event as a sentence naming the document by its number, not by codes or ids.
     assert [(r[1], r[3]) for r in rows[1:]] == [
-        ("clerk@example.test", "document.pdf_downloaded"),
-        ("clerk@example.test", "document.viewed"),
+        ("clerk@example.test", "Usuario descargó el PDF de la factura FV-2"),
+        ("clerk@example.test", "Usuario vio la factura FV-2"),
     ]
-    assert rows[1][4] == f"documents:{trail['second'].id}" and rows[1][6] == "198.51.100.4"
+    assert rows[1][4] == "la factura FV-2" and rows[1][6] == "198.51.100.4"
+    assert "document." not in response.get_data(as_text=True)
     assert rows[1][5] == '{"n": "ñ"}'
 
 
@@ -248,8 +251,18 @@ def test_does_the_xlsx_export_hold_the_same_rows(client, supplier, seller, trail
     response = client.get("/audit/events.xlsx?action=document.viewed")
     assert response.status_code == 200
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
-    assert rows[0][0] == "When (UTC)"
-    assert [r[3] for r in rows[1:]] == ["document.viewed", "document.viewed"]
+    assert rows[0][0] == "When (America/Bogota)"
+    assert [r[3] for r in rows[1:]] == [
+        "Usuario viewed invoice FV-2",
+        "Sara Vendedora viewed invoice FV-1",
+    ]
+    # A typed date-time in the reader's zone: five hours behind the UTC it was stored in.
+    newest = db.session.scalars(
+        unscoped(select(AuditEvent).where(AuditEvent.action == "document.viewed"))
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    shifted = newest.created_at.replace(tzinfo=None) - rows[1][0]
+    assert abs(shifted - datetime.timedelta(hours=5)) < datetime.timedelta(seconds=1)
 
 
 def test_may_only_owners_and_admins_read_the_audit_page(client, supplier, trail):

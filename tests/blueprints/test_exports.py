@@ -115,3 +115,25 @@ def test_does_a_user_agent_with_control_characters_still_export_as_xlsx(
     client.get(f"/documents/{invoice.id}", headers={"User-Agent": "curl\x07\x1b[31m=1"})
     cells = read_xlsx(client.get("/audit/events.xlsx?action=document.viewed"))
     assert cells[1][7].value.startswith("curl")
+
+
+@pytest.mark.parametrize(
+    ("locale", "kind", "unpaid"), [("es", "Factura", "sin pagar"), ("en", "Invoice", "unpaid")]
+)
+def test_does_the_tray_export_write_words_a_person_reads_not_stored_codes(
+    client, locale, kind, unpaid
+):
+    supplier = make_company("Proveedora")
+    customer = make_company("Compradora")
+    seller = make_user(supplier, role="receivables")
+    send_pdf(client, supplier, seller, customer, "FV-77")
+    buyer = make_user(customer, role="payables", locale=locale)
+    login(client, buyer, customer)
+    for rows in (
+        read_csv(client.get("/inbox/received.csv"))[1:],
+        [[c.value for c in row] for row in read_xlsx(client.get("/inbox/received.xlsx"))[1:]],
+    ):
+        (row,) = rows
+        assert row[0] == kind and row[10] == unpaid
+        # The tax id as Colombians write it, with its scheme: 'NIT 900.123.456-7'.
+        assert row[4].startswith("NIT ") and "." in row[4] and "-" in row[4], row[4]

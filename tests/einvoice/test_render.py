@@ -20,6 +20,7 @@ from app.einvoice.model import (
     Line,
     MonetaryTotals,
     Party,
+    PaymentMeans,
     TaxSubtotal,
     TaxTotal,
 )
@@ -98,10 +99,11 @@ def test_does_the_pdf_show_number_cufe_total_and_parties():
     assert "323200000129" in text
     assert ANNEX_CUFE in text
     assert "$ 1.785.000,00" in text
-    assert "NIT 700085371-1" in text and "NIT 800199436-5" in text
+    assert "NIT 700.085.371-1" in text and "NIT 800.199.436-5" in text
     assert "Compradora Ñandú Ltda." in text and "Proveedora Andina S.A.S." in text
-    assert "19 %" in text and "$ 285.000,00" in text
-    assert "ReteFuente" in text and "$ 37.500,00" in text
+    assert "19%" in text and "19.00" not in text and "$ 285.000,00" in text
+    assert "ReteRenta" in text and "2,5%" in text and "$ 37.500,00" in text
+    assert "16/01/2019 10:53" in text and "-05:00" not in text
     assert "Gracias por su compra." in text
     assert "Página 1 de 1" in text
     assert "Autorización de numeración DIAN No. 18760000001, rango 1 a 5000000" in text
@@ -175,6 +177,32 @@ def test_does_a_real_dian_invoice_render_with_its_stored_qr():
     text = "\n".join(pdf_text(data))
     assert doc.number in text and doc.uuid in text
     assert "$ 15.024,07" in text
-    assert re.search(r"NIT 800197268-4", text)
+    assert re.search(r"NIT 800\.197\.268-4", text)
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         assert len(pdf.pages[0].images) == 1
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"),
+    [
+        ("es", ["40 unidades", "Efectivo", "Crédito", "kilogramo", "Gran contribuyente",
+                "peso colombiano (COP)"], ["O-13", " 94 ", "KGM", ": 10\n"]),
+        ("en", ["40 units", "Cash", "Credit", "kilogram", "Large taxpayer",
+                "Colombian Peso (COP)"], ["O-13", " 94 ", "KGM", ": 10\n"]),
+    ],
+)
+def test_does_the_pdf_name_the_codes_a_person_would_have_to_decode(locale, shown, hidden):
+    doc = make_invoice()
+    doc.lines[0].quantity, doc.lines[0].unit_code = Decimal("40.00"), "94"
+    doc.lines[1].quantity, doc.lines[1].unit_code = Decimal("1"), "KGM"
+    doc.payment_means = [PaymentMeans(id="2", code="10")]
+    doc.supplier.tax_level_codes = ["O-13"]
+    text = "\n".join(pdf_text(render_pdf(doc, locale=locale))) + "\n"
+    for words in shown:
+        assert words in text, words
+    for code in hidden:
+        assert code not in text, code
+    # An unknown unit or means is shown as written rather than dropped.
+    doc.lines[0].unit_code, doc.payment_means = "XQZ", [PaymentMeans(id="1", code="ZZ9")]
+    text = "\n".join(pdf_text(render_pdf(doc, locale=locale)))
+    assert "XQZ" in text and "ZZ9" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from lxml import etree
 from sqlalchemy import select
 from stdnum.co import nit
 
-from app import tenancy
+from app import humanize, tenancy
 from app.extensions import db
 from app.models import AuditEvent, Company, Document, DocumentEvent, QuarantinedUpload
 from app.services.documents import queries, storing
@@ -223,6 +224,11 @@ def test_does_an_invoice_to_an_unregistered_customer_wait_until_it_registers(
     mails = outbox()
     assert [m["to"] for m in mails] == ["pagos@nueva.test"]
     assert "SETP990000001" in mails[0]["body"] and "/auth/register" in mails[0]["body"]
+    # The e-mail names the sender's tax id as Colombians write it and the amount in pesos.
+    written = humanize.tax_id(supplier.tax_id, "CO")
+    assert written.startswith("NIT ") and written.count(".") == 2 and written in mails[0]["body"]
+    assert supplier.tax_id not in mails[0]["body"]
+    assert re.search(r"\$\s[\d.]+,\d\d", mails[0]["body"])
 
     response = client.post(
         "/auth/register",

@@ -1,9 +1,10 @@
 from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app import spreadsheets
+from app import humanize, spreadsheets
 from app.blueprints.audit import bp
 from app.blueprints.audit.forms import AuditFilterForm
 from app.extensions import db
@@ -12,6 +13,7 @@ from app.services import audit
 from app.services.documents import queries
 from app.services.errors import DomainError, NotFound
 from app.web.auth import company, require_permission
+from app.web.formatting import user_timezone
 from app.web.htmx import render
 
 FILTER_KEYS = ("user", "document", "action", "date_from", "date_to")
@@ -24,7 +26,8 @@ def _filter_form(args):
         (str(user_id), label) for user_id, label in audit.actors(company_id)
     ]
     form.action.choices = [("", _("Any action"))] + [
-        (name, name) for name in audit.action_names(company_id)
+        (name, humanize.action_label(name, locale=get_locale()))
+        for name in audit.action_names(company_id)
     ]
     return form
 
@@ -50,6 +53,7 @@ def index():
         status=status,
         form=form,
         events_page=result,
+        names=audit.event_names(result.events),
         query=query,
         cursor=request.args.get("cursor", ""),
     )
@@ -73,10 +77,14 @@ def _export(fmt):
     if not form.validate():
         raise DomainError(_("Check the filters."))
     stmt = audit.events(company().id, filters=form.filters())
+    timezone = user_timezone()
     rows = audit.export_rows(
-        stmt, limit=current_app.config.get("AUDIT_EXPORT_MAX_ROWS", audit.EXPORT_MAX_ROWS)
+        stmt,
+        limit=current_app.config.get("AUDIT_EXPORT_MAX_ROWS", audit.EXPORT_MAX_ROWS),
+        locale=get_locale(),
+        timezone=timezone,
     )
-    header = audit.export_header()
+    header = audit.export_header(timezone)
     data = spreadsheets.table_bytes(fmt, rows, header=header, title="audit")
     filename = f"audit-{utcnow():%Y%m%d}.{fmt}"
     return Response(
@@ -95,11 +103,13 @@ def document_access(document_id):
     except NotFound:
         abort(404)
     events = db.session.scalars(audit.document_access(document).limit(200)).all()
+    people = audit.event_names(events)
     names = audit.company_names(document)
     return render(
         "audit/_document_access.html",
         events=events,
         document=document,
         company_names=names,
+        names=people,
         url=url_for("audit.document_access", document_id=document.id),
     )

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app import humanize
 from app.taxids import COUNTRIES
 
 
@@ -73,6 +74,12 @@ class ProfileForm(FlaskForm):
     id_document_number = StringField(_l("Document number"), validators=[Length(max=40)])
     job_title = StringField(_l("Job title"), validators=[Length(max=120)])
     department = StringField(_l("Department"), validators=[Length(max=120)])
+    timezone = SelectField(
+        _l("Time zone"),
+        choices=humanize.timezone_choices(),
+        description=_l("Dates and times are shown in this time zone."),
+        validate_choice=False,  # the service checks it: a name this system knows, or unchanged
+    )
 
 
 class AcceptInvitationForm(FlaskForm):

@@ -174,6 +174,7 @@ def profile():
                 id_document_number=form.id_document_number.data or "",
                 job_title=form.job_title.data or "",
                 department=form.department.data or "",
+                timezone=form.timezone.data or "",
             ))
         except DomainError as error:
             db.session.rollback()

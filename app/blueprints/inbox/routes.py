@@ -185,6 +185,7 @@ def _export(tray, fmt):
         stmt,
         incoming=tray == "received",
         limit=current_app.config.get("INBOX_EXPORT_MAX_ROWS", 100_000),
+        locale=get_locale(),
     )
     header = trays.export_header()
     data = spreadsheets.table_bytes(fmt, rows, header=header, title=tray)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import LazyString
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import realtime
+from app import humanize, realtime
 from app.db import after_commit, begin_nested
 from app.extensions import db
 from app.models import (
@@ -62,7 +62,6 @@ from app.services.documents import queries, reading
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound
 from app.services.events import DisputeResolved
 from app.tenancy import unscoped
-from app.web.formatting import money
 
 MAX_MESSAGE_BYTES = 4096
 CHAT_ATTACHMENT_TYPES = ("application/pdf", "image/png", "image/jpeg")
@@ -213,27 +212,41 @@ def proposals(dispute: Dispute) -> list[DisputeProposal]:
 
 @dataclass(frozen=True)
 class Receipt:
-    """How far one participant has read: shown under the conversation."""
+    """How far one participant has read: shown under the conversation, by the last message
+    read (its author and time), never by its internal id."""
 
     user_id: int
     name: str
     company_id: int
     last_read_message_id: int
     read_at: dt.datetime
+    #: The last message read: who wrote it and when (empty when it is gone).
+    message_author: str = ""
+    message_at: dt.datetime | None = None
+    #: Nothing was written after the last message read.
+    read_all: bool = False
 
 
 def read_receipts(company_id: int, dispute_id: int) -> list[Receipt]:
     """Return who read the conversation up to which message (both companies; nothing for a
     dispute the company is not party to)."""
     rows = db.session.execute(
-        select(DisputeRead, User.name, User.email)
+        select(DisputeRead, User.name, User.email, DisputeMessage.author,
+               DisputeMessage.created_at)
         .join(User, User.id == DisputeRead.user_id)
+        .outerjoin(DisputeMessage, DisputeMessage.id == DisputeRead.last_read_message_id)
         .where(DisputeRead.dispute_id == dispute_id, _party(DisputeRead, company_id))
         .order_by(DisputeRead.read_at.desc())
     ).all()
+    latest = db.session.scalar(
+        select(func.max(DisputeMessage.id)).where(
+            DisputeMessage.dispute_id == dispute_id, _party(DisputeMessage, company_id)
+        )
+    ) or 0
     return [
-        Receipt(r.user_id, name or email, r.company_id, r.last_read_message_id, r.read_at)
-        for r, name, email in rows
+        Receipt(r.user_id, name or email, r.company_id, r.last_read_message_id, r.read_at,
+                author or "", written_at, r.last_read_message_id >= latest)
+        for r, name, email, author, written_at in rows
     ]
 
 
@@ -706,7 +719,7 @@ def _money_text(amount: Any, currency: str) -> str:
     if amount in (None, ""):
         return ""
     try:
-        return money(Decimal(str(amount)), currency)
+        return humanize.money(Decimal(str(amount)), currency, locale=get_locale())
     except (InvalidOperation, ValueError):
         return str(amount)
 

@@ -6,13 +6,12 @@ parties) when the dispute is resolved, so the record stays with the invoice.
 
 from __future__ import annotations
 
-from babel.dates import format_datetime
-from babel.numbers import format_currency
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
 from sqlalchemy import select
 
+from app import humanize
 from app.einvoice.render import fold_text
 from app.extensions import db
 from app.models import Company, Dispute, DisputeMessage, Document, DocumentAttachment, User
@@ -78,7 +77,7 @@ def transcript_pdf(dispute: Dispute, *, locale: str = "es") -> bytes:
     )
 
     def when(value) -> str:
-        return format_datetime(value, "medium", tzinfo=TIMEZONE, locale=locale)
+        return humanize.datetime(value, "medium", locale=locale, tz=TIMEZONE)
 
     with force_locale(locale):
         heading = _("Dispute %(id)s on %(number)s", id=dispute.id, number=document.number)
@@ -92,12 +91,15 @@ def transcript_pdf(dispute: Dispute, *, locale: str = "es") -> bytes:
         supplier = companies.get(dispute.supplier_company_id)
         buyer = companies.get(dispute.buyer_company_id)
         facts = [
-            (_("Supplier"), f"{supplier.legal_name} ({supplier.tax_id})" if supplier else ""),
-            (_("Customer"), f"{buyer.legal_name} ({buyer.tax_id})" if buyer else ""),
+            (
+                _("Supplier"),
+                f"{supplier.legal_name} ({supplier.tax_id_display})" if supplier else "",
+            ),
+            (_("Customer"), f"{buyer.legal_name} ({buyer.tax_id_display})" if buyer else ""),
             (_("Reason"), str(disputes.REASON_NAMES.get(dispute.reason, dispute.reason))),
             (
                 _("Amount in dispute"),
-                format_currency(dispute.amount, dispute.currency, locale=locale),
+                humanize.money(dispute.amount, dispute.currency, locale=locale),
             ),
             (_("Status"), str(disputes.STATUS_NAMES.get(dispute.status, dispute.status))),
             (_("Opened"), when(dispute.created_at)),

@@ -16,6 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, select
 
+from app import humanize
 from app.einvoice.render import render_pdf
 from app.extensions import db
 from app.models import Document, SavedFilter, TrayVersion, User, utcnow
@@ -154,8 +155,13 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_rows(stmt: Select[tuple[Document]], *, incoming: bool, limit: int) -> list[list[Any]]:
-    """Return the rows of a filtered tray for export (typed values), or refuse above limit."""
+def export_rows(
+    stmt: Select[tuple[Document]], *, incoming: bool, limit: int, locale: Any = None
+) -> list[list[Any]]:
+    """Return the rows of a filtered tray for export, or refuse above limit.
+
+    Amounts and dates stay typed; words (type, tax id, status, payment) are written for a
+    person in the reader's language (``locale``), never as the codes stored."""
     documents = list(db.session.scalars(stmt.limit(limit + 1)))
     if len(documents) > limit:
         raise DomainError(
@@ -169,17 +175,20 @@ def export_rows(stmt: Select[tuple[Document]], *, incoming: bool, limit: int) ->
     for d in documents:
         rows.append(
             [
-                d.document_type,
+                humanize.document_type(d.document_type, locale=locale),
                 d.number,
                 d.issue_date,
                 d.supplier_name if incoming else d.customer_name,
-                d.supplier_tax_id if incoming else d.customer_tax_id,
+                # A supplier's country is not kept: it is read as the customer's.
+                humanize.tax_id(
+                    d.supplier_tax_id if incoming else d.customer_tax_id, d.customer_country
+                ),
                 d.currency,
                 d.payable,
                 d.open_balance,
                 str(GROUP_NAMES[status_group(d)]),
                 d.due_date,
-                d.payment_status,
+                humanize.payment_status(d.payment_status, locale=locale),
             ]
         )
     return rows
