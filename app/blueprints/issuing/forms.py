@@ -117,7 +117,10 @@ class LinesMixin:
         for number, index in enumerate(indices, start=1):
             if not fields[index].issuperset(REQUIRED_LINE_FIELDS):
                 self.line_problems.append(
-                    _l("Line %(number)s arrived incomplete; check it and send again.", number=number)
+                    _l(
+                        "Line %(number)s arrived incomplete; check it and send again.",
+                        number=number,
+                    )
                 )
         self.posted_indices = indices
         return kept

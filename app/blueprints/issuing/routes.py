@@ -19,7 +19,7 @@ from app.services.errors import DomainError, FieldErrors, NotFound
 from app.web.auth import company, require_permission, user
 from app.web.confirm import ask_first, confirmed
 from app.web.formatting import money
-from app.web.htmx import form_errors, is_htmx, render
+from app.web.htmx import form_errors, render
 
 SEARCH_RESULTS = 8  # customers listed by the picker at a time
 
