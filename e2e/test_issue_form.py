@@ -33,6 +33,8 @@ def test_does_a_clerk_issue_an_invoice_from_a_phone(new_context):
     page.goto("/issue/invoice")
     rows = page.locator("#lines-table tbody tr[data-line]")
     expect(rows).to_have_count(1)
+    posts: list[str] = []
+    page.on("request", lambda r: r.method == "POST" and posts.append(r.url.split("/", 3)[3]))
 
     # Two more lines, each fetched as a row; the new row's description takes the focus.
     page.get_by_test_id("add-line").click()
@@ -69,6 +71,9 @@ def test_does_a_clerk_issue_an_invoice_from_a_phone(new_context):
     expect(typed).to_be_hidden()
     expect(page.locator("#customer-fiscal")).to_be_hidden()  # Andina's fiscal data are on file
 
+    # Lines and customers came by htmx: the form itself was not sent meanwhile.
+    assert "issue/lines" in posts and "issue/invoice" not in posts
+
     # Nothing on the page is wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -80,3 +85,42 @@ def test_does_a_clerk_issue_an_invoice_from_a_phone(new_context):
     expect(page).to_have_url(re.compile(r"/documents/\d+$"))
     expect(page.get_by_text(re.compile(r"Factura SETT\d+"))).to_be_visible()
     assert errors == []
+
+
+def test_does_the_form_work_without_javascript(new_context):
+    """Add, remove, search and choose by plain form submissions; the page confirms, then issues."""
+    page = new_context(viewport=PHONE, java_script_enabled=False).new_page()
+    page.goto("/auth/login")
+    page.locator("#login-form #email").fill(SUPPLIER)
+    page.locator("#login-form #password").fill(DEMO_PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.goto("/issue/invoice")
+    rows = page.locator("#lines-table tbody tr[data-line]")
+    page.locator('[name="lines-0-description"]').fill("Tornillos")
+    page.locator('[name="lines-0-quantity"]').fill("100")
+    page.locator('[name="lines-0-unit_price"]').fill("250")
+    page.get_by_test_id("add-line").click()  # the form comes back with one more line
+    expect(rows).to_have_count(2)
+    expect(page.locator('[name="lines-0-description"]')).to_have_value("Tornillos")
+    page.locator('[name="lines-1-description"]').fill("Sobra")
+    page.get_by_test_id("add-line").click()
+    expect(rows).to_have_count(3)
+    rows.nth(1).locator("button[data-remove-line]").click()  # "Sobra" goes, the rest stay
+    expect(rows).to_have_count(2)
+    expect(page.locator('[name="lines-1-description"]')).to_have_value("")
+    expect(page.locator('[name="lines-0-unit_price"]')).to_have_value("250")
+
+    typed = page.locator("#customer-typed")
+    expect(typed).to_be_visible()
+    page.locator("#customer_q").fill("andina")
+    page.locator('button[name="find_customer"]').click()
+    andina = page.locator("#customer-results label", has_text="Distribuidora Andina")
+    andina.click()
+    expect(typed).to_be_hidden()  # CSS alone hides it
+    expect(page.locator('[name="lines-0-description"]')).to_have_value("Tornillos")
+
+    page.get_by_test_id("sign-and-send").click()  # the question comes as a page
+    expect(page.get_by_test_id("confirm-consequence")).to_contain_text("Distribuidora Andina")
+    page.locator("[data-confirm-accept]").click()
+    expect(page).to_have_url(re.compile(r"/documents/\d+$"))
+    expect(page.get_by_text(re.compile(r"Factura SETT\d+"))).to_be_visible()

@@ -169,12 +169,17 @@
     body.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
-  // Enter in the customer search searches now instead of submitting the form.
+  // Enter in the customer search searches now; in a line it stays put (without JavaScript it
+  // presses the form's first button, "Search", which draws the form again with nothing lost).
   document.addEventListener("keydown", function (event) {
     var input = event.target;
-    if (event.key !== "Enter" || !input.matches || !input.matches("input[data-active-search]")) return;
-    event.preventDefault();
-    if (window.htmx) window.htmx.trigger(input, "search");
+    if (event.key !== "Enter" || !input.matches) return;
+    if (input.matches("input[data-active-search]")) {
+      event.preventDefault();
+      if (window.htmx) window.htmx.trigger(input, "search");
+    } else if (input.matches("#lines-table input")) {
+      event.preventDefault();
+    }
   });
   // ---- end of the issuing form -------------------------------------------------------------
 
