@@ -66,7 +66,13 @@ def test_does_a_clerk_issue_an_invoice_from_a_phone(new_context):
     andina = page.locator("#customer-results label", has_text="Distribuidora Andina")
     expect(andina).to_be_visible()
     expect(page.locator("#customer-results label", has_text="Papelería")).to_have_count(0)
-    andina.click()
+    search.press("Enter")  # searches again; the form is not sent
+    expect(andina).to_have_count(1)
+    # By keyboard: Tab past "Search" into the choices, an arrow picks Andina.
+    search.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#customer-none")).to_be_focused()
+    page.keyboard.press("ArrowUp")
     expect(andina.locator("input[type=radio]")).to_be_checked()
     expect(typed).to_be_hidden()
     expect(page.locator("#customer-fiscal")).to_be_hidden()  # Andina's fiscal data are on file
