@@ -355,6 +355,10 @@ def test_the_chosen_customer_stays_listed_while_another_is_searched(
     page = search(client, "", customer_id=str(other.id)).text
     assert f'value="{other.id}"' not in page  # another company's customer is not shown
     assert 'id="customer-none" value="" checked' in page
+    for odd in ("99999999999999999999999", "-1", "abc", "١", ""):
+        response = search(client, "", customer_id=odd)
+        assert response.status_code == 200, odd
+        assert 'id="customer-none" value="" checked' in response.text
 
 
 def test_many_customers_ask_to_type_more(client, supplier, clerk):
@@ -379,7 +383,9 @@ def test_without_javascript_search_draws_the_form_again(client, supplier, clerk,
     assert documents() == []
 
 
-@pytest.mark.parametrize("whose", ["other company's customer", "a stranger", "self", "junk"])
+@pytest.mark.parametrize(
+    "whose", ["other company's customer", "a stranger", "self", "junk", "huge"]
+)
 def test_a_customer_that_is_not_ours_is_refused(client, supplier, clerk, buyer, network, whose):
     """Can a clerk post another company's customer (or any id) as the invoice's customer?"""
     login(client, clerk, supplier)
@@ -391,6 +397,7 @@ def test_a_customer_that_is_not_ours_is_refused(client, supplier, clerk, buyer, 
         "a stranger": make_company("Desconocida").id,
         "self": supplier.id,
         "junk": "1 OR 1=1",
+        "huge": "99999999999999999999999",
     }
     response = client.post("/issue/invoice", data=invoice_data(buyer, customer_id=str(ids[whose])))
     assert response.status_code == 422
@@ -467,3 +474,15 @@ def test_the_new_routes_need_the_issuing_permission(client, supplier):
     login(client, viewer, supplier)
     assert client.post("/issue/lines", data={"add_line": "1"}).status_code == 403
     assert client.get("/issue/customers?customer_q=a").status_code == 403
+
+
+@pytest.mark.parametrize("value", [5, {"a": 1}, None, True])
+def test_lines_sent_as_json_with_other_types_are_refused(client, supplier, clerk, value):
+    """A JSON body whose line holds a number or an object: a message, never a server error."""
+    login(client, clerk, supplier)
+    body = {"lines-0-description": value, "lines-0-quantity": "1"}
+    for url in ("/issue/invoice", "/issue/lines"):
+        response = client.post(url, json=body | {"add_line": "1"})
+        assert response.status_code == 422, url
+        assert "could not be read" in response.text
+    assert client.post("/issue/invoice/totals", json=body).status_code == 200

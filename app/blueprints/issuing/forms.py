@@ -98,7 +98,12 @@ class LinesMixin:
                 kept.setlist(key, values)
                 continue
             match = LINE_KEY.match(key)
-            if match is None or match[2] not in LINE_FIELDS or len(values) != 1:
+            if (
+                match is None
+                or match[2] not in LINE_FIELDS
+                or len(values) != 1
+                or not isinstance(values[0], str)  # a JSON body's number, list or object
+            ):
                 unreadable = True
                 continue
             fields.setdefault(int(match[1]), set()).add(match[2])

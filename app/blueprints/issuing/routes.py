@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from app.blueprints.company.forms import fiscal_choices
 from app.blueprints.issuing import bp
 from app.blueprints.issuing.forms import (
+    SEARCH_MAX,
     TAX_CHOICES,
     InvoiceForm,
     LineForm,
@@ -59,8 +60,8 @@ def _picker(query, chosen):
     found = network.find_customers(company().id, query, limit=SEARCH_RESULTS)
     more = len(found) > SEARCH_RESULTS
     found = found[:SEARCH_RESULTS]
-    chosen = chosen or ""
-    chosen_id = int(chosen) if chosen.isascii() and chosen.isdigit() else None
+    chosen = chosen or ""  # as posted: an id the database can hold, or nothing
+    chosen_id = int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) < 10 else None
     if chosen_id and all(c.id != chosen_id for c in found):  # kept while another is searched
         found = network.find_customers(company().id, customer_id=chosen_id) + found
     return {
@@ -75,7 +76,7 @@ def _picker(query, chosen):
 @require_permission("documents.issue")
 def customers():
     """The picker's results for what is typed (htmx's active search)."""
-    query = (request.args.get("customer_q") or "").strip()[:100]
+    query = (request.args.get("customer_q") or "").strip()[:SEARCH_MAX]
     picker = _picker(query, request.args.get("customer_id"))
     return render("issuing/_customers.html", picker=picker)
 
