@@ -68,6 +68,33 @@ def partner_choices(company_id: int, *, relation: str) -> list[tuple[int, str]]:
     )
 
 
+def find_customers(
+    company_id: int, query: str = "", *, limit: int = 8, customer_id: int | None = None
+) -> list[Company]:
+    """Return up to limit + 1 of the company's active customers on the network, by name,
+    whose name or tax id matches the query (any, for an empty query), or the one customer_id."""
+    stmt = (
+        select(Company)
+        .join(Partnership, Company.id == Partnership.customer_id)
+        .where(Partnership.supplier_id == company_id, Partnership.status == ACTIVE)
+        .order_by(func.lower(Company.legal_name), Company.id)
+        .limit(limit + 1)
+    )
+    text = query.strip().lower()
+    if customer_id is not None:
+        stmt = stmt.where(Company.id == customer_id)
+    elif text:
+        conditions = [
+            func.lower(Company.legal_name).contains(text, autoescape=True),
+            func.lower(Company.trade_name).contains(text, autoescape=True),
+        ]
+        digits = search_digits(text)
+        if digits and any(ch.isdigit() for ch in digits):
+            conditions.append(Company.tax_id.startswith(digits, autoescape=True))
+        stmt = stmt.where(or_(*conditions))
+    return list(db.session.scalars(stmt))
+
+
 @functools.cache
 def _partners_query(relation: str) -> Select[tuple[int, str | None, str]]:
     """The statement partner_choices runs, built once per relation: the tray's counterparty

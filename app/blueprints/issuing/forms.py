@@ -1,5 +1,9 @@
+import re
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     DateField,
     FieldList,
@@ -12,13 +16,20 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from app.einvoice.writer import CREDIT_NOTE_CONCEPTS, DEBIT_NOTE_CONCEPTS
 from app.services.fiscal import DEFAULT_RESPONSIBILITIES, DEFAULT_TAX_SCHEME
 from app.services.issuing import PAYMENT_MEANS, TAXES, WITHHOLDINGS, CustomerInput, LineInput
 
-LINE_ROWS = 10
+#: A document's lines: a form starts with one and holds at most MAX_LINES. Rows are posted as
+#: lines-<index>-<field>, index 0-9999 (removing a row in the browser leaves a gap; the form
+#: renumbers them in order); anything else is refused as unreadable, never guessed.
+MAX_LINES = 200
+LINE_FIELDS = ("description", "quantity", "unit_price", "tax", "discount")
+REQUIRED_LINE_FIELDS = LINE_FIELDS[:4]  # an older page or a hand-made post may omit the discount
+LINE_KEY = re.compile(r"lines-(0|[1-9][0-9]{0,3})-([a-z_]+)\Z")
+SEARCH_MAX = 100  # characters of a customer search that are used
 
 
 class NumberingForm(FlaskForm):
@@ -59,7 +70,105 @@ class LineForm(Form):
 
 
 class LinesMixin:
-    lines = FieldList(FormField(LineForm), min_entries=LINE_ROWS, max_entries=50)
+    """The lines of an invoice or a note, which the person adds and removes as needed.
+
+    "Add line" and "Remove" are submit buttons (add_line, remove_line=<index>): without
+    JavaScript the form is drawn again with one line more or less and every typed value kept.
+    """
+
+    max_lines = MAX_LINES
+    lines = FieldList(FormField(LineForm), min_entries=1)
+    add_line = StringField()
+    remove_line = StringField()
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        """Read the posted lines, leaving out (and naming) any that cannot be read."""
+        formdata = self.meta.wrap_formdata(self, formdata)
+        self.line_problems: list[Any] = []
+        self.posted_indices: list[int] = []
+        if formdata is not None:
+            formdata = self._readable_lines(formdata)
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+
+    def _readable_lines(self, formdata: Any) -> MultiDict:
+        kept, fields, unreadable = MultiDict(), {}, False
+        for key in formdata:
+            values = formdata.getlist(key)
+            if not key.startswith("lines-"):
+                kept.setlist(key, values)
+                continue
+            match = LINE_KEY.match(key)
+            if (
+                match is None
+                or match[2] not in LINE_FIELDS
+                or len(values) != 1
+                or not isinstance(values[0], str)  # a JSON body's number, list or object
+            ):
+                unreadable = True
+                continue
+            fields.setdefault(int(match[1]), set()).add(match[2])
+            kept.setlist(key, values)
+        if unreadable:
+            self.line_problems.append(
+                _l("Some of the lines sent could not be read; check the lines and send again.")
+            )
+        indices = sorted(fields)
+        if len(indices) > MAX_LINES:
+            self.line_problems.append(_l("A document holds at most %(max)s lines.", max=MAX_LINES))
+            for index in indices[MAX_LINES:]:
+                for name in LINE_FIELDS:
+                    kept.poplist(f"lines-{index}-{name}")
+            indices = indices[:MAX_LINES]
+        for number, index in enumerate(indices, start=1):
+            if not fields[index].issuperset(REQUIRED_LINE_FIELDS):
+                self.line_problems.append(
+                    _l(
+                        "Line %(number)s arrived incomplete; check it and send again.",
+                        number=number,
+                    )
+                )
+        self.posted_indices = indices
+        return kept
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check the form, and that every posted line could be read."""
+        valid = super().validate(extra_validators)
+        return valid and not self.line_problems
+
+    def set_lines(self, lines: list[Any]) -> None:
+        """Show these lines (LineInputs) instead of what the form holds."""
+        self.lines.entries, self.lines.last_index = [], -1
+        for line in lines:
+            self.lines.append_entry(vars(line))
+
+    def next_index(self) -> int | None:
+        """Return the index of a line added after the posted ones (None at the limit)."""
+        if len(self.posted_indices) >= MAX_LINES:
+            self.line_problems.append(_l("A document holds at most %(max)s lines.", max=MAX_LINES))
+            return None
+        return (self.posted_indices[-1] + 1) if self.posted_indices else 0
+
+    def edit_lines(self) -> int | None:
+        """Apply "Add line" or "Remove" if one was pressed; return the row to focus, else None."""
+        if self.add_line.data:
+            if self.next_index() is None:
+                return len(self.lines.entries) - 1
+            self.lines.append_entry()
+            return len(self.lines.entries) - 1
+        if self.remove_line.data is None or self.remove_line.data == "":
+            return None
+        raw = self.remove_line.data
+        position = (
+            self.posted_indices.index(int(raw))
+            if raw.isascii() and raw.isdigit() and int(raw) in self.posted_indices
+            else None
+        )
+        if position is None:
+            self.line_problems.append(_l("That line is no longer on the form."))
+            return 0
+        kept = [row.form.to_input() for i, row in enumerate(self.lines) if i != position]
+        self.set_lines(kept or [LineInput("", "", "")])
+        return min(position, len(kept) - 1) if kept else 0
 
     def line_inputs(self) -> tuple[list[int], list[LineInput]]:
         """Return the filled rows' positions and their typed lines."""
@@ -67,8 +176,16 @@ class LinesMixin:
         return rows, [self.lines[i].form.to_input() for i in rows]
 
 
+class LinesForm(LinesMixin, FlaskForm):
+    """Just the lines: what "Add line" posts to fetch one more row."""
+
+
 class InvoiceForm(LinesMixin, FlaskForm):
-    customer_id = SelectField(_l("Customer"), choices=[], default="")
+    # The picker: a search among the company's customers on the network, whose results are
+    # radio buttons named customer_id ("" = a customer not on the network, typed below).
+    customer_q = StringField(_l("Search your customers"))
+    find_customer = StringField()
+    customer_id = SelectField(_l("Customer"), choices=[], default="", validate_choice=False)
     customer_country = SelectField(_l("Country"), choices=[("CO", "Colombia")], default="CO")
     customer_tax_id = StringField(_l("Or any customer: tax id"), validators=[Length(max=20)])
     customer_name = StringField(_l("Customer name"), validators=[Length(max=200)])
@@ -97,7 +214,10 @@ class InvoiceForm(LinesMixin, FlaskForm):
         _l("Customer tax scheme"), choices=[], default=DEFAULT_TAX_SCHEME, validate_choice=False
     )
     withholdings = SelectMultipleField(
-        _l("Withholdings"), choices=[(k, v[2]) for k, v in WITHHOLDINGS.items()]
+        _l("Withholdings"),
+        choices=[(k, v[2]) for k, v in WITHHOLDINGS.items()],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
     )
     due_date = DateField(_l("Due date"), validators=[Optional()])
     payment_means = SelectField(
@@ -105,14 +225,32 @@ class InvoiceForm(LinesMixin, FlaskForm):
     )
     notes = TextAreaField(_l("Notes"), validators=[Length(max=2000)])
 
+    def validate_customer_id(self, field: Any) -> None:
+        """Take only one of the company's own customers (or none: a customer typed below)."""
+        if field.data and field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(
+                _l("Choose one of your customers, or “Customer not on the network”.")
+            )
+
+    def search_query(self) -> str:
+        """Return the customer search as typed, cut to a sensible length."""
+        return (self.customer_q.data or "").strip()[:SEARCH_MAX]
+
     def customer_input(self) -> CustomerInput:
-        """Return the customer as the service takes it (a partner's id, or what was typed)."""
+        """Return the customer as the service takes it (a partner's id, or what was typed).
+
+        A chosen partner is the customer: the block typed for a customer not on the network
+        is ignored (its fiscal data stays, for a partner that has not filled in its own).
+        """
+        raw = self.customer_id.data or ""
+        partner = int(raw) if raw.isascii() and raw.isdigit() else None
+        typed = partner is None
         return CustomerInput(
-            company_id=int(self.customer_id.data or 0) or None,
+            company_id=partner,
             country=self.customer_country.data,
-            tax_id=self.customer_tax_id.data,
-            name=self.customer_name.data,
-            email=self.customer_email.data,
+            tax_id=self.customer_tax_id.data if typed else "",
+            name=self.customer_name.data if typed else "",
+            email=self.customer_email.data if typed else "",
             address_line=self.customer_address_line.data or "",
             municipality=self.customer_municipality.data or "",
             person_type=self.customer_person_type.data or "",

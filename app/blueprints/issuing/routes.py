@@ -4,8 +4,11 @@ from flask_babel import gettext as _
 from app.blueprints.company.forms import fiscal_choices
 from app.blueprints.issuing import bp
 from app.blueprints.issuing.forms import (
+    SEARCH_MAX,
     TAX_CHOICES,
     InvoiceForm,
+    LineForm,
+    LinesForm,
     NoteForm,
     NumberingForm,
     reason_choices,
@@ -18,6 +21,8 @@ from app.web.auth import company, require_permission, user
 from app.web.confirm import ask_first, confirmed
 from app.web.formatting import money
 from app.web.htmx import form_errors, render
+
+SEARCH_RESULTS = 8  # customers listed by the picker at a time
 
 
 def _place_errors(form, error, rows=()):
@@ -48,6 +53,48 @@ def _customer_choices():
         )
         for c in customers
     ]
+
+
+def _picker(query, chosen):
+    """The picker's results: the chosen customer first, then those matching the query."""
+    found = network.find_customers(company().id, query, limit=SEARCH_RESULTS)
+    more = len(found) > SEARCH_RESULTS
+    found = found[:SEARCH_RESULTS]
+    chosen = chosen or ""  # as posted: an id the database can hold, or nothing
+    chosen_id = int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) < 10 else None
+    if chosen_id and all(c.id != chosen_id for c in found):  # kept while another is searched
+        found = network.find_customers(company().id, customer_id=chosen_id) + found
+    return {
+        "customers": [(c, bool(fiscal.missing_fiscal_data(c))) for c in found],
+        "chosen": chosen_id if any(c.id == chosen_id for c in found) else None,
+        "more": more,
+        "query": query,
+    }
+
+
+@bp.route("/customers")
+@require_permission("documents.issue")
+def customers():
+    """The picker's results for what is typed (htmx's active search)."""
+    query = (request.args.get("customer_q") or "").strip()[:SEARCH_MAX]
+    picker = _picker(query, request.args.get("customer_id"))
+    return render("issuing/_customers.html", picker=picker)
+
+
+@bp.route("/lines", methods=["POST"])
+@require_permission("documents.issue")
+def line():
+    """One more empty line row after the posted ones (htmx's "Add line"), or why not."""
+    form = LinesForm()
+    index = None if form.line_problems else form.next_index()
+    if index is None:
+        response = render("issuing/_line_problems.html", problems=form.line_problems, status=422)
+        response.headers["HX-Retarget"] = "#line-problems"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    row = LineForm(prefix=f"lines-{index}-")
+    number = len(form.posted_indices) + 1
+    return render("issuing/_line.html", line=row, number=number, taxes=TAX_CHOICES, focus=True)
 
 
 @bp.route("/numbering", methods=["GET", "POST"])
@@ -110,7 +157,10 @@ def invoice():
     if (blocked := _blocked(_("Issue invoice"), onboarding.INVOICE)) is not None:
         return blocked
     form, status = _invoice_form(), 200
-    if form.validate_on_submit():
+    focus = form.edit_lines() if form.is_submitted() else None
+    if focus is not None or form.find_customer.data:  # "Add line", "Remove", "Search" (no JS)
+        status = 422 if form.line_problems else 200
+    elif form.validate_on_submit():
         rows, lines = form.line_inputs()
         if (question := _confirm_sign_and_send(form, lines)) is not None:
             return question
@@ -131,13 +181,16 @@ def invoice():
         except DomainError as error:
             db.session.rollback()
             _place_errors(form, error, rows)
-    if form.is_submitted():
+        status = 422
+    elif form.is_submitted():
         status = 422
     return render(
         "issuing/invoice.html",
         form=form,
         taxes=TAX_CHOICES,
         totals=None,
+        focus=focus,
+        picker=_picker(form.search_query(), form.customer_id.data),
         current=issuing.active_range(company().id),
         municipalities=fiscal.municipality_options(),
         status=status,
@@ -208,7 +261,7 @@ def _note(document_id, kind):
         _("Credit note") if kind == "credit" else _("Debit note"), onboarding.NOTE
     )) is not None:
         return blocked
-    form, status = NoteForm(), 200
+    form, status, focus = NoteForm(), 200, None
     form.reason.choices = reason_choices(kind)
     if not form.is_submitted():
         lines = issuing.invoice_lines(company().id, invoice.id)
@@ -216,8 +269,9 @@ def _note(document_id, kind):
         if agreed is not None:  # the credit note a dispute agreed on, pre-filled from it
             lines, form.notes.data = agreed
             form.reason.data = "4"  # DIAN's "price adjustment"; the supplier may choose another
-        for row, line in zip(form.lines, lines, strict=False):
-            row.form.process(data=vars(line))
+        form.set_lines(lines or [issuing.LineInput("", "", "")])
+    elif (focus := form.edit_lines()) is not None:  # "Add line" or "Remove" (no JS)
+        status = 422 if form.line_problems else 200
     elif form.validate():
         rows, lines = form.line_inputs()
         issue = issuing.issue_credit_note if kind == "credit" else issuing.issue_debit_note
@@ -236,7 +290,8 @@ def _note(document_id, kind):
         except DomainError as error:
             db.session.rollback()
             _place_errors(form, error, rows)
-    if form.is_submitted():
+        status = 422
+    else:
         status = 422
     typed = form.line_inputs()[1]
     result, message = _live_totals(invoice.id, kind, typed) if typed else (None, None)
@@ -246,6 +301,7 @@ def _note(document_id, kind):
         invoice=invoice,
         kind=kind,
         taxes=TAX_CHOICES,
+        focus=focus,
         totals=result,
         message=None if form.is_submitted() else message,  # a refused POST says it beside the form
         balance=issuing.open_balance(company().id, invoice) if kind == "credit" else None,

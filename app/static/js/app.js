@@ -139,6 +139,50 @@
     var form = event.target.closest("form[data-autosubmit]");
     if (form) form.requestSubmit();
   });
+  // ---- Issuing form (app/templates/issuing/_line.html, invoice.html) --------------------------
+  // "Remove" submits remove_line=<index> without JavaScript (the server draws the form again);
+  // here the row goes at once (the server renumbers the gap), the rows' numbers follow, focus
+  // moves to the next row's Remove (or "Add line"), and the live totals are asked again.
+  function renumberLines(body) {
+    body.querySelectorAll("tr[data-line]").forEach(function (row, position) {
+      var number = String(position + 1);
+      var cell = row.querySelector("[data-line-number]");
+      var remove = row.querySelector("button[data-remove-line]");
+      if (cell) cell.textContent = number;
+      if (remove) remove.setAttribute("aria-label", (remove.getAttribute("data-label") || "").replace("{n}", number));
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-remove-line]") : null;
+    var row = button && button.closest("tr[data-line]");
+    if (!row || !row.parentNode) return;
+    event.preventDefault();
+    var body = row.parentNode;
+    var next = row.nextElementSibling || row.previousElementSibling;
+    row.remove();
+    renumberLines(body);
+    var problems = document.getElementById("line-problems");
+    if (problems) problems.textContent = "";
+    var focus = next ? next.querySelector("button[data-remove-line]") : document.querySelector("[data-add-line]");
+    if (focus) focus.focus();
+    body.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
+  // Enter in the customer search searches now; in a line it stays put (without JavaScript it
+  // presses the form's first button, "Search", which draws the form again with nothing lost).
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key !== "Enter" || !input.matches) return;
+    if (input.matches("input[data-active-search]")) {
+      event.preventDefault();
+      if (window.htmx) window.htmx.trigger(input, "search");
+    } else if (input.matches("#lines-table input")) {
+      event.preventDefault();
+    }
+  });
+  // ---- end of the issuing form -------------------------------------------------------------
+
   // ---- Live: the socket says what changed; the page re-fetches what it shows (STYLE.md §7).
   // The server picks the rooms on connect (user:<id>, company:<id> of the acting company), so the
   // socket reconnects when a boosted navigation signs in, switches company or signs out.
