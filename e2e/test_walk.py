@@ -138,6 +138,7 @@ class Walk:
     )
     width: dict[tuple[str, str], int] = field(default_factory=dict)
     axe: dict[tuple[str, str], int] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +201,7 @@ def _url(route: dict, actor: str, walk: Walk) -> str | None:
     company = walk.data["companies"][COMPANY.get(actor, "andina")]
     values: dict[str, object] = dict(company)
     if endpoint.startswith("issuing."):  # notes are issued on what the company sent
-        values["document_id"] = company["sent_document_id"]
+        values["document_id"] = company["sent_document_id"] or company["document_id"]
     values.update({"token": walk.data["tokens"].get(endpoint)})
     missing = []
 
@@ -239,19 +240,23 @@ def test_page_fits_is_quiet_and_accessible(
     if status in (403, 404):
         walk.outcome[key][actor] = str(status)
         return
+    # 304: the browser shows the page it kept (the trays answer repeat views so).
     assert status < 400, f"{url} as {actor} answered {status}"
-    if "text/html" not in (response.header_value("content-type") or ""):
-        pytest.fail(f"{url} answered {response.header_value('content-type')}: add it to SKIP")
     redirected = page.url.split("?")[0] != base_url + url.split("?")[0]
     if redirected and actor == "anonymous" and "/auth/login" in page.url:
         walk.outcome[key][actor] = "login"
         return
-    if "<html" not in response.text()[:2000].lower():
-        # An htmx fragment opened by hand (the pages that load it are walked).
-        walk.outcome[key][actor] = "fragment"
+    kind = page.evaluate("[document.contentType, document.doctype !== null]")
+    if kind[0] != "text/html":
+        pytest.fail(f"{url} answered {kind[0]}: add it to SKIP")
+    if not kind[1]:
+        # An htmx fragment opened by hand, with no layout (the pages that load it are walked).
+        walk.outcome[key][actor] = "frag"
         return
     page.wait_for_function(HTMX_SETTLED)
-    walk.outcome[key][actor] = "→ " + page.url.removeprefix(base_url) if redirected else "200"
+    walk.outcome[key][actor] = "→" if redirected else "ok"
+    if redirected:
+        walk.redirects[key[0]] = page.url.removeprefix(base_url)
 
     problems = []
     scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
@@ -273,15 +278,32 @@ def test_page_fits_is_quiet_and_accessible(
     assert not problems, f"{url} as {actor} at {viewport}:\n  " + "\n  ".join(problems)
 
 
-# The elements reaching past the right edge, deepest first: what made the page too wide.
+# The outermost elements that stick out past the right edge (what made the page too wide):
+# those whose parent does not reach the page's edge itself, being narrower or clipped by a
+# scrolling box. An absolutely positioned element escapes the scrolling boxes between it and
+# its positioned ancestor, as the browser lays it out.
 WIDEST = """(inner) => {
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + (el.classList.length ? '.' + [...el.classList].join('.') : '');
+  const clipped = (el) => {
+    let free = ['absolute', 'fixed'].includes(getComputedStyle(el).position);
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      if (free && style.position === 'static') continue;
+      if (style.overflowX !== 'visible') return true;
+      free = ['absolute', 'fixed'].includes(style.position);
+    }
+    return false;
+  };
+  const reaches = (el) => el !== document.body && el.getBoundingClientRect().right > inner + 1
+    && el.getBoundingClientRect().width > 0 && el.checkVisibility({visibilityProperty: true})
+    && !clipped(el);
   const out = [];
   for (const el of document.querySelectorAll('body *')) {
-    const r = el.getBoundingClientRect();
-    if (r.right > inner + 1 && r.width > 0 && !el.querySelector('*:not(span, b, strong, em)')) {
-      const id = el.id ? '#' + el.id : '';
-      const cls = el.classList.length ? '.' + [...el.classList].join('.') : '';
-      out.push(`${el.tagName.toLowerCase()}${id}${cls} (right ${Math.round(r.right)})`);
+    if (reaches(el) && !reaches(el.parentElement)) {
+      const holder = el.parentElement.closest('[id]');
+      const right = Math.round(el.getBoundingClientRect().right);
+      out.push(`${holder ? name(holder) + ' ' : ''}${name(el)} (right ${right})`);
       if (out.length >= 5) break;
     }
   }
@@ -308,8 +330,7 @@ def _print_summary(walk: Walk) -> None:
         return
     roles = list(ACTORS)
     print("\n\nPage walk (issue #12): statuses per role, overflow px, axe serious/critical")
-    short = {"supplier-owner": "supp", "anonymous": "anon", "receivables": "recv"}
-    header = ["page", "viewport", *(short.get(r, r[:5]) for r in roles), "over", "axe"]
+    header = ["page", "viewport", *(r[:5] for r in roles), "over px", "axe"]
     rows = [header]
     for (rule, viewport), by_role in sorted(walk.outcome.items()):
         over = walk.width.get((rule, viewport))
@@ -326,4 +347,8 @@ def _print_summary(walk: Walk) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print("ok: 200 · →: redirected (not axed; its target is walked) · frag: an htmx fragment ·")
+    print("login: sent to sign in · 403/404: not for this role/company · no data: nothing to open")
+    for rule, target in sorted(walk.redirects.items()):
+        print(f"  {rule} → {target}")
     print("\nskipped:", ", ".join(f"{k} ({v})" for k, v in SKIP.items()))
