@@ -137,7 +137,7 @@ class Walk:
         default_factory=lambda: defaultdict(dict)
     )
     width: dict[tuple[str, str], int] = field(default_factory=dict)
-    axe: dict[tuple[str, str], int] = field(default_factory=dict)
+    axe: dict[tuple[str, str, str], int] = field(default_factory=dict)
     redirects: dict[str, str] = field(default_factory=dict)
 
 
@@ -258,24 +258,71 @@ def test_page_fits_is_quiet_and_accessible(
     if redirected:
         walk.redirects[key[0]] = page.url.removeprefix(base_url)
 
+    axe_key = (*key, "anonymous" if actor == "anonymous" else "member")
+    problems, overflow, serious = _check(
+        page, messages, axe=axe_key not in walk.axe and not redirected
+    )
+    walk.width[key] = max(walk.width.get(key, 0), overflow)
+    if serious is not None:
+        walk.axe[axe_key] = serious
+    assert not problems, f"{url} as {actor} at {viewport}:\n  " + "\n  ".join(problems)
+
+
+def _check(page: Page, messages: list[str], *, axe: bool) -> tuple[list[str], int, int | None]:
+    """What is wrong with the page as it stands: (problems, overflow in px, axe's count)."""
     problems = []
     scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    walk.width[key] = max(walk.width.get(key, 0), scroll - inner)
     if scroll > inner + 1:
         wide = page.evaluate(WIDEST, inner)
         problems.append(f"{scroll - inner} px wider than the viewport ({inner} px): {wide}")
-    csp = page.evaluate("window.__walkCsp || []")
-    problems += [f"CSP: {line}" for line in csp]
+    problems += [f"CSP: {line}" for line in page.evaluate("window.__walkCsp || []")]
     problems += list(messages)
-
-    if key not in walk.axe and not redirected:
-        violations = _axe(page)
-        serious = [v for v in violations if v["impact"] in SERIOUS]
-        walk.axe[key] = len(serious)
+    serious = None
+    if axe:
+        found = [v for v in _axe(page) if v["impact"] in SERIOUS]
+        serious = len(found)
         problems += [
-            f"axe {v['impact']} {v['id']} ({v['help']}): {'; '.join(v['targets'])}" for v in serious
+            f"axe {v['impact']} {v['id']} ({v['help']}): {'; '.join(v['targets'])}" for v in found
         ]
-    assert not problems, f"{url} as {actor} at {viewport}:\n  " + "\n  ".join(problems)
+    return problems, scroll - inner, serious
+
+
+def test_the_walk_sees_overflow_console_errors_csp_violations_and_axe_findings(
+    walk: Walk, browser: Browser, base_url: str
+):
+    """The checks themselves: a page given each fault is reported with each, a clean one not."""
+    page = _page_for(walk, browser, base_url, "anonymous")
+    page.set_viewport_size({"width": 390, "height": 844})
+    messages = walk.console["anonymous"]
+    messages.clear()
+    page.goto("/auth/login")
+    page.wait_for_function(HTMX_SETTLED)
+    assert _check(page, messages, axe=True)[0] == []
+    page.evaluate(
+        """() => {
+          const wide = document.createElement('div');
+          wide.id = 'walk-probe-wide';
+          wide.style.width = '900px';  // CSSOM, which the CSP allows
+          wide.textContent = 'x';
+          document.querySelector('main').append(wide);
+          const script = document.createElement('script');
+          script.textContent = 'window.walkProbe = 1';  // inline: the CSP blocks it
+          document.body.append(script);
+          const image = document.createElement('img');
+          image.src = '/static/none.png';  // no alt: axe's image-alt (critical)
+          document.querySelector('main').append(image);
+          console.error('walk-probe');
+        }"""
+    )
+    page.wait_for_timeout(300)  # the violation event and the failed image arrive async
+    problems = "\n".join(_check(page, messages, axe=True)[0])
+    assert (
+        "px wider than the viewport (390 px): main#main.container div#walk-probe-wide" in problems
+    )
+    assert "CSP: script-src" in problems
+    assert "console: walk-probe" in problems
+    assert "axe critical image-alt" in problems
+    messages.clear()
 
 
 # The outermost elements that stick out past the right edge (what made the page too wide):
@@ -330,11 +377,12 @@ def _print_summary(walk: Walk) -> None:
         return
     roles = list(ACTORS)
     print("\n\nPage walk (issue #12): statuses per role, overflow px, axe serious/critical")
-    header = ["page", "viewport", *(r[:5] for r in roles), "over px", "axe"]
+    header = ["page", "viewport", *(r[:5] for r in roles), "over px", "axe", "anon axe"]
     rows = [header]
     for (rule, viewport), by_role in sorted(walk.outcome.items()):
         over = walk.width.get((rule, viewport))
-        axe = walk.axe.get((rule, viewport))
+        axe = walk.axe.get((rule, viewport, "member"))
+        anon = walk.axe.get((rule, viewport, "anonymous"))
         rows.append(
             [
                 rule,
@@ -342,6 +390,7 @@ def _print_summary(walk: Walk) -> None:
                 *(by_role.get(r, "") for r in roles),
                 "" if over is None else str(max(over, 0)),
                 "-" if axe is None else str(axe),
+                "-" if anon is None else str(anon),
             ]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
