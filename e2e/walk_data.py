@@ -1,0 +1,123 @@
+"""What the page walk (e2e/test_walk.py) needs from the app, printed as JSON.
+
+    python e2e/walk_data.py routes   the GET rules of the URL map (no database is touched)
+    python e2e/walk_data.py setup    with the e2e server's environment (same INSTANCE_PATH and
+                                     DATABASE_URL): a member of Distribuidora Andina for every
+                                     role, made through the team service; tokens for the pages
+                                     a link opens; the ids of each demo company's documents and
+                                     disputes to put in the URLs
+
+Both run in a child process, like e2e/signed_invoice.py: the test process holds no app.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "Walk-Quetzal-2026x"  # noqa: S105 (the walk's own test accounts)
+ANDINA = ("CO", "9001234568")
+TORNILLO = ("CO", "9012345677")
+ROLES = ("admin", "payables", "receivables", "sales", "viewer")
+
+
+def routes() -> list[dict[str, object]]:
+    from app import create_app
+
+    app = create_app()
+    return [
+        {"rule": rule.rule, "endpoint": rule.endpoint, "arguments": sorted(rule.arguments)}
+        for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
+        if "GET" in (rule.methods or ())
+    ]
+
+
+def setup() -> dict[str, object]:
+    from sqlalchemy import select
+
+    from app import create_app, security
+    from app.extensions import db
+    from app.models import Company, Dispute, Document, User
+    from app.services import team
+    from app.services.accounts import find_user_by_email
+    from app.tenancy import acting_as, unscoped
+
+    app = create_app()
+    out: dict[str, object] = {"password": PASSWORD, "members": {}, "companies": {}}
+    with app.app_context():
+
+        def company(key: tuple[str, str]) -> Company:
+            return db.session.scalars(
+                unscoped(select(Company).where(Company.country == key[0], Company.tax_id == key[1]))
+            ).one()
+
+        def invite(company_id: int, owner: User, email: str, role: str) -> str:
+            """Invite through the team service; return a link token we know."""
+            with acting_as(company_id, owner.id):
+                invitation = team.invite_member(company_id, email=email, role=role, actor=owner)
+                # The service mails its token and keeps only the hash: give it one we know.
+                token, invitation.token_hash = security.new_secret_token()
+                db.session.commit()
+            return token
+
+        andina = company(ANDINA)
+        owner = find_user_by_email("buyer@demo.test")
+        assert owner is not None
+        members = out["members"]
+        assert isinstance(members, dict)
+        for role in ROLES:
+            email = f"walk-{role}@demo.test"
+            if find_user_by_email(email) is None:
+                token = invite(andina.id, owner, email, role)
+                team.accept_invitation(
+                    token, user=None, name=f"Walk {role.capitalize()}", password=PASSWORD
+                )
+                db.session.commit()
+            members[role] = email
+        # A pending invitation (its link page) and a reset link (its page): nothing is used up
+        # by opening them.
+        pending = find_user_by_email("walk-viewer@demo.test")
+        assert pending is not None
+        out["tokens"] = {
+            "auth.invitation": invite(
+                andina.id,
+                owner,
+                f"walk-pending-{security.new_secret_token()[0][:8]}@demo.test",
+                "viewer",
+            ),
+            "auth.reset": security.make_token(
+                "password-reset",
+                {"u": pending.id, "f": security.fingerprint(pending.password_hash)},
+            ),
+        }
+
+        companies = out["companies"]
+        assert isinstance(companies, dict)
+        for key, tax_id in (("andina", ANDINA), ("tornillo", TORNILLO)):
+            found = company(tax_id)
+            with acting_as(found.id):
+                documents = db.session.scalars(select(Document).order_by(Document.id)).all()
+                disputes = db.session.scalars(select(Dispute).order_by(Dispute.id)).all()
+            disputed = {d.document_id for d in disputes}
+            sent = [d.id for d in documents if d.sender_company_id == found.id]
+            # The document page with the most on it: one with a dispute, else any.
+            shown = [d.id for d in documents if d.id in disputed] or [d.id for d in documents]
+            companies[key] = {
+                "document_id": shown[0] if shown else None,
+                "sent_document_id": sent[0] if sent else None,
+                "dispute_id": disputes[0].id if disputes else None,
+            }
+    return out
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command not in ("routes", "setup"):
+        raise SystemExit(__doc__)
+    result = routes() if command == "routes" else setup()
+    # The app logs to stderr; stdout carries only the JSON.
+    sys.stdout.write(json.dumps(result) + "\n")
