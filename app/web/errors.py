@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, flash, redirect, request
+from flask import Flask, abort, flash, redirect, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -20,6 +20,7 @@ MESSAGES = {
     404: lambda: _("This page does not exist, or you do not have access to it."),
     405: lambda: _("This action is not available here."),
     413: lambda: _("The file is too large."),
+    415: lambda: _("This page takes a form, not JSON."),
     429: lambda: _("Too many attempts. Wait a minute and try again."),
     500: lambda: _("Something went wrong on our side. Please try again."),
 }
@@ -36,6 +37,15 @@ def register_error_handlers(app: Flask) -> None:
     Under /api/ every error is answered in the API's JSON shape instead, even a 404 or 405 the
     router raises before any API view (so before a blueprint-scoped handler could) is found.
     """
+
+    @app.before_request
+    def pages_take_forms() -> None:
+        # The pages post forms. Flask-WTF would read a JSON body as the form's data and fail on
+        # a list or a number; only the API takes JSON.
+        if request.method in ("GET", "HEAD", "OPTIONS") or api_errors.is_api_request():
+            return
+        if request.is_json:
+            abort(415)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
