@@ -97,14 +97,14 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 @lru_cache(maxsize=256)
-def _money_parts(locale_name: str, currency: str) -> tuple[str, str, dict[int, str]]:
+def _money_parts(locale_name: str, currency: str | None) -> tuple[str, str, dict[int, str]]:
     """The positive and negative prefixes and the separators' translation table of MONEY_PATTERN.
 
     The pattern's own: no suffix, groups of three, two decimals (its precision, not the
     currency's), a negative number shown as '-' before the positive prefix.
     """
     locale = _parse_locale(locale_name)
-    symbol = get_currency_symbol(currency, locale)
+    symbol = get_currency_symbol((currency or "COP").upper(), locale)
     symbols = locale.number_symbols["latn"]
     separators = str.maketrans({",": symbols["group"], ".": symbols["decimal"]})
     positive, negative = (prefix.replace("¤", symbol) for prefix in _MONEY.prefix)
@@ -118,15 +118,17 @@ def money(amount: Any, currency: str | None = "COP", *, locale: LocaleLike = Non
     """
     if amount is None:
         return ""
-    value = _decimal(amount)
+    value = amount if type(amount) is Decimal else _decimal(amount)
     if value is None:
         return str(amount)
-    currency = (currency or "COP").upper()
-    locale = as_locale(locale)
+    locale = locale if type(locale) is Locale else as_locale(locale)
     locale_name = "es_CO" if locale.language == "es" else str(locale)
     if not value.is_finite():
         return _MONEY.apply(
-            value, _parse_locale(locale_name), currency=currency, currency_digits=False
+            value,
+            _parse_locale(locale_name),
+            currency=(currency or "COP").upper(),
+            currency_digits=False,
         )
     positive, negative, separators = _money_parts(locale_name, currency)
     # As Babel's NumberPattern.apply: the sign of the value as given, its absolute value
@@ -485,13 +487,14 @@ def date(
 ) -> str:
     """A calendar day for the locale: '6 dic 2026'. A moment is first put in the reader's
     zone (its day there); a calendar day is never moved. Not a date → shown as given."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = local_day(value, tz)
-    elif not isinstance(value, dt.date):
-        return str(value)
-    return _day_formatter(as_locale(locale), style)(value)
+    if type(value) is not dt.date:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            value = local_day(value, tz)
+        elif not isinstance(value, dt.date):
+            return str(value)
+    return _day_formatter(locale if type(locale) is Locale else as_locale(locale), style)(value)
 
 
 def datetime(
