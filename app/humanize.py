@@ -197,6 +197,18 @@ def percent(value: Any, *, locale: LocaleLike = None) -> str:
         return format_percent(fraction, locale=number_locale(locale), decimal_quantization=False)
 
 
+def file_size(size: Any, *, locale: LocaleLike = None) -> str:
+    """A file's size for a person: '834 bytes', '12,3 KB', '4,5 MB'."""
+    found = _decimal(size)
+    if found is None or not found.is_finite():
+        return "" if size is None else str(size)
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if abs(found) >= scale:
+            shown = (found / scale).quantize(Decimal("0.1"))
+            return f"{number(shown, locale=locale)} {unit}"
+    return f"{number(found, locale=locale)} bytes"
+
+
 # ------------------------------------------------------------------------------ code lists
 
 

@@ -422,3 +422,20 @@ def test_are_amounts_beyond_the_decimal_context_written_in_full_without_an_error
         assert h.money(value, locale="es") == money
     assert h.number(value, locale="es") == number
     assert h.percent(value, locale="es")
+
+
+@pytest.mark.parametrize(
+    ("size", "locale", "expected"),
+    [
+        (0, "es", "0 bytes"),
+        (834, "en", "834 bytes"),
+        (12_595, "es", "12,3 KB"),
+        (12_595, "en", "12.3 KB"),
+        (4_718_592, "es", "4,5 MB"),
+        (3 * 2**30, "en", "3 GB"),
+        (None, "es", ""),
+        ("big", "es", "big"),
+    ],
+)
+def test_is_a_file_size_written_for_a_person(size, locale, expected):
+    assert h.file_size(size, locale=locale) == expected

@@ -88,6 +88,7 @@ def register(app: Flask) -> None:
         "document_type",
         "payment_status",
         "currency",
+        "file_size",
     ):
         function = getattr(humanize, name)
         if name in ("tax_id", "tax_id_number"):
