@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,14 +97,14 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 @lru_cache(maxsize=256)
-def _money_parts(locale_name: str, currency: str) -> tuple[str, str, dict[int, str]]:
+def _money_parts(locale_name: str, currency: str | None) -> tuple[str, str, dict[int, str]]:
     """The positive and negative prefixes and the separators' translation table of MONEY_PATTERN.
 
     The pattern's own: no suffix, groups of three, two decimals (its precision, not the
     currency's), a negative number shown as '-' before the positive prefix.
     """
     locale = _parse_locale(locale_name)
-    symbol = get_currency_symbol(currency, locale)
+    symbol = get_currency_symbol((currency or "COP").upper(), locale)
     symbols = locale.number_symbols["latn"]
     separators = str.maketrans({",": symbols["group"], ".": symbols["decimal"]})
     positive, negative = (prefix.replace("¤", symbol) for prefix in _MONEY.prefix)
@@ -118,21 +118,40 @@ def money(amount: Any, currency: str | None = "COP", *, locale: LocaleLike = Non
     """
     if amount is None:
         return ""
-    value = _decimal(amount)
+    value = amount if type(amount) is Decimal else _decimal(amount)
     if value is None:
         return str(amount)
-    currency = (currency or "COP").upper()
-    locale = as_locale(locale)
+    locale = locale if type(locale) is Locale else as_locale(locale)
     locale_name = "es_CO" if locale.language == "es" else str(locale)
     if not value.is_finite():
         return _MONEY.apply(
-            value, _parse_locale(locale_name), currency=currency, currency_digits=False
+            value,
+            _parse_locale(locale_name),
+            currency=(currency or "COP").upper(),
+            currency_digits=False,
         )
     positive, negative, separators = _money_parts(locale_name, currency)
     # As Babel's NumberPattern.apply: the sign of the value as given, its absolute value
     # normalized and rounded half-even to the pattern's two decimals, grouped by threes.
-    number = format(abs(value).normalize().quantize(_CENT), ",f").translate(separators)
+    try:
+        number = format(abs(value).normalize().quantize(_CENT), ",f").translate(separators)
+    except InvalidOperation:  # more digits than the default context holds
+        number = _wide(value, _CENT, ",f").translate(separators)
     return (negative if value.is_signed() else positive) + number
+
+
+#: Digits above which a number is written in scientific notation rather than in full.
+_MAX_DIGITS = 60
+
+
+def _wide(value: Decimal, exponent: Decimal, spec: str) -> str:
+    """The absolute value of a number with more digits than the default context holds,
+    rounded; beyond _MAX_DIGITS written as Python writes it ('1E+400'), not a page of zeros."""
+    if value.adjusted() > _MAX_DIGITS:
+        return str(value.copy_abs())
+    with localcontext() as context:
+        context.prec = _MAX_DIGITS + 10
+        return format(value.copy_abs().normalize().quantize(exponent), spec)
 
 
 # ------------------------------------------------------------------------------ numbers
@@ -145,11 +164,17 @@ def number(value: Any, *, locale: LocaleLike = None, max_decimals: int = 6) -> s
         return "" if value is None else str(value)
     if not found.is_finite():
         return str(value)
-    if found == found.to_integral_value():
-        found = found.quantize(Decimal(1))
-    else:
-        found = found.quantize(Decimal(1).scaleb(-max_decimals)).normalize()
-    return format_decimal(found, locale=number_locale(locale), decimal_quantization=False)
+    if abs(found.adjusted()) > _MAX_DIGITS:
+        return str(found) if found.adjusted() > 0 else "0"
+    with localcontext() as context:
+        context.prec = _MAX_DIGITS + 10
+        if found == found.to_integral_value():
+            found = found.quantize(Decimal(1))
+        else:
+            found = found.quantize(Decimal(1).scaleb(-max_decimals)).normalize()
+        if found.is_zero():
+            found = Decimal(0)
+        return format_decimal(found, locale=number_locale(locale), decimal_quantization=False)
 
 
 def percent(value: Any, *, locale: LocaleLike = None) -> str:
@@ -159,10 +184,29 @@ def percent(value: Any, *, locale: LocaleLike = None) -> str:
         return "" if value is None else str(value)
     if not found.is_finite():
         return str(value)
-    fraction = (found / _HUNDRED).normalize()
-    if fraction == fraction.to_integral_value():
-        fraction = fraction.quantize(Decimal(1))
-    return format_percent(fraction, locale=number_locale(locale), decimal_quantization=False)
+    if abs(found.adjusted()) > _MAX_DIGITS:
+        return f"{found if found.adjusted() > 0 else 0} %".replace(" %", "%")
+    with localcontext() as context:
+        context.prec = _MAX_DIGITS + 10
+        # At most six decimals of a percent (0.375 % stays; 1E-30 % is 0 %).
+        fraction = (found.quantize(Decimal("0.000001")) / _HUNDRED).normalize()
+        if fraction.is_zero():
+            fraction = Decimal(0)
+        elif fraction == fraction.to_integral_value():
+            fraction = fraction.quantize(Decimal(1))
+        return format_percent(fraction, locale=number_locale(locale), decimal_quantization=False)
+
+
+def file_size(size: Any, *, locale: LocaleLike = None) -> str:
+    """A file's size for a person: '834 bytes', '12,3 KB', '4,5 MB'."""
+    found = _decimal(size)
+    if found is None or not found.is_finite():
+        return "" if size is None else str(size)
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if abs(found) >= scale:
+            shown = (found / scale).quantize(Decimal("0.1"))
+            return f"{number(shown, locale=locale)} {unit}"
+    return f"{number(found, locale=locale)} bytes"
 
 
 # ------------------------------------------------------------------------------ code lists
@@ -455,13 +499,14 @@ def date(
 ) -> str:
     """A calendar day for the locale: '6 dic 2026'. A moment is first put in the reader's
     zone (its day there); a calendar day is never moved. Not a date → shown as given."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = local_day(value, tz)
-    elif not isinstance(value, dt.date):
-        return str(value)
-    return _day_formatter(as_locale(locale), style)(value)
+    if type(value) is not dt.date:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            value = local_day(value, tz)
+        elif not isinstance(value, dt.date):
+            return str(value)
+    return _day_formatter(locale if type(locale) is Locale else as_locale(locale), style)(value)
 
 
 def datetime(
@@ -503,9 +548,19 @@ def clock(value: Any, *, locale: LocaleLike = None) -> str:
     return babel_format_time(found.replace(tzinfo=None), "short", locale=as_locale(locale))
 
 
-def timezone_choices() -> list[tuple[str, str]]:
-    """The time zones a user can pick: the Americas and Spain first, then UTC."""
-    return [(name, name.replace("_", " ").replace("/", " / ")) for name in COMMON_TIMEZONES]
+def timezone_choices(now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """The time zones a user can pick, each with its offset from UTC today:
+    'America / Bogota (UTC−05:00)'."""
+    moment = now or dt.datetime.now(dt.UTC)
+    choices = []
+    for name in COMMON_TIMEZONES:
+        offset = moment.astimezone(zone(name)).utcoffset() or dt.timedelta(0)
+        minutes = int(offset.total_seconds() // 60)
+        sign = "−" if minutes < 0 else "+"
+        hours, rest = divmod(abs(minutes), 60)
+        label = name.replace("_", " ").replace("/", " / ")
+        choices.append((name, f"{label} (UTC{sign}{hours:02d}:{rest:02d})"))
+    return choices
 
 
 COMMON_TIMEZONES = (

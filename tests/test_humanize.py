@@ -391,3 +391,51 @@ def test_is_the_module_free_of_flask():
     code = "import sys, app.humanize; print('flask' in sys.modules, 'sqlalchemy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    ("value", "money", "number"),
+    [
+        (
+            Decimal("1E+30"),
+            "$\u00a01." + ".".join(["000"] * 10) + ",00",
+            "1." + ".".join(["000"] * 10),
+        ),
+        (
+            Decimal("-" + "9" * 40),
+            "-$\u00a0" + "9.999" + ".999" * 12 + ",00",
+            "-9.999" + ".999" * 12,
+        ),
+        (
+            Decimal("123456789012345678901234567890.5"),
+            None,
+            "123.456.789.012.345.678.901.234.567.890,5",
+        ),
+        (Decimal("1E+400"), "$\u00a01E+400", "1E+400"),  # not a page of zeros
+        (Decimal("1E-30"), "$\u00a00,00", "0"),
+    ],
+)
+def test_are_amounts_beyond_the_decimal_context_written_in_full_without_an_error(
+    value, money, number
+):
+    if money is not None:
+        assert h.money(value, locale="es") == money
+    assert h.number(value, locale="es") == number
+    assert h.percent(value, locale="es")
+
+
+@pytest.mark.parametrize(
+    ("size", "locale", "expected"),
+    [
+        (0, "es", "0 bytes"),
+        (834, "en", "834 bytes"),
+        (12_595, "es", "12,3 KB"),
+        (12_595, "en", "12.3 KB"),
+        (4_718_592, "es", "4,5 MB"),
+        (3 * 2**30, "en", "3 GB"),
+        (None, "es", ""),
+        ("big", "es", "big"),
+    ],
+)
+def test_is_a_file_size_written_for_a_person(size, locale, expected):
+    assert h.file_size(size, locale=locale) == expected

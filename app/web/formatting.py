@@ -7,6 +7,7 @@ and, for moments, the signed-in user's time zone (``User.timezone``, America/Bog
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from babel import Locale
@@ -33,16 +34,14 @@ def user_timezone() -> str:
 
 def money(amount: Any, currency: str | None = "COP", *, locale: Locale | None = None) -> str:
     """'$ 1.785.000,00' for the request's locale (a list formatting many passes it once read)."""
-    return humanize.money(amount, currency, locale=_locale(locale))
+    return humanize.money(amount, currency, locale=locale if locale is not None else get_locale())
 
 
 def date_filter(value: Any, style: str = "medium", *, locale: Locale | None = None) -> str:
     """A calendar day as is, or a moment with its time in the user's time zone."""
-    if value is None:
-        return ""
-    if hasattr(value, "tzinfo") and hasattr(value, "hour"):
+    if isinstance(value, datetime):
         return humanize.datetime(value, style, locale=_locale(locale), tz=user_timezone())
-    return humanize.date(value, style, locale=_locale(locale))
+    return humanize.date(value, style, locale=locale if locale is not None else get_locale())
 
 
 def day_filter(value: Any, style: str = "medium") -> str:
@@ -89,6 +88,7 @@ def register(app: Flask) -> None:
         "document_type",
         "payment_status",
         "currency",
+        "file_size",
     ):
         function = getattr(humanize, name)
         if name in ("tax_id", "tax_id_number"):

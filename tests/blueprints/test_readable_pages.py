@@ -17,6 +17,7 @@ from app.models import AuditEvent, DisputeMessage, User
 from app.services import audit
 from app.tenancy import acting_as, unscoped
 from tests.conftest import login, make_company, make_user
+from tests.services.inbox_helpers import make_document
 
 pytestmark = pytest.mark.usefixtures("no_official_rules")
 
@@ -168,3 +169,14 @@ def test_do_read_receipts_name_the_message_read_not_its_id(
     receipts = text_of(client_buyer.get(f"/disputes/{dispute_id}/receipts").get_data(as_text=True))
     assert "Sara Vendedora (up to the message from " in receipts
     assert not re.search(r"message \d+\b", receipts)
+
+
+def test_does_the_audit_page_not_name_a_document_the_company_cannot_see(app, supplier):
+    owner = make_user(supplier, role="owner", name="María Pérez")
+    stranger, other = make_company("Ajena"), make_company("Otra")
+    hidden = make_document(stranger, other, number="SECRETO-1")
+    with acting_as(supplier.id, owner.id):
+        audit.record_event(owner, supplier, "document.viewed", ("documents", hidden.id))
+        db.session.commit()
+    seen = text_of(as_user(app, owner, supplier, "en").get("/audit/").get_data(as_text=True))
+    assert "María Pérez viewed a document" in seen and "SECRETO-1" not in seen

@@ -76,7 +76,7 @@ class ProfileForm(FlaskForm):
     department = StringField(_l("Department"), validators=[Length(max=120)])
     timezone = SelectField(
         _l("Time zone"),
-        choices=humanize.timezone_choices(),
+        choices=humanize.timezone_choices,  # offsets of today (DST moves some)
         description=_l("Dates and times are shown in this time zone."),
         validate_choice=False,  # the service checks it: a name this system knows, or unchanged
     )
