@@ -193,5 +193,5 @@ def test_is_the_menu_in_each_users_language(client, locale, documents, received)
         login(client, user, company)
         html = page(client)
     menu = html.split('data-testid="nav-menu"', 1)[1].split("</details>", 1)[0]
-    assert f">{documents}</span></h2>" in menu
+    assert f">{documents}</span></div>" in menu
     assert f'<span class="nav-label">{received}</span>' in menu
