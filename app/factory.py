@@ -25,7 +25,7 @@ from app.web.auth import can, membership
 from app.web.errors import register_error_handlers
 from app.web.findings import finding_message
 from app.web.headers import apply_cache_and_server_policy
-from app.web.navigation import icon, is_current, main_navigation
+from app.web.navigation import icon, is_current, main_menu, main_navigation
 
 
 def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
@@ -207,7 +207,9 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
-    app.jinja_env.globals.update(main_navigation=main_navigation, is_current=is_current, icon=icon)
+    app.jinja_env.globals.update(
+        main_navigation=main_navigation, is_current=is_current, icon=icon, main_menu=main_menu
+    )
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

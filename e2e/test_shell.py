@@ -117,6 +117,12 @@ def test_does_the_phone_header_stay_small_and_open_its_menu_with_the_keyboard(ne
         box = link.bounding_box()
         assert box and box["height"] >= 44, link.inner_text()  # touch targets
     assert sideways_overflow(page) <= 0
+    page.keyboard.press("Escape")  # closes the menu, the focus back on its button
+    expect(menu).not_to_have_attribute("open", "")
+    expect(summary).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_test_id("nav-home")).to_be_focused()
     page.keyboard.press("Enter")  # the focused link opens its page (the menu closes)
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator('[data-testid="nav-menu"]')).not_to_have_attribute("open", "")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g, request, url_for
+from flask import current_app, g, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from app.web.auth import can
+from app.web.auth import can, membership
 
 ICON_SPRITE = "vendor/lucide-1.87.0-sprite.svg"
 
@@ -95,6 +96,25 @@ def main_navigation() -> list[tuple[NavGroup, list[NavItem]]]:
 def is_current(item: NavItem) -> bool:
     """Tell whether the link leads to the page being shown (it gets aria-current)."""
     return request.endpoint == item.endpoint or request.endpoint in item.also
+
+
+def main_menu() -> Markup:
+    """Return the menu's HTML (layouts/_nav.html) for this request.
+
+    What it shows depends only on the language, the role, where the app is mounted and which
+    link is the current page, so each such menu is rendered once per process and reused: the
+    layout costs every page a dictionary lookup instead of fifteen links' worth of Jinja.
+    """
+    m = membership()
+    current = next((i.key for grp in NAVIGATION for i in grp.items if is_current(i)), None)
+    key = (str(get_locale()), m.role if m else None, request.script_root, current)
+    cache = current_app.extensions.setdefault("main_menu", {})
+    html = cache.get(key)
+    if html is None:
+        if len(cache) > 1024:  # a bound, never reached with a few roles, languages and links
+            cache.clear()
+        html = cache[key] = Markup(render_template("layouts/_nav.html"))  # noqa: S704 (Jinja escaped it)
+    return html
 
 
 def icon(name: str, css: str = "icon") -> Markup:

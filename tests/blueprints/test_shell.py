@@ -177,3 +177,21 @@ def test_does_the_menu_ask_the_database_nothing(app):
     assert [group.key for group, _ in shown][1:] == list(GROUPS)
     assert html.count("<svg") == len(ALL_LINKS)
     assert statements == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "documents", "received"),
+    [("es", "Documentos", "Recibidos"), ("en", "Documents", "Received")],
+)
+def test_is_the_menu_in_each_users_language(client, locale, documents, received):
+    """The menu is reused between pages: one language's never reaches another's user."""
+    company = make_company("Andina")
+    for n, language in enumerate(
+        ("es", "en", locale)
+    ):  # the other language's menu is rendered first
+        user = make_user(company, role="owner", locale=language, email=f"{n}-{language}@x.test")
+        login(client, user, company)
+        html = page(client)
+    menu = html.split('data-testid="nav-menu"', 1)[1].split("</details>", 1)[0]
+    assert f">{documents}</span></div>" in menu
+    assert f'<span class="nav-label">{received}</span>' in menu

@@ -134,6 +134,16 @@
     }
   });
 
+  // The top bar's menus (the phone's navigation, the bell, the account) are <details> and work
+  // without this; with it, Escape closes the open one and gives the focus back to its button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = event.target.closest && event.target.closest(".topbar details[open]");
+    if (!open) return;
+    open.open = false;
+    open.querySelector("summary").focus();
+  });
+
   // Selects that submit their form when changed (the company switcher).
   document.addEventListener("change", function (event) {
     var form = event.target.closest("form[data-autosubmit]");
