@@ -93,6 +93,23 @@ def test_does_a_row_show_amount_status_due_date_and_payment(client, supplier, bu
     assert "status-payment-unpaid" in body
 
 
+def test_are_tax_ids_written_as_people_write_them(client, supplier, buyer_company, clerk):
+    """A NIT reads 901.234.567-7 in the tray, not the compact 9012345677 the XML carries;
+    what stdnum cannot read for the country is shown as given (escaped)."""
+    from stdnum.co import nit
+
+    supplier.tax_id = "9012345677"
+    db.session.commit()
+    make_document(supplier, buyer_company, supplier_name="Con NIT")
+    body = tray(client, clerk, buyer_company).get_data(as_text=True)
+    assert nit.format("9012345677") in body and ">9012345677<" not in body
+    supplier.tax_id = "<b>12</b>"
+    db.session.commit()
+    make_document(supplier, buyer_company, supplier_name="Raro")
+    body = tray(client, clerk, buyer_company).get_data(as_text=True)
+    assert "&lt;b&gt;12&lt;/b&gt;" in body and "<b>12</b>" not in body
+
+
 def test_is_markup_in_a_documents_names_and_number_shown_as_text(
     client, supplier, buyer_company, clerk
 ):

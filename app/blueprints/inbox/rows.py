@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app.blueprints.inbox.forms import DOCUMENT_TYPE_NAMES
+from app.humanize import tax_id_number
 from app.models.document import INVOICE, PAID
 from app.services.disputes import disputes
 from app.services.documents import trays
@@ -73,7 +74,8 @@ def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRow
     url_prefix = _document_url_prefix()
     known: dict[tuple[str, str], tuple[str, ...]] = {}  # by (status, type): a few per page
     allowed: set[str] = set()
-    days: dict[dt.date | None, str] = {}  # a page's documents share a few days
+    days: dict[dt.date | None, str] = {}  # a page's documents share a few days…
+    tax_ids: dict[tuple[str, str], str] = {}  # …and a few counterparties
     escape = html.escape
     rows = []
     for d in documents:
@@ -92,6 +94,9 @@ def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRow
             days[issue_date] = escape(date_filter(issue_date, locale=locale))
         if due_date not in days:
             days[due_date] = escape(date_filter(due_date, locale=locale))
+        tax_key = (d.supplier_tax_id if incoming else d.customer_tax_id, d.customer_country)
+        if tax_key not in tax_ids:
+            tax_ids[tax_key] = escape(tax_id_number(*tax_key))
         dispute = d.dispute_status
         number = escape(d.number)
         url = f"{url_prefix}{d.id}"
@@ -110,7 +115,7 @@ def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRow
                 waiting=words.waiting_line
                 if not incoming and d.receiver_company_id is None
                 else "",
-                tax_id=escape(d.supplier_tax_id if incoming else d.customer_tax_id),
+                tax_id=tax_ids[tax_key],
                 amount=escape(money(d.payable, d.currency, locale=locale)),
                 group=group,
                 status_name=words.statuses.get(d.status) or escape(d.status),

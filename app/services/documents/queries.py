@@ -301,6 +301,7 @@ LISTED_COLUMNS = (
     Document.supplier_tax_id,
     Document.customer_name,
     Document.customer_tax_id,
+    Document.customer_country,
     Document.document_type,
     Document.number,
     Document.issue_date,
