@@ -1,6 +1,8 @@
 import re
+from decimal import Decimal
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -18,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional, ValidationError
 
+from app import humanize
 from app.einvoice.writer import CREDIT_NOTE_CONCEPTS, DEBIT_NOTE_CONCEPTS
 from app.services.fiscal import DEFAULT_RESPONSIBILITIES, DEFAULT_TAX_SCHEME
 from app.services.issuing import PAYMENT_MEANS, TAXES, WITHHOLDINGS, CustomerInput, LineInput
@@ -215,13 +218,13 @@ class InvoiceForm(LinesMixin, FlaskForm):
     )
     withholdings = SelectMultipleField(
         _l("Withholdings"),
-        choices=[(k, v[2]) for k, v in WITHHOLDINGS.items()],
+        choices=[],  # withholding_choices(), in the request's language
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
     )
     due_date = DateField(_l("Due date"), validators=[Optional()])
     payment_means = SelectField(
-        _l("Payment means"), choices=list(PAYMENT_MEANS.items()), default="10"
+        _l("Payment means"), choices=[], default="10"  # payment_means_choices()
     )
     notes = TextAreaField(_l("Notes"), validators=[Length(max=2000)])
 
@@ -270,4 +273,27 @@ def reason_choices(kind: str) -> list[tuple[str, str]]:
     return [("", "—"), *concepts.items()]
 
 
-TAX_CHOICES = [(code, label) for code, (_scheme, _percent, label) in TAXES.items()]
+def tax_choices() -> list[tuple[str, str]]:
+    """The taxes a line may carry, named in the request's language: 'IVA 19 %'."""
+    locale = get_locale()
+    return [
+        (code, f"{humanize.tax_scheme(scheme, locale=locale)} "
+               f"{humanize.percent(Decimal(rate), locale=locale)}")
+        for code, (scheme, rate, _label) in TAXES.items()
+    ]
+
+
+def withholding_choices() -> list[tuple[str, str]]:
+    """The withholdings on a whole invoice, named in the request's language: 'ReteIVA 15 %'."""
+    locale = get_locale()
+    return [
+        (code, f"{humanize.tax_scheme(scheme, locale=locale)} "
+               f"{humanize.percent(Decimal(rate), locale=locale)}")
+        for code, (scheme, rate, _label, _base) in WITHHOLDINGS.items()
+    ]
+
+
+def payment_means_choices() -> list[tuple[str, str]]:
+    """DIAN's payment means the form offers, by name in the request's language."""
+    locale = get_locale()
+    return [(code, humanize.payment_means(code, locale=locale)) for code in PAYMENT_MEANS]

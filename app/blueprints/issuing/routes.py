@@ -5,13 +5,15 @@ from app.blueprints.company.forms import fiscal_choices
 from app.blueprints.issuing import bp
 from app.blueprints.issuing.forms import (
     SEARCH_MAX,
-    TAX_CHOICES,
     InvoiceForm,
     LineForm,
     LinesForm,
     NoteForm,
     NumberingForm,
+    payment_means_choices,
     reason_choices,
+    tax_choices,
+    withholding_choices,
 )
 from app.extensions import db
 from app.services import fiscal, issuing, network, onboarding
@@ -94,7 +96,7 @@ def line():
         return response
     row = LineForm(prefix=f"lines-{index}-")
     number = len(form.posted_indices) + 1
-    return render("issuing/_line.html", line=row, number=number, taxes=TAX_CHOICES, focus=True)
+    return render("issuing/_line.html", line=row, number=number, taxes=tax_choices(), focus=True)
 
 
 @bp.route("/numbering", methods=["GET", "POST"])
@@ -138,6 +140,8 @@ def numbering():
 def _invoice_form():
     form = InvoiceForm()
     form.customer_id.choices = _customer_choices()
+    form.withholdings.choices = withholding_choices()
+    form.payment_means.choices = payment_means_choices()
     fiscal_choices(form, "customer_")
     return form
 
@@ -187,7 +191,7 @@ def invoice():
     return render(
         "issuing/invoice.html",
         form=form,
-        taxes=TAX_CHOICES,
+        taxes=tax_choices(),
         totals=None,
         focus=focus,
         picker=_picker(form.search_query(), form.customer_id.data),
@@ -300,7 +304,7 @@ def _note(document_id, kind):
         form=form,
         invoice=invoice,
         kind=kind,
-        taxes=TAX_CHOICES,
+        taxes=tax_choices(),
         focus=focus,
         totals=result,
         message=None if form.is_submitted() else message,  # a refused POST says it beside the form
