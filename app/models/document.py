@@ -58,6 +58,28 @@ class Document(SharedAccess, Base):
         Index("ix_documents_sender_issue_date", "sender_company_id", "issue_date", "id"),
         # Routing and claiming what waits for a company that registers.
         Index("ix_documents_customer_key", "customer_country", "customer_tax_id"),
+        # The home's figures (app.services.home), read from the indexes alone: documents per
+        # status on each side, and invoices' open amounts by payment status and due date.
+        Index("ix_documents_receiver_status", "receiver_company_id", "status"),
+        Index("ix_documents_sender_status", "sender_company_id", "status"),
+        Index(
+            "ix_documents_receiver_due",
+            "receiver_company_id",
+            "document_type",
+            "payment_status",
+            "due_date",
+            "currency",
+            "open_balance",
+        ),
+        Index(
+            "ix_documents_sender_due",
+            "sender_company_id",
+            "document_type",
+            "payment_status",
+            "due_date",
+            "currency",
+            "open_balance",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,32 @@
+"""documents: indexes for the home's figures (status counts, open amounts by due date)
+
+Revision ID: 0016_home_figures_index
+Revises: 0015_pdf_uploads
+Create Date: 2026-12-06 21:50:00.000000
+"""
+
+from alembic import op
+
+
+revision = '0016_home_figures_index'
+down_revision = '0015_pdf_uploads'
+branch_labels = None
+depends_on = None
+
+DUE_COLUMNS = ['document_type', 'payment_status', 'due_date', 'currency', 'open_balance']
+
+
+def upgrade() -> None:
+    # Plain CREATE INDEX (no batch: a table copy would drop the documents' tray triggers).
+    op.create_index('ix_documents_receiver_status', 'documents',
+                    ['receiver_company_id', 'status'])
+    op.create_index('ix_documents_sender_status', 'documents', ['sender_company_id', 'status'])
+    op.create_index('ix_documents_receiver_due', 'documents',
+                    ['receiver_company_id', *DUE_COLUMNS])
+    op.create_index('ix_documents_sender_due', 'documents', ['sender_company_id', *DUE_COLUMNS])
+
+
+def downgrade() -> None:
+    for name in ('ix_documents_sender_due', 'ix_documents_receiver_due',
+                 'ix_documents_sender_status', 'ix_documents_receiver_status'):
+        op.drop_index(name, table_name='documents')
