@@ -38,13 +38,14 @@ def main(argv: list[str] | None = None) -> int:
         from app.cli import upgrade_database
         from app.extensions import db
         from app.models import Document, Membership
+        from app.tenancy import unscoped
 
         upgrade_database(url)
         app = create_app(
             "production", DATABASE_URL=url, JOBS_IN_PROCESS=False, MAIL_DIR=Path(instance) / "mail"
         )
         with app.app_context():
-            documents = db.session.scalar(select(func.count()).select_from(Document))
+            documents = db.session.scalar(unscoped(select(func.count()).select_from(Document)))
             db.session.execute(text("ANALYZE"))
             db.session.commit()
         client, company_id = _signed_in_client(app)

@@ -1,7 +1,8 @@
 """The signed-in home: what waits for the company, in figures, per side and per role.
 
-Two sides, each read in two aggregate statements over the documents (the status counts, and
-the money due by period: COUNT and SUM grouped by currency and period) and one over the
+Two sides, each read in three aggregate statements over the documents (the status counts; the
+overdue invoices' open amounts by currency; the invoices due by currency and week), each a
+range of one index read without the table (migration 0016), and one statement over the
 disputes, so the page costs the same few queries at any size:
 
 - **payables**, the documents the company received: waiting for its acknowledgement (030), for
@@ -27,14 +28,14 @@ paid.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from app.extensions import db
 from app.models import Dispute, Document, utcnow
@@ -286,13 +287,25 @@ def _due(
     dates list them —, amounts open) and one {currency: amount open} per week of periods.
 
     Two statements, each a range of ``ix_documents_<side>_due`` read without the table: the
-    invoices not paid, grouped by currency and period (overdue, or a week), then the paid ones
-    due this week (counted only). "Not paid" is written as the two other payment statuses so
-    that the paid history is never read.
+    overdue invoices (the trays' ``overdue_condition``, "not paid" written as the two other
+    payment statuses so that the paid history is never read), summed by currency; then every
+    invoice due from today to the last week's Sunday, grouped by currency and week.
     """
-    still_open = Document.open_balance > 0
+    rows = db.session.execute(
+        select(Document.currency, func.count(), func.sum(Document.open_balance))
+        .where(
+            mine,
+            Document.document_type == INVOICE,
+            Document.payment_status.in_(NOT_PAID),
+            Document.due_date < today,
+            Document.open_balance > 0,
+        )
+        .group_by(Document.currency)
+    ).all()
+    overdue = (sum(count for _c, count, _a in rows), {c: _decimal(a) for c, _n, a in rows})
+
+    still_open = and_(Document.payment_status != PAID, Document.open_balance > 0)
     period = case(
-        (Document.due_date < today, -1),
         *((Document.due_date <= week.end, index) for index, week in enumerate(periods)),
     ).label("period")
     rows = db.session.execute(
@@ -300,51 +313,26 @@ def _due(
             Document.currency,
             period,
             func.count(),
-            func.sum(case((still_open, 1), else_=0)),
             func.sum(case((still_open, Document.open_balance), else_=0)),
         )
         .where(
             mine,
             Document.document_type == INVOICE,
-            Document.payment_status.in_(NOT_PAID),
-            Document.due_date <= periods[-1].end,
+            Document.payment_status.in_(PAYMENT_STATUSES),
+            Document.due_date.between(today, periods[-1].end),
         )
         .group_by(Document.currency, period)
-    )
+    ).all()
     by_week: list[dict[str, Decimal]] = [{} for _ in periods]
-    overdue_amounts: dict[str, Decimal] = defaultdict(Decimal)
-    week_amounts: dict[str, Decimal] = defaultdict(Decimal)
-    overdue_count = week_count = 0
-    for currency, index, count, open_count, amount in rows:
+    week_count, week_amounts = 0, {}
+    for currency, index, count, amount in rows:
         amount = _decimal(amount)
-        if index == -1:
-            overdue_count += open_count or 0
-            if open_count:
-                overdue_amounts[currency] += amount
-            continue
         if index == 0:
             week_count += count
-            week_amounts[currency] += amount
+            week_amounts[currency] = amount
         if amount:
             by_week[index][currency] = amount
-    paid = db.session.execute(
-        select(Document.currency, func.count())
-        .where(
-            mine,
-            Document.document_type == INVOICE,
-            Document.payment_status == PAID,
-            Document.due_date.between(periods[0].start, periods[0].end),
-        )
-        .group_by(Document.currency)
-    )
-    for currency, count in paid:
-        week_count += count
-        week_amounts[currency] += Decimal("0.00")
-    return (
-        (overdue_count, dict(overdue_amounts)),
-        (week_count, dict(week_amounts)),
-        by_week,
-    )
+    return overdue, (week_count, week_amounts), by_week
 
 
 def _decimal(value: Any) -> Decimal:

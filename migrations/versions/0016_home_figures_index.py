@@ -13,17 +13,21 @@ down_revision = '0015_pdf_uploads'
 branch_labels = None
 depends_on = None
 
+# Each index ends with the other party's column: the tenancy filter (sender or receiver) reads
+# it, so the figures are counted from the index alone.
 DUE_COLUMNS = ['document_type', 'payment_status', 'due_date', 'currency', 'open_balance']
 
 
 def upgrade() -> None:
     # Plain CREATE INDEX (no batch: a table copy would drop the documents' tray triggers).
     op.create_index('ix_documents_receiver_status', 'documents',
-                    ['receiver_company_id', 'status'])
-    op.create_index('ix_documents_sender_status', 'documents', ['sender_company_id', 'status'])
+                    ['receiver_company_id', 'status', 'sender_company_id'])
+    op.create_index('ix_documents_sender_status', 'documents',
+                    ['sender_company_id', 'status', 'receiver_company_id'])
     op.create_index('ix_documents_receiver_due', 'documents',
-                    ['receiver_company_id', *DUE_COLUMNS])
-    op.create_index('ix_documents_sender_due', 'documents', ['sender_company_id', *DUE_COLUMNS])
+                    ['receiver_company_id', *DUE_COLUMNS, 'sender_company_id'])
+    op.create_index('ix_documents_sender_due', 'documents',
+                    ['sender_company_id', *DUE_COLUMNS, 'receiver_company_id'])
 
 
 def downgrade() -> None:
