@@ -35,7 +35,7 @@ from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal_column, select
 
 from app.extensions import db
 from app.models import Dispute, Document, utcnow
@@ -307,7 +307,7 @@ def _due(
     still_open = and_(Document.payment_status != PAID, Document.open_balance > 0)
     period = case(
         *((Document.due_date <= week.end, index) for index, week in enumerate(periods)),
-    ).label("period")
+    ).label("due_period")
     rows = db.session.execute(
         select(
             Document.currency,
@@ -321,7 +321,9 @@ def _due(
             Document.payment_status.in_(PAYMENT_STATUSES),
             Document.due_date.between(today, periods[-1].end),
         )
-        .group_by(Document.currency, period)
+        # By the column's name: PostgreSQL does not see two renderings of the CASE, each
+        # with its own parameters, as the same expression.
+        .group_by(Document.currency, literal_column("due_period"))
     ).all()
     by_week: list[dict[str, Decimal]] = [{} for _ in periods]
     week_count, week_amounts = 0, {}
@@ -347,8 +349,8 @@ def _disputes_waiting(company_id: int) -> dict[str, int]:
     """Count the active disputes waiting for the company's answer, as buyer and as supplier."""
     side = case((Dispute.buyer_company_id == company_id, PAYABLES), else_=RECEIVABLES)
     rows = db.session.execute(
-        select(side, func.count())
+        select(side.label("dispute_side"), func.count())
         .where(Dispute.waiting_company_id == company_id, Dispute.status.in_(ACTIVE_STATUSES))
-        .group_by(side)
+        .group_by(literal_column("dispute_side"))
     )
     return {name: count for name, count in rows}
