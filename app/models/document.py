@@ -58,6 +58,36 @@ class Document(SharedAccess, Base):
         Index("ix_documents_sender_issue_date", "sender_company_id", "issue_date", "id"),
         # Routing and claiming what waits for a company that registers.
         Index("ix_documents_customer_key", "customer_country", "customer_tax_id"),
+        # The home's figures (app.services.home), read from the indexes alone: documents per
+        # status on each side, and invoices' open amounts by payment status and due date. Each
+        # ends with the other party's column, which the tenancy filter (sender or receiver)
+        # reads too: without it every row counted is a lookup in the table.
+        Index(
+            "ix_documents_receiver_status", "receiver_company_id", "status", "sender_company_id"
+        ),
+        Index(
+            "ix_documents_sender_status", "sender_company_id", "status", "receiver_company_id"
+        ),
+        Index(
+            "ix_documents_receiver_due",
+            "receiver_company_id",
+            "document_type",
+            "payment_status",
+            "due_date",
+            "currency",
+            "open_balance",
+            "sender_company_id",
+        ),
+        Index(
+            "ix_documents_sender_due",
+            "sender_company_id",
+            "document_type",
+            "payment_status",
+            "due_date",
+            "currency",
+            "open_balance",
+            "receiver_company_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,8 @@
 """The signed-in home: what waits for the company, in figures, per side and per role.
 
-Two sides, each read in two aggregate statements over the documents (the status counts, and
-the money due by period: COUNT and SUM grouped by currency and period) and one over the
+Two sides, each read in three aggregate statements over the documents (the status counts; the
+overdue invoices' open amounts by currency; the invoices due by currency and week), each a
+range of one index read without the table (migration 0016), and one statement over the
 disputes, so the page costs the same few queries at any size:
 
 - **payables**, the documents the company received: waiting for its acknowledgement (030), for
@@ -27,14 +28,14 @@ paid.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal_column, select
 
 from app.extensions import db
 from app.models import Dispute, Document, utcnow
@@ -45,7 +46,10 @@ from app.models.document import (
     GOODS_RECEIVED,
     INVOICE,
     PAID,
+    PARTIAL,
+    PAYMENT_STATUSES,
     RECEIVED,
+    UNPAID,
 )
 from app.permissions import SALES, VIEWER, role_can
 from app.services.documents import queries
@@ -58,6 +62,9 @@ RECENT = 5
 #: The currency the chart draws when the documents give no other (the table lists every one).
 DEFAULT_CURRENCY = "COP"
 _CENT = Decimal("0.01")
+#: Every payment status but paid (what the trays' "overdue" means by ``!= PAID``).
+NOT_PAID = (UNPAID, PARTIAL)
+assert set(NOT_PAID) == set(PAYMENT_STATUSES) - {PAID}
 
 
 def sides_for(role: str | None) -> tuple[str, ...]:
@@ -274,49 +281,60 @@ Money = tuple[int, dict[str, Decimal]]
 def _due(
     mine: Any, today: dt.date, periods: list[Week]
 ) -> tuple[Money, Money, list[dict[str, Decimal]]]:
-    """Read, in one statement grouped by currency and period, the side's invoices overdue,
-    due this week, and the amount open per week of periods.
+    """Read the side's invoices overdue, due this week, and the amount open per week.
 
     Returns (overdue count, amounts), (due this week count — paid ones too, as the tray's due
-    dates list them —, amounts open) and one {currency: amount open} per week.
+    dates list them —, amounts open) and one {currency: amount open} per week of periods.
+
+    Two statements, each a range of ``ix_documents_<side>_due`` read without the table: the
+    overdue invoices (the trays' ``overdue_condition``, "not paid" written as the two other
+    payment statuses so that the paid history is never read), summed by currency; then every
+    invoice due from today to the last week's Sunday, grouped by currency and week.
     """
+    rows = db.session.execute(
+        select(Document.currency, func.count(), func.sum(Document.open_balance))
+        .where(
+            mine,
+            Document.document_type == INVOICE,
+            Document.payment_status.in_(NOT_PAID),
+            Document.due_date < today,
+            Document.open_balance > 0,
+        )
+        .group_by(Document.currency)
+    ).all()
+    overdue = (sum(count for _c, count, _a in rows), {c: _decimal(a) for c, _n, a in rows})
+
     still_open = and_(Document.payment_status != PAID, Document.open_balance > 0)
     period = case(
-        (Document.due_date < today, -1),
         *((Document.due_date <= week.end, index) for index, week in enumerate(periods)),
-    ).label("period")
+    ).label("due_period")
     rows = db.session.execute(
         select(
             Document.currency,
             period,
             func.count(),
-            func.sum(case((still_open, 1), else_=0)),
             func.sum(case((still_open, Document.open_balance), else_=0)),
         )
-        .where(mine, Document.document_type == INVOICE, Document.due_date <= periods[-1].end)
-        .group_by(Document.currency, period)
-    )
-    overdue: tuple[int, dict[str, Decimal]] = (0, {})
-    due_now: tuple[int, dict[str, Decimal]] = (0, {})
+        .where(
+            mine,
+            Document.document_type == INVOICE,
+            Document.payment_status.in_(PAYMENT_STATUSES),
+            Document.due_date.between(today, periods[-1].end),
+        )
+        # By the column's name: PostgreSQL does not see two renderings of the CASE, each
+        # with its own parameters, as the same expression.
+        .group_by(Document.currency, literal_column("due_period"))
+    ).all()
     by_week: list[dict[str, Decimal]] = [{} for _ in periods]
-    overdue_amounts: dict[str, Decimal] = defaultdict(Decimal)
-    week_amounts: dict[str, Decimal] = defaultdict(Decimal)
-    overdue_count = week_count = 0
-    for currency, index, count, open_count, amount in rows:
+    week_count, week_amounts = 0, {}
+    for currency, index, count, amount in rows:
         amount = _decimal(amount)
-        if index == -1:
-            overdue_count += open_count or 0
-            if open_count:
-                overdue_amounts[currency] += amount
-            continue
         if index == 0:
             week_count += count
-            week_amounts[currency] += amount
+            week_amounts[currency] = amount
         if amount:
             by_week[index][currency] = amount
-    overdue = (overdue_count, dict(overdue_amounts))
-    due_now = (week_count, dict(week_amounts))
-    return overdue, due_now, by_week
+    return overdue, (week_count, week_amounts), by_week
 
 
 def _decimal(value: Any) -> Decimal:
@@ -331,8 +349,8 @@ def _disputes_waiting(company_id: int) -> dict[str, int]:
     """Count the active disputes waiting for the company's answer, as buyer and as supplier."""
     side = case((Dispute.buyer_company_id == company_id, PAYABLES), else_=RECEIVABLES)
     rows = db.session.execute(
-        select(side, func.count())
+        select(side.label("dispute_side"), func.count())
         .where(Dispute.waiting_company_id == company_id, Dispute.status.in_(ACTIVE_STATUSES))
-        .group_by(side)
+        .group_by(literal_column("dispute_side"))
     )
     return {name: count for name, count in rows}

@@ -284,7 +284,9 @@ def test_are_the_buttons_marked_to_ask_in_the_browser(client, supplier, customer
     tray = client.get("/inbox/received").get_data(as_text=True)
     assert re.search(r'value="accept"[^>]*data-confirm', tray)
     seller = make_user(supplier, role="receivables", locale="en")
+    give_fiscal_profile(supplier)  # the form is shown to a company that can issue
     login(client, seller, supplier)
+    configure(client)
     issue = client.get("/issue/invoice").get_data(as_text=True)
     assert re.search(r'<button type="submit" data-confirm data-testid="sign-and-send"', issue)
 

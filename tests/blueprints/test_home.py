@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from app.models import NumberingRange, Partnership, utcnow
+from app.models import Partnership, utcnow
 from tests.conftest import give_fiscal_profile, login, make_company, make_user
-from tests.services.home_helpers import dispute, doc
+from tests.services.home_helpers import dispute, doc, give_numbering_range
 from tests.services.inbox_helpers import give_certificate
 
 FIGURE = re.compile(
@@ -218,21 +218,7 @@ def complete(company):
 
     give_fiscal_profile(company)
     give_certificate(company)
-    today = utcnow().date()
-    db.session.add(
-        NumberingRange(
-            company_id=company.id,
-            prefix="SETT",
-            range_from=1,
-            range_to=5000,
-            resolution="18760000001",
-            valid_from=today - dt.timedelta(days=30),
-            valid_to=today + dt.timedelta(days=300),
-            technical_key_encrypted=b"-",
-            next_number=1,
-            active=True,
-        )
-    )
+    give_numbering_range(company)
     other = make_company("Cliente")
     db.session.add(
         Partnership(

@@ -7,7 +7,7 @@ import itertools
 from decimal import Decimal
 
 from app.extensions import db
-from app.models import Company, Dispute, Document
+from app.models import Company, Dispute, Document, NumberingRange
 from app.models.dispute import OPEN
 
 _numbers = itertools.count(1)
@@ -69,3 +69,24 @@ def dispute(document: Document, *, waiting: Company | None, status: str = OPEN) 
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def give_numbering_range(company: Company) -> NumberingRange:
+    """Give company an active numbering range (what issuing an invoice needs with its fiscal
+    profile and certificate)."""
+    today = dt.date.today()
+    numbering = NumberingRange(
+        company_id=company.id,
+        prefix="SETT",
+        range_from=1,
+        range_to=5000,
+        resolution="18760000001",
+        valid_from=today - dt.timedelta(days=30),
+        valid_to=today + dt.timedelta(days=300),
+        technical_key_encrypted=b"-",
+        next_number=1,
+        active=True,
+    )
+    db.session.add(numbering)
+    db.session.commit()
+    return numbering
