@@ -84,7 +84,7 @@ def test_does_a_claim_become_a_live_dispute_settled_by_a_credit_note(
     supplier.get_by_test_id("accept-proposal").click()
     expect(supplier.locator("#note-form")).to_be_visible()
     expect(supplier.locator('#note-form textarea[name="notes"]')).to_contain_text("Dos cajas")
-    supplier.locator('#note-form button[type="submit"]').click()
+    supplier.locator('#note-form [data-testid="sign-and-send"]').click()
     expect(supplier.get_by_test_id("document-number")).to_have_text(re.compile(r"^NC"))
 
     open_document(supplier, "sent", invoice)

@@ -183,6 +183,10 @@ def test_the_note_form_adds_lines_too(client, supplier, clerk, buyer):
     page = client.get(url).text
     assert row_names(page) == ["lines-0", "lines-1", "lines-2"]
     assert 'hx-post="/issue/lines"' in page
+    # Enter in a field presses the first submit button: signing, never a line's Remove.
+    form = page[page.index('id="note-form"'):]
+    first = re.search(r'<(?:button|input)[^>]*type="submit"[^>]*>', form).group(0)
+    assert "remove_line" not in first and "add_line" not in first
     data = {"reason": "2"} | lines(2) | {"add_line": "1"}
     response = client.post(url, data=data)
     assert response.status_code == 200
