@@ -133,6 +133,9 @@ def test_is_the_favicon_linked_and_served_as_svg(client):
         assert response.status_code == 200
         assert response.mimetype == "image/svg+xml"
         assert ET.fromstring(response.data).tag == "{http://www.w3.org/2000/svg}svg"  # noqa: S314
+    # Browsers also ask /favicon.ico on their own: the same icon, not a 404 in the console.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
 
 
 TITLE = re.compile(r"<title>\s*(.+?)\s*·\s*Portal</title>", re.S)

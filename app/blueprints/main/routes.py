@@ -1,4 +1,4 @@
-from flask import flash, redirect, session, url_for
+from flask import current_app, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -32,6 +32,12 @@ def dashboard():
         checklist=onboarding.checklist(acting.id),
         figures=home.home_figures(acting.id, role=membership().role),
     )
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links: the same icon (an SVG)."""
+    return current_app.send_static_file("favicon.svg")
 
 
 @bp.route("/healthz")
