@@ -149,9 +149,13 @@ def test_does_the_phone_tray_show_labelled_cards_and_filters_in_a_drawer(new_con
     page = signed_in(new_context, PHONE)
     page.goto("/inbox/received")
     row = page.locator("table.tray tbody tr").first
-    cell = row.locator("td[data-label]").first
+    cell = row.locator("td[data-label]:visible").first
     label = cell.evaluate("el => getComputedStyle(el, '::before').content")
     assert label.strip('"') == cell.get_attribute("data-label") != ""
+    # A card: number, counterparty, amount, status, due date, payment — not type, issue date
+    # and tax id (sortable above, on the document's page).
+    shown = [c.get_attribute("data-label") for c in row.locator("td[data-label]:visible").all()]
+    assert shown == ["Número", "Proveedor", "Valor", "Estado", "Fecha de vencimiento", "Pago"]
     row_box, table_box = row.bounding_box(), page.locator("table.tray").bounding_box()
     assert row_box and table_box and row_box["width"] <= PHONE["width"]
     drawer = page.locator("details.filters-drawer")
