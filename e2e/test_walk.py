@@ -44,6 +44,7 @@ SKIP = {
     "api.": "the ERP's JSON API, bearer tokens (tests/api)",
     "dev.": "the development outbox (only under APP_ENV=development)",
     "main.healthz": "JSON for load balancers",
+    "main.favicon": "the icon browsers ask for on their own (an SVG file)",
     "audit.export_csv": "a file download",
     "audit.export_xlsx": "a file download",
     "inbox.received_csv": "a file download",
