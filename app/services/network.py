@@ -80,7 +80,9 @@ def find_customers(
         .order_by(func.lower(Company.legal_name), Company.id)
         .limit(limit + 1)
     )
-    text = query.strip().lower()
+    # Typed text only: a NUL or another control character matches no name, and PostgreSQL
+    # refuses a NUL in a query's parameters.
+    text = "".join(ch for ch in query if ch.isprintable()).strip().lower()
     if customer_id is not None:
         stmt = stmt.where(Company.id == customer_id)
     elif text:
