@@ -153,3 +153,22 @@ def lookup_once(session: Session, key: tuple[Any, ...], load: Callable[[], T]) -
     if key not in memo:
         memo[key] = load()
     return memo[key]  # type: ignore[no-any-return]
+
+
+def migration_compare_type(
+    context, inspected_column, metadata_column, inspected_type, metadata_type
+):  # type: ignore[no-untyped-def]
+    """Alembic's type comparison, except VARCHAR lengths on SQLite, which SQLite ignores.
+
+    Widening a column there would rebuild the table (and drop its triggers) for nothing.
+    """
+    from sqlalchemy import String
+
+    if (
+        context.dialect.name == "sqlite"
+        and isinstance(inspected_type, String)
+        and isinstance(metadata_type, String)
+        and type(inspected_type.as_generic()) is type(metadata_type.as_generic())
+    ):
+        return False
+    return None

@@ -290,8 +290,9 @@ _DOCUMENT_TYPES = {
 }
 _PAYMENT_STATUSES = {
     "unpaid": {"es": "sin pagar", "en": "unpaid"},
-    "partial": {"es": "pagada parcialmente", "en": "partially paid"},
+    "partially_paid": {"es": "pagada parcialmente", "en": "partially paid"},
     "paid": {"es": "pagada", "en": "paid"},
+    "refunded": {"es": "reembolsada", "en": "refunded"},
 }
 
 

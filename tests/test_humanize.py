@@ -157,7 +157,7 @@ def test_does_every_unit_have_both_languages_and_both_numbers():
         (h.person_type, "1", "Persona jurídica", "Legal entity"),
         (h.id_type, "13", "C.C.", "ID card"),
         (h.document_type, "CreditNote", "Nota crédito", "Credit note"),
-        (h.payment_status, "partial", "pagada parcialmente", "partially paid"),
+        (h.payment_status, "partially_paid", "pagada parcialmente", "partially paid"),
     ],
 )
 def test_is_a_code_named_in_both_languages(function, code, es, en):

@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
+from app.db import migration_compare_type
 from app.cli import alembic_config, upgrade_database
 from app.models import Base
 
@@ -40,7 +41,7 @@ def test_do_models_and_migrations_agree(empty_database):
     upgrade_database(empty_database)
     engine = create_engine(empty_database)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": migration_compare_type})
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == [], f"models differ from migrations: {diff}"

@@ -10,14 +10,40 @@ from app.models.document import Document, DocumentAttachment, DocumentEvent, Qua
 from app.models.network import Partnership
 from app.models.notification import Notification, NotificationMark, NotificationPreference
 from app.models.numbering import NumberingRange
+from app.models.payment import (
+    GatewayConnection,
+    GatewayEventRecord,
+    Payment,
+    PaymentAllocation,
+    PaymentSettings,
+    Refund,
+)
 from app.models.pdf_layout import PdfLayout
 from app.models.pdf_upload import PdfUpload
+from app.models.sandbox_gateway import (
+    SandboxAccount,
+    SandboxCharge,
+    SandboxPayout,
+    SandboxRefund,
+    SandboxWebhook,
+)
 from app.models.saved_filter import SavedFilter
 from app.models.tray_version import TrayVersion
 from app.models.user import Membership, TeamInvitation, User
 from app.models.webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "SandboxWebhook",
+    "SandboxRefund",
+    "SandboxPayout",
+    "SandboxCharge",
+    "SandboxAccount",
+    "Refund",
+    "PaymentSettings",
+    "PaymentAllocation",
+    "Payment",
+    "GatewayEventRecord",
+    "GatewayConnection",
     "ApiIdempotencyKey",
     "ApiToken",
     "AuditChainHead",

@@ -36,8 +36,8 @@ CLAIMED = "claimed"
 TACITLY_ACCEPTED = "tacitly_accepted"
 STATUSES = (RECEIVED, ACKNOWLEDGED, GOODS_RECEIVED, ACCEPTED, CLAIMED, TACITLY_ACCEPTED)
 
-UNPAID, PARTIAL, PAID = "unpaid", "partial", "paid"
-PAYMENT_STATUSES = (UNPAID, PARTIAL, PAID)
+UNPAID, PARTIAL, PAID, REFUNDED = "unpaid", "partially_paid", "paid", "refunded"
+PAYMENT_STATUSES = (UNPAID, PARTIAL, PAID, REFUNDED)
 
 ORIGIN_XML, ORIGIN_PDF, ORIGIN_PORTAL = "xml", "pdf", "portal"
 ORIGINS = (ORIGIN_XML, ORIGIN_PDF, ORIGIN_PORTAL)
@@ -118,7 +118,14 @@ class Document(SharedAccess, Base):
 
     status: Mapped[str] = mapped_column(String(20), default=RECEIVED, index=True)
     status_changed_at: Mapped[datetime | None]
-    payment_status: Mapped[str] = mapped_column(String(10), default=UNPAID)
+    payment_status: Mapped[str] = mapped_column(String(20), default=UNPAID)
+    # Moved only by app.services.payments, with conditional updates: what confirmed payments
+    # paid (net of refunds), what was refunded, and what payments still in flight hold (a
+    # checkout not finished, a transfer not confirmed) so that two payers cannot both take
+    # the same open balance. open_balance = total - credit notes - paid (- discounts).
+    paid_amount: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    refunded_amount: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    held_amount: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     origin: Mapped[str] = mapped_column(String(10), default=ORIGIN_XML)
     # False for PDF-origin documents: structured data read from a PDF is not a legal e-invoice.
     is_legal: Mapped[bool] = mapped_column(default=True)

@@ -236,10 +236,10 @@ def load_bulk(
             if kind == "CreditNote":
                 open_balance, payment = Decimal("0"), "unpaid"
             else:
-                payment = rng.choices(("unpaid", "partial", "paid"), (60, 10, 30))[0]
+                payment = rng.choices(("unpaid", "partially_paid", "paid"), (60, 10, 30))[0]
                 open_balance = {
                     "unpaid": payable,
-                    "partial": (payable / 2).quantize(Decimal("0.01")),
+                    "partially_paid": (payable / 2).quantize(Decimal("0.01")),
                     "paid": Decimal("0"),
                 }[payment]
             prefix = {"Invoice": "FV", "CreditNote": "NC", "DebitNote": "ND"}[kind]
@@ -268,6 +268,7 @@ def load_bulk(
                     "tax_inclusive": payable,
                     "payable": payable,
                     "open_balance": open_balance,
+                    "paid_amount": Decimal("0") if kind == "CreditNote" else payable - open_balance,
                     "status": status,
                     "status_changed_at": None if status == "received" else min(
                         created + dt.timedelta(days=rng.randrange(1, 5)), now

@@ -49,6 +49,7 @@ from app.models.document import (
     PARTIAL,
     PAYMENT_STATUSES,
     RECEIVED,
+    REFUNDED,
     UNPAID,
 )
 from app.permissions import SALES, VIEWER, role_can
@@ -63,7 +64,7 @@ RECENT = 5
 DEFAULT_CURRENCY = "COP"
 _CENT = Decimal("0.01")
 #: Every payment status but paid (what the trays' "overdue" means by ``!= PAID``).
-NOT_PAID = (UNPAID, PARTIAL)
+NOT_PAID = (UNPAID, PARTIAL, REFUNDED)
 assert set(NOT_PAID) == set(PAYMENT_STATUSES) - {PAID}
 
 

@@ -137,7 +137,12 @@ def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRow
     return TrayRows(Markup("".join(rows)), frozenset(allowed))  # noqa: S704 (escaped above)
 
 
-PAYMENT_NAMES = {"unpaid": _l("unpaid"), "partial": _l("partly paid"), "paid": _l("paid")}
+PAYMENT_NAMES = {
+    "unpaid": _l("unpaid"),
+    "partially_paid": _l("partly paid"),
+    "paid": _l("paid"),
+    "refunded": _l("refunded"),
+}
 
 
 @dataclass(frozen=True, slots=True)
