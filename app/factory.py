@@ -250,6 +250,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.main import bp as main_bp
     from app.blueprints.network import bp as network_bp
     from app.blueprints.notifications import bp as notifications_bp
+    from app.blueprints.payments import bp as payments_bp
+    from app.blueprints.payments import webhooks_bp as gateway_webhooks_bp
     from app.blueprints.team import bp as team_bp
 
     app.register_blueprint(main_bp)
@@ -263,6 +265,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbox_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(disputes_bp)
+    app.register_blueprint(payments_bp)
+    csrf.exempt(gateway_webhooks_bp)  # signed by the gateway (verified by its adapter)
+    app.register_blueprint(gateway_webhooks_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: a forged cross-site request carries none
     app.register_blueprint(api_bp)
     if app.config["ENV_NAME"] == "development":

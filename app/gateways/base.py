@@ -11,10 +11,11 @@ change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 # What an event says happened, in the portal's words.
 PAYMENT_PENDING = "payment.pending"

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from app.db import PortalSession, after_commit
 from app.jobs import tasks
 from app.jobs.queue import enqueue
-from app.models import PdfUpload, WebhookDelivery
+from app.models import GatewayEventRecord, PdfUpload, WebhookDelivery
 
 #: The outbox models and the task each new row is handed to, with (company id, row id).
 TASKS: dict[type[Any], Any] = {
     WebhookDelivery: tasks.deliver_webhook,
     PdfUpload: tasks.extract_pdf,
+    GatewayEventRecord: tasks.process_gateway_event,
 }
 
 

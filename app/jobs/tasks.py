@@ -38,6 +38,14 @@ def extract_pdf(company_id: int, upload_id: int) -> None:
     run_job(company_id, pdf_documents.extract_upload, upload_id)
 
 
+@huey.task(**RETRY)
+def process_gateway_event(company_id: int, record_id: int) -> None:
+    """Apply one stored gateway webhook event to its payment (nothing if already done)."""
+    from app.services.payments import webhooks
+
+    run_job(company_id, webhooks.process_event, record_id)
+
+
 # ------------------------------------------------------------------------------------ periodic
 
 
@@ -46,14 +54,18 @@ def sweep() -> dict[str, int]:
     """Enqueue the work whose row is unfinished: webhook retries now due and claims whose
     worker died (their lease ran out), extractions lost or left by a dead worker."""
     from app.services import pdf_documents, webhooks
+    from app.services.payments import webhooks as gateway_webhooks
 
+    events = run_job(None, gateway_webhooks.due_events)
+    for company_id, record_id in events:
+        enqueue(process_gateway_event, company_id, record_id)
     due = run_job(None, webhooks.due_deliveries)
     for company_id, delivery_id in due:
         enqueue(deliver_webhook, company_id, delivery_id)
     stale = run_job(None, pdf_documents.stale_uploads)
     for company_id, upload_id in stale:
         enqueue(extract_pdf, company_id, upload_id)
-    return {"webhooks": len(due), "pdf_uploads": len(stale)}
+    return {"webhooks": len(due), "pdf_uploads": len(stale), "gateway_events": len(events)}
 
 
 @huey.periodic_task(crontab(minute="*/5"))

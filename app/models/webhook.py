@@ -11,7 +11,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import Base, TenantScoped, utcnow
 
 DOCUMENT_RECEIVED, EVENT_RECORDED = "document.received", "document.event_recorded"
-WEBHOOK_EVENTS = (DOCUMENT_RECEIVED, EVENT_RECORDED)
+PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_REFUNDED = (
+    "payment.succeeded",
+    "payment.failed",
+    "payment.refunded",
+)
+WEBHOOK_EVENTS = (
+    DOCUMENT_RECEIVED,
+    EVENT_RECORDED,
+    PAYMENT_SUCCEEDED,
+    PAYMENT_FAILED,
+    PAYMENT_REFUNDED,
+)
 
 
 class WebhookEndpoint(TenantScoped, Base):

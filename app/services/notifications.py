@@ -46,6 +46,10 @@ OVERDUE = "overdue"
 DISPUTE_OPENED = "dispute_opened"
 DISPUTE_PROPOSAL = "dispute_proposal"
 DISPUTE_RESOLVED = "dispute_resolved"
+PAYMENT_RECEIVED = "payment_received"
+PAYMENT_FAILED = "payment_failed"
+PAYMENT_REFUNDED = "payment_refunded"
+TRANSFER_RECORDED = "transfer_recorded"
 
 DUE_SOON_DAYS = 3
 BELL_SIZE = 10
@@ -124,6 +128,30 @@ KINDS: dict[str, Kind] = {
             _l("The dispute on %(number)s was resolved"),
             "disputes.participate",
         ),
+        Kind(
+            PAYMENT_RECEIVED,
+            _l("Payment received"),
+            _l("%(payer)s paid you %(amount)s"),
+            "documents.issue",
+        ),
+        Kind(
+            PAYMENT_FAILED,
+            _l("Payment failed"),
+            _l("Your payment of %(amount)s did not go through"),
+            "documents.receive",
+        ),
+        Kind(
+            PAYMENT_REFUNDED,
+            _l("Payment refunded"),
+            _l("%(amount)s of your payment was refunded"),
+            "documents.receive",
+        ),
+        Kind(
+            TRANSFER_RECORDED,
+            _l("Transfer to confirm"),
+            _l("%(payer)s says it transferred %(amount)s: confirm it"),
+            "documents.issue",
+        ),
     )
 }
 
@@ -150,9 +178,14 @@ def title(notification: Notification) -> str:
     kind = KINDS.get(notification.kind)
     if kind is None:
         return notification.kind
-    params = {"number": "", "supplier": "", "customer": "", "company": ""} | dict(
-        notification.params or {}
-    )
+    params = {
+        "number": "",
+        "supplier": "",
+        "customer": "",
+        "company": "",
+        "payer": "",
+        "amount": "",
+    } | dict(notification.params or {})
     return str(kind.title) % params
 
 

@@ -35,7 +35,14 @@ from sqlalchemy import Select, bindparam, select, update
 from app.db import lookup_once
 from app.extensions import db
 from app.models import Document, DocumentEvent, User, WebhookDelivery, WebhookEndpoint, utcnow
-from app.models.webhook import DOCUMENT_RECEIVED, EVENT_RECORDED, WEBHOOK_EVENTS
+from app.models.webhook import (
+    DOCUMENT_RECEIVED,
+    EVENT_RECORDED,
+    PAYMENT_FAILED,
+    PAYMENT_REFUNDED,
+    PAYMENT_SUCCEEDED,
+    WEBHOOK_EVENTS,
+)
 from app.services import audit, outbound
 from app.services.errors import FieldErrors, NotFound
 from app.tenancy import unscoped
@@ -55,6 +62,9 @@ BATCH = 100
 EVENT_LABELS = {
     DOCUMENT_RECEIVED: _l("A document was received"),
     EVENT_RECORDED: _l("An event (acknowledgement, receipt, acceptance, claim) was recorded"),
+    PAYMENT_SUCCEEDED: _l("A payment was received (with the invoices it covers)"),
+    PAYMENT_FAILED: _l("A payment failed or needs review"),
+    PAYMENT_REFUNDED: _l("A payment was refunded"),
 }
 
 

@@ -1,0 +1,1 @@
+"""The payments pages (paying, receipts, transfers, refunds, gateways)."""
