@@ -8,7 +8,7 @@ zero-decimal). Every conversion between a Decimal amount and a gateway's integer
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # ISO 4217 decimals of the currencies the portal handles.
 ISO_DECIMALS: dict[str, int] = {
@@ -65,7 +65,11 @@ def normalize(amount: Decimal, currency: str) -> Decimal:
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise CurrencyError("amount must be a finite Decimal")
     q = quantum(currency)
-    rounded = amount.quantize(q, rounding=ROUND_HALF_UP)
+    try:
+        rounded = amount.quantize(q, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        # More digits than the decimal context carries: Decimal would raise its own error.
+        raise CurrencyError(f"{amount} {currency} is too large") from None
     if rounded != amount:
         raise CurrencyError(f"{amount} has more decimals than {currency} allows")
     return rounded
@@ -74,12 +78,20 @@ def normalize(amount: Decimal, currency: str) -> Decimal:
 def to_minor(amount: Decimal, currency: str, gateway: str | None = None) -> int:
     """The integer a gateway exchanges for ``amount`` (Decimal('12.34') USD → 1234)."""
     value = normalize(amount, currency)
-    return int(value.scaleb(decimals(currency, gateway)))
+    scaled = value.scaleb(decimals(currency, gateway))
+    # A gateway counting fewer decimals than ISO 4217 cannot carry the fraction: refuse it
+    # rather than let int() drop it.
+    if scaled != scaled.to_integral_value():
+        raise CurrencyError(f"{amount} {currency} has more decimals than {gateway} carries")
+    return int(scaled)
 
 
 def from_minor(value: int, currency: str, gateway: str | None = None) -> Decimal:
     """The Decimal amount of a gateway's integer (1234 USD → Decimal('12.34'))."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise CurrencyError("a minor-unit amount must be an integer")
-    amount = Decimal(value).scaleb(-decimals(currency, gateway))
-    return amount.quantize(quantum(currency))
+    # Built from text, so exact whatever the context's precision; normalize then refuses a
+    # fraction the currency has no coin for (a gateway counting more decimals than ISO 4217)
+    # instead of rounding it away.
+    amount = Decimal(f"{value}E-{decimals(currency, gateway)}")
+    return normalize(amount, currency)
