@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -53,15 +54,18 @@ def connections(company_id: int, *, active_only: bool = False) -> list[GatewayCo
 
 
 def active_connection(company_id: int, gateway: str) -> GatewayConnection | None:
+    """The supplier's connection a payer pays through (read across companies on purpose)."""
     return db.session.scalars(
-        select(GatewayConnection)
-        .where(
-            GatewayConnection.company_id == company_id,
-            GatewayConnection.gateway == gateway,
-            GatewayConnection.active.is_(True),
+        unscoped(
+            select(GatewayConnection)
+            .where(
+                GatewayConnection.company_id == company_id,
+                GatewayConnection.gateway == gateway,
+                GatewayConnection.active.is_(True),
+            )
+            .order_by(GatewayConnection.id.desc())
+            .limit(1)
         )
-        .order_by(GatewayConnection.id.desc())
-        .limit(1)
     ).first()
 
 
@@ -160,4 +164,14 @@ def settings_of(company_id: int) -> PaymentSettings:
     found = db.session.scalars(
         unscoped(select(PaymentSettings).where(PaymentSettings.company_id == company_id))
     ).first()
-    return found or PaymentSettings(company_id=company_id)
+    return found or PaymentSettings(
+        company_id=company_id,
+        allow_partial=True,
+        partial_minimum=Decimal("0"),
+        accept_transfers=True,
+        bank_name="",
+        account_type="",
+        account_number="",
+        account_holder="",
+        instructions="",
+    )

@@ -217,6 +217,25 @@ def _allocations(selection: Selection, items: Sequence[Item]) -> list[tuple[Docu
     return result
 
 
+def _again(payer_company_id: int, key: str, items: Sequence[Item]) -> Payment | None:
+    """The payer's payment started with this key already (a double submit, an API retry);
+    a Conflict when the key was used for other invoices or amounts."""
+    payment = db.session.scalars(
+        select(Payment).where(
+            Payment.payer_company_id == payer_company_id, Payment.idempotency_key == key
+        )
+    ).first()
+    if payment is None:
+        return None
+    held = {(a.document_id, a.amount) for a in state.allocations(payment.id)}
+    asked = {(i.document_id, i.amount) for i in items}
+    if {d for d, _a in held} != {d for d, _a in asked} or any(
+        a is not None and (d, a) not in held for d, a in asked
+    ):
+        raise Conflict(_l("That payment was already started with other invoices."))
+    return payment
+
+
 def _existing(payee_company_id: int, key: str) -> Payment | None:
     return db.session.scalars(
         unscoped(
@@ -245,6 +264,10 @@ def start_payment(
     so they are read across companies). The same ``idempotency_key`` again returns the same
     payment (a double submit, an API retry) — with other items it is a Conflict.
     """
+    if idempotency_key and payer_company_id is not None and not link:
+        again = _again(payer_company_id, idempotency_key[:80], items)
+        if again is not None:
+            return again
     selection = select_invoices(payer_company_id, [i.document_id for i in items], link=link)
     if link:
         payer_company_id = selection.invoices[0].receiver_company_id
