@@ -294,3 +294,4 @@ def shared_data() -> Path:
     if os.environ.get("REQUIRE_SHARED_DATA") == "1":
         pytest.fail(f"REQUIRE_SHARED_DATA=1 but {SHARED_DATA} is missing")
     pytest.skip(f"{SHARED_DATA} is not here")
+from tests.payments_helpers import fake_gateway  # noqa: E402,F401  (a fixture for the payments tests)

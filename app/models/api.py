@@ -12,7 +12,8 @@ from app.models.base import Base, TenantScoped, utcnow
 from app.models.company import Company
 
 DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE = "documents:read", "documents:write", "events:write"
-SCOPES = (DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE)
+PAYMENTS_READ, PAYMENTS_WRITE = "payments:read", "payments:write"
+SCOPES = (DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE, PAYMENTS_READ, PAYMENTS_WRITE)
 PREFIX_LENGTH = 8
 
 

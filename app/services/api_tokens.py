@@ -10,7 +10,15 @@ from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import ApiToken, Company, User, utcnow
-from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE, PREFIX_LENGTH, SCOPES
+from app.models.api import (
+    DOCUMENTS_READ,
+    DOCUMENTS_WRITE,
+    EVENTS_WRITE,
+    PAYMENTS_READ,
+    PAYMENTS_WRITE,
+    PREFIX_LENGTH,
+    SCOPES,
+)
 from app.security import hash_secret_token, new_secret_token
 from app.services import audit
 from app.services.errors import FieldErrors, NotFound
@@ -20,6 +28,8 @@ SCOPE_LABELS = {
     DOCUMENTS_READ: _l("Read documents and partners"),
     DOCUMENTS_WRITE: _l("Send documents"),
     EVENTS_WRITE: _l("Record events (acknowledge, accept, claim)"),
+    PAYMENTS_READ: _l("Read payments and remittances"),
+    PAYMENTS_WRITE: _l("Pay invoices, record transfers and refund"),
 }
 NAME_MAX = 100
 # A bearer token longer than this is not one of ours: refuse it before hashing.

@@ -29,6 +29,7 @@ from app.blueprints.api.responses import (
     Document,
     DocumentDetail,
     DocumentList,
+    DocumentPayment,
     Error,
     Event,
     EventList,
@@ -55,6 +56,7 @@ from app.services import audit, idempotency
 from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors
 from app.services.lifecycle import transitions
+from app.services.payments import queries as payment_queries
 
 XML_TYPES = {"application/xml", "text/xml"}
 #: An id an INTEGER column can hold: a larger one is a 404 from the router, not an overflow.
@@ -285,7 +287,19 @@ def get_document(document_id: int) -> Any:
     company_id = current_token().company_id
     document = queries.get_document(company_id, document_id)
     _accessed("document.viewed", document)
-    return DocumentDetail.detail(document, company_id, language=_language())
+    detail = DocumentDetail.detail(document, company_id, language=_language())
+    detail.payments = [
+        DocumentPayment(
+            id=p.id,
+            status=p.status,
+            method=p.method,
+            amount=a.amount,
+            refunded_amount=a.refunded_amount,
+            created_at=p.created_at,
+        )
+        for p, a in payment_queries.document_payments(company_id, document_id)
+    ]
+    return detail
 
 
 @bp.get(f"/documents/<{ID}:document_id>/xml")

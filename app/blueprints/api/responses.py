@@ -19,6 +19,7 @@ from app.blueprints.api.schemas import EVENT_CODES
 from app.models import Document as DocumentRow
 from app.models import DocumentEvent, Partnership
 from app.models.document import DOCUMENT_TYPES, PAYMENT_STATUSES, STATUSES
+from app.models.payment import PAYMENT_STATUSES as PAYMENT_STATES
 from app.services.lifecycle import transitions
 from app.web.findings import finding_message
 
@@ -200,11 +201,23 @@ class Document(Body):
         )
 
 
+class DocumentPayment(Body):
+    id: int = Field(description="The payment's id (GET /payments/{id})")
+    status: Literal[PAYMENT_STATES]  # type: ignore[valid-type]
+    method: str
+    amount: Money = Field(description="What the payment allocates to this document")
+    refunded_amount: Money
+    created_at: dt.datetime
+
+
 class DocumentDetail(Document):
     next_events: list[Literal[tuple(EVENT_CODES)]] = Field(  # type: ignore[valid-type]
         description="What the company may record now"
     )
     findings: list[Finding]
+    payments: list[DocumentPayment] = Field(
+        default_factory=list, description="The payments allocated to it, newest first"
+    )
 
     @classmethod
     def detail(cls, document: DocumentRow, company_id: int, *, language: str) -> Self:
@@ -289,3 +302,81 @@ class EventList(Body):
 
 class OpenApiDocument(RootModel[dict[str, Any]]):
     """The OpenAPI 3.1 document."""
+
+
+# ---------------------------------------------------------------------------------- payments
+
+
+class Allocation(Body):
+    document_id: int
+    amount: Money
+    refunded_amount: Money
+
+
+class PaymentRefund(Body):
+    id: int
+    amount: Money
+    status: Literal["pending", "succeeded", "failed"]
+    reason: str
+    created_at: dt.datetime
+
+
+class Payment(Body):
+    id: int
+    status: Literal[PAYMENT_STATES]  # type: ignore[valid-type]
+    method: Literal["sandbox", "stripe", "wompi", "transfer"]
+    amount: Money
+    currency: str
+    refunded_amount: Money
+    fee: Money | None
+    checkout_url: str | None = Field(description="Where the payer pays (absolute URL)")
+    payee_company_id: int
+    payer_company_id: int | None
+    gateway_reference: str | None
+    payer_reference: str | None = Field(description="For a transfer: the payer's reference")
+    created_at: dt.datetime
+    succeeded_at: dt.datetime | None
+    allocations: list[Allocation]
+    refunds: list[PaymentRefund]
+
+    @classmethod
+    def of(cls, payment: Any, allocations: list[Any], refunds: list[Any], base_url: str) -> Self:
+        url = payment.checkout_url
+        if url and url.startswith("/"):
+            url = base_url.rstrip("/") + url
+        return cls(
+            id=payment.id,
+            status=payment.status,
+            method=payment.method,
+            amount=payment.amount,
+            currency=payment.currency,
+            refunded_amount=payment.refunded_amount,
+            fee=payment.fee,
+            checkout_url=url,
+            payee_company_id=payment.payee_company_id,
+            payer_company_id=payment.payer_company_id,
+            gateway_reference=payment.gateway_reference,
+            payer_reference=payment.payer_reference or None,
+            created_at=payment.created_at,
+            succeeded_at=payment.succeeded_at,
+            allocations=[
+                Allocation(
+                    document_id=a.document_id, amount=a.amount, refunded_amount=a.refunded_amount
+                )
+                for a in allocations
+            ],
+            refunds=[
+                PaymentRefund(
+                    id=r.id,
+                    amount=r.amount,
+                    status=r.status,
+                    reason=r.reason,
+                    created_at=r.created_at,
+                )
+                for r in refunds
+            ],
+        )
+
+
+class PaymentList(Body):
+    data: list[Payment]

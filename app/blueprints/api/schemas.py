@@ -38,6 +38,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from app.einvoice.events import CLAIM_REASONS, PERSON_ID_TYPES
 from app.models.document import DOCUMENT_TYPES, STATUSES
+from app.models.payment import PAYMENT_STATUSES as PAYMENT_STATES
 from app.services import idempotency, network
 from app.services.documents import queries
 from app.services.errors import DomainError
@@ -385,3 +386,42 @@ def json_body(model: type[M]) -> M:
                 status=400,
             ) from None
         raise InvalidInput(_errors(problem, root="body")) from None
+
+
+# ---------------------------------------------------------------------------------- payments
+
+#: A decimal amount written as text ("1234.50"): never a JSON number (no float on the way).
+AmountText = Annotated[
+    str, Field(pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$", description="A decimal amount as text")
+]
+
+
+class PaymentItem(Schema):
+    id: int = Field(ge=1, le=2**53, description="The invoice's document id")
+    amount: AmountText | None = Field(
+        None, description="How much of it to pay; without it, all that is open"
+    )
+
+
+class NewPayment(Schema):
+    documents: list[PaymentItem] = Field(min_length=1, max_length=100)
+    method: Literal["sandbox", "stripe", "wompi"] = Field(
+        description="The supplier's gateway to pay through"
+    )
+
+
+class NewRefund(Schema):
+    amount: AmountText | None = Field(None, description="Without it: all that is left")
+    reason: str = Field("", max_length=500)
+
+
+class PaymentQuery(QuerySchema):
+    status: Literal[PAYMENT_STATES] | None = Field(  # type: ignore[valid-type]
+        None, description="Only payments in this status."
+    )
+    counterparty_id: QueryId | None = Field(None, description="The other company's id.")
+    date_from: QueryDate | None = Field(None, description="Started on or after this day.")
+    date_to: QueryDate | None = Field(None, description="Started on or before this day.")
+    limit: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        100, ge=1, le=500, description="Payments to answer (newest first)."
+    )

@@ -93,7 +93,7 @@ def allocations(payment_id: int) -> list[tuple[PaymentAllocation, Document]]:
                 .where(PaymentAllocation.payment_id == payment_id)
                 .order_by(PaymentAllocation.id)
             )
-        ).tuples()
+        )
     )
 
 
@@ -119,7 +119,7 @@ def document_payments(company_id: int, document_id: int) -> list[tuple[Payment, 
                 ),
             )
             .order_by(Payment.created_at.desc())
-        ).tuples()
+        )
     )
 
 

@@ -3,7 +3,6 @@ the hostile webhook cases (replays, duplicates, reordering, tampered amounts).""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -16,9 +15,8 @@ from app.services.payments import paying, refunds, webhooks
 from app.services.payments.paying import Item, OverBalance
 from app.tenancy import acting_as
 from tests.conftest import make_company, make_user
-from tests.payments_helpers import (  # noqa: F401 (fixture)
+from tests.payments_helpers import (
     connect_fake,
-    fake_gateway,
     invoice,
     refreshed,
     set_payment_settings,
