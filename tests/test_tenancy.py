@@ -20,6 +20,7 @@ from app.models import (
     Membership,
     Notification,
     Partnership,
+    Payment,
     PdfUpload,
     QuarantinedUpload,
     SavedFilter,
@@ -34,7 +35,17 @@ from tests.conftest import bearer, login, make_api_token, make_company, make_use
 from tests.services.inbox_helpers import make_document
 
 # Routes whose variable parts are secrets rather than ids: they are tested with forged tokens.
-TOKEN_ROUTES = {"auth.confirm", "auth.reset", "auth.invitation", "static"}
+# Routes reached by a secret in the URL, not by a company's id: the payment's access token
+# (the pay-link payer has no account), the gateways' webhooks (an opaque connection id, and a
+# signature checked by the gateway's adapter), the sandbox gateway's own hosted pages.
+TOKEN_ROUTES = {
+    "auth.confirm",
+    "auth.reset",
+    "auth.invitation",
+    "static",
+    "payments.payment_return",
+    "gateway_webhooks.receive",
+}
 
 
 @pytest.fixture
@@ -87,6 +98,12 @@ def foreign_rows(other_company, outsider):
                        data=b"%PDF-1.4", digest="0" * 64)
     db.session.add(upload)
     db.session.flush()
+    payment = Payment(payee_company_id=third.id, payer_company_id=other_company.id,
+                      method="transfer", currency="COP", amount=Decimal("10"),
+                      idempotency_key="k", access_token="a" * 40, status="awaiting_confirmation",
+                      proof=b"%PDF-1.4")
+    db.session.add(payment)
+    db.session.flush()
     proposal = DisputeProposal(dispute_id=dispute.id, supplier_company_id=third.id,
                                buyer_company_id=other_company.id, company_id=third.id,
                                resolution="paid")
@@ -94,6 +111,7 @@ def foreign_rows(other_company, outsider):
     db.session.commit()
     return {
         "dispute_id": dispute.id,
+        "payment_id": payment.id,
         "token": upload.token,
         "proposal_id": proposal.id,
         "document_id": document.id,

@@ -33,6 +33,7 @@ from app.models.network import ACTIVE
 from app.services.documents import queries
 from tests.conftest import bearer, make_api_token, make_company
 from tests.services.inbox_helpers import give_certificate, make_document, signed_invoice
+from tests.payments_helpers import connect_fake, sign
 
 API_PREFIX = "/api/v1"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -153,16 +154,25 @@ def _validate(spec, schema, body) -> None:
     jsonschema_rs.validate({**schema, "components": spec["components"]}, body)
 
 
+def _path_of(url: str) -> str:
+    """The document's path for a URL: /documents/7/events → /documents/{document_id}/events."""
+    return re.sub(
+        r"/(documents|payments)/[0-9]+(?=/|$)",
+        lambda m: f"/{m[1]}/{{{m[1][:-1]}_id}}",
+        url.split("?")[0][len(API_PREFIX) :],
+    )
+
+
 def _answer_schema(spec, method: str, url: str, status: int) -> dict | None:
     """Return the schema the document gives the answer to a request, None for a file."""
-    path = re.sub(r"/[0-9]+(?=/|$)", "/{document_id}", url.split("?")[0][len(API_PREFIX) :])
+    path = _path_of(url)
     responses = spec["paths"][path][method]["responses"]
     answer = responses.get(str(status)) or responses["default"]
     return answer.get("content", {}).get("application/json", {}).get("schema")
 
 
 def test_do_the_real_answers_of_every_operation_fit_the_document(
-    app, client, spec, monkeypatch, no_official_rules
+    app, client, spec, monkeypatch, no_official_rules, fake_gateway
 ):
     """Every operation, called as an ERP would, answers bodies its description allows."""
     monkeypatch.setitem(app.config, "API_RATE_LIMIT", "100000 per minute")
@@ -194,7 +204,7 @@ def test_do_the_real_answers_of_every_operation_fit_the_document(
         else:
             assert response.mimetype == "application/json"
             _validate(spec, schema, response.get_json())
-        path = re.sub(r"/[0-9]+(?=/|$)", "/{document_id}", url.split("?")[0][len(API_PREFIX) :])
+        path = _path_of(url)
         answered.setdefault(f"{method} {path}", set()).add(response.status_code)
         return response.get_json(silent=True)
 
@@ -239,6 +249,52 @@ def test_do_the_real_answers_of_every_operation_fit_the_document(
     assert [e["code"] for e in events] == ["acknowledge"]
     call("get", "/api/v1/partners", 401)
     call("get", "/api/v1/openapi.json", 200)
+
+    # Payments: the customer pays the invoice it received through the supplier's gateway.
+    connection = connect_fake(supplier)
+    public_id = connection.public_id
+    pay = {"documents": [{"id": sent["id"], "amount": "1.00"}], "method": "sandbox"}
+    created = call("post", "/api/v1/payments", 201, json=pay, headers=buyer)
+    keyed_buyer = {**buyer, "Idempotency-Key": "pay-1"}
+    call("post", "/api/v1/payments", 201, json=pay, headers=keyed_buyer)
+    other = {"documents": [{"id": sent["id"], "amount": "2.00"}], "method": "sandbox"}
+    call("post", "/api/v1/payments", 409, json=other, headers=keyed_buyer)
+    too_much = {"documents": [{"id": sent["id"], "amount": "999999999"}], "method": "sandbox"}
+    call("post", "/api/v1/payments", 422, json=too_much, headers=buyer)
+    nobody = {"documents": [{"id": 999999}], "method": "sandbox"}
+    call("post", "/api/v1/payments", 404, json=nobody, headers=buyer)
+    call("post", "/api/v1/payments", 415, data=b"{}", headers=buyer)
+    call(
+        "post",
+        "/api/v1/payments",
+        400,
+        data=b"{",
+        headers={**buyer, "Content-Type": "application/json"},
+    )
+    payment = f"/api/v1/payments/{created['id']}"
+    call("post", payment + "/refunds", 409, json={}, headers=seller)  # not paid yet
+    body, signed = sign(
+        {
+            "id": "evt_api",
+            "kind": "payment.succeeded",
+            "reference": str(created["id"]),
+            "amount": "1.00",
+            "currency": "COP",
+        }
+    )
+    assert (
+        client.post(
+            f"/payments/webhooks/sandbox/{public_id}", data=body, headers=signed
+        ).status_code
+        == 200
+    )
+    assert call("get", payment, 200, headers=buyer)["status"] == "succeeded"
+    call("get", "/api/v1/payments/999999", 404, headers=buyer)
+    call("get", "/api/v1/payments?status=succeeded", 200, headers=seller)
+    call("get", "/api/v1/payments?status=nope", 422, headers=seller)
+    call("post", payment + "/refunds", 422, json={"amount": "5.00"}, headers=seller)
+    call("post", payment + "/refunds", 201, json={"amount": "0.50"}, headers=seller)
+    call("post", payment + "/refunds", 403, json={}, headers=reader)
 
     assert {key.split()[0] + " " + key.split()[1] for key in answered} == {
         f"{method} {path}" for method, path in _operations(spec)
@@ -304,7 +360,7 @@ def _negated(case, location: str) -> bool:
 
 #: Operations whose valid requests a business rule may still refuse with a 422: no schema can
 #: say "a signed e-invoice of this company" or "an event that may follow this status".
-BUSINESS_REFUSALS = {"createDocument", "createDocumentEvent"}
+BUSINESS_REFUSALS = {"createDocument", "createDocumentEvent", "createPayment", "createRefund"}
 
 
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)

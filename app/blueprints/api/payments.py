@@ -3,7 +3,9 @@ allocations (the remittance advice), refund."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from functools import wraps
 from typing import Any
 
 from flask import request
@@ -12,14 +14,25 @@ from spectree import Response
 from app.blueprints.api import bp
 from app.blueprints.api.auth import acting_user, current_token, require_token
 from app.blueprints.api.responses import Error, Payment, PaymentList
-from app.blueprints.api.schemas import NewPayment, NewRefund, PaymentQuery
+from app.blueprints.api.schemas import MAX_ID, NewPayment, NewRefund, PaymentQuery
 from app.blueprints.api.spec import NOT_FOUND, UNPROCESSABLE, api
 from app.extensions import db
 from app.models.api import PAYMENTS_READ, PAYMENTS_WRITE
 from app.services.payments import paying, queries, refunds
 
-ID = "int(min=1, max=9007199254740991)"
+ID = f"int(min=1, max={MAX_ID})"
 PAYMENT_ID = {"payment_id": "The payment's id"}
+
+
+def visible_payment(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer 404 for a payment the company cannot see, before any check of the input."""
+
+    @wraps(view)
+    def wrapped(*args: Any, payment_id: int, **kwargs: Any) -> Any:
+        queries.get_payment(current_token().company_id, payment_id)
+        return view(*args, payment_id=payment_id, **kwargs)
+
+    return wrapped
 
 
 def _answer(payment: Any) -> Payment:
@@ -116,6 +129,7 @@ def get_payment(payment_id: int) -> Any:
 
 @bp.post(f"/payments/<{ID}:payment_id>/refunds")
 @require_token(PAYMENTS_WRITE)
+@visible_payment
 @api.validate(
     resp=Response(
         HTTP_201=(Payment, "The payment, with the refund"),

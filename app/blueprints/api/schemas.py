@@ -397,7 +397,7 @@ AmountText = Annotated[
 
 
 class PaymentItem(Schema):
-    id: int = Field(ge=1, le=2**53, description="The invoice's document id")
+    id: int = Field(ge=1, le=MAX_ID, description="The invoice's document id")
     amount: AmountText | None = Field(
         None, description="How much of it to pay; without it, all that is open"
     )
