@@ -368,3 +368,12 @@ def test_a_bad_email_on_the_pay_link_is_named(client, link_world):
     )
     assert answer.status_code == 422 and 'data-field-error="payer_email"' in answer.text
     assert payments_count() == 0
+
+
+def test_posting_a_pay_link_over_and_over_is_slowed_down(app, client, link_world, monkeypatch):
+    _supplier, _a, _b, token = link_world
+    monkeypatch.setitem(app.config, "PAY_LINK_RATE_LIMIT", "2 per minute")
+    bad = {"payer_email": "not-an-email", "method": "sandbox"}
+    answers = [client.post(f"/payments/link/{token}", data=bad).status_code for _ in range(3)]
+    assert answers == [422, 422, 429]
+    assert client.get(f"/payments/link/{token}").status_code == 200  # reading is not limited
