@@ -95,6 +95,8 @@ class Config:
     # Chat: messages per user (over HTTP, and over the socket) and sockets per client address
     # per server process (offices behind one NAT share an address: keep it generous).
     CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "30 per minute")
+    # Posts of a public pay link's form, per address (each one opens a checkout).
+    PAY_LINK_RATE_LIMIT = os.environ.get("PAY_LINK_RATE_LIMIT", "10 per minute;60 per hour")
     SOCKET_MAX_CONNECTIONS_PER_IP = int(os.environ.get("SOCKET_MAX_CONNECTIONS_PER_IP", 200))
     # Seconds between each process's re-check of its open sockets' access (a sign-out signal a
     # Redis outage lost, a change made outside the services); 0 turns the re-check off.

@@ -95,6 +95,20 @@ def setup() -> dict[str, object]:
             ),
         }
 
+        # A pay link (a public page) for Andina's open received invoices.
+        from app.services.payments import queries as payment_queries
+
+        with acting_as(andina.id):
+            owed = db.session.scalars(
+                select(Document.id).where(
+                    Document.receiver_company_id == andina.id,
+                    Document.document_type == "Invoice",
+                    Document.open_balance > 0,
+                )
+            ).all()
+        if owed:
+            out["tokens"]["payments.pay_link"] = payment_queries.pay_link_token(owed[:3])  # type: ignore[index]
+
         companies = out["companies"]
         assert isinstance(companies, dict)
         for key, tax_id in (("andina", ANDINA), ("tornillo", TORNILLO)):

@@ -186,7 +186,8 @@ def test_the_return_page_says_processing_then_paid(client, world):
         unscoped(select(Payment.access_token).where(Payment.id == created["id"]))
     )
     page = client.get(f"/payments/return/{token}")
-    assert page.status_code == 200 and 'hx-trigger="every 2s"' in page.text
+    assert page.status_code == 200
+    assert 'hx-trigger="every 2s, payment-changed from:body"' in page.text
     payload, headers = sign(
         {
             "id": "evt_r",

@@ -148,6 +148,7 @@ class BulkForm(FlaskForm):
             ("receive", _l("Record the receipt")),
             ("accept", _l("Accept")),
             ("download", _l("Download XML and PDF")),
+            ("pay", _l("Pay selected")),
         ]
     )
     tray = SelectField(choices=[(t, t) for t in TRAYS], default="received")

@@ -260,6 +260,8 @@ def bulk():
         )
     if not can("documents.receive"):
         abort(403)
+    if form.action.data == "pay":  # the review page checks what can be paid together
+        return redirect(url_for("payments.new", document=ids), code=303)
     code = bulk_events.BULK_EVENTS[form.action.data]
     plan = bulk_events.plan_events(company().id, document_ids=ids, code=code, actor=user())
     if (question := _confirm_bulk(plan, tray)) is not None:

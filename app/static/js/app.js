@@ -378,6 +378,10 @@
     socket.on("pdf:extracted", function (payload) {
       document.body.dispatchEvent(new CustomEvent("pdf-extracted", { detail: payload }));
     });
+    // A payment's status page re-fetches itself on hx-trigger="payment-changed from:body".
+    socket.on("payment:changed", function (payload) {
+      document.body.dispatchEvent(new CustomEvent("payment-changed", { detail: payload }));
+    });
     // Any element with hx-trigger="document-changed from:body" re-fetches itself.
     ["document:received", "document:changed", "document:sent"].forEach(function (name) {
       socket.on(name, function (payload) {
