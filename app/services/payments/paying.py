@@ -217,23 +217,30 @@ def _allocations(selection: Selection, items: Sequence[Item]) -> list[tuple[Docu
     return result
 
 
-def _again(payer_company_id: int, key: str, items: Sequence[Item]) -> Payment | None:
-    """The payer's payment started with this key already (a double submit, an API retry);
-    a Conflict when the key was used for other invoices or amounts."""
-    payment = db.session.scalars(
-        select(Payment).where(
-            Payment.payer_company_id == payer_company_id, Payment.idempotency_key == key
-        )
-    ).first()
-    if payment is None:
-        return None
-    held = {(a.document_id, a.amount) for a in state.allocations(payment.id)}
+def _again(payer_company_id: int | None, key: str, items: Sequence[Item]) -> Payment | None:
+    """The payment already started with this key for these invoices (a double submit, an API
+    retry); a Conflict when the key was used for other invoices or amounts. Without a payer
+    company (a pay link) only a payment over exactly these invoices is found."""
+    stmt = select(Payment).where(Payment.idempotency_key == key)
+    if payer_company_id is not None:
+        stmt = stmt.where(Payment.payer_company_id == payer_company_id)
     asked = {(i.document_id, i.amount) for i in items}
-    if {d for d, _a in held} != {d for d, _a in asked} or any(
-        a is not None and (d, a) not in held for d, a in asked
-    ):
-        raise Conflict(_l("That payment was already started with other invoices."))
-    return payment
+    for payment in db.session.scalars(unscoped(stmt).execution_options(populate_existing=True)):
+        held = {
+            (a.document_id, a.amount)
+            for a in db.session.scalars(
+                unscoped(
+                    select(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id)
+                )
+            )
+        }
+        same_documents = {d for d, _a in held} == {d for d, _a in asked}
+        if payer_company_id is None and not same_documents:
+            continue
+        if not same_documents or any(a is not None and (d, a) not in held for d, a in asked):
+            raise Conflict(_l("That payment was already started with other invoices."))
+        return payment
+    return None
 
 
 def _existing(payee_company_id: int, key: str) -> Payment | None:
@@ -264,8 +271,8 @@ def start_payment(
     so they are read across companies). The same ``idempotency_key`` again returns the same
     payment (a double submit, an API retry) — with other items it is a Conflict.
     """
-    if idempotency_key and payer_company_id is not None and not link:
-        again = _again(payer_company_id, idempotency_key[:80], items)
+    if idempotency_key:
+        again = _again(None if link else payer_company_id, idempotency_key[:80], items)
         if again is not None:
             return again
     selection = select_invoices(payer_company_id, [i.document_id for i in items], link=link)
@@ -400,6 +407,10 @@ def record_transfer(
     confirms (only then they count) or rejects."""
     import datetime as dt
 
+    if idempotency_key:
+        again = _again(payer_company_id, idempotency_key[:80], items)
+        if again is not None:
+            return again
     selection = select_invoices(payer_company_id, [i.document_id for i in items])
     if not selection.settings.accept_transfers:
         raise FieldErrors({"method": [_l("This supplier does not take bank transfers.")]})
