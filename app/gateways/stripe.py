@@ -86,6 +86,16 @@ def is_test_mode(credentials: Mapping[str, str]) -> bool:
     return (credentials.get("secret_key") or "").strip().startswith(_TEST_PREFIXES)
 
 
+def credential_problems(credentials: Mapping[str, str]) -> dict[str, str]:
+    """Name the keys that cannot be Stripe's (a publishable key pasted for the secret one…)."""
+    problems = {}
+    if not (credentials.get("secret_key") or "").strip().startswith(_KEY_PREFIXES):
+        problems["secret_key"] = "sk_live_, sk_test_, rk_live_, rk_test_"
+    if not (credentials.get("webhook_secret") or "").strip().startswith("whsec_"):
+        problems["webhook_secret"] = "whsec_"
+    return problems
+
+
 class StripeGateway:
     """The Stripe adapter: Checkout Sessions for cards, webhooks, refunds and payouts."""
 

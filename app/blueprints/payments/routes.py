@@ -4,10 +4,14 @@
 
 from __future__ import annotations
 
+import io
+
+from flask import send_file
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 
 from app.blueprints.payments import bp
-from app.services.payments import queries
+from app.services.payments import queries, receipts
 from app.web.htmx import render
 
 
@@ -17,4 +21,20 @@ def payment_return(token: str) -> ResponseReturnValue:
     rows = queries.allocations(payment.id)
     return render(
         "payments/return.html", "payments/_status.html", payment=payment, rows=rows, token=token
+    )
+
+
+@bp.get("/return/<token>/receipt.pdf")
+def payment_return_receipt(token: str) -> ResponseReturnValue:
+    """The receipt for a payer who paid by link (no account): the access token is the key."""
+    payment = queries.by_access_token(token)
+    locale = get_locale()
+    data = receipts.receipt_pdf(
+        payment, reader_company_id=None, locale=locale.language if locale else "es"
+    )
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/pdf",
+        download_name=receipts.receipt_filename(payment),
+        as_attachment=False,
     )
