@@ -105,7 +105,7 @@ def index() -> ResponseReturnValue:
         side=side,
         payments=shown,
         details=queries.list_details(company().id, shown),
-        page=page,
+        page_number=page,
         more=more,
         keep=keep,
     )
