@@ -34,7 +34,10 @@ from tests.conftest import bearer, login, make_api_token, make_company, make_use
 from tests.services.inbox_helpers import make_document
 
 # Routes whose variable parts are secrets rather than ids: they are tested with forged tokens.
-TOKEN_ROUTES = {"auth.confirm", "auth.reset", "auth.invitation", "static"}
+# The gateways' webhook endpoint is named by a connection's opaque public id and answers the
+# gateway, not a session (tests/services/payments/test_core.py forges it).
+TOKEN_ROUTES = {"auth.confirm", "auth.reset", "auth.invitation", "static",
+                "gateway_webhooks.receive"}
 
 
 @pytest.fixture
@@ -92,7 +95,24 @@ def foreign_rows(other_company, outsider):
                                resolution="paid")
     db.session.add(proposal)
     db.session.commit()
+    # A payment between two companies we are not part of (a transfer with its proof), and
+    # their gateway connection.
+    from tests.payments_helpers import connect_fake
+    from tests.payments_helpers import invoice as payment_invoice
+
+    connection = connect_fake(third, gateway="stripe")
+    payment_document = payment_invoice(third, other_company)
+    with tenancy.acting_as(other_company.id, colleague.id):
+        from app.services.payments import paying
+
+        payment = paying.record_transfer(
+            other_company.id, items=[paying.Item(payment_document.id)], actor=colleague,
+            transfer_date=utcnow().date(), reference="TRX-1", proof=b"%PDF-1.4 proof",
+        )
+    db.session.commit()
     return {
+        "payment_id": payment.id,
+        "connection_id": connection.id,
         "dispute_id": dispute.id,
         "token": upload.token,
         "proposal_id": proposal.id,
@@ -131,7 +151,9 @@ def test_does_every_route_with_an_id_answer_404_to_another_company(
         url = rule.build({name: foreign_rows[name] for name in rule.arguments})[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             headers = bearer(plaintext) if rule.rule.startswith("/api/") else {}
-            response = client.open(url, method=method, data={"role": "viewer"}, headers=headers)
+            # The API reads JSON (form data would be a 415 before the id is looked at).
+            body = {"json": {}} if headers and method != "GET" else {"data": {"role": "viewer"}}
+            response = client.open(url, method=method, headers=headers, **body)
             assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
             walked += 1
     assert walked >= 6

@@ -84,7 +84,9 @@ def transfer(buyer, payer, document, proof=b"%PDF-1.4 the bank's receipt"):
 
 def status_of(payment):
     db.session.expire_all()
-    return db.session.scalars(unscoped(select(Payment.status).where(Payment.id == payment.id))).one()
+    return db.session.scalars(
+        unscoped(select(Payment.status).where(Payment.id == payment.id))
+    ).one()
 
 
 def refreshed(document):
@@ -106,9 +108,7 @@ def text(response):
 # ------------------------------------------------------------------------------ permissions
 
 
-def test_can_a_viewer_connect_a_gateway_refund_or_confirm_a_transfer(
-    client, parties, fake_gateway
-):
+def test_can_a_viewer_connect_a_gateway_refund_or_confirm_a_transfer(client, parties, fake_gateway):
     """No: every supplier action answers 403 to a viewer, who still sees the payments."""
     supplier, buyer, _clerk, payer = parties
     paid = pay(buyer, payer, [invoice(supplier, buyer)], connect_fake(supplier))
@@ -349,9 +349,7 @@ def test_rejecting_a_transfer_asks_first_and_reopens_the_invoice(client, parties
 # ------------------------------------------------------------------------------ refunds
 
 
-def test_a_partial_refund_asks_first_and_reopens_part_of_the_invoice(
-    client, parties, fake_gateway
-):
+def test_a_partial_refund_asks_first_and_reopens_part_of_the_invoice(client, parties, fake_gateway):
     supplier, buyer, clerk, payer = parties
     document = invoice(supplier, buyer, "100000.00")
     payment = pay(buyer, payer, [document], connect_fake(supplier))
@@ -433,9 +431,7 @@ def test_a_pay_link_payer_gets_the_receipt_by_its_access_token(client, parties, 
 # ------------------------------------------------------------------------------ the list
 
 
-def test_the_list_shows_received_and_sent_payments_and_filters_them(
-    client, parties, fake_gateway
-):
+def test_the_list_shows_received_and_sent_payments_and_filters_them(client, parties, fake_gateway):
     supplier, buyer, clerk, payer = parties
     connection = connect_fake(supplier)
     paid = pay(buyer, payer, [invoice(supplier, buyer, "1234.50")], connection)
@@ -462,7 +458,9 @@ def test_the_list_shows_received_and_sent_payments_and_filters_them(
     buyer_client = client.application.test_client()
     login(buyer_client, payer, buyer)
     assert set(
-        map(int, re.findall(r'data-payment="(\d+)"', text(buyer_client.get("/payments/?side=sent"))))
+        map(
+            int, re.findall(r'data-payment="(\d+)"', text(buyer_client.get("/payments/?side=sent")))
+        )
     ) == {paid.id, waiting.id}
 
 
