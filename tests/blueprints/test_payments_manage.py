@@ -487,3 +487,20 @@ def test_the_document_page_lists_its_payments_and_the_supplier_gets_a_pay_link(
     login(buyer_client, payer, buyer)
     buyer_page = text(buyer_client.get(f"/documents/{document.id}"))
     assert f"/payments/{payment.id}" in buyer_page and 'data-testid="pay-link"' not in buyer_page
+
+
+def test_the_e_mail_to_a_waiting_customer_carries_a_pay_link(app, outbox, no_official_rules):
+    from tests.conftest import unique_nit
+    from tests.services.inbox_helpers import give_certificate, signed_invoice, submit
+
+    supplier = make_company("Proveedora con Firma S.A.S.")
+    give_certificate(supplier)
+    clerk = make_user(supplier, role="receivables")
+    result = submit(supplier, clerk, signed_invoice(supplier, unique_nit(), email="pagos@x.test"))
+    assert result.accepted and result.invitation_sent_to == "pagos@x.test"
+    body = outbox()[0]["body"]
+    token = re.search(r"/payments/link/(\S+)", body).group(1)
+    with app.test_request_context():
+        from app.services.payments import queries
+
+        assert [d.id for d in queries.read_pay_link(token)] == [result.document.id]
