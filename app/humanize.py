@@ -296,6 +296,26 @@ _PAYMENT_STATUSES = {
 }
 
 
+_PAYMENT_STATES = {
+    "created": {"es": "iniciado", "en": "started"},
+    "pending": {"es": "en proceso", "en": "processing"},
+    "awaiting_confirmation": {"es": "por confirmar", "en": "awaiting confirmation"},
+    "succeeded": {"es": "pagado", "en": "paid"},
+    "failed": {"es": "fallido", "en": "failed"},
+    "canceled": {"es": "cancelado", "en": "canceled"},
+    "needs_review": {"es": "por revisar", "en": "needs review"},
+    "partially_refunded": {"es": "reembolsado en parte", "en": "partially refunded"},
+    "refunded": {"es": "reembolsado", "en": "refunded"},
+    "disputed": {"es": "en disputa", "en": "disputed"},
+}
+_PAYMENT_METHODS = {
+    "sandbox": {"es": "Pasarela de pruebas", "en": "Sandbox gateway"},
+    "stripe": {"es": "Stripe", "en": "Stripe"},
+    "wompi": {"es": "Wompi", "en": "Wompi"},
+    "transfer": {"es": "Transferencia bancaria", "en": "Bank transfer"},
+}
+
+
 def document_type(kind: Any, *, locale: LocaleLike = None) -> str:
     """A document's type by name: 'Invoice' → 'Factura' / 'Invoice', 'CreditNote' → …"""
     return _named(_DOCUMENT_TYPES, kind, locale)
@@ -304,6 +324,16 @@ def document_type(kind: Any, *, locale: LocaleLike = None) -> str:
 def payment_status(status: Any, *, locale: LocaleLike = None) -> str:
     """How much of a document is paid: 'unpaid' → 'sin pagar', 'partial', 'paid'."""
     return _named(_PAYMENT_STATUSES, status, locale)
+
+
+def payment_state(status: Any, *, locale: LocaleLike = None) -> str:
+    """A payment's status by name: 'awaiting_confirmation' → 'por confirmar'; unknown → as is."""
+    return _named(_PAYMENT_STATES, status, locale)
+
+
+def payment_method(method: Any, *, locale: LocaleLike = None) -> str:
+    """How a payment was made: 'transfer' → 'Transferencia bancaria'; unknown → as is."""
+    return _named(_PAYMENT_METHODS, method, locale)
 
 
 # ------------------------------------------------------------------------------ tax ids
@@ -631,6 +661,18 @@ AUDIT_ACTIONS: dict[str, dict[str, str]] = {
     "numbering.configured": {
         "es": "{actor} configuró una numeración",
         "en": "{actor} set up a numbering range",
+    },
+    "payments.settings_saved": {
+        "es": "{actor} guardó la configuración de pagos",
+        "en": "{actor} saved the payment settings",
+    },
+    "payment.receipt_downloaded": {
+        "es": "{actor} descargó un comprobante de pago",
+        "en": "{actor} downloaded a payment receipt",
+    },
+    "payment.proof_downloaded": {
+        "es": "{actor} descargó el soporte de una transferencia",
+        "en": "{actor} downloaded a transfer's proof",
     },
     "document.viewed": {"es": "{actor} vio {target}", "en": "{actor} viewed {target}"},
     "document.xml_downloaded": {

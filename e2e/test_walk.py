@@ -58,6 +58,9 @@ SKIP = {
     "documents.attachment": "a file download",
     "documents.quarantine_download": "a file download",
     "disputes.transcript": "a PDF download",
+    "payments.proof": "a file download",
+    "payments.receipt": "a PDF download",
+    "payments.payment_return_receipt": "a PDF download",
     "auth.confirm": "opening it confirms an address (an action), then redirects",
     "documents.pdf_review": "its token is made by POSTing a PDF (covered by test_inbox.py)",
 }

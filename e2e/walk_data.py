@@ -42,6 +42,7 @@ def setup() -> dict[str, object]:
     from app import create_app, security
     from app.extensions import db
     from app.models import Company, Dispute, Document, User
+    from app.models.payment import Payment
     from app.services import team
     from app.services.accounts import find_user_by_email
     from app.tenancy import acting_as, unscoped
@@ -116,6 +117,7 @@ def setup() -> dict[str, object]:
             with acting_as(found.id):
                 documents = db.session.scalars(select(Document).order_by(Document.id)).all()
                 disputes = db.session.scalars(select(Dispute).order_by(Dispute.id)).all()
+                payment_ids = db.session.scalars(select(Payment.id).order_by(Payment.id)).all()
             disputed = {d.document_id for d in disputes}
             sent = [d.id for d in documents if d.sender_company_id == found.id]
             # The document page with the most on it: one with a dispute, else any.
@@ -124,6 +126,7 @@ def setup() -> dict[str, object]:
                 "document_id": shown[0] if shown else None,
                 "sent_document_id": sent[0] if sent else None,
                 "dispute_id": disputes[0].id if disputes else None,
+                "payment_id": payment_ids[0] if payment_ids else None,
             }
     return out
 

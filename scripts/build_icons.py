@@ -25,6 +25,7 @@ ICONS = (
     "bell",
     "book-user",
     "building-2",
+    "credit-card",
     "file-plus",
     "file-text",
     "file-up",
@@ -39,6 +40,7 @@ ICONS = (
     "shield-check",
     "sliders-horizontal",
     "users",
+    "wallet",
     "webhook",
 )
 

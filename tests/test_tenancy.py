@@ -20,7 +20,6 @@ from app.models import (
     Membership,
     Notification,
     Partnership,
-    Payment,
     PdfUpload,
     QuarantinedUpload,
     SavedFilter,
@@ -35,15 +34,13 @@ from tests.conftest import bearer, login, make_api_token, make_company, make_use
 from tests.services.inbox_helpers import make_document
 
 # Routes whose variable parts are secrets rather than ids: they are tested with forged tokens.
-# Routes reached by a secret in the URL, not by a company's id: the payment's access token
-# (the pay-link payer has no account), the gateways' webhooks (an opaque connection id, and a
-# signature checked by the gateway's adapter), the sandbox gateway's own hosted pages.
+# The gateways' webhook endpoint is named by a connection's opaque public id and answers the
+# gateway, not a session (tests/services/payments/test_core.py forges it).
 TOKEN_ROUTES = {
     "auth.confirm",
     "auth.reset",
     "auth.invitation",
     "static",
-    "payments.payment_return",
     "gateway_webhooks.receive",
 }
 
@@ -98,20 +95,30 @@ def foreign_rows(other_company, outsider):
                        data=b"%PDF-1.4", digest="0" * 64)
     db.session.add(upload)
     db.session.flush()
-    payment = Payment(payee_company_id=third.id, payer_company_id=other_company.id,
-                      method="transfer", currency="COP", amount=Decimal("10"),
-                      idempotency_key="k", access_token="a" * 40, status="awaiting_confirmation",
-                      proof=b"%PDF-1.4")
-    db.session.add(payment)
-    db.session.flush()
     proposal = DisputeProposal(dispute_id=dispute.id, supplier_company_id=third.id,
                                buyer_company_id=other_company.id, company_id=third.id,
                                resolution="paid")
     db.session.add(proposal)
     db.session.commit()
+    # A payment between two companies we are not part of (a transfer with its proof), and
+    # their gateway connection.
+    from tests.payments_helpers import connect_fake
+    from tests.payments_helpers import invoice as payment_invoice
+
+    connection = connect_fake(third, gateway="stripe")
+    payment_document = payment_invoice(third, other_company)
+    with tenancy.acting_as(other_company.id, colleague.id):
+        from app.services.payments import paying
+
+        payment = paying.record_transfer(
+            other_company.id, items=[paying.Item(payment_document.id)], actor=colleague,
+            transfer_date=utcnow().date(), reference="TRX-1", proof=b"%PDF-1.4 proof",
+        )
+    db.session.commit()
     return {
-        "dispute_id": dispute.id,
         "payment_id": payment.id,
+        "connection_id": connection.id,
+        "dispute_id": dispute.id,
         "token": upload.token,
         "proposal_id": proposal.id,
         "document_id": document.id,
@@ -149,7 +156,9 @@ def test_does_every_route_with_an_id_answer_404_to_another_company(
         url = rule.build({name: foreign_rows[name] for name in rule.arguments})[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             headers = bearer(plaintext) if rule.rule.startswith("/api/") else {}
-            response = client.open(url, method=method, data={"role": "viewer"}, headers=headers)
+            # The API reads JSON (form data would be a 415 before the id is looked at).
+            body = {"json": {}} if headers and method != "GET" else {"data": {"role": "viewer"}}
+            response = client.open(url, method=method, headers=headers, **body)
             assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
             walked += 1
     assert walked >= 6

@@ -38,6 +38,7 @@ METADATA_KEY = "payment_reference"
 
 _KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
 _TEST_PREFIXES = ("sk_test_", "rk_test_")
+_WEBHOOK_PREFIX = "whsec_"
 
 # The SDK retries connection errors, 409 and 5xx; every POST carries an idempotency key, so a
 # retry never creates a second session or refund.
@@ -84,6 +85,16 @@ IGNORED = "ignored"
 def is_test_mode(credentials: Mapping[str, str]) -> bool:
     """Tell whether the credentials' secret key is a test-mode key (sk_test_/rk_test_)."""
     return (credentials.get("secret_key") or "").strip().startswith(_TEST_PREFIXES)
+
+
+def credential_problems(credentials: Mapping[str, str]) -> dict[str, str]:
+    """Name the keys that cannot be Stripe's (a publishable key pasted for the secret one…)."""
+    problems = {}
+    if not (credentials.get("secret_key") or "").strip().startswith(_KEY_PREFIXES):
+        problems["secret_key"] = ", ".join(_KEY_PREFIXES)  # prefixes, not keys
+    if not (credentials.get("webhook_secret") or "").strip().startswith(_WEBHOOK_PREFIX):
+        problems["webhook_secret"] = _WEBHOOK_PREFIX
+    return problems
 
 
 class StripeGateway:

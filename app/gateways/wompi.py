@@ -112,6 +112,17 @@ def is_test_mode(credentials: Mapping[str, str]) -> bool:
     return False
 
 
+def credential_problems(credentials: Mapping[str, str]) -> dict[str, str]:
+    """Name the keys without Wompi's prefix, or of the other environment than the public key."""
+    test = is_test_mode(credentials)
+    problems = {}
+    for key, (test_prefix, prod_prefix) in _PREFIXES.items():
+        expected = test_prefix if test else prod_prefix
+        if not (credentials.get(key) or "").strip().startswith(expected):
+            problems[key] = expected
+    return problems
+
+
 def integrity_signature(
     reference: str,
     amount_in_cents: int,

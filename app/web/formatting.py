@@ -87,6 +87,8 @@ def register(app: Flask) -> None:
         "party_tax_id",
         "document_type",
         "payment_status",
+        "payment_state",
+        "payment_method",
         "currency",
         "file_size",
     ):

@@ -68,6 +68,11 @@ NAVIGATION: tuple[NavGroup, ...] = (
               count=NavCount("disputes-nav", "disputes.nav",
                              "load, dispute-changed from:body, dispute-activity from:body")),
     )),
+    NavGroup("payments", _l("Payments"), "wallet", (
+        _item("payments", "payments.index", _l("Payments"), "wallet", also=("payments.show",)),
+        _item("gateways", "payments.gateways_page", _l("Gateways"), "credit-card",
+              "documents.issue", also=("payments.settings",)),
+    )),
     NavGroup("network", _l("Network"), "network", (
         _item("partners", "network.index", _l("Partners"), "users", "network.view"),
         _item("directory", "network.directory", _l("Directory"), "book-user", "network.view"),

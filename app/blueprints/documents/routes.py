@@ -18,6 +18,7 @@ from app.services import audit, pdf_documents
 from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.services.lifecycle import transitions
+from app.services.payments import queries as payment_queries
 from app.web.auth import can, company, require_permission, user
 from app.web.confirm import ask_first
 from app.web.formatting import money
@@ -223,6 +224,7 @@ def _show(document_id, *, status=200, event_error=None, claim_form=None, attachm
         can_receive=can("documents.receive"),
         final_events=FINAL_EVENTS,
         oob=is_htmx(),  # the header's status badge rides along with the lifecycle fragment
+        payment_rows=payment_queries.document_payments(company().id, view.document.id),
     )
 
 

@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
-from flask import request
+import io
+
+from flask import request, send_file
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_login import current_user
 
 from app.blueprints.payments import bp
-from app.services.payments import queries
+from app.services.payments import queries, receipts
 from app.web.auth import membership
 from app.web.htmx import render
 
@@ -37,3 +40,19 @@ def _member(payment) -> str | None:
     if found.company_id == payment.payer_company_id:
         return "payer"
     return "payee" if found.company_id == payment.payee_company_id else None
+
+
+@bp.get("/return/<token>/receipt.pdf")
+def payment_return_receipt(token: str) -> ResponseReturnValue:
+    """The receipt for a payer who paid by link (no account): the access token is the key."""
+    payment = queries.by_access_token(token)
+    locale = get_locale()
+    data = receipts.receipt_pdf(
+        payment, reader_company_id=None, locale=locale.language if locale else "es"
+    )
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/pdf",
+        download_name=receipts.receipt_filename(payment),
+        as_attachment=False,
+    )

@@ -99,6 +99,9 @@ def connect_gateway(
         if not value or len(value) > 300 or any(ch.isspace() for ch in value):
             errors[key] = [_l("Paste the value exactly as the gateway shows it.")]
         clean[key] = value
+    checker = getattr(module, "credential_problems", None)
+    for key, prefix in (checker(clean) if checker else {}).items():
+        errors.setdefault(key, [_l("This key should start with %(prefix)s.", prefix=prefix)])
     if errors:
         raise FieldErrors(errors)
     main_key = clean[module.CREDENTIAL_FIELDS[0][0]]

@@ -154,3 +154,63 @@ def read_pay_link(token: str) -> list[Document]:
     if not documents:
         raise NotFound(_l("This pay link is not valid."))
     return documents
+
+
+def counterparties(company_id: int) -> list[tuple[int, str]]:
+    """The companies this one paid or was paid by, (id, legal name) by name: the list filter."""
+    from app.models.company import Company
+
+    ids = set()
+    for payee_id, payer_id in db.session.execute(
+        select(Payment.payee_company_id, Payment.payer_company_id)
+        .where(or_(Payment.payee_company_id == company_id, Payment.payer_company_id == company_id))
+        .distinct()
+        .limit(5000)
+    ):
+        ids.update({payee_id, payer_id})
+    ids -= {None, company_id}
+    if not ids:
+        return []
+    rows = db.session.execute(
+        unscoped(select(Company.id, Company.legal_name).where(Company.id.in_(ids)))
+    )
+    return sorted(((i, name) for i, name in rows), key=lambda row: row[1].lower())
+
+
+def list_details(company_id: int, payments_: Sequence[Payment]) -> dict[int, tuple[str, int]]:
+    """For a page of payments: each one's counterparty name and how many invoices it pays."""
+    from sqlalchemy import func
+
+    from app.models.company import Company
+
+    if not payments_:
+        return {}
+    ids = [p.id for p in payments_]
+    counts = dict(
+        db.session.execute(
+            unscoped(
+                select(PaymentAllocation.payment_id, func.count(PaymentAllocation.id))
+                .where(PaymentAllocation.payment_id.in_(ids))
+                .group_by(PaymentAllocation.payment_id)
+            )
+        ).all()
+    )
+    others = {
+        p.payer_company_id if p.payee_company_id == company_id else p.payee_company_id
+        for p in payments_
+    } - {None}
+    names = (
+        dict(
+            db.session.execute(
+                unscoped(select(Company.id, Company.legal_name).where(Company.id.in_(others)))
+            ).all()
+        )
+        if others
+        else {}
+    )
+    details = {}
+    for p in payments_:
+        other = p.payer_company_id if p.payee_company_id == company_id else p.payee_company_id
+        name = names.get(other, "") if other else (p.payer_name or p.payer_email or "")
+        details[p.id] = (name, int(counts.get(p.id, 0)))
+    return details
