@@ -66,6 +66,12 @@ def test_a_payment_is_created_confirmed_and_shown_on_the_document(client, world)
     document = client.get(f"/api/v1/documents/{a.id}", headers=buyer_h).json
     assert document["open_balance"] == "60.00" and document["payment_status"] == "partially_paid"
     assert [p["id"] for p in document["payments"]] == [body["id"]]
+    partly = client.get("/api/v1/documents?payment_status=partially_paid", headers=buyer_h).json
+    assert [d["id"] for d in partly["data"]] == [a.id]
+    paid = client.get("/api/v1/documents?payment_status=paid", headers=buyer_h).json
+    assert [d["id"] for d in paid["data"]] == [b.id]
+    bad = client.get("/api/v1/documents?payment_status=partial", headers=buyer_h)
+    assert bad.status_code == 422
     listed = client.get("/api/v1/payments?status=succeeded", headers=supplier_h).json["data"]
     assert [p["id"] for p in listed] == [body["id"]]
     assert client.get("/api/v1/payments?status=failed", headers=supplier_h).json["data"] == []

@@ -37,7 +37,7 @@ from pydantic_core import PydanticCustomError
 from werkzeug.exceptions import UnsupportedMediaType
 
 from app.einvoice.events import CLAIM_REASONS, PERSON_ID_TYPES
-from app.models.document import DOCUMENT_TYPES, STATUSES
+from app.models.document import DOCUMENT_TYPES, PAYMENT_STATUSES, STATUSES
 from app.models.payment import PAYMENT_STATUSES as PAYMENT_STATES
 from app.services import idempotency, network
 from app.services.documents import queries
@@ -181,6 +181,9 @@ class DocumentQuery(QuerySchema):
     amount_min: QueryAmountMin | None = Field(None, description="Payable amount at least this.")
     amount_max: QueryAmountMax | None = Field(None, description="Payable amount at most this.")
     overdue: QueryBool = Field(False, description="Only unpaid invoices past their due date.")
+    payment_status: Literal[PAYMENT_STATUSES] | None = Field(  # type: ignore[valid-type]
+        None, description="unpaid, partially_paid, paid or refunded."
+    )
     q: Annotated[str, AfterValidator(printable)] = Field(
         "", max_length=100, description="Search in the number and the counterparty's name."
     )
@@ -210,6 +213,7 @@ class DocumentQuery(QuerySchema):
             amount_max=self.amount_max,
             overdue=self.overdue,
             search=self.q,
+            payment_status=self.payment_status,
         )
 
 

@@ -73,6 +73,15 @@ class Select(widgets.Select):
         return Markup(f"<select {_attributes(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
 
 
+#: Invoices' payment statuses by name (the trays' Payment column and filter).
+PAYMENT_NAMES = {
+    "unpaid": _l("unpaid"),
+    "partially_paid": _l("partly paid"),
+    "paid": _l("paid"),
+    "refunded": _l("refunded"),
+}
+
+
 class TrayFilterForm(FlaskForm):
     """The tray's filters, read from the query string (a GET form: no CSRF token)."""
 
@@ -108,6 +117,12 @@ class TrayFilterForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0)],
         widget=NumberInput(step="any"),
     )
+    payment = SelectField(
+        _l("Payment"),
+        choices=[("", _l("Any payment status")), *PAYMENT_NAMES.items()],
+        default="",
+        widget=Select(),
+    )
     due_from = DateField(_l("Due from"), validators=[Optional()], widget=DateInput())
     due_to = DateField(_l("Due to"), validators=[Optional()], widget=DateInput())
     overdue = BooleanField(_l("Overdue only"), widget=CheckboxInput())
@@ -132,6 +147,7 @@ class TrayFilterForm(FlaskForm):
             search=self.q.data or "",
             due_from=self.due_from.data,
             due_to=self.due_to.data,
+            payment_status=self.payment.data or None,
         )
 
 

@@ -40,6 +40,7 @@ FILTER_KEYS = (
     "amount_max",
     "due_from",
     "due_to",
+    "payment",
     "overdue",
     "q",
     "sort",

@@ -16,10 +16,9 @@ from typing import Any
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from app.blueprints.inbox.forms import DOCUMENT_TYPE_NAMES
+from app.blueprints.inbox.forms import DOCUMENT_TYPE_NAMES, PAYMENT_NAMES
 from app.humanize import tax_id_number
 from app.models.document import INVOICE, PAID
 from app.services.disputes import disputes
@@ -135,14 +134,6 @@ def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRow
             )
         )
     return TrayRows(Markup("".join(rows)), frozenset(allowed))  # noqa: S704 (escaped above)
-
-
-PAYMENT_NAMES = {
-    "unpaid": _l("unpaid"),
-    "partially_paid": _l("partly paid"),
-    "paid": _l("paid"),
-    "refunded": _l("refunded"),
-}
 
 
 @dataclass(frozen=True, slots=True)

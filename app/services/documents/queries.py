@@ -18,7 +18,14 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tup
 
 from app.extensions import db
 from app.models import Document, DocumentEvent, QuarantinedUpload, utcnow
-from app.models.document import ACKNOWLEDGED, GOODS_RECEIVED, INVOICE, PAID, RECEIVED
+from app.models.document import (
+    ACKNOWLEDGED,
+    GOODS_RECEIVED,
+    INVOICE,
+    PAID,
+    PAYMENT_STATUSES,
+    RECEIVED,
+)
 from app.services.documents.storing import DUPLICATE, INVALID, NOT_SUPPLIER, UNREADABLE
 from app.services.errors import DomainError, NotFound
 from app.taxids import search_digits
@@ -45,6 +52,8 @@ class DocumentFilters:
     """The day 'overdue' is judged on (default: today in UTC)."""
     due_from: dt.date | None = None
     due_to: dt.date | None = None
+    payment_status: str | None = None
+    """unpaid, partially_paid, paid or refunded (derived from confirmed payments)."""
 
 
 #: A status filter that stands for several statuses: sent or received, not yet accepted (the
@@ -205,6 +214,8 @@ def _filtered(
         stmt = stmt.where(Document.due_date >= filters.due_from)
     if filters.due_to:
         stmt = stmt.where(Document.due_date <= filters.due_to)
+    if filters.payment_status in PAYMENT_STATUSES:
+        stmt = stmt.where(Document.payment_status == filters.payment_status)
     if filters.overdue:
         stmt = stmt.where(overdue_condition(filters.today or utcnow().date()))
     text = (filters.search or "").strip().lower()

@@ -359,3 +359,24 @@ def test_a_transfer_counts_only_once_the_supplier_confirms(parties, fake_gateway
             reference="X",
             proof=b"MZ\x90\x00 not a receipt",
         )
+
+
+def test_the_trays_filter_by_payment_status(parties, fake_gateway):
+    from app.services.documents import queries
+
+    supplier, buyer, payer = parties
+    connection = connect_fake(supplier)
+    paid, part, unpaid = (invoice(supplier, buyer) for _ in range(3))
+    deliver(connection, succeeded(start(buyer, payer, [Item(paid.id)])))
+    deliver(connection, succeeded(start(buyer, payer, [Item(part.id, Decimal("10"))])))
+
+    def listed(status):
+        filters = queries.DocumentFilters(payment_status=status)
+        with acting_as(buyer.id):
+            return [d.id for d in db.session.scalars(queries.received(buyer.id, filters=filters))]
+
+    assert listed("paid") == [paid.id]
+    assert listed("partially_paid") == [part.id]
+    assert listed("unpaid") == [unpaid.id]
+    assert sorted(listed(None)) == sorted([paid.id, part.id, unpaid.id])
+    assert sorted(listed("bogus")) == sorted([paid.id, part.id, unpaid.id])
