@@ -34,6 +34,7 @@ from app.models.payment import (
     GatewayConnection,
     GatewayEventRecord,
     Payment,
+    Refund,
 )
 from app.services import audit
 from app.services.errors import DomainError
@@ -208,6 +209,8 @@ def _apply(connection: GatewayConnection, event: gw.GatewayEvent) -> tuple[str, 
             return EVENT_PROCESSED, payment
         return EVENT_IGNORED, payment
     if event.kind == gw.REFUND_SUCCEEDED:
+        if event.amount is None and event.refunded_total is None and event.gateway_reference:
+            event = _refund_amount(connection, payment, event)
         applied = refunds.refund_heard(payment, event)
         return (EVENT_PROCESSED if applied else EVENT_IGNORED), payment
     if event.kind == gw.PAYMENT_DISPUTED:
@@ -219,6 +222,28 @@ def _apply(connection: GatewayConnection, event: gw.GatewayEvent) -> tuple[str, 
             effects.changed(payment)
         return (EVENT_PROCESSED if moved else EVENT_IGNORED), payment
     return EVENT_IGNORED, payment  # pragma: no cover
+
+
+def _refund_amount(
+    connection: GatewayConnection, payment: Payment, event: gw.GatewayEvent
+) -> gw.GatewayEvent:
+    """A refund event that does not sign its amount (a Wompi void made in the dashboard): the
+    gateway's API says what it holds; a void gives back the whole amount it shows."""
+    if event.refund_reference and db.session.scalar(
+        select(Refund.id).where(
+            Refund.payment_id == payment.id, Refund.gateway_reference == event.refund_reference
+        )
+    ):
+        return event  # the portal's own refund, heard back: its amount is known
+    status = connections.adapter_for(connection).fetch_payment(event.gateway_reference or "")
+    if (
+        status.kind != gw.REFUND_SUCCEEDED
+        or status.amount is None
+        or (status.currency or "").upper() != payment.currency
+        or (status.reference is not None and status.reference != str(payment.id))
+    ):
+        return event
+    return dataclasses.replace(event, amount=status.amount, refunded_total=status.amount)
 
 
 def _succeeded(connection: GatewayConnection, payment: Payment, event: gw.GatewayEvent) -> str:

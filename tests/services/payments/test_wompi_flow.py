@@ -324,3 +324,25 @@ def test_is_a_refund_through_the_portal_a_void_heard_back_once(world, client):
     found = payment_of(payment)
     assert (found.status, found.refunded_amount) == ("refunded", Decimal("100000.00"))
     assert balances(documents) == [(Decimal("100000.00"), Decimal("0"), Decimal("0"), "refunded")]
+
+
+def test_is_a_void_made_in_wompis_dashboard_applied_once(world, client):
+    """A VOIDED event does not sign its amount: Wompi's API says the whole amount went back."""
+    documents = invoices(world, "100000.00")
+    payment = start(world, documents)
+    tx = transaction(payment)
+    world["wompi"].transactions[tx["id"]] = tx
+    post(client, world["public_id"], event(tx))
+    tx["status"] = "VOIDED"  # voided by the supplier in Wompi's dashboard
+    voided = event(tx)
+    assert post(client, world["public_id"], voided).status_code == 200
+    assert world["wompi"].calls[-1][:2] == ("GET", f"{API}/transactions/{tx['id']}")
+    assert (
+        post(client, world["public_id"], event(tx, timestamp=voided["timestamp"] + 5)).json[
+            "stored"
+        ]
+        == 1
+    )  # Wompi tells again, later: nothing more
+    found = payment_of(payment)
+    assert (found.status, found.refunded_amount) == ("refunded", Decimal("100000.00"))
+    assert balances(documents) == [(Decimal("100000.00"), Decimal("0"), Decimal("0"), "refunded")]
