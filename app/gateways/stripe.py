@@ -79,6 +79,10 @@ _SESSION_EVENTS = {
     "checkout.session.async_payment_failed": base.PAYMENT_FAILED,
     "checkout.session.expired": base.PAYMENT_CANCELED,
 }
+_INTENT_KINDS = {
+    "succeeded": base.PAYMENT_SUCCEEDED,
+    "canceled": base.PAYMENT_CANCELED,
+}
 IGNORED = "ignored"
 
 
@@ -151,7 +155,9 @@ class StripeGateway:
         )
 
     def fetch_payment(self, gateway_reference: str) -> base.PaymentStatus:
-        """Ask Stripe how the Checkout Session stands."""
+        """Ask Stripe how the Checkout Session (or a PaymentIntent, ``pi_…``) stands."""
+        if (gateway_reference or "").startswith("pi_"):
+            return self._intent_status(gateway_reference)
         session = self._session(gateway_reference)
         status, paid = session.get("status"), session.get("payment_status")
         if status == "complete" and paid == "paid":
@@ -169,6 +175,25 @@ class StripeGateway:
             amount=amount,
             currency=currency,
             method=_method(session),
+        )
+
+    def _intent_status(self, intent_id: str) -> base.PaymentStatus:
+        """A PaymentIntent as a payment status: the events about charges (refunds, disputes)
+        name the PaymentIntent, whose metadata holds the portal's payment id."""
+        with _stripe_errors("reading the payment"):
+            intent = self._client.v1.payment_intents.retrieve(intent_id).to_dict()
+            status = intent.get("status")
+            received = intent.get("amount_received") if status == "succeeded" else None
+            amount, currency = _money(received or intent.get("amount"), intent.get("currency"))
+        kind = _INTENT_KINDS.get(status or "", base.PAYMENT_PENDING)
+        types = intent.get("payment_method_types") or []
+        return base.PaymentStatus(
+            gateway_reference=intent.get("id") or intent_id,
+            kind=kind,
+            reference=_metadata_reference(intent),
+            amount=amount,
+            currency=currency,
+            method=base.CARD if base.CARD in types else None,
         )
 
     # -- refunds --------------------------------------------------------------------------
@@ -311,7 +336,7 @@ class StripeGateway:
             return replace(
                 ignored,
                 kind=base.REFUND_SUCCEEDED,
-                reference=_metadata_reference(obj),
+                reference=_metadata_reference(obj) or _expanded_reference(obj, "payment_intent"),
                 gateway_reference=_id(obj.get("payment_intent")) or obj.get("id"),
                 amount=amount,
                 currency=currency,
@@ -320,11 +345,16 @@ class StripeGateway:
                 refunded_total=refunded_total,
             )
         if raw_type == "charge.dispute.created":
+            # A dispute's own metadata is empty: the payment's id is on its PaymentIntent (and
+            # the charge), readable here only when the event carries them expanded. Otherwise
+            # the reference is None and the service asks fetch_payment(<the PaymentIntent id>).
             amount, currency = _money(obj.get("amount"), obj.get("currency"))
             return replace(
                 ignored,
                 kind=base.PAYMENT_DISPUTED,
-                reference=_metadata_reference(obj),
+                reference=_metadata_reference(obj)
+                or _expanded_reference(obj, "payment_intent")
+                or _expanded_reference(obj, "charge"),
                 gateway_reference=_id(obj.get("payment_intent")) or _id(obj.get("charge")),
                 amount=amount,
                 currency=currency,
@@ -435,6 +465,12 @@ def _metadata_reference(obj: Mapping[str, Any]) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def _expanded_reference(obj: Mapping[str, Any], key: str) -> str | None:
+    """The payment id in the metadata of a related object, when it came expanded (a dict)."""
+    related = obj.get(key)
+    return _metadata_reference(related) if isinstance(related, dict) else None
 
 
 def _session_reference(session: Mapping[str, Any]) -> str | None:

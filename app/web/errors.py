@@ -44,7 +44,8 @@ def register_error_handlers(app: Flask) -> None:
         # a list or a number; only the API takes JSON.
         if request.method in ("GET", "HEAD", "OPTIONS") or api_errors.is_api_request():
             return
-        if request.is_json:
+        # Gateways post their signed webhooks as JSON (Stripe, Wompi): not a page.
+        if request.is_json and request.blueprint != "gateway_webhooks":
             abort(415)
 
     @app.errorhandler(CSRFError)

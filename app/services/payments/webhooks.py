@@ -34,6 +34,7 @@ from app.models.payment import (
     GatewayConnection,
     GatewayEventRecord,
     Payment,
+    Refund,
 )
 from app.services import audit
 from app.services.errors import DomainError
@@ -148,20 +149,43 @@ def process_event(record_id: int) -> str | None:
 
 
 def _payment_for(connection: GatewayConnection, event: gw.GatewayEvent) -> Payment | None:
-    """The payment the event names, only among this connection's own payments."""
+    """The payment the event names, only among this connection's own payments.
+
+    By the portal's id (``reference``; a gateway-side checkout reference such as Wompi's
+    ``<id>_<tag>`` is matched against the payment's ``gateway_reference`` too), else by the
+    gateway's id. An event that names no payment of the portal's — a Stripe dispute names only
+    the PaymentIntent — is looked up at the gateway (``fetch_payment``): its authenticated
+    answer says which payment it is, still searched among this connection's payments only.
+    """
     stmt = select(Payment).where(
         Payment.payee_company_id == connection.company_id,
         Payment.connection_id == connection.id,
     )
-    if event.reference and event.reference.isdigit():
-        found = db.session.scalars(stmt.where(Payment.id == int(event.reference))).first()
+    if event.reference:
+        found = _by_reference(stmt, event.reference)
         if found is not None:
             return found
     if event.gateway_reference:
-        return db.session.scalars(
+        found = db.session.scalars(
             stmt.where(Payment.gateway_reference == event.gateway_reference)
         ).first()
+        if found is not None or event.reference or event.kind not in gw.EVENT_KINDS:
+            return found
+        try:
+            status = connections.adapter_for(connection).fetch_payment(event.gateway_reference)
+        except gw.GatewayError as error:
+            if error.retryable:
+                raise  # the job is retried
+            return None
+        if status.reference:
+            return _by_reference(stmt, status.reference)
     return None
+
+
+def _by_reference(stmt: Any, reference: str) -> Payment | None:
+    if reference.isdigit():
+        return db.session.scalars(stmt.where(Payment.id == int(reference))).first()
+    return db.session.scalars(stmt.where(Payment.gateway_reference == reference[:120])).first()
 
 
 def _apply(connection: GatewayConnection, event: gw.GatewayEvent) -> tuple[str, Payment | None]:
@@ -185,6 +209,8 @@ def _apply(connection: GatewayConnection, event: gw.GatewayEvent) -> tuple[str, 
             return EVENT_PROCESSED, payment
         return EVENT_IGNORED, payment
     if event.kind == gw.REFUND_SUCCEEDED:
+        if event.amount is None and event.refunded_total is None and event.gateway_reference:
+            event = _refund_amount(connection, payment, event)
         applied = refunds.refund_heard(payment, event)
         return (EVENT_PROCESSED if applied else EVENT_IGNORED), payment
     if event.kind == gw.PAYMENT_DISPUTED:
@@ -198,10 +224,33 @@ def _apply(connection: GatewayConnection, event: gw.GatewayEvent) -> tuple[str, 
     return EVENT_IGNORED, payment  # pragma: no cover
 
 
+def _refund_amount(
+    connection: GatewayConnection, payment: Payment, event: gw.GatewayEvent
+) -> gw.GatewayEvent:
+    """A refund event that does not sign its amount (a Wompi void made in the dashboard): the
+    gateway's API says what it holds; a void gives back the whole amount it shows."""
+    if event.refund_reference and db.session.scalar(
+        select(Refund.id).where(
+            Refund.payment_id == payment.id, Refund.gateway_reference == event.refund_reference
+        )
+    ):
+        return event  # the portal's own refund, heard back: its amount is known
+    status = connections.adapter_for(connection).fetch_payment(event.gateway_reference or "")
+    if (
+        status.kind != gw.REFUND_SUCCEEDED
+        or status.amount is None
+        or (status.currency or "").upper() != payment.currency
+        or (status.reference is not None and status.reference != str(payment.id))
+    ):
+        return event
+    return dataclasses.replace(event, amount=status.amount, refunded_total=status.amount)
+
+
 def _succeeded(connection: GatewayConnection, payment: Payment, event: gw.GatewayEvent) -> str:
     if payment.status in CONFIRMED:
         return EVENT_IGNORED
     amount, currency = event.amount, event.currency
+    confirmed_reference = event.gateway_reference
     if amount is None or currency is None:
         # The event does not sign the amount: ask the gateway what it holds.
         status = connections.adapter_for(connection).fetch_payment(
@@ -209,7 +258,16 @@ def _succeeded(connection: GatewayConnection, payment: Payment, event: gw.Gatewa
         )
         if status.kind != gw.PAYMENT_SUCCEEDED:
             return EVENT_IGNORED
+        if status.reference is not None and status.reference != str(payment.id):
+            # The gateway says this money was paid for another payment: the event's unsigned
+            # reference did not tell the truth, and this payment was not paid by it.
+            return EVENT_IGNORED
         amount, currency = status.amount, status.currency
+        confirmed_reference = status.gateway_reference or confirmed_reference
+    if confirmed_reference:
+        # From now on the payment is known by the id the gateway confirmed it under (Wompi's
+        # transaction id, not the checkout's reference): refunds and later events name it.
+        payment.gateway_reference = confirmed_reference[:120]
     if amount != payment.amount or (currency or "").upper() != payment.currency:
         reason = (
             f"the gateway confirmed {amount} {currency}, "
@@ -226,8 +284,6 @@ def _succeeded(connection: GatewayConnection, payment: Payment, event: gw.Gatewa
             effects.settled(payment)
             return EVENT_PROCESSED
         return EVENT_IGNORED
-    if event.gateway_reference and not payment.gateway_reference:
-        payment.gateway_reference = event.gateway_reference
     reached = state.succeed(payment, confirmed=amount)
     if reached is None:
         return EVENT_IGNORED
