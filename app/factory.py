@@ -250,6 +250,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.main import bp as main_bp
     from app.blueprints.network import bp as network_bp
     from app.blueprints.notifications import bp as notifications_bp
+    from app.blueprints.sandbox_gateway import bp as sandbox_gateway_bp
     from app.blueprints.team import bp as team_bp
 
     app.register_blueprint(main_bp)
@@ -263,6 +264,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbox_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(disputes_bp)
+    # The sandbox gateway's hosted checkout: no sign-in (the payer may have no account).
+    app.register_blueprint(sandbox_gateway_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: a forged cross-site request carries none
     app.register_blueprint(api_bp)
     if app.config["ENV_NAME"] == "development":

@@ -34,7 +34,16 @@ from tests.conftest import bearer, login, make_api_token, make_company, make_use
 from tests.services.inbox_helpers import make_document
 
 # Routes whose variable parts are secrets rather than ids: they are tested with forged tokens.
-TOKEN_ROUTES = {"auth.confirm", "auth.reset", "auth.invitation", "static"}
+# (The sandbox gateway's checkout: its charge id is the payer's unguessable link, no company's.)
+TOKEN_ROUTES = {
+    "auth.confirm",
+    "auth.reset",
+    "auth.invitation",
+    "static",
+    "sandbox_gateway.checkout",
+    "sandbox_gateway.decide",
+    "sandbox_gateway.challenge",
+}
 
 
 @pytest.fixture
