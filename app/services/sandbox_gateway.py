@@ -25,7 +25,6 @@ tenancy), add/flush and never commit.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
 import secrets
@@ -43,6 +42,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.db import begin_nested, forget_callbacks_after, pending_callbacks
 from app.extensions import db
 from app.gateways import currencies
+from app.gateways import sandbox as adapter
 from app.models import (
     SandboxAccount,
     SandboxCharge,
@@ -53,11 +53,10 @@ from app.models import (
 )
 from app.services.errors import Conflict, DomainError, NotFound
 
-GATEWAY = "sandbox"
-CURRENCIES = ("COP", "USD", "EUR", "MXN", "CLP")
-METHODS = ("card", "pse")
+GATEWAY = adapter.NAME
+CURRENCIES = adapter.CURRENCIES
+METHODS = adapter.METHODS
 CHECKOUT_PATH = "/sandbox-gateway/checkout/{charge_id}"
-SIGNATURE_HEADER = "Sandbox-Signature"
 
 # A charge's states.
 OPEN, CHALLENGE, PENDING = "open", "challenge", "pending"
@@ -400,7 +399,6 @@ def decide(
         raise DomainError(_l("Choose one of the payment methods offered."), field="method")
     charge = _charge(charge_id)
     values: dict[str, Any] = {"method": method}
-    event = None
     if outcome == APPROVE:
         values |= _success_values(charge, now)
         event = "charge.succeeded"
@@ -412,14 +410,14 @@ def decide(
         values |= {"status": PENDING, "settle_outcome": later, "settle_at": now + SETTLE_AFTER}
         event = "charge.pending"
     elif outcome == CHALLENGE_OUTCOME:
-        values |= {"status": CHALLENGE}
+        values |= {"status": CHALLENGE}  # waiting for the payer's code: pending to the portal
+        event = "charge.pending"
     else:
         values |= {"status": CANCELED}
         event = "charge.canceled"
     if not _move(charge, OPEN, **values):
         raise Conflict(ALREADY_DECIDED)
-    if event is not None:
-        _announce(charge, event, now=now)
+    _announce(charge, event, now=now)
     return charge
 
 
@@ -725,11 +723,6 @@ def _announce(
     return rows
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The hex HMAC-SHA256 of ``f"{timestamp}.{body}"`` with the secret."""
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
 def due_webhooks(now: dt.datetime | None = None) -> list[int]:
     """Return the ids of the webhooks due now, oldest first (the job queue's sweep)."""
     return list(
@@ -796,7 +789,7 @@ def _send_one(
         "Content-Type": "application/json",
         "User-Agent": "sandbox-gateway/1",
         "Sandbox-Event-Id": row.event_id,
-        SIGNATURE_HEADER: f"t={timestamp},v1={sign(account.webhook_secret, timestamp, body)}",
+        adapter.SIGNATURE_HEADER: adapter.signature_header(account.webhook_secret, timestamp, body),
     }
     problem, refused = None, False
     try:
@@ -897,7 +890,9 @@ class Backend:
 
         return _answer(made)
 
-    def list_payouts(self, secret_key: str, since: str | None) -> Any:
+    def list_payouts(
+        self, secret_key: str, since: str | None
+    ) -> list[dict[str, Any]] | dict[str, Any]:
         """Return the account's payouts paid on ``since`` (ISO date) or later, with lines."""
 
         def listed() -> list[dict[str, Any]]:

@@ -4,6 +4,8 @@ database; the real counterpart is tested in tests/services/test_sandbox_gateway.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -96,6 +98,13 @@ def test_is_a_webhook_signed_with_the_accounts_secret_read():
     [event] = gateway.parse_webhook(body, signed(body))
     assert event.event_id == "evt_1"
     assert event.kind == base.PAYMENT_SUCCEEDED
+
+
+def test_is_the_signature_the_hmac_of_timestamp_dot_body():
+    """The format a receiver elsewhere would check: hex HMAC-SHA256(secret, f"{t}.{body}")."""
+    body = event_body()
+    expected = hmac.new(SECRET.encode(), f"{NOW}.{body.decode()}".encode(), hashlib.sha256)
+    assert signed(body) == {"Sandbox-Signature": f"t={NOW},v1={expected.hexdigest()}"}
 
 
 def test_is_the_signature_header_found_whatever_its_case(gateway):
