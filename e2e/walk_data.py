@@ -128,7 +128,38 @@ def setup() -> dict[str, object]:
                 "dispute_id": disputes[0].id if disputes else None,
                 "payment_id": payment_ids[0] if payment_ids else None,
             }
+        # The sandbox gateway's hosted checkout: an open test payment (no company's row; any
+        # visitor, signed in or not, may open its page).
+        charge_id = _sandbox_checkout()
+        for values in companies.values():
+            values["charge_id"] = charge_id
     return out
+
+
+def _sandbox_checkout() -> str:
+    """Open a sandbox account and a checkout of two invoices; return the charge's id."""
+    from app.extensions import db
+    from app.services import sandbox_gateway
+
+    account = sandbox_gateway.open_account("Walk Proveedora S.A.S.", "")
+    charge = sandbox_gateway.create_checkout(
+        account.secret_key,
+        {
+            "reference": "walk",
+            "amount": 178500000,
+            "currency": "COP",
+            "idempotency_key": "walk",
+            "description": "Facturas FE-1001, FE-1002",
+            "lines": [
+                {"reference": "1", "description": "Factura FE-1001", "amount": 119000000},
+                {"reference": "2", "description": "Factura FE-1002", "amount": 59500000},
+            ],
+            "success_url": "/",
+            "cancel_url": "/",
+        },
+    )
+    db.session.commit()
+    return charge.charge_id
 
 
 if __name__ == "__main__":

@@ -36,12 +36,16 @@ from tests.services.inbox_helpers import make_document
 # Routes whose variable parts are secrets rather than ids: they are tested with forged tokens.
 # The gateways' webhook endpoint is named by a connection's opaque public id and answers the
 # gateway, not a session (tests/services/payments/test_core.py forges it).
+# (The sandbox gateway's checkout: its charge id is the payer's unguessable link, no company's.)
 TOKEN_ROUTES = {
     "auth.confirm",
     "auth.reset",
     "auth.invitation",
     "static",
     "gateway_webhooks.receive",
+    "sandbox_gateway.checkout",
+    "sandbox_gateway.decide",
+    "sandbox_gateway.challenge",
 }
 
 

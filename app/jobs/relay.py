@@ -18,13 +18,15 @@ from sqlalchemy.orm import Session
 from app.db import PortalSession, after_commit
 from app.jobs import tasks
 from app.jobs.queue import enqueue
-from app.models import GatewayEventRecord, PdfUpload, WebhookDelivery
+from app.models import GatewayEventRecord, PdfUpload, SandboxWebhook, WebhookDelivery
 
-#: The outbox models and the task each new row is handed to, with (company id, row id).
+#: The outbox models and the task each new row is handed to, with (company id, row id); a row
+#: no company owns (the sandbox gateway's own) is handed None for the company.
 TASKS: dict[type[Any], Any] = {
     WebhookDelivery: tasks.deliver_webhook,
     PdfUpload: tasks.extract_pdf,
     GatewayEventRecord: tasks.process_gateway_event,
+    SandboxWebhook: tasks.deliver_sandbox_webhook,
 }
 
 
@@ -33,8 +35,9 @@ def _relay_new_rows(session: Session, _context: Any) -> None:
     for row in session.new:
         task = TASKS.get(type(row))
         if task is not None:
-            after_commit(session, _enqueue_later(task, row.company_id, row.id))
+            company_id = getattr(row, "company_id", None)
+            after_commit(session, _enqueue_later(task, company_id, row.id))
 
 
-def _enqueue_later(task: Any, company_id: int, row_id: int) -> Any:
+def _enqueue_later(task: Any, company_id: int | None, row_id: int) -> Any:
     return lambda: enqueue(task, company_id, row_id)

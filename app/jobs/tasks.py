@@ -8,7 +8,9 @@ Huey retries a task that raised 3 times, 10 s, 20 s and 40 s later.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from huey import crontab
@@ -46,6 +48,52 @@ def process_gateway_event(company_id: int, record_id: int) -> None:
     run_job(company_id, webhooks.process_event, record_id)
 
 
+@huey.task(**RETRY)
+def deliver_sandbox_webhook(_company_id: None, webhook_id: int) -> None:
+    """Send one of the sandbox gateway's webhooks to the portal (nothing if it is not due)."""
+    from app.services import sandbox_gateway
+
+    run_job(None, sandbox_gateway.deliver, webhook_id, send_to_portal)
+
+
+def send_to_portal(target: str, body: bytes, headers: Mapping[str, str]) -> int:
+    """Hand a sandbox webhook to the portal's receiver, in-process: the sandbox's ``send``.
+
+    ``target`` is the portal connection's public id. The receiver works in a savepoint of the
+    delivering job's transaction: when it raises, what it wrote is undone (and the sandbox
+    records a failed attempt); when it answers, both commit together.
+    """
+    from app.db import begin_nested, forget_callbacks_after, pending_callbacks
+    from app.extensions import db
+    from app.services.payments.webhooks import receive_webhook
+
+    session = db.session()
+    mark = pending_callbacks(session)
+    savepoint = begin_nested(session)
+    try:
+        answer = receive_webhook("sandbox", target, body, headers)
+    except BaseException:
+        savepoint.rollback()
+        forget_callbacks_after(session, mark)
+        raise
+    savepoint.commit()
+    return _status_of(answer)
+
+
+def _status_of(answer: Any) -> int:
+    """The HTTP status a receiver's answer stands for (an int, an object with ``status`` or
+    ``status_code``; anything else, returned without raising, is a 200)."""
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        return answer
+    if isinstance(answer, tuple) and answer and isinstance(answer[-1], int):
+        return answer[-1]
+    for name in ("status_code", "status"):
+        value = getattr(answer, name, None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return 200
+
+
 # ------------------------------------------------------------------------------------ periodic
 
 
@@ -53,7 +101,7 @@ def process_gateway_event(company_id: int, record_id: int) -> None:
 def sweep() -> dict[str, int]:
     """Enqueue the work whose row is unfinished: webhook retries now due and claims whose
     worker died (their lease ran out), extractions lost or left by a dead worker."""
-    from app.services import pdf_documents, webhooks
+    from app.services import pdf_documents, sandbox_gateway, webhooks
     from app.services.payments import webhooks as gateway_webhooks
 
     events = run_job(None, gateway_webhooks.due_events)
@@ -65,7 +113,33 @@ def sweep() -> dict[str, int]:
     stale = run_job(None, pdf_documents.stale_uploads)
     for company_id, upload_id in stale:
         enqueue(extract_pdf, company_id, upload_id)
-    return {"webhooks": len(due), "pdf_uploads": len(stale), "gateway_events": len(events)}
+    sandbox = run_job(None, sandbox_gateway.due_webhooks)
+    for webhook_id in sandbox:
+        enqueue(deliver_sandbox_webhook, None, webhook_id)
+    return {
+        "webhooks": len(due),
+        "pdf_uploads": len(stale),
+        "gateway_events": len(events),
+        "sandbox_webhooks": len(sandbox),
+    }
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sandbox_settlements() -> int:
+    """Approve or decline the sandbox gateway's pending charges whose time came."""
+    from app.services import sandbox_gateway
+
+    return int(run_job(None, sandbox_gateway.settle_due))
+
+
+@huey.periodic_task(crontab(minute="27"))
+def sandbox_payouts() -> int:
+    """Make the sandbox gateway's payouts of yesterday (UTC); hourly, a second run adds none."""
+    from app.models import utcnow
+    from app.services import sandbox_gateway
+
+    yesterday = utcnow().date() - dt.timedelta(days=1)
+    return len(run_job(None, sandbox_gateway.pay_out, yesterday))
 
 
 @huey.periodic_task(crontab(minute="*/5"))

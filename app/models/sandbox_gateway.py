@@ -31,7 +31,8 @@ class SandboxAccount(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     fee_percent: Mapped[Decimal] = mapped_column(default=Decimal("2.90"))
     fee_fixed: Mapped[Decimal] = mapped_column(default=Decimal("900"))  # per charge, in currency
-    # For tests and demos: how webhooks are sent ({"duplicate": n, "delay": s, "reverse": bool}).
+    # For tests and demos: how webhooks are sent ({"duplicate": n, "delay_seconds": s,
+    # "reverse": bool}); see app.services.sandbox_gateway.set_delivery_options.
     delivery_options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -54,7 +55,10 @@ class SandboxCharge(Base):
     success_url: Mapped[str] = mapped_column(Text, default="")
     cancel_url: Mapped[str] = mapped_column(Text, default="")
     customer_email: Mapped[str | None] = mapped_column(String(254))
-    # open → pending → succeeded | failed; open → canceled; challenge → succeeded | failed
+    # How the payer paid ("card", "pse"), chosen on the hosted page; None until then.
+    method: Mapped[str | None] = mapped_column(String(20))
+    # open → succeeded | failed | canceled; open → pending → succeeded | failed (settle_due);
+    # open → challenge → succeeded | failed (the 3-D Secure code)
     status: Mapped[str] = mapped_column(String(20), default="open")
     # For "pending": what happens later ("approve" or "decline") and when.
     settle_outcome: Mapped[str | None] = mapped_column(String(10))

@@ -114,6 +114,7 @@ def upgrade() -> None:
     sa.Column('success_url', sa.Text(), nullable=False),
     sa.Column('cancel_url', sa.Text(), nullable=False),
     sa.Column('customer_email', sa.String(length=254), nullable=True),
+    sa.Column('method', sa.String(length=20), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('settle_outcome', sa.String(length=10), nullable=True),
     sa.Column('settle_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
