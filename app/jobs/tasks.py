@@ -124,6 +124,14 @@ def sweep() -> dict[str, int]:
     }
 
 
+@huey.periodic_task(crontab(minute="*/10"))
+def abandoned_checkouts() -> int:
+    """Checkouts never finished for a day give back what they held of their invoices."""
+    from app.services.payments import paying
+
+    return int(run_job(None, paying.expire_abandoned))
+
+
 @huey.periodic_task(crontab(minute="*"))
 def sandbox_settlements() -> int:
     """Approve or decline the sandbox gateway's pending charges whose time came."""

@@ -9,21 +9,25 @@ idempotency key, so a retry after a timeout finds the same checkout.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.gateways import base as gw
 from app.gateways import currencies
+from app.models.base import utcnow
 from app.models.company import Company
 from app.models.document import DEBIT_NOTE, INVOICE, Document
 from app.models.payment import (
     AWAITING_CONFIRMATION,
+    CANCELED,
+    CREATED,
     GATEWAYS,
     TRANSFER,
     Payment,
@@ -37,6 +41,10 @@ from app.services.payments import balances, connections, effects, state
 from app.tenancy import unscoped
 
 MAX_INVOICES = 100
+#: A checkout not finished after this long gives its holds back (``expire_abandoned``).
+ABANDONED_AFTER = dt.timedelta(hours=24)
+#: Someone else's unfinished checkout for the same invoice is given up after this long.
+GIVE_UP_AFTER = dt.timedelta(minutes=30)
 #: Attempts at creating a checkout when the gateway times out (same idempotency key each time).
 CHECKOUT_ATTEMPTS = 3
 #: Proof of a transfer: a photo or a PDF, at most this many bytes.
@@ -275,6 +283,9 @@ def start_payment(
         again = _again(None if link else payer_company_id, idempotency_key[:80], items)
         if again is not None:
             return again
+    _give_up_abandoned(
+        None if link else payer_company_id, [i.document_id for i in items], actor=actor
+    )
     selection = select_invoices(payer_company_id, [i.document_id for i in items], link=link)
     if link:
         payer_company_id = selection.invoices[0].receiver_company_id
@@ -322,6 +333,58 @@ def start_payment(
     )
     effects.changed(payment)
     return payment
+
+
+def _give_up_abandoned(
+    payer_company_id: int | None, document_ids: list[int], *, actor: User | None
+) -> None:
+    """The payer's own checkouts for these invoices that were never finished (it left the
+    gateway's page, then came back to pay again) give their holds back: otherwise its own
+    abandoned attempt would stop it. Only the same person's, or any left for ``GIVE_UP_AFTER``:
+    a colleague paying the same invoice right now keeps its hold. Should the old checkout still
+    be paid, the gateway's event credits it if the invoice is open, or marks it for review
+    (``state.FROM``)."""
+    stmt = (
+        select(Payment)
+        .join(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
+        .where(
+            Payment.status == CREATED,
+            Payment.method.in_(GATEWAYS),
+            PaymentAllocation.document_id.in_(document_ids),
+        )
+        .execution_options(populate_existing=True)
+    )
+    old = Payment.created_at < utcnow() - GIVE_UP_AFTER
+    if actor is not None:
+        stmt = stmt.where(or_(Payment.created_by_user_id == actor.id, old))
+    else:
+        stmt = stmt.where(old)
+    if payer_company_id is None:  # a pay link: its invoices come from the signed token
+        stmt = unscoped(stmt)
+    else:
+        stmt = stmt.where(Payment.payer_company_id == payer_company_id)
+    for payment in list(db.session.scalars(stmt).unique()):
+        if state.fail(payment, CANCELED, reason="replaced by a new attempt"):
+            effects.changed(payment)
+
+
+def expire_abandoned(now: dt.datetime | None = None) -> int:
+    """Checkouts left unfinished for a day give their holds back (a periodic job)."""
+    now = now or utcnow()
+    stale = db.session.scalars(
+        unscoped(
+            select(Payment).where(
+                Payment.status == CREATED,
+                Payment.method.in_(GATEWAYS),
+                Payment.created_at < now - ABANDONED_AFTER,
+            )
+        ).limit(500)
+    ).all()
+    count = 0
+    for payment in stale:
+        if state.fail(payment, CANCELED, reason="the checkout was never finished"):
+            count += 1
+    return count
 
 
 def _create_checkout(adapter: gw.Gateway, request: gw.CheckoutRequest) -> gw.Checkout:
@@ -405,8 +468,6 @@ def record_transfer(
 ) -> Payment:
     """The payer says it transferred the money: the amounts are held until the supplier
     confirms (only then they count) or rejects."""
-    import datetime as dt
-
     if idempotency_key:
         again = _again(payer_company_id, idempotency_key[:80], items)
         if again is not None:

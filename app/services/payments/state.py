@@ -32,19 +32,22 @@ from app.models.payment import (
     PaymentAllocation,
 )
 from app.services.payments import balances
+from app.tenancy import unscoped
 
 #: For each status, the statuses a payment may come from.
 FROM: dict[str, tuple[str, ...]] = {
     PENDING: (CREATED,),
-    SUCCEEDED: (CREATED, PENDING, AWAITING_CONFIRMATION),
+    # A checkout the portal gave up on (abandoned, then replaced) may still be paid at the
+    # gateway: the money is real, so it is credited if the invoice is still open, else reviewed.
+    SUCCEEDED: (CREATED, PENDING, AWAITING_CONFIRMATION, CANCELED),
     FAILED: (CREATED, PENDING, AWAITING_CONFIRMATION),
     CANCELED: (CREATED, PENDING, AWAITING_CONFIRMATION),
-    NEEDS_REVIEW: (CREATED, PENDING, AWAITING_CONFIRMATION),
+    NEEDS_REVIEW: (CREATED, PENDING, AWAITING_CONFIRMATION, CANCELED),
     PARTIALLY_REFUNDED: (SUCCEEDED, PARTIALLY_REFUNDED, DISPUTED),
     REFUNDED: (SUCCEEDED, PARTIALLY_REFUNDED, DISPUTED),
     DISPUTED: (SUCCEEDED, PARTIALLY_REFUNDED),
 }
-FINAL = (FAILED, CANCELED, NEEDS_REVIEW, REFUNDED)
+FINAL = (FAILED, NEEDS_REVIEW, REFUNDED)
 
 
 def move(payment: Payment, to: str, **values: object) -> bool:
@@ -67,11 +70,15 @@ def move(payment: Payment, to: str, **values: object) -> bool:
 
 
 def allocations(payment_id: int) -> list[PaymentAllocation]:
+    """A payment's allocations (read across companies: the caller already holds the payment,
+    found by its payee, its payer, a job or a gateway's event)."""
     return list(
         db.session.scalars(
-            select(PaymentAllocation)
-            .where(PaymentAllocation.payment_id == payment_id)
-            .order_by(PaymentAllocation.id)
+            unscoped(
+                select(PaymentAllocation)
+                .where(PaymentAllocation.payment_id == payment_id)
+                .order_by(PaymentAllocation.id)
+            )
         )
     )
 

@@ -380,3 +380,48 @@ def test_the_trays_filter_by_payment_status(parties, fake_gateway):
     assert listed("unpaid") == [unpaid.id]
     assert sorted(listed(None)) == sorted([paid.id, part.id, unpaid.id])
     assert sorted(listed("bogus")) == sorted([paid.id, part.id, unpaid.id])
+
+
+def test_an_abandoned_checkout_does_not_stop_its_payer_paying_again(parties, fake_gateway):
+    supplier, buyer, payer = parties
+    connection = connect_fake(supplier)
+    document = invoice(supplier, buyer)
+    abandoned = start(buyer, payer, [Item(document.id)])
+    again = start(buyer, payer, [Item(document.id)])  # came back from the gateway, pays anew
+    assert status(abandoned) == "canceled" and again.id != abandoned.id
+    assert refreshed(document).held_amount == Decimal("100000.00")
+    deliver(connection, succeeded(again))
+    assert refreshed(document).payment_status == "paid"
+    # The abandoned checkout was paid after all: the money is real, the invoice closed: review.
+    deliver(connection, succeeded(abandoned, event_id="evt_late_old"))
+    assert status(abandoned) == "needs_review"
+    assert refreshed(document).paid_amount == Decimal("100000.00")
+
+
+def test_an_abandoned_checkout_paid_later_is_credited_while_the_invoice_is_open(
+    parties, fake_gateway
+):
+    supplier, buyer, payer = parties
+    connection = connect_fake(supplier)
+    document = invoice(supplier, buyer)
+    abandoned = start(buyer, payer, [Item(document.id, Decimal("100"))])
+    start(buyer, payer, [Item(document.id, Decimal("200"))])
+    deliver(connection, succeeded(abandoned))
+    assert status(abandoned) == "succeeded"
+    document = refreshed(document)
+    assert document.paid_amount == Decimal("100") and document.held_amount == Decimal("200.00")
+
+
+def test_checkouts_left_for_a_day_give_their_holds_back(parties, fake_gateway):
+    import datetime as dt
+
+    from app.models.base import utcnow
+
+    supplier, buyer, payer = parties
+    connect_fake(supplier)
+    document = invoice(supplier, buyer)
+    payment = start(buyer, payer, [Item(document.id)])
+    assert paying.expire_abandoned(utcnow()) == 0
+    assert paying.expire_abandoned(utcnow() + dt.timedelta(hours=25)) == 1
+    db.session.commit()
+    assert status(payment) == "canceled" and refreshed(document).held_amount == Decimal("0")
