@@ -16,10 +16,14 @@ BODIES = ["[1, 2]", '"text"', "3", "null", '{"email": {"x": 1}}', '{"csrf_token"
 
 
 def _post_paths(app) -> list[str]:
-    """One concrete path per POST rule outside the API (integer arguments as 1, others as x)."""
+    """One concrete path per POST rule outside the API (integer arguments as 1, others as x).
+
+    The gateways' webhooks take JSON by design (tests/services/payments/test_*_flow.py)."""
     paths = set()
     for rule in app.url_map.iter_rules():
         if "POST" not in (rule.methods or ()) or rule.rule.startswith("/api/"):
+            continue
+        if rule.endpoint == "gateway_webhooks.receive":
             continue
         path = re.sub(r"<int:[^>]+>", "1", rule.rule)
         paths.add(re.sub(r"<[^>]+>", "x", path))
