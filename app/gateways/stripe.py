@@ -122,7 +122,9 @@ class StripeGateway:
         self._test_mode = secret_key.startswith(_TEST_PREFIXES)
         self._client = stripe.StripeClient(
             secret_key,
-            http_client=http_client,
+            # A payer waits on the page while the checkout is created: 10 s per attempt
+            # (connect, read), not the SDK's 80, so a slow Stripe fails in seconds.
+            http_client=http_client or stripe.RequestsClient(timeout=(5, 10)),
             max_network_retries=_NETWORK_RETRIES,
         )
 
