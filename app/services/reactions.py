@@ -2,7 +2,9 @@
 
     event (app.services.events)  published by                    handled here by
     CompanyRegistered            accounts.register_company         documents.storing: hand over
-                                                                   the documents waiting for it
+                                                                   the documents waiting for it;
+                                                                   payments: what was paid on
+                                                                   them by link becomes its own
     CreditNoteLinked             documents.storing (a note came    disputes: resolve the dispute
                                  in, issued or uploaded)           that agreed on that credit note
     ClaimRecorded                lifecycle.transitions (031)       disputes: open the dispute
@@ -20,10 +22,15 @@ from app.services import events
 from app.services.disputes import disputes, transcripts
 from app.services.documents import storing
 from app.services.events import ClaimRecorded, CompanyRegistered, CreditNoteLinked, DisputeResolved
+from app.services.payments import paying
 
 
 def claim_waiting_documents(event: CompanyRegistered) -> None:
     storing.claim_waiting_documents(event.company, actor=event.actor)
+
+
+def adopt_link_payments(event: CompanyRegistered) -> None:
+    paying.adopt_link_payments(event.company.id)
 
 
 def settle_agreed_dispute(event: CreditNoteLinked) -> None:
@@ -43,6 +50,7 @@ def attach_transcript(event: DisputeResolved) -> None:
 def register() -> None:
     """Subscribe every handler to its event (safe to call again: each is kept once)."""
     events.subscribe(CompanyRegistered, claim_waiting_documents)
+    events.subscribe(CompanyRegistered, adopt_link_payments)  # after the documents are its own
     events.subscribe(CreditNoteLinked, settle_agreed_dispute)
     events.subscribe(ClaimRecorded, open_dispute_from_claim)
     events.subscribe(DisputeResolved, attach_transcript)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.gateways import base as gw
@@ -33,6 +33,7 @@ from app.models.payment import (
     Payment,
     PaymentAllocation,
     PaymentSettings,
+    Refund,
 )
 from app.models.user import User
 from app.services import audit
@@ -568,3 +569,45 @@ def decide_transfer(
     )
     effects.settled(payment)
     return payment
+
+
+def adopt_link_payments(company_id: int) -> int:
+    """A company that registers (and so received the invoices waiting for it) becomes the payer
+    of what was paid on them by pay link before: the payments keep their history and count."""
+    rows = (
+        db.session.execute(
+            unscoped(
+                select(PaymentAllocation.payment_id)
+                .join(Document, Document.id == PaymentAllocation.document_id)
+                .where(
+                    Document.receiver_company_id == company_id,
+                    PaymentAllocation.payer_company_id.is_(None),
+                )
+                .distinct()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    payment_ids = list(rows)
+    if not payment_ids:
+        return 0
+    db.session.execute(
+        update(PaymentAllocation)
+        .where(PaymentAllocation.payment_id.in_(payment_ids))
+        .values(payer_company_id=company_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Payment)
+        .where(Payment.id.in_(payment_ids), Payment.payer_company_id.is_(None))
+        .values(payer_company_id=company_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Refund)
+        .where(Refund.payment_id.in_(payment_ids), Refund.payer_company_id.is_(None))
+        .values(payer_company_id=company_id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(payment_ids)

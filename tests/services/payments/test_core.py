@@ -425,3 +425,45 @@ def test_checkouts_left_for_a_day_give_their_holds_back(parties, fake_gateway):
     assert paying.expire_abandoned(utcnow() + dt.timedelta(hours=25)) == 1
     db.session.commit()
     assert status(payment) == "canceled" and refreshed(document).held_amount == Decimal("0")
+
+
+def test_a_customer_who_pays_by_link_then_registers_keeps_the_payment(parties, fake_gateway, app):
+    from sqlalchemy import select
+
+    from app.services import accounts
+    from app.services.payments import queries
+    from app.tenancy import unscoped
+    from tests.conftest import unique_nit
+    from tests.services.test_accounts import registration
+
+    supplier, _buyer, _payer = parties
+    connection = connect_fake(supplier)
+    nit = unique_nit()
+    document = invoice(supplier, None)
+    document.customer_tax_id = nit
+    db.session.commit()
+    payment = paying.start_payment(
+        None,
+        items=[Item(document.id)],
+        method="sandbox",
+        actor=None,
+        urls=urls(),
+        link=True,
+        payer_email="pagos@cliente.test",
+    )
+    db.session.commit()
+    assert payment.payer_company_id is None
+    deliver(connection, succeeded(payment))
+    with app.test_request_context():
+        user = accounts.register_company(registration(tax_id=nit))
+    db.session.commit()
+    from app.models import Membership
+
+    company_id = db.session.scalar(
+        unscoped(select(Membership.company_id).where(Membership.user_id == user.id))
+    )
+    assert refreshed(document).receiver_company_id == company_id
+    with acting_as(company_id):
+        mine = queries.get_payment(company_id, payment.id)
+        assert mine.status == "succeeded" and mine.payer_company_id == company_id
+        assert [d.id for _a, d in queries.allocations(payment.id)] == [document.id]
