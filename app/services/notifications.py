@@ -13,12 +13,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import LazyString
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import realtime
+from app import humanize, realtime
 from app.db import after_commit, begin_nested, lookup_once
 from app.extensions import db
 from app.mail import send_mail
@@ -186,6 +186,11 @@ def title(notification: Notification) -> str:
         "payer": "",
         "amount": "",
     } | dict(notification.params or {})
+    if params.get("amount_value") and params.get("currency"):
+        # Money is worded for the reader, whatever language the row was written in.
+        params["amount"] = humanize.money(
+            params["amount_value"], params["currency"], locale=get_locale()
+        )
     return str(kind.title) % params
 
 

@@ -467,3 +467,28 @@ def test_a_customer_who_pays_by_link_then_registers_keeps_the_payment(parties, f
         mine = queries.get_payment(company_id, payment.id)
         assert mine.status == "succeeded" and mine.payer_company_id == company_id
         assert [d.id for _a, d in queries.allocations(payment.id)] == [document.id]
+
+
+def test_the_bell_words_a_payment_in_the_readers_language(parties, fake_gateway, app):
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from app.models import Notification
+    from app.services import notifications
+    from app.tenancy import unscoped
+
+    supplier, buyer, payer = parties
+    make_user(supplier, role="receivables")
+    connection = connect_fake(supplier)
+    payment = start(buyer, payer, [Item(invoice(supplier, buyer, "1234.50").id)])
+    deliver(connection, succeeded(payment))
+    row = db.session.scalars(
+        unscoped(select(Notification).where(Notification.kind == "payment_received"))
+    ).first()
+    with app.test_request_context():
+        with force_locale("en"):
+            english = notifications.title(row)
+        with force_locale("es"):
+            spanish = notifications.title(row)
+    assert "1,234.50" in english and "paid you" in english
+    assert "1.234,50" in spanish and "le pagó" in spanish
