@@ -318,6 +318,11 @@ def webhook_acks(world: World, setup: Setup, port: int, payments: int) -> str:
     deliveries = list(bodies) + rng.sample(bodies, max(1, payments // 4))
     rng.shuffle(deliveries)
     path = f"/payments/webhooks/sandbox/{world.public_id}"
+    # Warm the server up (a running server has served before), and for scale: one at a time.
+    alone = _one_at_a_time(world, port, path, 40)
+    print(f"     one delivery at a time (an event of a type the portal ignores, {len(alone)} "
+          f"sent after 20 to warm up): p50 {statistics.median(alone):.1f} ms  "
+          f"max {max(alone):.1f} ms")
     work: queue.Queue[bytes] = queue.Queue()
     for body in deliveries:
         work.put(body)
@@ -395,6 +400,30 @@ def webhook_acks(world: World, setup: Setup, port: int, payments: int) -> str:
     verdict = "met" if p99 < TARGET_ACK_P99_MS and not other and exact else "NOT met"
     return (f"webhook ack p99 under {CONCURRENCY} concurrent deliveries: {p99:.1f} ms "
             f"(target < {TARGET_ACK_P99_MS:.0f} ms) {verdict}")
+
+
+def _one_at_a_time(world: World, port: int, path: str, count: int) -> list[float]:
+    """POST 20 + count signed events of an ignored type one after the other; ms of the last."""
+    from app.gateways import sandbox
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times = []
+    for i in range(20 + count):
+        body = json.dumps({"id": f"evt_warm_{i}", "type": "balance.available",
+                           "created": int(time.time()), "data": {}}).encode()
+        headers = {"Content-Type": "application/json",
+                   sandbox.SIGNATURE_HEADER: sandbox.signature_header(
+                       world.webhook_secret, int(time.time()), body)}
+        begun = time.perf_counter()
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"a warm-up webhook answered {response.status}")
+        if i >= 20:
+            times.append((time.perf_counter() - begun) * 1000)
+    conn.close()
+    return times
 
 
 def _counts(world: World, payment_ids: list[int], documents: list[int]) -> dict:
