@@ -51,6 +51,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -137,7 +138,9 @@ def build(setup: Setup) -> World:
         demo.load_demo(BASE_DIR / "fixtures" / "demo.json")
 
         def company(tax_id: str) -> Company:
-            return db.session.scalars(unscoped(select(Company).where(Company.tax_id == tax_id))).one()
+            return db.session.scalars(
+                unscoped(select(Company).where(Company.tax_id == tax_id))
+            ).one()
 
         andina, tornillo = company(ANDINA_TAX_ID), company(TORNILLO_TAX_ID)
         buyer = db.session.scalars(unscoped(select(User).where(User.email == BUYER))).one()
@@ -249,11 +252,27 @@ def start_servers(setup: Setup) -> int:
     log = open(setup.instance / "gunicorn.log", "wb")  # noqa: SIM115
     web = subprocess.Popen(  # noqa: S603
         [
-            str(gunicorn), "-w", "1", "-k", "gthread", "--threads", str(CONCURRENCY),
-            "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--log-level", "warning",
-            "--keep-alive", "30", "wsgi:app",
+            str(gunicorn),
+            "-w",
+            "1",
+            "-k",
+            "gthread",
+            "--threads",
+            str(CONCURRENCY),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(ROOT),
+            "--log-level",
+            "warning",
+            "--keep-alive",
+            "30",
+            "wsgi:app",
         ],
-        env=setup.env, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT,
+        env=setup.env,
+        cwd=str(ROOT),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     setup.processes.append(web)
     if setup.redis_url:
@@ -262,7 +281,10 @@ def start_servers(setup: Setup) -> int:
         setup.processes.append(
             subprocess.Popen(  # noqa: S603
                 [str(flask), "--app", "wsgi", "jobs", "worker"],
-                env=setup.env, cwd=str(ROOT), stdout=worker_log, stderr=subprocess.STDOUT,
+                env=setup.env,
+                cwd=str(ROOT),
+                stdout=worker_log,
+                stderr=subprocess.STDOUT,
             )
         )
     _wait_http(port, web, "gunicorn")
@@ -297,8 +319,12 @@ def _event_body(event_id: str, charge_id: str, payment_id: int, amount: Decimal)
         "refunded_amount": 0,
         "method": "card",
     }
-    event = {"id": event_id, "type": "charge.succeeded", "created": int(time.time()),
-             "data": {"charge": charge}}
+    event = {
+        "id": event_id,
+        "type": "charge.succeeded",
+        "created": int(time.time()),
+        "data": {"charge": charge},
+    }
     return json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -309,8 +335,9 @@ def webhook_acks(world: World, setup: Setup, port: int, payments: int) -> str:
     start = time.perf_counter()
     documents = add_invoices(world, payments)
     started = [start_payment(world, [doc]) for doc in documents]
-    print(f"  1. {payments} payments started through the sandbox: "
-          f"{time.perf_counter() - start:.1f} s")
+    print(
+        f"  1. {payments} payments started through the sandbox: {time.perf_counter() - start:.1f} s"
+    )
     bodies = [
         _event_body(f"evt_bench_{pid}", charge, pid, amount) for pid, charge, amount in started
     ]
@@ -320,9 +347,11 @@ def webhook_acks(world: World, setup: Setup, port: int, payments: int) -> str:
     path = f"/payments/webhooks/sandbox/{world.public_id}"
     # Warm the server up (a running server has served before), and for scale: one at a time.
     alone = _one_at_a_time(world, port, path, 40)
-    print(f"     one delivery at a time (an event of a type the portal ignores, {len(alone)} "
-          f"sent after 20 to warm up): p50 {statistics.median(alone):.1f} ms  "
-          f"max {max(alone):.1f} ms")
+    print(
+        f"     one delivery at a time (an event of a type the portal ignores, {len(alone)} "
+        f"sent after 20 to warm up): p50 {statistics.median(alone):.1f} ms  "
+        f"max {max(alone):.1f} ms"
+    )
     work: queue.Queue[bytes] = queue.Queue()
     for body in deliveries:
         work.put(body)
@@ -376,10 +405,12 @@ def webhook_acks(world: World, setup: Setup, port: int, payments: int) -> str:
     ms = [v * 1000 for v in latencies]
     p50, p95, p99 = statistics.median(ms), _percentile(ms, 0.95), _percentile(ms, 0.99)
     other = {k: v for k, v in answers.items() if k != 200}
-    print(f"     {len(deliveries)} deliveries ({payments} events + {len(deliveries) - payments} "
-          f"duplicates), {CONCURRENCY} concurrent clients: p50 {p50:.1f} ms  p95 {p95:.1f} ms  "
-          f"p99 {p99:.1f} ms  max {max(ms):.1f} ms  {len(deliveries) / wall:,.0f} requests/s"
-          + (f"  (other answers: {other})" if other else ""))
+    print(
+        f"     {len(deliveries)} deliveries ({payments} events + {len(deliveries) - payments} "
+        f"duplicates), {CONCURRENCY} concurrent clients: p50 {p50:.1f} ms  p95 {p95:.1f} ms  "
+        f"p99 {p99:.1f} ms  max {max(ms):.1f} ms  {len(deliveries) / wall:,.0f} requests/s"
+        + (f"  (other answers: {other})" if other else "")
+    )
     exact = (
         counts["succeeded"] == payments
         and counts["events"] == payments
@@ -391,15 +422,21 @@ def webhook_acks(world: World, setup: Setup, port: int, payments: int) -> str:
     if processed_at is None:
         print(f"     processing NOT finished within the wait: {counts}")
     else:
-        print(f"     all processed {processed_at:.1f} s after the first delivery "
-              f"({processed_at - wall:.1f} s after the last answer)")
-    print(f"     credited exactly once: {'yes' if exact else 'NO'} — {counts['succeeded']} "
-          f"payments succeeded, {counts['events']} events stored ({stored[0]} by the answers), "
-          f"{counts['paid_documents']} invoices paid, paid total {counts['paid_total']:,} COP "
-          f"(expected {INVOICE_AMOUNT * payments:,})")
+        print(
+            f"     all processed {processed_at:.1f} s after the first delivery "
+            f"({processed_at - wall:.1f} s after the last answer)"
+        )
+    print(
+        f"     credited exactly once: {'yes' if exact else 'NO'} — {counts['succeeded']} "
+        f"payments succeeded, {counts['events']} events stored ({stored[0]} by the answers), "
+        f"{counts['paid_documents']} invoices paid, paid total {counts['paid_total']:,} COP "
+        f"(expected {INVOICE_AMOUNT * payments:,})"
+    )
     verdict = "met" if p99 < TARGET_ACK_P99_MS and not other and exact else "NOT met"
-    return (f"webhook ack p99 under {CONCURRENCY} concurrent deliveries: {p99:.1f} ms "
-            f"(target < {TARGET_ACK_P99_MS:.0f} ms) {verdict}")
+    return (
+        f"webhook ack p99 under {CONCURRENCY} concurrent deliveries: {p99:.1f} ms "
+        f"(target < {TARGET_ACK_P99_MS:.0f} ms) {verdict}"
+    )
 
 
 def _one_at_a_time(world: World, port: int, path: str, count: int) -> list[float]:
@@ -409,11 +446,20 @@ def _one_at_a_time(world: World, port: int, path: str, count: int) -> list[float
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     times = []
     for i in range(20 + count):
-        body = json.dumps({"id": f"evt_warm_{i}", "type": "balance.available",
-                           "created": int(time.time()), "data": {}}).encode()
-        headers = {"Content-Type": "application/json",
-                   sandbox.SIGNATURE_HEADER: sandbox.signature_header(
-                       world.webhook_secret, int(time.time()), body)}
+        body = json.dumps(
+            {
+                "id": f"evt_warm_{i}",
+                "type": "balance.available",
+                "created": int(time.time()),
+                "data": {},
+            }
+        ).encode()
+        headers = {
+            "Content-Type": "application/json",
+            sandbox.SIGNATURE_HEADER: sandbox.signature_header(
+                world.webhook_secret, int(time.time()), body
+            ),
+        }
         begun = time.perf_counter()
         conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
@@ -436,25 +482,61 @@ def _counts(world: World, payment_ids: list[int], documents: list[int]) -> dict:
 
     with world.app.app_context():
         session = db.session
-        succeeded = session.scalar(unscoped(select(func.count()).select_from(Payment).where(
-            Payment.id.in_(payment_ids), Payment.status == SUCCEEDED)))
-        events = session.scalar(unscoped(select(func.count()).select_from(GatewayEventRecord)
-                                         .where(GatewayEventRecord.event_id.like("evt_bench_%"))))
-        pending = session.scalar(unscoped(select(func.count()).select_from(GatewayEventRecord)
-                                          .where(GatewayEventRecord.event_id.like("evt_bench_%"),
-                                                 GatewayEventRecord.state == EVENT_RECEIVED)))
-        paid_documents = session.scalar(unscoped(select(func.count()).select_from(Document).where(
-            Document.id.in_(documents), Document.payment_status == "paid",
-            Document.paid_amount == Document.payable)))
-        paid_total = session.scalar(unscoped(select(func.coalesce(func.sum(Document.paid_amount), 0))
-                                             .where(Document.id.in_(documents))))
+        succeeded = session.scalar(
+            unscoped(
+                select(func.count())
+                .select_from(Payment)
+                .where(Payment.id.in_(payment_ids), Payment.status == SUCCEEDED)
+            )
+        )
+        events = session.scalar(
+            unscoped(
+                select(func.count())
+                .select_from(GatewayEventRecord)
+                .where(GatewayEventRecord.event_id.like("evt_bench_%"))
+            )
+        )
+        pending = session.scalar(
+            unscoped(
+                select(func.count())
+                .select_from(GatewayEventRecord)
+                .where(
+                    GatewayEventRecord.event_id.like("evt_bench_%"),
+                    GatewayEventRecord.state == EVENT_RECEIVED,
+                )
+            )
+        )
+        paid_documents = session.scalar(
+            unscoped(
+                select(func.count())
+                .select_from(Document)
+                .where(
+                    Document.id.in_(documents),
+                    Document.payment_status == "paid",
+                    Document.paid_amount == Document.payable,
+                )
+            )
+        )
+        paid_total = session.scalar(
+            unscoped(
+                select(func.coalesce(func.sum(Document.paid_amount), 0)).where(
+                    Document.id.in_(documents)
+                )
+            )
+        )
         db.session.remove()
-    return {"succeeded": succeeded, "events": events, "pending_events": pending,
-            "paid_documents": paid_documents, "paid_total": Decimal(paid_total)}
+    return {
+        "succeeded": succeeded,
+        "events": events,
+        "pending_events": pending,
+        "paid_documents": paid_documents,
+        "paid_total": Decimal(paid_total),
+    }
 
 
-def _wait_processed(world: World, payment_ids: list[int], documents: list[int], since: float,
-                    timeout: float = 180) -> tuple[float | None, dict]:
+def _wait_processed(
+    world: World, payment_ids: list[int], documents: list[int], since: float, timeout: float = 180
+) -> tuple[float | None, dict]:
     """Wait until every event is processed; (seconds since the first delivery, counts)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -479,8 +561,9 @@ class Side:
         self.http = sign_in(base, email)
         self.heard: dict[int, float] = {}
         self.changed = threading.Condition()
-        self.socket = connect_socket(base, cookie_header(self.http),
-                                     {"document:changed": self._on_changed})
+        self.socket = connect_socket(
+            base, cookie_header(self.http), {"document:changed": self._on_changed}
+        )
 
     def _on_changed(self, payload: dict) -> None:
         with self.changed:
@@ -528,22 +611,18 @@ def approve_to_visible(world: World, port: int, runs: int) -> str:
             url = f"{base}/sandbox-gateway/checkout/{charge_id}"
             page = payer.get(url, timeout=10)
             token = re.search(r'name="csrf_token" value="([^"]+)"', page.text) or None
-            data = {"outcome": "approve", "method": "card",
-                    "csrf_token": token.group(1) if token else csrf_token(page.text)}
+            data = {
+                "outcome": "approve",
+                "method": "card",
+                "csrf_token": token.group(1) if token else csrf_token(page.text),
+            }
             clicked = time.perf_counter()
             answer = payer.post(url, data=data, allow_redirects=False, timeout=10)
             if answer.status_code != 303:
                 raise RuntimeError(f"approve answered {answer.status_code}: {answer.text[:300]}")
-            results: list[float | None] = [None, None]
-
-            def watch(i: int, document_id: int = document_id) -> None:
-                results[i] = sides[i].wait_paid(document_id, 15.0)
-
-            watchers = [threading.Thread(target=watch, args=(i,)) for i in range(2)]
-            for watcher in watchers:
-                watcher.start()
-            for watcher in watchers:
-                watcher.join()
+            # Both watch at once: each is told by its socket, then reads its page.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                results = list(pool.map(lambda side, d=document_id: side.wait_paid(d, 15.0), sides))
             if None in results:
                 missed += 1
                 continue
@@ -556,12 +635,16 @@ def approve_to_visible(world: World, port: int, runs: int) -> str:
         print(f"  2. approve → paid on both sides: no run finished ({missed} missed)")
         return "approve → paid visible on both sides: NOT measured"
     p50, top = statistics.median(times), max(times)
-    print(f"  2. approve → paid on both sides over {runs} runs: p50 {p50 * 1000:.0f} ms  "
-          f"max {top * 1000:.0f} ms  ({told} told by Socket.IO on both sides, "
-          f"{missed} not seen within 15 s)")
+    print(
+        f"  2. approve → paid on both sides over {runs} runs: p50 {p50 * 1000:.0f} ms  "
+        f"max {top * 1000:.0f} ms  ({told} told by Socket.IO on both sides, "
+        f"{missed} not seen within 15 s)"
+    )
     verdict = "met" if top < TARGET_VISIBLE_S and not missed else "NOT met"
-    return (f"approve → paid visible on both sides: max {top:.2f} s, p50 {p50:.2f} s "
-            f"(target < {TARGET_VISIBLE_S:.0f} s) {verdict}")
+    return (
+        f"approve → paid visible on both sides: max {top:.2f} s, p50 {p50:.2f} s "
+        f"(target < {TARGET_VISIBLE_S:.0f} s) {verdict}"
+    )
 
 
 # ----------------------------------------------------------------- 3. one checkout, 100 lines
@@ -593,20 +676,28 @@ def hundred_invoices(world: World, runs: int = 3) -> str:
                 select(SandboxCharge).where(SandboxCharge.charge_id == charge_id)
             ).one()
             lines = len(charge.lines or [])
-            allocations = db.session.scalar(unscoped(
-                select(func.count()).select_from(PaymentAllocation)
-                .where(PaymentAllocation.payment_id == payment_id)))
+            allocations = db.session.scalar(
+                unscoped(
+                    select(func.count())
+                    .select_from(PaymentAllocation)
+                    .where(PaymentAllocation.payment_id == payment_id)
+                )
+            )
             db.session.remove()
         opened = charges() - before
         if (opened, lines, allocations) != (1, 100, 100):
             problems.append(f"{opened} charges, {lines} lines, {allocations} allocations")
     ms = [t * 1000 for t in times]
     check = "exactly one checkout with 100 lines each time" if not problems else "; ".join(problems)
-    print(f"  3. one payment over 100 invoices (start_payment, in-process), {runs} runs: "
-          f"p50 {statistics.median(ms):.0f} ms  max {max(ms):.0f} ms — {check}")
+    print(
+        f"  3. one payment over 100 invoices (start_payment, in-process), {runs} runs: "
+        f"p50 {statistics.median(ms):.0f} ms  max {max(ms):.0f} ms — {check}"
+    )
     verdict = "met" if not problems else "NOT met"
-    return (f"one checkout for 100 invoices: {statistics.median(ms):.0f} ms, one charge with "
-            f"100 lines {verdict}")
+    return (
+        f"one checkout for 100 invoices: {statistics.median(ms):.0f} ms, one charge with "
+        f"100 lines {verdict}"
+    )
 
 
 # ------------------------------------------------------------------------------------- running
@@ -650,27 +741,39 @@ def _redis(args: argparse.Namespace, folder: Path):
 def main(argv: list[str] | None = None) -> int:
     """Measure on SQLite and PostgreSQL + Redis; print the figures (0 unless it crashes)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--payments", type=int, default=400,
-                        help="payments credited by webhooks in figure 1 (default 400)")
+    parser.add_argument(
+        "--payments",
+        type=int,
+        default=400,
+        help="payments credited by webhooks in figure 1 (default 400)",
+    )
     parser.add_argument("--runs", type=int, default=20, help="approve runs in figure 2")
     parser.add_argument("--quick", action="store_true", help="60 payments, 5 runs, SQLite only")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
-    parser.add_argument("--redis", help="Redis URL (default BENCH_REDIS_URL, else a redis-server "
-                                        "of its own on a free port)")
+    parser.add_argument(
+        "--redis",
+        help="Redis URL (default BENCH_REDIS_URL, else a redis-server of its own on a free port)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.payments, args.runs, args.sqlite_only = min(args.payments, 60), min(args.runs, 5), True
-    print(f"Payments (issue #13) through the sandbox gateway: {args.payments} webhook-credited "
-          f"payments, {args.runs} approve runs, one checkout for 100 invoices")
+    print(
+        f"Payments (issue #13) through the sandbox gateway: {args.payments} webhook-credited "
+        f"payments, {args.runs} approve runs, one checkout for 100 invoices"
+    )
     verdicts: list[str] = []
     with tempfile.TemporaryDirectory(prefix="payments-bench-") as folder:
         root = Path(folder)
         if not args.postgres_only:
             instance = root / "sqlite"
             (instance / "mail").mkdir(parents=True)
-            setup = Setup("SQLite (1 gunicorn process, jobs inside it)",
-                          f"sqlite:///{instance / 'portal.db'}", "", instance)
+            setup = Setup(
+                "SQLite (1 gunicorn process, jobs inside it)",
+                f"sqlite:///{instance / 'portal.db'}",
+                "",
+                instance,
+            )
             try:
                 verdicts += run_setup(setup, args)
             except Exception as error:  # noqa: BLE001 (a broken setup is a line, not a crash)
@@ -694,8 +797,9 @@ def _run_postgres(root: Path, args: argparse.Namespace) -> list[str]:
     (instance / "mail").mkdir(parents=True)
     redis_url, redis_server = _redis(args, instance)
     if redis_url is None:
-        return ["PostgreSQL + Redis: skipped (no Redis: set BENCH_REDIS_URL or install "
-                "redis-server)"]
+        return [
+            "PostgreSQL + Redis: skipped (no Redis: set BENCH_REDIS_URL or install redis-server)"
+        ]
     previous, inbox_pages.BENCH_DB = inbox_pages.BENCH_DB, BENCH_DB
     try:
         url = inbox_pages._recreate_postgres(server)
