@@ -6,7 +6,9 @@ field-level accuracy of PDF extraction on ../shared/data/pdf; then the Inbox pag
 (BENCH_DOCUMENTS, default 1,000,000) on SQLite and PostgreSQL (a line when no server answers), and
 the API's ingestion throughput beside the engine's; then the access audit's cost on the
 document and Inbox pages (audit on vs off); then the dispute chat's fan-out latency with 200
-sockets in one room, over two processes and Redis and over one process.
+sockets in one room, over two processes and Redis and over one process; then payments through
+the sandbox gateway: webhook acknowledgement under 50 concurrent deliveries, approve → paid on
+both sides, one checkout for 100 invoices, on SQLite and on PostgreSQL + Redis.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from benchmarks import (  # noqa: E402
     einvoice_ingest,
     einvoice_verify,
     inbox_pages,
+    payments,
     pdf_accuracy,
     pdf_fields,
     rules_agreement,
@@ -50,6 +53,8 @@ def main() -> int:
     audit_overhead.main([])
     print()
     chat_fanout.main([])
+    print()
+    payments.main([])
     return 0
 
 
