@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from fpdf import FPDF
 from sqlalchemy import select
 
 from app import humanize
@@ -16,31 +15,16 @@ from app.einvoice.render import fold_text
 from app.extensions import db
 from app.models import Company, Dispute, DisputeMessage, Document, DocumentAttachment, User
 from app.models.dispute import SYSTEM
+from app.pdf_pages import FONT, FooterPDF
 from app.services import audit
 from app.services.disputes import disputes
 from app.services.documents import reading
 from app.tenancy import unscoped
 
-FONT = "helvetica"
 TIMEZONE = "America/Bogota"
 
 
-class _TranscriptPDF(FPDF):
-    def __init__(self, heading: str, page_label: str) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.core_fonts_encoding = "windows-1252"
-        self.heading = heading
-        self.page_label = page_label
-        self.set_margins(15, 15, 15)
-        self.set_auto_page_break(auto=True, margin=18)
-
-    def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font(FONT, "", 8)
-        self.set_text_color(90, 90, 90)
-        label = self.page_label.format(page=self.page_no(), pages="{nb}")
-        self.cell(0, 5, fold_text(f"{self.heading} · {label}"), align="R")
-        self.set_text_color(0, 0, 0)
+_TranscriptPDF = FooterPDF
 
 
 def transcript_pdf(dispute: Dispute, *, locale: str = "es") -> bytes:

@@ -13,7 +13,6 @@ from decimal import Decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from fpdf import FPDF
 from sqlalchemy import select
 
 from app import humanize
@@ -21,29 +20,12 @@ from app.einvoice.render import fold_text
 from app.extensions import db
 from app.models import Company
 from app.models.payment import CONFIRMED, Payment
+from app.pdf_pages import FONT, FooterPDF
 from app.services.errors import Conflict
 from app.services.payments import queries
 from app.tenancy import unscoped
 
-FONT = "helvetica"
-
-
-class _ReceiptPDF(FPDF):
-    def __init__(self, heading: str, page_label: str) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.core_fonts_encoding = "windows-1252"
-        self.heading = heading
-        self.page_label = page_label
-        self.set_margins(15, 15, 15)
-        self.set_auto_page_break(auto=True, margin=18)
-
-    def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font(FONT, "", 8)
-        self.set_text_color(90, 90, 90)
-        label = self.page_label.format(page=self.page_no(), pages="{nb}")
-        self.cell(0, 5, fold_text(f"{self.heading} · {label}"), align="R")
-        self.set_text_color(0, 0, 0)
+_ReceiptPDF = FooterPDF
 
 
 def receipt_filename(payment: Payment) -> str:
