@@ -235,6 +235,9 @@ def signed_invoice(server, tmp_path):
     def make(number: str, customer_tax_id: str = ANDINA_NIT) -> Path:
         out = tmp_path / f"{number}.xml"
         env = _server_env(Path(str(server["instance"])), 0)
+        # A short-lived script: no job consumer of its own (it would take the server's jobs
+        # from the shared queue and could exit in the middle of one).
+        env["JOBS_IN_PROCESS"] = "0"
         subprocess.run(  # noqa: S603
             [
                 sys.executable,

@@ -109,6 +109,12 @@ def setup() -> dict[str, object]:
             ).all()
         if owed:
             out["tokens"]["payments.pay_link"] = payment_queries.pay_link_token(owed[:3])  # type: ignore[index]
+        # The return page of a payment the demo made (its random access token is the key).
+        returned = db.session.scalars(
+            unscoped(select(Payment.access_token).order_by(Payment.id).limit(1))
+        ).first()
+        if returned:
+            out["tokens"]["payments.payment_return"] = returned  # type: ignore[index]
 
         companies = out["companies"]
         assert isinstance(companies, dict)

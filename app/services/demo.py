@@ -1,7 +1,11 @@
 """Demo data: the companies, users, partnerships and a few invoices of fixtures/demo.json.
 
 The invoices are issued through the portal itself (numbering range, engine, signature), so the
-demo shows real documents: one acknowledged, one claimed with its dispute, one accepted.
+demo shows real documents: one acknowledged, one claimed with its dispute, one accepted. The
+suppliers take payments through the embedded sandbox gateway and by bank transfer, and some
+invoices are paid the way a buyer pays them: a checkout approved at the sandbox (its signed
+webhooks handed to the portal's receiver at once, as the job queue would a moment later), or a
+transfer the supplier confirmed — never by writing the amounts.
 """
 
 from __future__ import annotations
@@ -95,9 +99,24 @@ def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
     }
     from app.services import issuing
 
+    _connect_payments(data, companies, owners)
     if issuing.software_configured():  # production without DIAN software: companies only
         _load_documents(data, companies, owners)
     return True
+
+
+def _connect_payments(data: dict, companies: dict[str, Company], owners: dict[str, User]) -> None:
+    """Connect the suppliers to the sandbox gateway and save what they accept (bank details)."""
+    from app.services.payments import connections, settings
+
+    for key, spec in data.get("payment_settings", {}).items():
+        company, owner = companies[key], owners[key]
+        with acting_as(company.id, owner.id):
+            if spec.get("sandbox"):
+                connections.connect_sandbox(company.id, name=company.legal_name, actor=None)
+            fields = {k: v for k, v in spec.items() if k != "sandbox"}
+            settings.save_settings(company.id, actor=owner, **fields)
+            db.session.commit()
 
 
 def _load_documents(data: dict, companies: dict[str, Company], owners: dict[str, User]) -> None:
@@ -158,6 +177,79 @@ def _load_documents(data: dict, companies: dict[str, Company], owners: dict[str,
                         company.id, dispute_id=dispute.id, actor=author, body=reply["body"]
                     )
                 db.session.commit()
+        if payment := entry.get("payment"):
+            _pay(document, payment, payer=(customer, buyer), payee=(supplier, seller))
+
+
+def _pay(
+    document: Document,
+    spec: dict,
+    *,
+    payer: tuple[Company, User],
+    payee: tuple[Company, User],
+) -> None:
+    """Pay the invoice (all that is open, or spec["amount"]) as its buyer would."""
+    from app.services.payments import paying
+
+    (buyer, buyer_user), (supplier, seller) = payer, payee
+    amount = Decimal(spec["amount"]) if "amount" in spec else None
+    items = [paying.Item(document.id, amount)]
+    with acting_as(buyer.id, buyer_user.id):
+        if spec["method"] == "transfer":
+            payment = paying.record_transfer(
+                buyer.id,
+                items=items,
+                actor=buyer_user,
+                transfer_date=dt.datetime.now(COLOMBIA).date(),
+                reference=spec["reference"],
+                proof=None,
+            )
+        else:
+            payment = paying.start_payment(
+                buyer.id,
+                items=items,
+                method=spec["method"],
+                actor=buyer_user,
+                urls=paying.ReturnUrls(
+                    "/payments/return/{token}", "/payments/return/{token}?canceled=1"
+                ),
+            )
+        db.session.commit()
+    if spec["method"] == "transfer":
+        if spec.get("confirm"):
+            with acting_as(supplier.id, seller.id):
+                paying.decide_transfer(
+                    supplier.id, payment_id=payment.id, confirm=True, actor=seller
+                )
+                db.session.commit()
+        return
+    from app.services import sandbox_gateway
+
+    sandbox_gateway.decide(payment.gateway_reference, "approve")
+    _hear_from_sandbox(supplier.id)
+    db.session.commit()
+
+
+def _hear_from_sandbox(payee_company_id: int) -> None:
+    """Hand the sandbox's due webhooks to the portal's receiver and apply their events now.
+
+    The job queue does this after commit in a running portal; `flask demo load` has no worker,
+    so the demo would otherwise show its payments as processing until the server starts. The
+    jobs the commit enqueues anyway find these rows done and do nothing.
+    """
+    from app.services import sandbox_gateway
+    from app.services.payments import webhooks
+
+    stored: list[int] = []
+
+    def send(target: str, body: bytes, headers) -> int:
+        stored.extend(webhooks.receive_webhook("sandbox", target, body, headers))
+        return 200
+
+    sandbox_gateway.deliver_due(send=send)
+    with acting_as(payee_company_id):
+        for record_id in stored:
+            webhooks.process_event(record_id)
 
 
 # ------------------------------------------------------------------------------- bulk documents
@@ -270,9 +362,9 @@ def load_bulk(
                     "open_balance": open_balance,
                     "paid_amount": Decimal("0") if kind == "CreditNote" else payable - open_balance,
                     "status": status,
-                    "status_changed_at": None if status == "received" else min(
-                        created + dt.timedelta(days=rng.randrange(1, 5)), now
-                    ),
+                    "status_changed_at": None
+                    if status == "received"
+                    else min(created + dt.timedelta(days=rng.randrange(1, 5)), now),
                     "payment_status": payment,
                     "origin": "xml",
                     "is_legal": True,
