@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from app.db import migration_compare_type
 from app.cli import alembic_config, upgrade_database
+from app.db import migration_compare_type
 from app.models import Base
 
 

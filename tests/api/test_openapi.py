@@ -32,8 +32,8 @@ from app.models.api import DOCUMENTS_READ
 from app.models.network import ACTIVE
 from app.services.documents import queries
 from tests.conftest import bearer, make_api_token, make_company
-from tests.services.inbox_helpers import give_certificate, make_document, signed_invoice
 from tests.payments_helpers import connect_fake, sign
+from tests.services.inbox_helpers import give_certificate, make_document, signed_invoice
 
 API_PREFIX = "/api/v1"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

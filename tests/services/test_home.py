@@ -105,7 +105,9 @@ def test_overdue_counts_only_open_invoices_past_their_due_date(me, partner, stra
     past = TODAY - dt.timedelta(days=1)
     doc(partner, me, due=past, amount="100.00")
     doc(partner, me, due=TODAY - dt.timedelta(days=400), amount="50.50")
-    doc(partner, me, due=past, amount="80.00", open_balance="30.00", payment_status="partially_paid")
+    doc(
+        partner, me, due=past, amount="80.00", open_balance="30.00", payment_status="partially_paid"
+    )
     doc(partner, me, due=past, payment_status="paid", open_balance="0.00")
     doc(partner, me, due=past, payment_status="paid")  # paid, whatever the balance says
     doc(partner, me, due=past, open_balance="0.00")  # fully credited
