@@ -20,7 +20,7 @@ from app.services.events import ClaimRecorded, CompanyRegistered, CreditNoteLink
 
 ROOT = Path(__file__).resolve().parents[2]
 REACTIONS = {
-    CompanyRegistered: (reactions.claim_waiting_documents,),
+    CompanyRegistered: (reactions.claim_waiting_documents, reactions.adopt_link_payments),
     CreditNoteLinked: (reactions.settle_agreed_dispute,),
     ClaimRecorded: (reactions.open_dispute_from_claim,),
     DisputeResolved: (reactions.attach_transcript,),
