@@ -489,6 +489,31 @@ def test_the_document_page_lists_its_payments_and_the_supplier_gets_a_pay_link(
     assert f"/payments/{payment.id}" in buyer_page and 'data-testid="pay-link"' not in buyer_page
 
 
+def test_the_supplier_gets_a_statement_link_for_all_the_customers_open_invoices(
+    client, parties, fake_gateway
+):
+    supplier, buyer, clerk, payer = parties
+    first, second = invoice(supplier, buyer, "100.00"), invoice(supplier, buyer, "200.00")
+    paid = invoice(supplier, buyer, "300.00")
+    pay(buyer, payer, [paid], connect_fake(supplier))
+    # Paid: nothing left to pay (the fake gateway's payment is not confirmed: close it here).
+    from sqlalchemy import update
+
+    db.session.execute(update(Document).where(Document.id == paid.id).values(open_balance=0))
+    db.session.commit()
+    other_customer = invoice(supplier, make_company("Otra Cliente"), "50.00")
+    login(client, clerk, supplier)
+    page = text(client.get(f"/documents/{first.id}"))
+    token = re.search(r'id="statement-link"[^>]*value="[^"]*/payments/link/([^"]+)"', page).group(1)
+    with client.application.test_request_context():
+        from app.services.payments import queries
+
+        ids = {d.id for d in queries.read_pay_link(token)}
+    assert ids == {first.id, second.id} and other_customer.id not in ids
+    statement = client.application.test_client().get(f"/payments/link/{token}")
+    assert statement.status_code == 200 and first.number in text(statement)
+
+
 def test_the_e_mail_to_a_waiting_customer_carries_a_pay_link(app, outbox, no_official_rules):
     from tests.conftest import unique_nit
     from tests.services.inbox_helpers import give_certificate, signed_invoice, submit

@@ -225,6 +225,9 @@ def _show(document_id, *, status=200, event_error=None, claim_form=None, attachm
         final_events=FINAL_EVENTS,
         oob=is_htmx(),  # the header's status badge rides along with the lifecycle fragment
         payment_rows=payment_queries.document_payments(company().id, view.document.id),
+        statement_ids=payment_queries.customer_open_invoices(company().id, view.document)
+        if view.document.sender_company_id == company().id
+        else [],
     )
 
 

@@ -126,6 +126,27 @@ def document_payments(company_id: int, document_id: int) -> list[tuple[Payment, 
 # -------------------------------------------------------------------------------- pay links
 
 
+def customer_open_invoices(supplier_company_id: int, document: Document) -> list[int]:
+    """The ids of every invoice and debit note the supplier sent the same customer (by its
+    country and tax id, on the network or not) with something still open: a statement's pay
+    link pays them together (at most 100, oldest first)."""
+    return list(
+        db.session.scalars(
+            select(Document.id)
+            .where(
+                Document.sender_company_id == supplier_company_id,
+                Document.customer_country == document.customer_country,
+                Document.customer_tax_id == document.customer_tax_id,
+                Document.document_type.in_(("Invoice", "DebitNote")),
+                Document.currency == document.currency,
+                Document.open_balance - Document.held_amount > 0,
+            )
+            .order_by(Document.issue_date, Document.id)
+            .limit(100)
+        )
+    )
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="portal.pay-link.v1")
 
