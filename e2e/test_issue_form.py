@@ -42,6 +42,9 @@ def test_does_a_clerk_issue_an_invoice_from_a_phone(new_context):
     expect(page.locator('[name="lines-1-description"]')).to_be_focused()
     page.get_by_test_id("add-line").click()
     expect(rows).to_have_count(3)
+    # The focus moves to the new row once it is in: typing elsewhere before that would land
+    # in the new row (as it would for a person typing that fast).
+    expect(page.locator('[name="lines-2-description"]')).to_be_focused()
     for index, (description, quantity, price) in enumerate(
         [("Tornillos", "100", "250"), ("Taladro", "1", "180000"), ("Sobra", "1", "1")]
     ):
