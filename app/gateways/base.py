@@ -12,10 +12,10 @@ change.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 # What an event says happened, in the portal's words.
 PAYMENT_PENDING = "payment.pending"
@@ -178,16 +178,6 @@ class Gateway(Protocol):
     def list_settlements(self, *, since: date | None = None) -> list[Settlement]: ...
 
 
-@dataclass
-class Credentials:
-    """A connection's keys as the adapter reads them (decrypted by the caller)."""
-
-    values: dict[str, str] = field(default_factory=dict)
-
-    def get(self, key: str, default: str = "") -> str:
-        return self.values.get(key, default)
-
-
 def header(headers: Mapping[str, str], name: str) -> str:
     """A header's value whatever its case ('' when absent)."""
     lowered = name.lower()
@@ -195,6 +185,3 @@ def header(headers: Mapping[str, str], name: str) -> str:
         if key.lower() == lowered:
             return value
     return ""
-
-
-JSON = dict[str, Any]
