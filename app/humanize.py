@@ -313,6 +313,7 @@ _PAYMENT_METHODS = {
     "stripe": {"es": "Stripe", "en": "Stripe"},
     "wompi": {"es": "Wompi", "en": "Wompi"},
     "transfer": {"es": "Transferencia bancaria", "en": "Bank transfer"},
+    "bank": {"es": "Movimiento bancario", "en": "Bank statement"},
 }
 
 

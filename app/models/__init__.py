@@ -19,6 +19,17 @@ from app.models.payment import (
     Refund,
 )
 from app.models.pdf_layout import PdfLayout
+from app.models.reconciliation import (
+    BankAccount,
+    BankLine,
+    CounterpartyHint,
+    GatewayPayout,
+    GatewayPayoutLine,
+    Match,
+    MatchItem,
+    ReconciliationRule,
+    StatementImport,
+)
 from app.models.pdf_upload import PdfUpload
 from app.models.sandbox_gateway import (
     SandboxAccount,
@@ -33,6 +44,15 @@ from app.models.user import Membership, TeamInvitation, User
 from app.models.webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "BankAccount",
+    "BankLine",
+    "CounterpartyHint",
+    "GatewayPayout",
+    "GatewayPayoutLine",
+    "Match",
+    "MatchItem",
+    "ReconciliationRule",
+    "StatementImport",
     "SandboxWebhook",
     "SandboxRefund",
     "SandboxPayout",

@@ -29,8 +29,10 @@ from app.models.base import Base, SharedAccess, TenantScoped, utcnow
 
 # Gateways a supplier can connect; "transfer" is the bank transfer with proof (no gateway).
 SANDBOX, STRIPE, WOMPI, TRANSFER = "sandbox", "stripe", "wompi", "transfer"
+# A payment first seen on a bank statement (recorded by reconciliation).
+BANK = "bank"
 GATEWAYS = (SANDBOX, STRIPE, WOMPI)
-METHODS = (*GATEWAYS, TRANSFER)
+METHODS = (*GATEWAYS, TRANSFER, BANK)
 
 # The payment's state machine (app.services.payments.state).
 CREATED = "created"
@@ -147,6 +149,9 @@ class Payment(SharedAccess, Base):
     # A bank transfer with proof: the payer's date and reference, and the receipt's file.
     transfer_date: Mapped[date | None]
     payer_reference: Mapped[str] = mapped_column(String(100), default="")
+    # The bank transfer's end-to-end id (ISO 20022), when a statement showed it: the other
+    # side's statement line carries the same id and matches the payment by it.
+    end_to_end_id: Mapped[str | None] = mapped_column(String(100), index=True)
     proof: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     proof_filename: Mapped[str] = mapped_column(String(255), default="")
     proof_content_type: Mapped[str] = mapped_column(String(100), default="")
