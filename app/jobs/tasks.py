@@ -150,6 +150,14 @@ def sandbox_payouts() -> int:
     return len(run_job(None, sandbox_gateway.pay_out, yesterday))
 
 
+@huey.periodic_task(crontab(minute="37"))
+def gateway_payouts() -> int:
+    """Copy the gateways' payouts (for bank reconciliation); hourly, a second run adds none."""
+    from app.services.reconciliation import payouts
+
+    return int(run_job(None, payouts.sync_all))
+
+
 @huey.periodic_task(crontab(minute="*/5"))
 def tacit_acceptances() -> Any:
     """Record tacit acceptance (034) on invoices whose 3 business days after 032 passed."""

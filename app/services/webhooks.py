@@ -40,6 +40,7 @@ from app.models.webhook import (
     EVENT_RECORDED,
     PAYMENT_FAILED,
     PAYMENT_REFUNDED,
+    RECONCILIATION_MATCHED,
     PAYMENT_SUCCEEDED,
     WEBHOOK_EVENTS,
 )
@@ -65,6 +66,7 @@ EVENT_LABELS = {
     PAYMENT_SUCCEEDED: _l("A payment was received (with the invoices it covers)"),
     PAYMENT_FAILED: _l("A payment failed or needs review"),
     PAYMENT_REFUNDED: _l("A payment was refunded"),
+    RECONCILIATION_MATCHED: _l("A bank line was matched"),
 }
 
 

@@ -93,6 +93,27 @@ def uncredit(document_id: int, amount: Decimal) -> bool:
     return result.rowcount == 1
 
 
+def uncredit_unpaid(document_id: int, amount: Decimal) -> bool:
+    """A payment recorded by mistake is taken back: the balance opens again, and it was never
+    a refund (``refunded_amount`` stays)."""
+    paid = Document.paid_amount - amount
+    result = db.session.execute(
+        update(Document)
+        .where(Document.id == document_id, Document.paid_amount >= amount)
+        .values(
+            open_balance=Document.open_balance + amount,
+            paid_amount=paid,
+            payment_status=case(
+                (paid > 0, PARTIAL),
+                (Document.refunded_amount > 0, REFUNDED),
+                else_=UNPAID,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def status_of(document: Document) -> str:
     """The payment status the amounts say (what ``credit``/``uncredit`` write)."""
     if document.paid_amount > 0:

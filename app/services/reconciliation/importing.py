@@ -1,0 +1,243 @@
+"""Importing a statement file into a bank account: read it (``app.statements``), keep each line
+once, record the balance check, then match the new lines.
+
+Idempotent: every line gets a fingerprint (the bank's own entry id when the file gives one, else
+its date, amount, texts and its rank among identical lines of the same file), unique per account,
+so re-importing a file or a period that overlaps adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.extensions import db
+from app.models.reconciliation import BankAccount, BankLine, StatementImport
+from app.models.user import User
+from app.services import audit
+from app.services.errors import DomainError, FieldErrors
+from app.services.reconciliation import accounts, matching
+from app.statements import MAX_BYTES, read_statement
+from app.statements.model import ColumnMapping, Entry, Statement, StatementError
+
+_ZERO = Decimal("0")
+
+
+@dataclass
+class ImportResult:
+    account: BankAccount
+    format: str
+    imports: list[StatementImport] = field(default_factory=list)
+    new_lines: int = 0
+    duplicates: int = 0
+    findings: list[str] = field(default_factory=list)
+    line_ids: list[int] = field(default_factory=list)
+    suggested: int = 0
+    confirmed: int = 0
+
+
+def fingerprint(account_id: int, entry: Entry, rank: int) -> str:
+    if entry.bank_reference:
+        parts = ["ref", entry.bank_reference, str(entry.amount), str(entry.booking_date)]
+    else:
+        parts = [
+            str(entry.booking_date),
+            str(entry.value_date),
+            str(entry.amount.normalize()),
+            entry.reference or "",
+            entry.end_to_end_id or "",
+            entry.counterparty.name or "",
+            entry.counterparty.account or "",
+            entry.description or "",
+            str(rank),
+        ]
+    return hashlib.sha256("\x1f".join([str(account_id), *parts]).encode()).hexdigest()
+
+
+def _check_account(account: BankAccount, statement: Statement) -> str | None:
+    """A message when the statement is plainly of another account or currency."""
+    if statement.account:
+        number = accounts.compact_number(statement.account)
+        if number and number != account.number and not (
+            number.endswith(account.number) or account.number.endswith(number)
+        ):
+            return str(_l("This statement is for account %(other)s, not %(mine)s.",
+                          other=statement.account, mine=account.number))
+    if statement.currency and statement.currency.upper() != account.currency:
+        return str(_l("This statement is in %(other)s; the account is in %(mine)s.",
+                      other=statement.currency, mine=account.currency))
+    return None
+
+
+def _message(exc: StatementError) -> str:
+    locale = get_locale()
+    return exc.message_es if locale is not None and locale.language == "es" else exc.message
+
+
+def import_statement(
+    company_id: int,
+    *,
+    account_id: int,
+    data: bytes,
+    filename: str = "",
+    actor: User | None = None,
+    mapping: ColumnMapping | None = None,
+) -> ImportResult:
+    """Read ``data`` into the account; StatementError's message becomes a FieldErrors on
+    ``file``. Lines already here are counted as duplicates, never added twice."""
+    account = accounts.get_bank_account(company_id, account_id)
+    if len(data) > MAX_BYTES:
+        raise FieldErrors({"file": [_l("The file is too large (20 MB at most).")]})
+    try:
+        fmt, statements = read_statement(
+            data, filename=filename, mapping=mapping or accounts.mapping_of(account)
+        )
+    except StatementError as exc:
+        raise FieldErrors({"file": [_message(exc)]}) from None
+    return store_statements(company_id, account_id=account.id, fmt=fmt, statements=statements,
+                            digest=hashlib.sha256(data).hexdigest(), filename=filename,
+                            actor=actor)
+
+
+def store_statements(
+    company_id: int,
+    *,
+    account_id: int,
+    fmt: str,
+    statements: list[Statement],
+    digest: str = "",
+    filename: str = "",
+    actor: User | None = None,
+) -> ImportResult:
+    """Keep the statements' new lines in the account (those already there count as
+    duplicates) and match them."""
+    account = accounts.get_bank_account(company_id, account_id)
+    if not statements or not any(s.entries for s in statements):
+        raise FieldErrors({"file": [_l("The file holds no statement lines.")]})
+    problems = [p for p in (_check_account(account, s) for s in statements) if p]
+    if problems and len(problems) == len(statements):
+        raise FieldErrors({"file": [problems[0]]})
+    result = ImportResult(account=account, format=fmt)
+    for statement in statements:
+        problem = _check_account(account, statement)
+        if problem:
+            result.findings.append(problem)
+            continue
+        _import_one(account, statement, fmt, digest, filename, actor, result)
+    audit.record_event(
+        actor,
+        company_id,
+        "reconciliation.statement_imported",
+        account,
+        {"file": filename[:200], "format": fmt, "new": result.new_lines,
+         "duplicates": result.duplicates},
+    )
+    if result.line_ids:
+        report = matching.match_lines(company_id, line_ids=result.line_ids, actor=actor)
+        result.suggested, result.confirmed = report.suggested, report.confirmed
+    return result
+
+
+def _import_one(
+    account: BankAccount,
+    statement: Statement,
+    fmt: str,
+    digest: str,
+    filename: str,
+    actor: User | None,
+    result: ImportResult,
+) -> None:
+    gap = statement.balance_gap()
+    record = StatementImport(
+        company_id=account.company_id,
+        bank_account_id=account.id,
+        filename=(filename or "")[-255:],
+        format=fmt,
+        sha256=digest,
+        statement_id=(statement.statement_id or "")[:120],
+        start_date=statement.start_date,
+        end_date=statement.end_date,
+        opening_balance=statement.opening_balance,
+        closing_balance=statement.closing_balance,
+        balance_gap=gap if gap else None,
+        entries=len(statement.entries),
+        created_by_user_id=actor.id if actor else None,
+    )
+    db.session.add(record)
+    db.session.flush()
+    if gap:
+        result.findings.append(str(_l(
+            "Opening balance plus the lines does not give the closing balance: %(gap)s is "
+            "missing. The file may lack lines.", gap=str(gap))))
+    ranks: dict[tuple[object, ...], int] = {}
+    rows = []
+    for entry in statement.entries:
+        key = (entry.booking_date, entry.amount, entry.reference, entry.description,
+               entry.counterparty.name, entry.end_to_end_id)
+        ranks[key] = ranks.get(key, 0) + 1
+        booked = entry.booking_date or entry.value_date or statement.end_date
+        if booked is None:
+            raise FieldErrors({"file": [_l("A line of the statement has no date.")]})
+        rows.append({
+            "company_id": account.company_id,
+            "bank_account_id": account.id,
+            "import_id": record.id,
+            "booking_date": booked,
+            "value_date": entry.value_date,
+            "amount": entry.amount,
+            "currency": (entry.currency or statement.currency or account.currency).upper()[:3],
+            "reference": (entry.reference or "")[:500],
+            "end_to_end_id": (entry.end_to_end_id or "")[:100],
+            "counterparty_name": (entry.counterparty.name or "")[:200],
+            "counterparty_account": accounts.compact_number(entry.counterparty.account or "")[:60],
+            "description": entry.description or "",
+            "bank_reference": (entry.bank_reference or "")[:120],
+            "fingerprint": fingerprint(account.id, entry, ranks[key]),
+        })
+    new = _insert_new(rows)
+    record.new_lines = len(new)
+    result.imports.append(record)
+    result.new_lines += len(new)
+    result.duplicates += len(rows) - len(new)
+    result.line_ids.extend(new)
+
+
+def _insert_new(rows: list[dict[str, object]]) -> list[int]:
+    """Insert the lines whose fingerprint is not in the account yet; their ids."""
+    if not rows:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    ids: list[int] = []
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        stmt = (
+            insert(BankLine)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["bank_account_id", "fingerprint"])
+            .returning(BankLine.id)
+        )
+        ids.extend(db.session.scalars(stmt).all())
+    return ids
+
+
+def delete_import(company_id: int, *, import_id: int, actor: User | None) -> int:
+    """Remove an import's lines that nothing confirmed yet; how many went."""
+    record = db.session.get(StatementImport, import_id)
+    if record is None or record.company_id != company_id:
+        raise DomainError(_l("No such import."))
+    lines = list(db.session.scalars(
+        select(BankLine).where(BankLine.import_id == import_id, BankLine.matched_amount == 0)
+    ))
+    for line in lines:
+        db.session.delete(line)
+    audit.record_event(actor, company_id, "reconciliation.import_deleted",
+                       ("statement_import", import_id), {"lines": len(lines)})
+    return len(lines)

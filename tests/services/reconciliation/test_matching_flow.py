@@ -1,0 +1,155 @@
+"""Bank lines matched to invoices and payments, on both sides of the network."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Document, Payment
+from app.models.reconciliation import BankLine, Match, MatchItem, StatementImport
+from app.services.errors import Conflict, DomainError, NotFound
+from app.services.reconciliation import matching, queries
+from app.tenancy import acting_as, unscoped
+from tests.conftest import make_company, make_user
+from tests.payments_helpers import invoice, refreshed
+from tests.services.reconciliation.helpers import bank_account, entry, statement, store
+
+
+@pytest.fixture
+def parties():
+    supplier, buyer = make_company("Proveedor S.A.S."), make_company("Comprador S.A.S.")
+    return supplier, buyer, make_user(supplier), make_user(buyer)
+
+
+def test_a_credit_naming_the_invoice_closes_it_and_the_buyer_debit_matches_the_same_payment(
+    parties,
+):
+    supplier, buyer, s_user, b_user = parties
+    doc = invoice(supplier, buyer, "250000.00")
+    s_account, b_account = bank_account(supplier), bank_account(buyer, number="987654321")
+
+    result = store(supplier, s_account, statement(
+        entry("250000.00", text=f"Pago factura {doc.number}", e2e="E2E-77", name="Comprador")))
+
+    assert result.new_lines == 1 and result.confirmed == 1
+    doc = refreshed(doc)
+    assert doc.open_balance == 0 and doc.payment_status == "paid"
+    payment = db.session.scalars(unscoped(select(Payment))).one()
+    assert payment.method == "bank" and payment.payer_company_id == buyer.id
+    assert payment.end_to_end_id == "E2E-77"
+
+    # The buyer's own statement: the debit with the same end-to-end id ties to that payment.
+    result = store(buyer, b_account, statement(
+        entry("-250000.00", text="Transferencia", e2e="E2E-77", name="Proveedor")))
+    with acting_as(buyer.id):
+        item = db.session.scalars(select(MatchItem).where(
+            MatchItem.company_id == buyer.id)).one()
+    assert item.kind == "payment_out" and item.payment_id == payment.id
+    assert db.session.scalars(unscoped(select(Payment))).all() == [payment]  # still one payment
+    with acting_as(buyer.id):
+        assert queries.document_statuses(buyer.id, [doc.id])[doc.id] == "matched"
+    with acting_as(supplier.id):
+        assert queries.document_statuses(supplier.id, [doc.id])[doc.id] == "matched"
+
+
+def test_reimporting_the_same_statement_adds_nothing(parties):
+    supplier, buyer, *_ = parties
+    account = bank_account(supplier)
+    st = statement(entry("1000.00", text="uno"), entry("1000.00", text="uno"),
+                   entry("-50.00", text="comision"))
+    first = store(supplier, account, st)
+    again = store(supplier, account, st)
+    assert (first.new_lines, first.duplicates) == (3, 0)
+    assert (again.new_lines, again.duplicates) == (0, 3)
+    assert db.session.scalar(unscoped(select(func.count(BankLine.id)))) == 3
+
+
+def test_a_statement_whose_balances_do_not_add_up_is_a_finding(parties):
+    supplier, *_ = parties
+    account = bank_account(supplier)
+    result = store(supplier, account, statement(entry("1000.00"), opening="0", closing="900"))
+    assert any("missing" in f or "falta" in f for f in result.findings)
+    record = db.session.scalars(unscoped(select(StatementImport))).one()
+    assert record.balance_gap == Decimal("-100.00000")
+
+
+def test_a_statement_of_another_account_or_currency_is_refused(parties):
+    supplier, *_ = parties
+    account = bank_account(supplier)
+    with pytest.raises(DomainError):
+        store(supplier, account, statement(entry("1.00"), account="555555555"))
+    db.session.rollback()
+    with pytest.raises(DomainError):
+        store(supplier, account, statement(entry("1.00", currency="USD"), currency="USD"))
+    db.session.rollback()
+
+
+def test_an_ambiguous_line_waits_with_suggestions_and_a_person_confirms_then_undoes(parties):
+    supplier, buyer, s_user, _ = parties
+    a = invoice(supplier, buyer, "500.00")
+    b = invoice(supplier, buyer, "500.00")
+    account = bank_account(supplier)
+    result = store(supplier, account, statement(entry("500.00", text="pago")), user=s_user)
+    assert result.confirmed == 0
+    with acting_as(supplier.id, s_user.id):
+        line = db.session.scalars(select(BankLine)).one()
+        assert line.status == "suggested"
+        views = queries.line_matches(supplier.id, line.id, status="suggested")
+        assert {v.items[0].document_id for v in views} == {a.id, b.id}
+        chosen = next(v.match for v in views if v.items[0].document_id == b.id)
+        matching.confirm_match(supplier.id, match_id=chosen.id, actor=s_user)
+        db.session.commit()
+    assert refreshed(b).open_balance == 0 and refreshed(a).open_balance == Decimal("500.00")
+    with acting_as(supplier.id, s_user.id):
+        matching.confirm_match(supplier.id, match_id=chosen.id, actor=s_user)  # again: no-op
+        matching.undo_match(supplier.id, match_id=chosen.id, actor=s_user)
+        db.session.commit()
+    assert refreshed(b).open_balance == Decimal("500.00")
+    assert refreshed(b).payment_status == "unpaid"
+    with acting_as(supplier.id, s_user.id), pytest.raises(Conflict):
+        matching.undo_match(supplier.id, match_id=chosen.id, actor=s_user)
+
+
+def test_manual_match_pays_several_invoices_with_a_fee(parties):
+    supplier, buyer, s_user, _ = parties
+    a, b = invoice(supplier, buyer, "300.00"), invoice(supplier, buyer, "200.00")
+    account = bank_account(supplier)
+    store(supplier, account, statement(entry("495.00", text="varios")), user=s_user)
+    with acting_as(supplier.id, s_user.id):
+        line = db.session.scalars(select(BankLine)).one()
+        matching.manual_match(supplier.id, line_id=line.id, items=[
+            ("receivable", a.id, None), ("receivable", b.id, None)], fee=Decimal("5"),
+            actor=s_user)
+        db.session.commit()
+        line = db.session.get(BankLine, line.id)
+        assert line.status == "matched"
+    assert refreshed(a).open_balance == 0 and refreshed(b).open_balance == 0
+    payment = db.session.scalars(unscoped(select(Payment))).one()
+    assert payment.fee == Decimal("5.00") and payment.amount == Decimal("500.00")
+
+
+def test_other_companies_ids_are_not_found(parties):
+    supplier, buyer, s_user, b_user = parties
+    doc = invoice(supplier, buyer, "100.00")
+    account = bank_account(supplier)
+    store(supplier, account, statement(entry("100.00", text="x")))
+    stranger = make_company("Ajena S.A.S.")
+    s2 = make_user(stranger)
+    with acting_as(supplier.id):
+        line = db.session.scalars(select(BankLine)).one()
+    with acting_as(stranger.id, s2.id):
+        with pytest.raises(NotFound):
+            matching.get_line(stranger.id, line.id)
+        with pytest.raises(NotFound):
+            matching.manual_match(stranger.id, line_id=line.id,
+                                  items=[("receivable", doc.id, None)], actor=s2)
+    # The buyer cannot settle the supplier's line either, nor use a money-in line for a payable.
+    with acting_as(supplier.id, s_user.id), pytest.raises(DomainError):
+        matching.manual_match(supplier.id, line_id=line.id, items=[("payable", doc.id, None)],
+                              actor=s_user)
+    assert refreshed(doc).open_balance == Decimal("100.00")
+    assert db.session.scalar(unscoped(select(func.count(Match.id)))) >= 0
+    assert db.session.get(Document, doc.id) is not None
