@@ -23,7 +23,7 @@ from app.models.reconciliation import BankAccount, BankLine, StatementImport
 from app.models.user import User
 from app.services import audit
 from app.services.errors import DomainError, FieldErrors
-from app.services.reconciliation import accounts, matching
+from app.services.reconciliation import accounts, matching, payouts
 from app.statements import MAX_BYTES, read_statement
 from app.statements.model import ColumnMapping, Entry, Statement, StatementError
 
@@ -140,6 +140,8 @@ def store_statements(
          "duplicates": result.duplicates},
     )
     if result.line_ids:
+        if any(s.entries and any(e.amount > 0 for e in s.entries) for s in statements):
+            payouts.sync_payouts(company_id)  # a payout on the statement needs its copy
         report = matching.match_lines(company_id, line_ids=result.line_ids, actor=actor)
         result.suggested, result.confirmed = report.suggested, report.confirmed
     return result
