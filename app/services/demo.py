@@ -102,7 +102,57 @@ def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
     _connect_payments(data, companies, owners)
     if issuing.software_configured():  # production without DIAN software: companies only
         _load_documents(data, companies, owners)
+        _reconcile(companies, owners)
     return True
+
+
+def _reconcile(companies: dict[str, Company], owners: dict[str, User]) -> None:
+    """Bank accounts and this morning's statements: the sandbox payout and the confirmed
+    transfer are matched on both sides; a bank fee and an unknown credit wait for a person."""
+    from app.models.payment import Payment
+    from app.services import sandbox_gateway
+    from app.services.reconciliation import accounts, importing
+    from app.statements.model import Counterparty, Entry, Statement
+
+    payouts = sandbox_gateway.pay_out(utcnow().date())
+    db.session.commit()
+    today = dt.datetime.now(COLOMBIA).date()
+    transfer = db.session.scalars(
+        unscoped(select(Payment).where(Payment.method == "transfer"))
+    ).first()
+
+    def line(amount: Decimal, text: str, name: str = "", e2e: str = "") -> Entry:
+        return Entry(booking_date=today, value_date=today, amount=amount, currency="COP",
+                     reference=text, end_to_end_id=e2e or None,
+                     counterparty=Counterparty(name=name or None))
+
+    plan: dict[str, list[Entry]] = {key: [] for key in companies}
+    for payout in payouts:
+        plan["tornillo"].append(line(payout.amount, f"ABONO PASARELA {payout.payout_id}",
+                                     "Sandbox Payments"))
+    plan["tornillo"].append(line(Decimal("-12500.00"), "CUOTA DE MANEJO", "Bancolombia"))
+    plan["tornillo"].append(line(Decimal("83000.00"), "CONSIGNACION EFECTIVO"))
+    if transfer is not None:
+        plan["papeleria"].append(line(transfer.amount, f"TRANSF {transfer.payer_reference}",
+                                      "Distribuidora Andina S.A.S."))
+        plan["andina"].append(line(-transfer.amount, f"PAGO PROV {transfer.payer_reference}",
+                                   "Papeleria Central S.A.S."))
+    for number, (key, company) in enumerate(companies.items(), start=1):
+        if not plan[key]:
+            continue
+        with acting_as(company.id, owners[key].id):
+            account = accounts.create_bank_account(
+                company.id, actor=owners[key], name="Cuenta corriente", bank_name="Bancolombia",
+                currency="COP", number=f"0{number}2345678901")
+            total = sum((e.amount for e in plan[key]), Decimal("0"))
+            statement = Statement(
+                account=None, currency="COP", opening_balance=Decimal("10000000.00"),
+                closing_balance=Decimal("10000000.00") + total, entries=tuple(plan[key]),
+                statement_id=f"DEMO-{today.isoformat()}", start_date=today, end_date=today)
+            importing.store_statements(company.id, account_id=account.id, fmt="camt053",
+                                       statements=[statement], digest="demo",
+                                       filename="extracto-demo.xml", actor=owners[key])
+            db.session.commit()
 
 
 def _connect_payments(data: dict, companies: dict[str, Company], owners: dict[str, User]) -> None:
