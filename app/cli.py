@@ -66,6 +66,26 @@ def register(app: Flask) -> None:
         """Show the database's revision."""
         command.current(alembic_config(current_app.config["DATABASE_URL"]))
 
+    @app.cli.group("sandbox")
+    def sandbox_group() -> None:
+        """The embedded sandbox gateway (test money)."""
+
+    @sandbox_group.command("payout")
+    @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Pay out what settled up to the end of this day (UTC); default today.")
+    def payout(day) -> None:
+        """Make the sandbox's payouts now (the hourly job makes yesterday's): one line each."""
+        from app.extensions import db
+        from app.models import utcnow
+        from app.services import sandbox_gateway
+
+        made = sandbox_gateway.pay_out(day.date() if day else utcnow().date())
+        db.session.commit()
+        for p in made:
+            click.echo(f"{p.payout_id} {p.currency} {p.amount}")
+        if not made:
+            click.echo("nothing to pay out")
+
     @app.cli.group("demo")
     def demo_group() -> None:
         """Demo data from fixtures/."""
