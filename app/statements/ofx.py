@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
@@ -23,6 +24,9 @@ from ofxtools.Parser import OFXTree, ParseError
 
 from app.statements.model import Counterparty, Entry, Statement, StatementError
 from app.statements.util import clean, currency_code
+
+# ofxtools logs each parse at INFO level; that is noise in the app's log and the CLI's output.
+logging.getLogger("ofxtools").setLevel(logging.WARNING)
 
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
 _AMOUNT = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
