@@ -46,6 +46,11 @@ def refuse_dtd(data: bytes) -> None:
 def read_ofx(data: bytes) -> list[Statement]:
     """Read every bank and credit-card statement of an OFX file."""
     refuse_dtd(data)
+    if not re.search(rb"</OFX>\s*$", data.replace(b"\x00", b""), re.IGNORECASE):
+        raise StatementError(
+            "The OFX file is incomplete: it does not end with </OFX> (truncated?).",
+            "El archivo OFX está incompleto: no termina en </OFX> (¿cortado?).",
+        )
     tree = OFXTree()
     try:
         tree.parse(io.BytesIO(data))
@@ -72,6 +77,8 @@ def _text(el: ET.Element | None, path: str) -> str | None:
 
 def _amount(text: str | None, label: str) -> Decimal:
     value = (text or "").strip()
+    if not value:
+        raise StatementError(f"{label} is missing")
     if not _AMOUNT.match(value):
         raise StatementError(f"{label} '{value}' is not an amount")
     return Decimal(value.replace(",", "."))
