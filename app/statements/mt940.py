@@ -35,6 +35,9 @@ _SEPA_KEYS = (
     "SVCL", "EXCH", "OCMT", "CDTRREF", "CDTRREFTP", "ISSR", "CD", "USTD", "STRD", "CUR", "ID",
 )
 _SEPA_MARK = re.compile(r"/(" + "|".join(sorted(_SEPA_KEYS, key=len, reverse=True)) + r")/")
+# The library reads "1.234,56" as 1 without a word: amounts are checked here first.
+_BALANCE_LINE = re.compile(r"^[CD]\d{6}([A-Z]{3})?\d+,\d*(?![\d.,])", re.IGNORECASE)
+_ENTRY_LINE = re.compile(r"^\d{6}(\d{4}|\s{4})?R?[CD][A-Z]?\s?\d+,\d*(?![\d.,])", re.IGNORECASE)
 _ACCOUNT = re.compile(r"^[A-Z0-9]{6,34}$")
 _NONE_REFS = {"NONREF", "NOTPROVIDED", ""}
 
@@ -74,7 +77,23 @@ def _trim(block: str) -> str:
     return "\n".join(kept) + "\n"
 
 
+def _check_amounts(block: str, first_line: int) -> None:
+    """Refuse a balance or entry line whose amount is not digits with one decimal comma."""
+    for number, line in enumerate(block.split("\n"), first_line):
+        tag = _TAG.match(line)
+        if not tag or tag.group(1)[:2] not in ("60", "61", "62", "64", "65"):
+            continue
+        value = line[tag.end():]
+        pattern = _ENTRY_LINE if tag.group(1) == "61" else _BALANCE_LINE
+        if not pattern.match(value):
+            raise StatementError(
+                f"line {number}, tag :{tag.group(1)}: does not follow the MT940 layout (date, "
+                f"C or D, amount with a decimal comma): '{value.strip()}'"
+            )
+
+
 def _parse(block: str, first_line: int) -> Any:
+    _check_amounts(block, first_line)
     transactions = mt940.models.Transactions(options=_OPTIONS)
     try:
         transactions.parse(block)

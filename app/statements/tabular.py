@@ -123,14 +123,14 @@ def _xlsx_cell(cell: Any) -> Cell:
 
 
 def _float_amount(value: float, number_format: str) -> Decimal:
-    """A float cell as the Decimal it shows: the shortest repr, rounded to the format's places."""
+    """A float cell as the Decimal it shows: the shortest repr, at the format's decimal places
+    ("#,##0.00" gives two) or, in General format, without float artefacts."""
     amount = Decimal(repr(value))
     shown = re.search(r"\.(0+)", number_format)
-    places = len(shown.group(1)) if shown else None
     exponent = amount.as_tuple().exponent
-    if places is not None and isinstance(exponent, int) and -exponent > places:
-        amount = amount.quantize(Decimal(1).scaleb(-places))
-    elif isinstance(exponent, int) and -exponent > 6:  # float artefact: 0.30000000000000004
+    if shown:
+        return amount.quantize(Decimal(1).scaleb(-len(shown.group(1))))
+    if isinstance(exponent, int) and -exponent > 6:  # a float artefact: 0.30000000000000004
         amount = amount.quantize(Decimal("0.000001")).normalize()
     return amount
 
@@ -461,16 +461,12 @@ def _entry(row: list[Cell], number: int, cols: dict[str, int | None], header: li
         return None
     if cols["amount"] is not None:
         amount = money("amount")
-        if amount is None and cell("date") is None:
-            return None  # a footer or note line
         if amount is None:
-            raise fail("amount", "the amount is empty")
+            return None  # a title, note, balance or footer line: nothing moved
     else:
         debit, credit = money("debit"), money("credit")
         if debit is None and credit is None:
-            if cell("date") is None:
-                return None
-            raise fail("debit", "neither a debit nor a credit amount")
+            return None
         debit, credit = debit or Decimal(0), credit or Decimal(0)
         amount = credit + debit if mapping.debit_is_negative else credit - abs(debit)
     booking = day("date", required=True)
