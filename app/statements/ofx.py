@@ -54,7 +54,7 @@ def read_ofx(data: bytes) -> list[Statement]:
     tree = OFXTree()
     try:
         tree.parse(io.BytesIO(data))
-    except (OFXHeaderError, ParseError) as exc:
+    except (OFXHeaderError, ParseError, ET.ParseError) as exc:
         raise StatementError(f"The OFX file could not be read: {_first_line(exc)}") from None
     except (ValueError, UnicodeError, LookupError) as exc:
         raise StatementError(f"The OFX file could not be read: {exc}") from None

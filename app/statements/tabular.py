@@ -236,13 +236,17 @@ def guess_mapping(header: Sequence[Cell], rows: Iterable[Sequence[Cell]] = ()) -
     mapping = ColumnMapping(**found)  # type: ignore[arg-type]
     rows = list(rows)
     index = _index(header)
-    dates = [r[index[_norm(mapping.date_column)]] for r in rows
-             if len(r) > index[_norm(mapping.date_column)]]
-    money_columns = [c for c in (mapping.amount_column, mapping.debit_column,
-                                 mapping.credit_column) if c]
-    amounts = [r[index[_norm(c)]] for c in money_columns for r in rows if len(r) > index[_norm(c)]]
-    debits = ([r[index[_norm(mapping.debit_column)]] for r in rows
-               if len(r) > index[_norm(mapping.debit_column)]] if mapping.debit_column else [])
+
+    def values(name: str | None) -> list[Cell]:
+        if not name:
+            return []
+        i = index[_norm(name)]
+        return [r[i] for r in rows if len(r) > i]
+
+    dates = values(mapping.date_column)
+    amounts = [v for c in (mapping.amount_column, mapping.debit_column, mapping.credit_column)
+               for v in values(c)]
+    debits = values(mapping.debit_column)
     return replace(
         mapping,
         date_format=guess_date_format(dates),
