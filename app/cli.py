@@ -1,4 +1,5 @@
-"""Command-line commands: database migrations, demo data, translations, e-invoices."""
+"""Command-line commands: database migrations, demo data, translations, e-invoices, bank
+statements."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask import Flask, current_app
 from app.cli_audit import register_audit
 from app.cli_einvoice import register_einvoice
 from app.cli_jobs import register_jobs
+from app.cli_statements import register_statements
 from app.config import BASE_DIR
 
 
@@ -35,6 +37,7 @@ def register(app: Flask) -> None:
     register_audit(app)
     register_einvoice(app)
     register_jobs(app)
+    register_statements(app)
 
     @app.cli.group("db")
     def db_group() -> None:

@@ -1,0 +1,56 @@
+"""Small helpers the statement readers share: the size cap, text decoding, plain dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from app.statements.model import StatementError
+
+MAX_BYTES = 20 * 1024 * 1024
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def check_size(data: bytes) -> None:
+    """Refuse input over MAX_BYTES and empty input."""
+    if len(data) > MAX_BYTES:
+        raise StatementError(
+            f"The file is {len(data):,} bytes; the limit is {MAX_BYTES // (1024 * 1024)} MB.",
+            f"El archivo pesa {len(data):,} bytes; el máximo es {MAX_BYTES // (1024 * 1024)} MB.",
+        )
+    if not data.strip():
+        raise StatementError("The file is empty.", "El archivo está vacío.")
+
+
+def decode_text(data: bytes, encoding: str | None = None) -> str:
+    """Decode with ``encoding`` if given, else UTF-8 (BOM dropped), else ISO-8859-1."""
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise StatementError(f"The file cannot be decoded as {encoding}: {exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("iso-8859-1")
+
+
+def plain_date(value: dt.date | dt.datetime) -> dt.date:
+    """A ``datetime.date`` (not a datetime nor a library's date subclass)."""
+    return dt.date(value.year, value.month, value.day)
+
+
+def currency_code(value: object) -> str | None:
+    """The value when it is a three-letter ISO 4217 code, else None."""
+    if isinstance(value, str) and _CURRENCY.match(value.strip().upper()):
+        return value.strip().upper()
+    return None
+
+
+def clean(value: object) -> str | None:
+    """Text stripped, None when empty or absent."""
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None

@@ -1,0 +1,125 @@
+"""MT940: encodings, decimal commas, wrapped and structured :86:, several statements, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from app.statements import StatementError, detect_format, read_statement
+from app.statements.mt940 import read_mt940, sepa_fields
+
+ONE = """:20:STMT1
+:25:NL91ABNA0417164300
+:28C:00042/1
+:60F:C240301EUR1234,56
+:61:2403010302C1000,50NTRFINV-17//BANKREF1
+:86:/EREF/E2E-17/NAME/Café Müller/IBAN/NL02RABO0123456789/REMI/Factura FV-17 pagad
+a/
+:61:240302D34,06NMSCNONREF
+:86:Kosten rekening
+maart 2024 periode
+:62F:C240302EUR2201,00
+"""
+
+
+def test_iso_8859_1_bytes_decimal_commas_and_structured_86():
+    text = ONE
+    [statement] = read_mt940(text.encode("iso-8859-1"))
+    credit, debit = statement.entries
+    assert statement.account == "NL91ABNA0417164300"
+    assert statement.opening_balance == Decimal("1234.56")
+    assert statement.closing_balance == Decimal("2201.00")
+    assert statement.balance_gap() == 0
+    assert statement.statement_id == "00042/1"
+    assert credit.amount == Decimal("1000.50") and debit.amount == Decimal("-34.06")
+    assert credit.value_date == dt.date(2024, 3, 1) and credit.booking_date == dt.date(2024, 3, 2)
+    assert credit.counterparty.name == "Café Müller"
+    assert credit.counterparty.account == "NL02RABO0123456789"
+    assert credit.reference == "Factura FV-17 pagada"  # glued across the wrapped line
+    assert credit.end_to_end_id == "E2E-17"
+    assert credit.bank_reference == "BANKREF1"
+    assert debit.description == "Kosten rekening maart 2024 periode"  # wrapped lines joined
+    assert debit.reference is None  # NONREF is no reference
+    assert statement.currency == "EUR" and credit.currency == "EUR"
+
+
+def test_utf8_is_read_as_utf8():
+    text = ONE
+    [statement] = read_mt940(text.encode("utf-8"))
+    assert statement.entries[0].counterparty.name == "Café Müller"
+
+
+def test_two_statements_and_header_lines_before_them():
+    second = (":20:STMT2\n:25:NL91ABNA0417164300\n:28C:00043/1\n:60F:C240302EUR10,00\n"
+              ":61:240303C5,NTRFNONREF\n:86:Two\n:62F:C240303EUR15,\n-XXX\n")
+    text = "0000 01INGBNL2AXXXX00001\n940 00\n" + ONE + "-\n" + second
+    data = text.encode()
+    assert detect_format(data) == "mt940"
+    fmt, statements = read_statement(data)
+    assert fmt == "mt940"
+    assert [len(s.entries) for s in statements] == [2, 1]
+    assert statements[1].entries[0].amount == Decimal("5")
+    assert statements[1].entries[0].description == "Two"  # not "-XXX" glued to it
+    assert statements[1].closing_balance == Decimal("15")
+
+
+def test_a_statement_level_86_after_the_closing_balance_is_not_an_entry_detail():
+    text = (":20:X\n:25:1\n:60F:C240101EUR0,00\n:61:240101C1,00NTRFNONREF\n:86:Paid\n"
+            ":62F:C240101EUR1,00\n:86:D000000C000001\n-XXX\n")
+    [statement] = read_mt940(text.encode())
+    assert statement.entries[0].description == "Paid"
+
+
+def test_a_balance_without_currency_is_read_again():
+    text = (":20:X\n:25:1\n:60F:C020315DEM0,00\n:61:020322CM20000,00S051\n"
+            ":62M:C020315105000,00\n")
+    [statement] = read_mt940(text.encode())
+    assert statement.closing_balance == Decimal("105000.00")  # not 0.00 in currency "105"
+    assert statement.currency == "DEM"
+
+
+def test_a_broken_61_line_is_named_with_its_line_number():
+    text = ":20:X\n:25:1\n:60F:C240101EUR0,00\n:61:24010XC1,00NTRF\n:62F:C240101EUR1,00\n"
+    with pytest.raises(StatementError) as caught:
+        read_statement(text.encode())
+    assert "line 4" in caught.value.message
+    assert ":61:" in caught.value.message
+    assert "24010XC1,00NTRF" in caught.value.message
+
+
+@pytest.mark.parametrize(("old", "new", "line"), [
+    ("C240301EUR1234,56", "C240301EUR1.234,56", 4),
+    ("C1000,50NTRF", "C1.000,50NTRF", 5),
+    ("C1000,50NTRF", "C1,000,50NTRF", 5),
+    ("D34,06NMSC", "D34.06NMSC", 8),
+    ("C240302EUR2201,00", "C240302EUR", 11),
+])
+def test_amounts_the_library_would_misread_are_refused_by_line(old, new, line):
+    with pytest.raises(StatementError) as caught:
+        read_mt940(ONE.replace(old, new).encode())
+    assert caught.value.message.startswith(f"line {line}, tag :")
+    assert new in caught.value.message
+
+
+def test_no_20_tag_is_no_statement():
+    with pytest.raises(StatementError, match=":20:"):
+        read_mt940(b":25:1\n:60F:C240101EUR0,00\n")
+
+
+def test_sepa_fields_split_on_known_keys_only():
+    fields = sepa_fields("/TRTP/SEPA OVERBOEKING/IBAN/NL02RABO0123456789/BIC/RABONL2U/NAME/"
+                         "A/B TRADING/REMI/INV 1/EREF/NOTPROVIDED")
+    assert fields["NAME"] == "A/B TRADING"
+    assert fields["IBAN"] == "NL02RABO0123456789"
+    assert fields["REMI"] == "INV 1"
+    assert sepa_fields("Plain text / with slashes") == {}
+
+
+def test_a_notprovided_end_to_end_id_is_none():
+    text = (":20:X\n:25:1\n:60F:C240101EUR0,00\n:61:240101C1,00NTRFNONREF\n"
+            ":86:/EREF/NOTPROVIDED/NAME/X\n:62F:C240101EUR1,00\n")
+    [statement] = read_mt940(text.encode())
+    assert statement.entries[0].end_to_end_id is None
+    assert statement.entries[0].counterparty.name == "X"
