@@ -88,6 +88,12 @@ class Document(SharedAccess, Base):
             "open_balance",
             "receiver_company_id",
         ),
+        # Bank reconciliation asks, for one bank line: which open invoices have this amount,
+        # carry this number, or belong to this partner (app.services.reconciliation.candidates).
+        Index("ix_documents_sender_open", "sender_company_id", "open_balance"),
+        Index("ix_documents_receiver_open", "receiver_company_id", "open_balance"),
+        Index("ix_documents_receiver_number", "receiver_company_id", "number"),
+        Index("ix_documents_receiver_supplier", "receiver_company_id", "supplier_tax_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

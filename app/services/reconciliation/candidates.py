@@ -7,6 +7,7 @@ Read as tuples (no ORM objects): a run over a million open invoices loads them i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -242,3 +243,87 @@ def _invoices_by_id(company_id: int, kind: str, ids: set[int]) -> dict[int, m.Ca
         )
     return found
 
+
+
+# ------------------------------------------------------------------ one line's shortlist
+
+_REF = re.compile(r"[A-Za-z]{0,8}[-/ ]?\d[\d-]{1,19}")
+SHORTLIST_PER_PARTNER = 200
+
+
+def reference_forms(text: str) -> set[str]:
+    """The ways an invoice number in free text may be stored: 'fe 1234' → FE 1234, FE1234,
+    FE-1234 (the database is asked for these exactly; the engine then scores the shortlist)."""
+    forms: set[str] = set()
+    for found in _REF.findall(text or ""):
+        head = re.match(r"[A-Za-z]*", found).group(0)  # type: ignore[union-attr]
+        digits = found[len(head):].lstrip("-/ ")
+        for prefix in {head, head.upper()}:
+            for sep in ("", "-", " ", "/"):
+                forms.add(f"{prefix}{sep}{digits}" if prefix else digits)
+    return {f for f in forms if len(f) >= 3}
+
+
+def line_candidates(company_id: int, line: m.Line, partners: set[str]) -> list[m.Candidate]:
+    """What one line may settle, asked of the database by its indexes: invoices whose number
+    the text names, whose open amount is near the line's, of the partners the line points to
+    (a learnt account or label, a name), and the open payments and payouts (few)."""
+    credit = line.amount > 0
+    kind = m.RECEIVABLE if credit else m.PAYABLE
+    mine = Document.sender_company_id if credit else Document.receiver_company_id
+    partner_col = Document.customer_tax_id if credit else Document.supplier_tax_id
+    amount = abs(line.amount)
+    spread = max(amount * Decimal("0.01"), Decimal("1"))
+    conditions = [Document.open_balance.between(amount - spread, amount + spread)]
+    forms = reference_forms(f"{line.reference} {line.description}")
+    if forms:
+        conditions.append(Document.number.in_(list(forms)[:200]))
+    found: dict[int, m.Candidate] = {}
+    base = (Document.document_type.in_((INVOICE, DEBIT_NOTE)),
+            Document.open_balance - Document.held_amount > 0,
+            Document.currency == line.currency)
+    for condition in conditions:
+        found.update(_invoices_where(kind, mine == company_id, condition, *base, limit=500))
+    for partner in list(partners)[:5]:
+        found.update(_invoices_where(kind, mine == company_id, partner_col == partner, *base,
+                                     limit=SHORTLIST_PER_PARTNER, oldest_first=True))
+    extra = (payments_in, payouts) if credit else (payments_out,)
+    rows = list(found.values())
+    for source in extra:
+        rows.extend(source(company_id, line.currency))
+    return rows
+
+
+def _invoices_where(kind: str, *conditions: object, limit: int, oldest_first: bool = False
+                    ) -> dict[int, m.Candidate]:
+    receivable = kind == m.RECEIVABLE
+    stmt = select(
+        Document.id, Document.open_balance - Document.held_amount, Document.currency,
+        Document.number,
+        Document.customer_tax_id if receivable else Document.supplier_tax_id,
+        Document.customer_name if receivable else Document.supplier_name,
+        Document.due_date, Document.issue_date,
+    ).where(*conditions)  # type: ignore[arg-type]
+    if oldest_first:
+        stmt = stmt.order_by(Document.due_date, Document.id)
+    out = {}
+    for id_, value, cur, number, tax_id, name, due, issued in db.session.execute(
+            stmt.limit(limit)):
+        out[id_] = m.Candidate(kind=kind, id=id_, amount=value, currency=cur,
+                               references=(number,), partner=tax_id or None,
+                               partner_name=name or "", date=due or issued)
+    return out
+
+
+def partner_names(company_id: int, *, credit: bool, limit: int = 5000) -> dict[str, str]:
+    """Partner tax id → name, of the companies in the network with this one (the fuzzy name
+    match of one line compares against these)."""
+    from app.models.network import Partnership
+
+    mine, other = ((Partnership.supplier_id, Partnership.customer_id) if credit
+                   else (Partnership.customer_id, Partnership.supplier_id))
+    rows = db.session.execute(unscoped(
+        select(Company.tax_id, Company.legal_name).join(Partnership, other == Company.id)
+        .where(mine == company_id).limit(limit)
+    ))
+    return {tax_id: name for tax_id, name in rows}
