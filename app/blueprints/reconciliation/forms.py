@@ -90,16 +90,20 @@ class MappingForm(FlaskForm):
         if not (field.data or "").strip():
             raise ValidationError(_l("Give the column that holds the date."))
 
-    def validate_amount_column(self, field: StringField) -> None:
-        amount = (field.data or "").strip()
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        amount = (self.amount_column.data or "").strip()
         debit = (self.debit_column.data or "").strip()
         credit = (self.credit_column.data or "").strip()
+        problem = None
         if amount and (debit or credit):
-            raise ValidationError(_l("Give one amount column, or debit and credit columns, "
-                                     "not both."))
-        if not amount and not (debit and credit):
-            raise ValidationError(_l("Give the amount column, or both the debit and the credit "
-                                     "columns."))
+            problem = _l("Give one amount column, or debit and credit columns, not both.")
+        elif not amount and not (debit and credit):
+            problem = _l("Give the amount column, or both the debit and the credit columns.")
+        if problem is not None:
+            self.amount_column.errors = [*self.amount_column.errors, problem]
+            return False
+        return valid
 
     def to_mapping(self) -> ColumnMapping:
         def text(name: str) -> str | None:
