@@ -708,13 +708,52 @@ def test_the_invoice_page_shows_the_bank_line_that_paid_it(client, parties):
     assert "Bank line of" in panel and "500.00" in panel
     # The other invoice has no payment: no chain.
     assert f"/reconciliation/lines/{line.id}" not in text(client.get(f"/documents/{b.id}"))
-    # The buyer sees the same payment, not yet seen in its own bank.
+    # The buyer sees the same payment; without a bank account of its own, no bank column.
     with client.session_transaction() as session:
         session["company_id"] = buyer_id
     login(client, buyer_owner)
     buyer_page = text(client.get(f"/documents/{a.id}"))
+    assert 'data-testid="document-payments"' in buyer_page
+    assert 'data-testid="bank-chain"' not in buyer_page
+    # Once it reconciles too: not yet seen in its own bank, and never the supplier's line.
+    helpers.bank_account(_company(buyer_id), number="987654321")
+    buyer_page = text(client.get(f"/documents/{a.id}"))
     assert "Not yet seen in the bank" in buyer_page
     assert f"/reconciliation/lines/{line.id}" not in buyer_page
+
+
+def _company(company_id: int):
+    from app.models import Company
+
+    return db.session.scalars(unscoped(select(Company).where(Company.id == company_id))).one()
+
+
+def test_a_payout_line_shows_the_chain_of_its_settlement(client, parties):
+    """A bank credit matched to a gateway payout lists the payout's settlement lines."""
+    from app.models.reconciliation import GatewayPayout, GatewayPayoutLine
+    from tests.payments_helpers import connect_fake
+
+    supplier, _buyer, owner = parties
+    connection = connect_fake(supplier)
+    payout = GatewayPayout(company_id=supplier.id, connection_id=connection.id,
+                           gateway="sandbox", settlement_id="po_7781", currency="COP",
+                           amount=Decimal("970.00"), status="paid", paid_on=dt.date(2026, 12, 1))
+    db.session.add(payout)
+    db.session.flush()
+    db.session.add_all([
+        GatewayPayoutLine(company_id=supplier.id, payout_id=payout.id, kind="charge",
+                          gateway_reference="ch_1", amount=Decimal("1000.00"),
+                          fee=Decimal("30.00"), net=Decimal("970.00")),
+    ])
+    db.session.commit()
+    account = bank_account(supplier)
+    store(supplier, account, statement(entry("970.00", text="SANDBOX po_7781")), user=owner)
+    line = SimpleNamespace(id=lines_of(supplier)[0].id)
+    login(client, owner, supplier)
+    page = text(client.get(f"/reconciliation/lines/{line.id}"))
+    assert "Gateway payout" in page and "po_7781" in page
+    chain = page.split('data-testid="payout-chain"', 1)[1].split("</ul>", 1)[0]
+    assert "Charge" in chain and "COP 1,000.00" in chain and "fee COP 30.00" in chain
 
 
 def _document_of(match: Match) -> int | None:

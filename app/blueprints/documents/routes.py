@@ -19,6 +19,7 @@ from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.services.lifecycle import transitions
 from app.services.payments import queries as payment_queries
+from app.services.reconciliation import accounts as reconciliation_accounts
 from app.services.reconciliation import queries as reconciliation_queries
 from app.web.auth import can, company, require_permission, user
 from app.web.confirm import ask_first
@@ -237,8 +238,8 @@ def _show(document_id, *, status=200, event_error=None, claim_form=None, attachm
 def _bank_chain(document_id, payment_rows):
     """Per payment of the invoice: its reconciliation status and the bank lines (through its
     gateway payout, if any) that showed it."""
-    if not payment_rows:
-        return {}
+    if not payment_rows or not reconciliation_accounts.has_bank_accounts(company().id):
+        return {}  # a company that does not reconcile is not told "not seen in the bank"
     statuses = reconciliation_queries.payment_statuses(
         company().id, [p.id for p, _allocation in payment_rows]
     )

@@ -67,6 +67,7 @@ def _line_page(line: BankLine, *, form: ManualMatchForm | None = None, status: i
     suggestions = queries.line_matches(acting, line.id, status="suggested")
     confirmed = queries.line_matches(acting, line.id, status="confirmed")
     credit = line.amount > 0
+    query = (request.args.get("q") or "").strip()[:100]
     return render(
         "reconciliation/line.html",
         status=status,
@@ -76,9 +77,9 @@ def _line_page(line: BankLine, *, form: ManualMatchForm | None = None, status: i
         confirmed=confirmed,
         chains=_payout_chains([*suggestions, *confirmed]),
         open_amount=abs(line.amount) - line.matched_amount,
-        candidates=search.search(acting, credit=credit, currency=line.currency)
+        candidates=search.search(acting, credit=credit, currency=line.currency, query=query)
         if line.status not in ("matched", "ignored") else [],
-        query="",
+        query=query,
         form=form or ManualMatchForm(formdata=None),
         problem=problem,
         button_form=EmptyForm(),
