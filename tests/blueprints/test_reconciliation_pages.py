@@ -761,3 +761,28 @@ def _document_of(match: Match) -> int | None:
 
     return db.session.scalars(unscoped(
         select(MatchItem.document_id).where(MatchItem.match_id == match.id))).first()
+
+
+@pytest.mark.parametrize(("typed", "amount"), [
+    ("1.234,56", Decimal("1234.56")), ("1,234.56", Decimal("1234.56")), ("1234", Decimal("1234")),
+    ("200,00", Decimal("200.00")), ("1.234", Decimal("1234")), ("$ 1.500.000", Decimal("1500000")),
+    ("12.5", Decimal("12.5")), ("FE00012", None), ("", None), ("-5", None), ("1,2,3.4.5", None),
+])
+def test_amounts_typed_in_the_search_are_read_either_way(typed, amount):
+    from app.services.reconciliation.search import parse_amount
+
+    assert parse_amount(typed) == amount
+
+
+def test_the_search_without_javascript_opens_the_line_page_with_the_results(client, parties):
+    supplier, buyer, owner = parties
+    a, b = invoice(supplier, buyer, "300.00"), invoice(supplier, buyer, "200.00")
+    account = bank_account(supplier)
+    store(supplier, account, statement(entry("495.00", text="varios")), user=owner)
+    line = SimpleNamespace(id=lines_of(supplier)[0].id)
+    login(client, owner, supplier)
+    response = client.get(f"/reconciliation/lines/{line.id}/candidates?q={b.number}")
+    assert response.status_code == 302
+    page = text(client.get(response.headers["Location"]))
+    assert f'value="receivable:{b.id}"' in page and f'value="receivable:{a.id}"' not in page
+    assert f'value="{b.number}"' in page
