@@ -252,6 +252,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.notifications import bp as notifications_bp
     from app.blueprints.payments import bp as payments_bp
     from app.blueprints.payments import webhooks_bp as gateway_webhooks_bp
+    from app.blueprints.reconciliation import bp as reconciliation_bp
     from app.blueprints.sandbox_gateway import bp as sandbox_gateway_bp
     from app.blueprints.team import bp as team_bp
 
@@ -267,6 +268,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(disputes_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(reconciliation_bp)
     csrf.exempt(gateway_webhooks_bp)  # signed by the gateway (verified by its adapter)
     app.register_blueprint(gateway_webhooks_bp)
     # The sandbox gateway's hosted checkout: no sign-in (the payer may have no account).

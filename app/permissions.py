@@ -34,6 +34,7 @@ PERMISSIONS = {
     "network.manage": _l("Connect with partners and invite them"),
     "documents.receive": _l("Receive and process supplier invoices"),
     "documents.issue": _l("Issue invoices and collect"),
+    "reconciliation.manage": _l("Import bank statements and reconcile them"),
     "catalog.manage": _l("Manage the catalog and orders"),
     "disputes.participate": _l("Open disputes on documents and write in them"),
     "audit.view": _l("See the access audit"),
@@ -46,10 +47,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     OWNER: frozenset(PERMISSIONS),
     ADMIN: frozenset(PERMISSIONS),
     PAYABLES: frozenset(
-        _EVERYONE | {"documents.receive", "network.manage", "disputes.participate"}
+        _EVERYONE
+        | {"documents.receive", "network.manage", "disputes.participate", "reconciliation.manage"}
     ),
     RECEIVABLES: frozenset(
-        _EVERYONE | {"documents.issue", "network.manage", "disputes.participate"}
+        _EVERYONE
+        | {"documents.issue", "network.manage", "disputes.participate", "reconciliation.manage"}
     ),
     SALES: frozenset(_EVERYONE | {"catalog.manage", "network.manage"}),
     VIEWER: frozenset(_EVERYONE),

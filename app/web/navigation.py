@@ -72,6 +72,10 @@ NAVIGATION: tuple[NavGroup, ...] = (
         _item("payments", "payments.index", _l("Payments"), "wallet", also=("payments.show",)),
         _item("gateways", "payments.gateways_page", _l("Gateways"), "credit-card",
               "documents.issue", also=("payments.settings",)),
+        _item("reconciliation", "reconciliation.index", _l("Reconciliation"), "scroll-text",
+              also=("reconciliation.account", "reconciliation.line", "reconciliation.review",
+                    "reconciliation.rules_page", "reconciliation.new_rule",
+                    "reconciliation.edit_rule")),
     )),
     NavGroup("network", _l("Network"), "network", (
         _item("partners", "network.index", _l("Partners"), "users", "network.view"),

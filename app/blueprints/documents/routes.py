@@ -19,6 +19,8 @@ from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.services.lifecycle import transitions
 from app.services.payments import queries as payment_queries
+from app.services.reconciliation import accounts as reconciliation_accounts
+from app.services.reconciliation import queries as reconciliation_queries
 from app.web.auth import can, company, require_permission, user
 from app.web.confirm import ask_first
 from app.web.formatting import money
@@ -206,6 +208,7 @@ def quarantine_download(quarantine_id):
 
 def _show(document_id, *, status=200, event_error=None, claim_form=None, attachment_form=None):
     view = reading.document_view(company().id, document_id)
+    payment_rows = payment_queries.document_payments(company().id, view.document.id)
     return render(
         "documents/show.html",
         "documents/_lifecycle.html",
@@ -224,11 +227,27 @@ def _show(document_id, *, status=200, event_error=None, claim_form=None, attachm
         can_receive=can("documents.receive"),
         final_events=FINAL_EVENTS,
         oob=is_htmx(),  # the header's status badge rides along with the lifecycle fragment
-        payment_rows=payment_queries.document_payments(company().id, view.document.id),
+        payment_rows=payment_rows,
+        bank=_bank_chain(view.document.id, payment_rows),
         statement_ids=payment_queries.customer_open_invoices(company().id, view.document)
         if view.document.sender_company_id == company().id
         else [],
     )
+
+
+def _bank_chain(document_id, payment_rows):
+    """Per payment of the invoice: its reconciliation status and the bank lines (through its
+    gateway payout, if any) that showed it."""
+    if not payment_rows or not reconciliation_accounts.has_bank_accounts(company().id):
+        return {}  # a company that does not reconcile is not told "not seen in the bank"
+    statuses = reconciliation_queries.payment_statuses(
+        company().id, [p.id for p, _allocation in payment_rows]
+    )
+    links = {
+        link.payment.id: link
+        for link in reconciliation_queries.document_chain(company().id, document_id)
+    }
+    return {payment_id: (state, links.get(payment_id)) for payment_id, state in statuses.items()}
 
 
 @bp.route("/<int:document_id>")

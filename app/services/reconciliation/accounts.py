@@ -130,3 +130,8 @@ def save_mapping(company_id: int, account_id: int, mapping: ColumnMapping) -> Ba
     account.column_mapping = dataclasses.asdict(mapping)
     db.session.flush()
     return account
+
+
+def has_bank_accounts(company_id: int) -> bool:
+    """Whether the company reconciles at all (one active bank account)."""
+    return db.session.scalars(bank_accounts(company_id).limit(1)).first() is not None

@@ -314,3 +314,16 @@ def company_names(ids: set[int]) -> dict[int, str]:
         return {}
     return dict(db.session.execute(unscoped(
         select(Company.id, Company.legal_name).where(Company.id.in_(list(ids))))).all())
+
+
+def account_counts(company_id: int) -> dict[int, dict[str, int]]:
+    """Per bank account, how many of its lines are in each status (the accounts page)."""
+    found: dict[int, dict[str, int]] = {}
+    rows = db.session.execute(
+        select(BankLine.bank_account_id, BankLine.status, func.count(BankLine.id))
+        .where(BankLine.company_id == company_id)
+        .group_by(BankLine.bank_account_id, BankLine.status)
+    )
+    for account_id, status, n in rows:
+        found.setdefault(account_id, {})[status] = int(n)
+    return found

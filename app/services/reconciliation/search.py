@@ -1,0 +1,104 @@
+"""Manual matching's search: what a bank line may settle, found by invoice number, partner name,
+reference or amount.
+
+Invoices are filtered in SQL (a company may have a million open); payments and gateway payouts
+come from ``candidates`` (those still open, a few per bank line) and are filtered here.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.matching import model as m
+from app.models.document import DEBIT_NOTE, INVOICE, Document
+from app.services.reconciliation import candidates
+
+LIMIT = 20
+_AMOUNT = re.compile(r"^[\d.,\s]+$")
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """The amount a person typed ("1.234,56", "1,234.56", "1234"), or None when it is not one."""
+    raw = re.sub(r"[\s$€]|COP|USD|EUR", "", (text or "").strip(), flags=re.IGNORECASE)
+    if not raw or not _AMOUNT.match(raw) or not any(ch.isdigit() for ch in raw):
+        return None
+    comma, dot = raw.rfind(","), raw.rfind(".")
+    if comma > dot:  # "1.234,56" or "1234,5"
+        decimals = raw[comma + 1 :]
+        raw = raw.replace(".", "").replace(",", ".") if len(decimals) != 3 or dot >= 0 \
+            else raw.replace(",", "")
+    elif dot > comma:  # "1,234.56" or "1.234" (thousands)
+        decimals = raw[dot + 1 :]
+        raw = raw.replace(",", "") if len(decimals) != 3 or comma >= 0 \
+            else raw.replace(".", "")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def search(
+    company_id: int, *, credit: bool, currency: str, query: str = "", limit: int = LIMIT
+) -> list[m.Candidate]:
+    """Open candidates of the line's direction and currency whose number, reference, partner or
+    amount matches ``query`` (all, up to ``limit``, when it is empty)."""
+    text = (query or "").strip()[:100]
+    amount = parse_amount(text)
+    found = _invoices(company_id, m.RECEIVABLE if credit else m.PAYABLE, currency, text, amount,
+                      limit)
+    others = (
+        [candidates.payments_in(company_id, currency), candidates.payouts(company_id, currency)]
+        if credit else [candidates.payments_out(company_id, currency)]
+    )
+    for source in others:
+        for candidate in source:
+            if len(found) >= limit:
+                return found
+            if _fits(candidate, text, amount):
+                found.append(candidate)
+    return found[:limit]
+
+
+def _fits(candidate: m.Candidate, text: str, amount: Decimal | None) -> bool:
+    if not text:
+        return True
+    if amount is not None and candidate.amount == amount:
+        return True
+    needle = text.casefold()
+    haystack = [*candidate.references, candidate.partner_name, candidate.partner or ""]
+    return any(needle in value.casefold() for value in haystack if value)
+
+
+def _invoices(company_id: int, kind: str, currency: str, text: str, amount: Decimal | None,
+              limit: int) -> list[m.Candidate]:
+    receivable = kind == m.RECEIVABLE
+    mine = Document.sender_company_id if receivable else Document.receiver_company_id
+    partner = Document.customer_tax_id if receivable else Document.supplier_tax_id
+    name = Document.customer_name if receivable else Document.supplier_name
+    open_amount = Document.open_balance - Document.held_amount
+    stmt = select(
+        Document.id, open_amount, Document.currency, Document.number, partner, name,
+        Document.due_date, Document.issue_date,
+    ).where(
+        mine == company_id,
+        Document.document_type.in_((INVOICE, DEBIT_NOTE)),
+        open_amount > 0,
+        Document.currency == currency,
+    )
+    if text:
+        like = f"%{text}%"
+        conditions = [Document.number.ilike(like), name.ilike(like), partner.ilike(like)]
+        if amount is not None:
+            conditions.append(open_amount == amount)
+        stmt = stmt.where(or_(*conditions))
+    stmt = stmt.order_by(Document.due_date.asc().nulls_last(), Document.id).limit(limit)
+    return [
+        m.Candidate(kind=kind, id=id_, amount=value, currency=cur, references=(number,),
+                    partner=tax_id or None, partner_name=partner_name or "", date=due or issued)
+        for id_, value, cur, number, tax_id, partner_name, due, issued in db.session.execute(stmt)
+    ]
