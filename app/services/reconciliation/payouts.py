@@ -17,6 +17,7 @@ from app.gateways import base as gw
 from app.models.base import utcnow
 from app.models.payment import GatewayConnection, Payment
 from app.models.reconciliation import GatewayPayout, GatewayPayoutLine
+from app.services.errors import DomainError
 from app.services.payments import connections
 from app.tenancy import unscoped
 
@@ -39,7 +40,7 @@ def sync_payouts(company_id: int, *, since: dt.date | None = None) -> SyncReport
     for connection in connections.connections(company_id, active_only=True):
         try:
             settlements = connections.adapter_for(connection).list_settlements(since=since)
-        except gw.GatewayError as exc:
+        except (gw.GatewayError, DomainError) as exc:  # down, or its keys no longer open
             log.warning("payouts of connection %s: %s", connection.id, exc)
             report.failed.append(connection.label or connection.gateway)  # type: ignore[union-attr]
             continue
