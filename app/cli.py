@@ -77,15 +77,18 @@ def register(app: Flask) -> None:
     @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                   help="Pay out what settled up to the end of this day (UTC); default today.")
     def payout(day) -> None:
-        """Make the sandbox's payouts now (the hourly job makes yesterday's): one line each."""
+        """Make the sandbox's payouts now (the hourly job makes yesterday's): one line each,
+        "PAYOUT_ID CURRENCY AMOUNT ACCOUNT NAME". One payout per account and day: an account
+        whose payout of the day is made already waits for the next day (--day)."""
         from app.extensions import db
         from app.models import utcnow
         from app.services import sandbox_gateway
 
         made = sandbox_gateway.pay_out(day.date() if day else utcnow().date())
         db.session.commit()
+        names = sandbox_gateway.account_names(made)
         for p in made:
-            click.echo(f"{p.payout_id} {p.currency} {p.amount}")
+            click.echo(f"{p.payout_id} {p.currency} {p.amount} {names.get(p.id, '')}".rstrip())
         if not made:
             click.echo("nothing to pay out")
 

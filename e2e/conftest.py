@@ -230,9 +230,10 @@ TORNILLO_NIT = "9012345677"
 
 @pytest.fixture
 def signed_invoice(server, tmp_path):
-    """Return a factory: (number, customer tax id) → path of an invoice El Tornillo signed."""
+    """Return a factory: (number, customer tax id, unit price) → path of an invoice El Tornillo
+    signed (two lines, 5,950.00 in all; or one line of the unit price plus 19 % IVA)."""
 
-    def make(number: str, customer_tax_id: str = ANDINA_NIT) -> Path:
+    def make(number: str, customer_tax_id: str = ANDINA_NIT, unit_price: str = "") -> Path:
         out = tmp_path / f"{number}.xml"
         env = _server_env(Path(str(server["instance"])), 0)
         # A short-lived script: no job consumer of its own (it would take the server's jobs
@@ -246,6 +247,7 @@ def signed_invoice(server, tmp_path):
                 TORNILLO_NIT,
                 customer_tax_id,
                 number,
+                unit_price,
             ],
             cwd=ROOT,
             env=env,

@@ -604,6 +604,19 @@ def pay_out(day: dt.date, *, now: dt.datetime | None = None) -> list[SandboxPayo
     return payouts
 
 
+def account_names(payouts: list[SandboxPayout]) -> dict[int, str]:
+    """The merchant account's name of each payout, by payout row id."""
+    ids = {p.account_id for p in payouts}
+    if not ids:
+        return {}
+    names = dict(
+        db.session.execute(
+            select(SandboxAccount.id, SandboxAccount.name).where(SandboxAccount.id.in_(ids))
+        ).all()
+    )
+    return {p.id: names.get(p.account_id, "") for p in payouts}
+
+
 def _claim(model: Any, items: list[Any], payout: SandboxPayout) -> int:
     """Mark the items as paid out by payout (those no other payout took); return how many."""
     if not items:

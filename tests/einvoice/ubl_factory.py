@@ -74,9 +74,13 @@ def make_invoice(
     customer_nit: str = "901234567",
     technical_key: str = TEST_TECHNICAL_KEY,
     environment: str = "2",
+    unit_price: Decimal | None = None,
 ) -> etree._Element:
-    """Build an unsigned DIAN invoice with ``lines`` lines, IVA 19 %, and its CUFE."""
-    prices = [Decimal(1000 * (i % 7 + 1)) for i in range(lines)]
+    """Build an unsigned DIAN invoice with ``lines`` lines, IVA 19 %, and its CUFE (each line's
+    unit price is ``unit_price`` when given, else 1000, 2000, ...)."""
+    prices = [
+        unit_price if unit_price is not None else Decimal(1000 * (i % 7 + 1)) for i in range(lines)
+    ]
     quantities = [Decimal(i % 3 + 1) for i in range(lines)]
     nets = [p * q for p, q in zip(prices, quantities, strict=True)]
     subtotal = sum(nets, Decimal("0"))

@@ -43,10 +43,13 @@ def signed_invoice(
     number: str = "SETP990000001",
     email: str | None = None,
     signer: Company | None = None,
+    unit_price: Decimal | None = None,
 ) -> bytes:
-    """Return an invoice from supplier to the customer tax id, signed by signer (the supplier)."""
+    """Return an invoice from supplier to the customer tax id, signed by signer (the supplier):
+    two lines of 5,950.00 in all, or one line of unit_price plus IVA when it is given."""
     root = make_valid_invoice(
-        2,
+        2 if unit_price is None else 1,
+        unit_price=unit_price,
         number=number,
         supplier_nit=nit_base(supplier.tax_id),
         customer_nit=nit_base(customer_tax_id),
