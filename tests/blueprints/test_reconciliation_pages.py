@@ -786,3 +786,46 @@ def test_the_search_without_javascript_opens_the_line_page_with_the_results(clie
     page = text(client.get(response.headers["Location"]))
     assert f'value="receivable:{b.id}"' in page and f'value="receivable:{a.id}"' not in page
     assert f'value="{b.number}"' in page
+
+
+def test_the_import_summary_counts_the_lines_to_review_not_their_suggestions(
+    client, parties, monkeypatch
+):
+    supplier, buyer, owner = parties
+    for _ in range(2):
+        invoice(supplier, buyer, "500.00")
+    named = invoice(supplier, buyer, "731.00")
+    account = bank_account(supplier)
+    monkeypatch.setattr(importing, "read_statement", lambda data, **kw: ("camt053", [statement(
+        entry("500.00", text="TRANSFERENCIA", name="Compradora"),
+        entry("731.00", text=f"Pago {named.number}", name="Compradora"),
+        entry("-9.00", text="GMF"))]))
+    login(client, owner, supplier)
+    page = text(client.get(upload(client, account).headers["Location"]))
+    assert len(matches_of(lines_of(supplier)[0])) == 2  # two suggestions for one line
+    assert ("Statement imported: 3 new lines, 0 already here, 1 matched automatically, "
+            "1 suggestion to review.") in page
+
+
+def test_a_debit_matched_to_a_payment_names_the_invoices_it_paid(client, parties):
+    supplier, buyer, owner = parties
+    doc = invoice(supplier, buyer, "250000.00")
+    store(supplier, bank_account(supplier), statement(
+        entry("250000.00", text=f"Pago factura {doc.number}", e2e="E2E-55")), user=owner)
+    assert open_balance(doc.id) == 0  # the supplier's line recorded the payment
+    buyer_owner = make_user(buyer, role="owner")
+    store(buyer, bank_account(buyer, number="987654321"), statement(
+        entry("-250000.00", text=f"Pago factura {doc.number}", e2e="E2E-55")))
+    line = lines_of(buyer)[0]
+    assert line.status == "matched"
+    login(client, buyer_owner, buyer)
+    page = text(client.get(f"/reconciliation/lines/{line.id}"))
+    confirmed = page.split('data-testid="confirmed-matches"', 1)[1].split("</section>", 1)[0]
+    assert "Payment made" in confirmed and re.search(r"PAY-\d{6}", confirmed)
+    paid = confirmed.split('data-testid="paid-documents"', 1)[1].split("</span>", 1)[0]
+    assert "Invoices it paid:" in paid
+    assert f'<a href="/documents/{doc.id}">{doc.number}</a>' in paid
+    # In Spanish too.
+    with client.session_transaction() as session:
+        session["locale"] = "es"
+    assert "Facturas que pagó:" in text(client.get(f"/reconciliation/lines/{line.id}"))

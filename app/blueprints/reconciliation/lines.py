@@ -61,6 +61,16 @@ def _payout_chains(views: list[queries.MatchView]) -> dict[int, list[tuple[objec
     return chains
 
 
+def _paid_documents(views: list[queries.MatchView]) -> dict[int, list[tuple[object, object]]]:
+    """For each payment a match names: the invoices it paid (what the payment was for)."""
+    return {
+        item.payment_id: payment_queries.allocations(item.payment_id)
+        for view in views
+        for item in view.items
+        if item.payment_id
+    }
+
+
 def _line_page(line: BankLine, *, form: ManualMatchForm | None = None, status: int = 200,
                problem: str | None = None) -> ResponseReturnValue:
     acting = company().id
@@ -76,6 +86,7 @@ def _line_page(line: BankLine, *, form: ManualMatchForm | None = None, status: i
         suggestions=suggestions,
         confirmed=confirmed,
         chains=_payout_chains([*suggestions, *confirmed]),
+        paid=_paid_documents([*suggestions, *confirmed]),
         open_amount=abs(line.amount) - line.matched_amount,
         candidates=search.search(acting, credit=credit, currency=line.currency, query=query)
         if line.status not in ("matched", "ignored") else [],

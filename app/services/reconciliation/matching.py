@@ -54,6 +54,8 @@ KEEP_SUGGESTIONS = 3
 
 @dataclass
 class RunReport:
+    """Lines looked at, lines given at least one suggestion, lines confirmed automatically."""
+
     lines: int = 0
     suggested: int = 0
     confirmed: int = 0
@@ -150,9 +152,9 @@ def match_lines(
         line = by_id[line_id]
         kept = suggestions[:KEEP_SUGGESTIONS]
         line.status = SUGGESTED if kept else UNMATCHED
+        report.suggested += 1 if kept else 0  # lines, not suggestions: the import counts lines
         for suggestion in kept:
             match = _store(company_id, line, suggestion)
-            report.suggested += 1
             if suggestion.auto and suggestion is kept[0]:
                 to_confirm.append(match)
     db.session.flush()

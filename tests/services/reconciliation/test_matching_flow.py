@@ -94,6 +94,7 @@ def test_an_ambiguous_line_waits_with_suggestions_and_a_person_confirms_then_und
     account = bank_account(supplier)
     result = store(supplier, account, statement(entry("500.00", text="pago")), user=s_user)
     assert result.confirmed == 0
+    assert result.suggested == 1  # one line to review, though it has two suggestions
     with acting_as(supplier.id, s_user.id):
         line = db.session.scalars(select(BankLine)).one()
         assert line.status == "suggested"
