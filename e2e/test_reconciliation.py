@@ -312,7 +312,7 @@ def test_does_a_statement_close_a_payout_a_transfer_by_reference_and_one_by_hand
     expect(matched).to_contain_text(e2)
     expect(matched).not_to_contain_text(e1)
     expect(matched).to_contain_text("Confirmada por una persona")
-    matched.get_by_role("link", name=re.compile(e2)).click()
+    matched.get_by_role("link", name=re.compile(f"^{e2}")).first.click()
     expect(supplier.get_by_test_id("document-number")).to_have_text(e2)
     expect(supplier.get_by_test_id("document-payments")).to_contain_text(re.compile("[Pp]agada"))
     expect(supplier.get_by_test_id("bank-chain")).to_contain_text("Visto en el banco")

@@ -829,3 +829,15 @@ def test_a_debit_matched_to_a_payment_names_the_invoices_it_paid(client, parties
     with client.session_transaction() as session:
         session["locale"] = "es"
     assert "Facturas que pagó:" in text(client.get(f"/reconciliation/lines/{line.id}"))
+
+
+def test_a_credit_matched_to_an_invoice_does_not_name_it_twice(client, parties):
+    supplier, buyer, owner = parties
+    doc = invoice(supplier, buyer, "250000.00")
+    store(supplier, bank_account(supplier), statement(
+        entry("250000.00", text=f"Pago factura {doc.number}", e2e="E2E-56")), user=owner)
+    line = lines_of(supplier)[0]
+    login(client, owner, supplier)
+    page = text(client.get(f"/reconciliation/lines/{line.id}"))
+    confirmed = page.split('data-testid="confirmed-matches"', 1)[1].split("</section>", 1)[0]
+    assert confirmed.count(f'<a href="/documents/{doc.id}">') == 1

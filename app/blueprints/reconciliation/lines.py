@@ -62,13 +62,19 @@ def _payout_chains(views: list[queries.MatchView]) -> dict[int, list[tuple[objec
 
 
 def _paid_documents(views: list[queries.MatchView]) -> dict[int, list[tuple[object, object]]]:
-    """For each payment a match names: the invoices it paid (what the payment was for)."""
-    return {
-        item.payment_id: payment_queries.allocations(item.payment_id)
-        for view in views
-        for item in view.items
-        if item.payment_id
-    }
+    """For each payment a match names: the invoices it paid (what the payment was for), less
+    those the match names itself."""
+    paid: dict[int, list[tuple[object, object]]] = {}
+    for view in views:
+        named = {item.document_id for item in view.items if item.document_id}
+        for item in view.items:
+            if item.payment_id:
+                paid[item.payment_id] = [
+                    (allocation, document)
+                    for allocation, document in payment_queries.allocations(item.payment_id)
+                    if document.id not in named
+                ]
+    return paid
 
 
 def _line_page(line: BankLine, *, form: ManualMatchForm | None = None, status: int = 200,
