@@ -124,6 +124,7 @@ def setup() -> dict[str, object]:
                 documents = db.session.scalars(select(Document).order_by(Document.id)).all()
                 disputes = db.session.scalars(select(Dispute).order_by(Dispute.id)).all()
                 payment_ids = db.session.scalars(select(Payment.id).order_by(Payment.id)).all()
+                bank = _reconciliation(found)
             disputed = {d.document_id for d in disputes}
             sent = [d.id for d in documents if d.sender_company_id == found.id]
             # The document page with the most on it: one with a dispute, else any.
@@ -133,6 +134,7 @@ def setup() -> dict[str, object]:
                 "sent_document_id": sent[0] if sent else None,
                 "dispute_id": disputes[0].id if disputes else None,
                 "payment_id": payment_ids[0] if payment_ids else None,
+                **bank,
             }
         # The sandbox gateway's hosted checkout: an open test payment (no company's row; any
         # visitor, signed in or not, may open its page).
@@ -140,6 +142,43 @@ def setup() -> dict[str, object]:
         for values in companies.values():
             values["charge_id"] = charge_id
     return out
+
+
+def _reconciliation(company) -> dict[str, int | None]:
+    """The company's first bank account, the line with the most on its page (one waiting with
+    suggestions, else a matched one, else any) and a rule (a disabled one is made if it has
+    none, so it changes no matching). Run acting as the company."""
+    from sqlalchemy import case, select
+
+    from app.extensions import db
+    from app.models.reconciliation import BankAccount, BankLine
+    from app.services.reconciliation import rules
+
+    account_id = db.session.scalars(
+        select(BankAccount.id).where(BankAccount.company_id == company.id).order_by(BankAccount.id)
+    ).first()
+    rank = case({"suggested": 0, "matched": 1}, value=BankLine.status, else_=2)
+    line_id = db.session.scalars(
+        select(BankLine.id).where(BankLine.company_id == company.id).order_by(rank, BankLine.id)
+    ).first()
+    found = rules.rules(company.id)
+    if not found:
+        found = [
+            rules.save_rule(
+                company.id,
+                actor=None,
+                data={
+                    "name": "Comisión bancaria del recaudo",
+                    "action": "fee_difference",
+                    "direction": "credit",
+                    "text_contains": "RECAUDO",
+                    "fee_max": "5000",
+                    "enabled": False,
+                },
+            )
+        ]
+        db.session.commit()
+    return {"account_id": account_id, "line_id": line_id, "rule_id": found[0].id}
 
 
 def _sandbox_checkout() -> str:
