@@ -44,12 +44,13 @@ class LineFilters:
     direction: str | None = None  # credit | debit
 
 
-def lines(company_id: int, account_id: int, filters: LineFilters | None = None
+def lines(company_id: int, account_id: int | None, filters: LineFilters | None = None
           ) -> Select[tuple[BankLine]]:
+    """The lines of one bank account (None: of every account), newest first."""
     f = filters or LineFilters()
-    stmt = select(BankLine).where(
-        BankLine.company_id == company_id, BankLine.bank_account_id == account_id
-    )
+    stmt = select(BankLine).where(BankLine.company_id == company_id)
+    if account_id is not None:
+        stmt = stmt.where(BankLine.bank_account_id == account_id)
     if f.status:
         stmt = stmt.where(BankLine.status == f.status)
     if f.since:
