@@ -336,3 +336,33 @@ def test_the_stranger_sees_only_its_own_and_the_navigation_offers_both_lists(cli
     page = client.get("/payments/made").get_data(as_text=True)
     assert 'href="/payments/received" data-testid="nav-payments"' in page
     assert 'href="/payments/made" data-testid="nav-paymentsmade"' in page
+
+
+def test_the_filters_answer_htmx_with_the_list_alone_and_keep_them_in_the_export_links(
+    client, world
+):
+    w = world
+    login(client, w["clerk"], w["supplier"])
+    response = client.get("/payments/made?method=bank", headers={"HX-Request": "true"})
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in fragment
+    assert fragment.lstrip().startswith('<div id="payments-list"')
+    assert f'data-payment="{w["made"].id}"' in fragment
+    assert 'href="/payments/made.xlsx?method=bank"' in fragment
+    bad = client.get("/payments/made?number=zz", headers={"HX-Request": "true"})
+    assert bad.status_code == 422 and "Payment number:" in text(bad)
+
+
+def test_the_list_is_paged_with_its_filters(client, world, monkeypatch):
+    from app.blueprints.payments import lists
+
+    w = world
+    monkeypatch.setattr(lists, "PAGE_SIZE", 2)
+    login(client, w["clerk"], w["supplier"])
+    first = client.get("/payments/received?method=bank").get_data(as_text=True)
+    assert len(re.findall(r'data-payment="', first)) == 2
+    assert 'href="/payments/received?page=2&amp;method=bank"' in first or (
+        'href="/payments/received?method=bank&amp;page=2"' in first)
+    second = ids(client, "/payments/received?method=bank&page=2")
+    assert second | set(map(int, re.findall(r'data-payment="(\d+)"', first))) == {
+        w["invoice"].id, w["debit"].id, w["new"].id}
