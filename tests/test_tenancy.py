@@ -119,7 +119,21 @@ def foreign_rows(other_company, outsider):
             transfer_date=utcnow().date(), reference="TRX-1", proof=b"%PDF-1.4 proof",
         )
     db.session.commit()
+    # Its bank account, a statement line waiting between two invoices, and a suggested match.
+    from app.models.reconciliation import Match
+    from tests.services.reconciliation.helpers import bank_account, entry, statement, store
+
+    for _ in range(2):
+        payment_invoice(other_company, third, "777.00")
+    account = bank_account(other_company, number="555000111")
+    (line_id,) = store(other_company, account, statement(entry("777.00", text="x"))).line_ids
+    match = db.session.scalars(
+        tenancy.unscoped(select(Match).where(Match.bank_line_id == line_id))
+    ).first()
     return {
+        "account_id": account.id,
+        "line_id": line_id,
+        "match_id": match.id,
         "payment_id": payment.id,
         "connection_id": connection.id,
         "dispute_id": dispute.id,
