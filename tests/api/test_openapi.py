@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 from spectree import Response
+from sqlalchemy import select
 
 from app.blueprints.api.responses import PartnerList
 from app.blueprints.api.spec import api
@@ -30,13 +31,15 @@ from app.extensions import db
 from app.models import Partnership
 from app.models.api import DOCUMENTS_READ
 from app.models.network import ACTIVE
+from app.models.reconciliation import Match
 from app.services.documents import queries
 from app.services.reconciliation import importing
+from app.tenancy import unscoped
 from tests.conftest import bearer, make_api_token, make_company
 from tests.payments_helpers import connect_fake, sign
 from tests.payments_helpers import invoice as payment_invoice
 from tests.services.inbox_helpers import give_certificate, make_document, signed_invoice
-from tests.services.reconciliation.helpers import entry, statement
+from tests.services.reconciliation.helpers import bank_account, entry, statement, store
 
 API_PREFIX = "/api/v1"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -380,6 +383,27 @@ def api_company(app, monkeypatch):
 
 
 @pytest.fixture
+def api_rows(api_company):
+    """That company's rows a path may name: its documents, a bank account with a line waiting
+    between two invoices, and the line's suggested matches."""
+    company, document_ids = api_company
+    partner = make_company("Pagador")
+    for _ in range(2):
+        payment_invoice(company, partner, "777.00")
+    account = bank_account(company)
+    (line_id,) = store(company, account, statement(entry("777.00", text="x"))).line_ids
+    matches = db.session.scalars(
+        unscoped(select(Match.id).where(Match.bank_line_id == line_id))
+    ).all()
+    return {
+        "document_id": document_ids,
+        "account_id": [account.id],
+        "line_id": [line_id],
+        "match_id": list(matches),
+    }
+
+
+@pytest.fixture
 def api_headers(api_company):
     """The header of a valid token of that company."""
     _token, plaintext = make_api_token(api_company[0])
@@ -431,23 +455,24 @@ BUSINESS_REFUSALS = {
 
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
 def test_does_the_api_hold_up_against_its_own_description(
-    api_schema, api_headers, api_company, mode
+    api_schema, api_headers, api_company, api_rows, mode
 ):
     """Generated requests, valid and type-confused, with a token: never a server error, every
     invalid one refused with a described JSON 4xx, every valid one answered as described."""
     _company, document_ids = api_company
     real_cursor = queries.Cursor(dt.date(2024, 3, 31), document_ids[-1]).encode()
-    seen = {"document": 0}
+    seen = {"row": 0}
 
     @FUZZ
     @given(case=api_schema.as_strategy(generation_mode=mode), pick=st.integers(0, 2))
     def call(case, pick):
-        # Aim at this company's documents as well as at ids nobody has (404s), so bodies and
+        # Aim at this company's rows as well as at ids nobody has (404s), so bodies and
         # queries reach the checks behind the 404, as a real client's would.
-        path_id = (case.path_parameters or {}).get("document_id")
-        if not _negated(case, "path") and path_id is not None and pick < len(document_ids):
-            case.path_parameters["document_id"] = document_ids[pick]
-            seen["document"] += 1
+        for name, ids in api_rows.items():
+            path_id = (case.path_parameters or {}).get(name)
+            if not _negated(case, "path") and path_id is not None and pick < len(ids):
+                case.path_parameters[name] = ids[pick]
+                seen["row"] += 1
         # A cursor is opaque: a valid one is one this server wrote.
         if mode is GenerationMode.POSITIVE and (case.query or {}).get("cursor") is not None:
             case.query["cursor"] = real_cursor
@@ -459,7 +484,7 @@ def test_does_the_api_hold_up_against_its_own_description(
         case.call_and_validate(headers=headers, excluded_checks=excluded)
 
     call()
-    assert seen["document"], "no generated request reached a real document"
+    assert seen["row"], "no generated request reached a real row"
 
 
 def test_does_the_api_hold_up_without_a_token(api_schema):
