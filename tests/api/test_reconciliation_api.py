@@ -533,3 +533,16 @@ def test_a_removed_bank_account_answers_404(client, world, waiting):
     error_of(client.get(f"{API}/bank-lines?account_id={waiting['account'].id}",
                         headers=world["h"]), 404)
     assert client.get(f"{API}/bank-accounts", headers=world["h"]).json == {"data": []}
+
+
+def test_a_payment_recorded_from_a_bank_line_is_read_by_the_payments_api(client, world,
+                                                                         waiting):
+    """The automatic match recorded a payment of method bank: GET /payments answers it."""
+    listed = client.get(f"{API}/payments", headers=world["payments_only"])
+    assert listed.status_code == 200, listed.json
+    (payment,) = listed.json["data"]
+    assert (payment["method"], payment["status"], payment["amount"]) == (
+        "bank", "succeeded", "250000.00")
+    assert payment["allocations"][0]["document_id"] == waiting["paid"].id
+    one = client.get(f"{API}/payments/{payment['id']}", headers=world["payments_only"])
+    assert one.status_code == 200 and one.json["method"] == "bank"

@@ -16,9 +16,10 @@ those and the URL map, spectree writes the OpenAPI 3.1 document served at
 What spectree cannot say by itself is added here, from the routes: the errors every operation
 behind ``require_token`` can answer (401, 403) and every operation can (429, any other in the
 same shape), the paths relative to the ``/api/v1`` server, and ``openapi_extra`` for the few
-things a model does not describe (an XML request body, a file download). spectree's Swagger and
-Redoc pages load their assets from a CDN, so they are not served (``page_templates={}``, and
-``register`` is never called).
+things a model does not describe (an XML request body, a file download); ``WEBHOOKS`` adds the
+outbound webhooks whose bodies have a model (``reconciliation.matched``) as the document's
+``webhooks``. spectree's Swagger and Redoc pages load their assets from a CDN, so they are not
+served (``page_templates={}``, and ``register`` is never called).
 """
 
 from __future__ import annotations
