@@ -61,6 +61,10 @@ SKIP = {
     "payments.proof": "a file download",
     "payments.receipt": "a PDF download",
     "payments.payment_return_receipt": "a PDF download",
+    "payments.received_csv": "a file download",
+    "payments.received_xlsx": "a file download",
+    "payments.made_csv": "a file download",
+    "payments.made_xlsx": "a file download",
     "auth.confirm": "opening it confirms an address (an action), then redirects",
     "documents.pdf_review": "its token is made by POSTing a PDF (covered by test_inbox.py)",
 }

@@ -119,24 +119,25 @@ def foreign_rows(other_company, outsider):
             transfer_date=utcnow().date(), reference="TRX-1", proof=b"%PDF-1.4 proof",
         )
     db.session.commit()
-    # Their bank account, a line with a suggestion, and a reconciliation rule.
+    # Its bank account, a statement line waiting between two invoices, and a suggested match.
     from app.models.reconciliation import Match, ReconciliationRule
     from tests.services.reconciliation.helpers import bank_account, entry, statement, store
 
-    bank = bank_account(other_company)
-    theirs = payment_invoice(other_company, third, "700.00")
-    store(other_company, bank, statement(entry("700.00", text=f"pago {theirs.number}x")))
-    match = db.session.scalars(tenancy.unscoped(
-        select(Match).where(Match.company_id == other_company.id))).first()
-    assert match is not None
+    for _ in range(2):
+        payment_invoice(other_company, third, "777.00")
+    account = bank_account(other_company, number="555000111")
+    (line_id,) = store(other_company, account, statement(entry("777.00", text="x"))).line_ids
+    match = db.session.scalars(
+        tenancy.unscoped(select(Match).where(Match.bank_line_id == line_id))
+    ).first()
     rule = ReconciliationRule(company_id=other_company.id, name="Suya", action="gateway_payout")
     db.session.add(rule)
     db.session.commit()
     return {
-        "account_id": bank.id,
-        "line_id": match.bank_line_id,
-        "match_id": match.id,
         "rule_id": rule.id,
+        "account_id": account.id,
+        "line_id": line_id,
+        "match_id": match.id,
         "payment_id": payment.id,
         "connection_id": connection.id,
         "dispute_id": dispute.id,

@@ -13,7 +13,16 @@ from app.models.company import Company
 
 DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE = "documents:read", "documents:write", "events:write"
 PAYMENTS_READ, PAYMENTS_WRITE = "payments:read", "payments:write"
-SCOPES = (DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE, PAYMENTS_READ, PAYMENTS_WRITE)
+RECONCILIATION_READ, RECONCILIATION_WRITE = "reconciliation:read", "reconciliation:write"
+SCOPES = (
+    DOCUMENTS_READ,
+    DOCUMENTS_WRITE,
+    EVENTS_WRITE,
+    PAYMENTS_READ,
+    PAYMENTS_WRITE,
+    RECONCILIATION_READ,
+    RECONCILIATION_WRITE,
+)
 PREFIX_LENGTH = 8
 
 

@@ -17,6 +17,8 @@ from app.models.api import (
     PAYMENTS_READ,
     PAYMENTS_WRITE,
     PREFIX_LENGTH,
+    RECONCILIATION_READ,
+    RECONCILIATION_WRITE,
     SCOPES,
 )
 from app.security import hash_secret_token, new_secret_token
@@ -30,6 +32,8 @@ SCOPE_LABELS = {
     EVENTS_WRITE: _l("Record events (acknowledge, accept, claim)"),
     PAYMENTS_READ: _l("Read payments and remittances"),
     PAYMENTS_WRITE: _l("Pay invoices, record transfers and refund"),
+    RECONCILIATION_READ: _l("Read bank accounts, statement lines and suggested matches"),
+    RECONCILIATION_WRITE: _l("Add bank accounts, upload statements, confirm and undo matches"),
 }
 NAME_MAX = 100
 # A bearer token longer than this is not one of ours: refuse it before hashing.

@@ -40,8 +40,8 @@ from app.models.webhook import (
     EVENT_RECORDED,
     PAYMENT_FAILED,
     PAYMENT_REFUNDED,
-    RECONCILIATION_MATCHED,
     PAYMENT_SUCCEEDED,
+    RECONCILIATION_MATCHED,
     WEBHOOK_EVENTS,
 )
 from app.services import audit, outbound

@@ -69,7 +69,9 @@ NAVIGATION: tuple[NavGroup, ...] = (
                              "load, dispute-changed from:body, dispute-activity from:body")),
     )),
     NavGroup("payments", _l("Payments"), "wallet", (
-        _item("payments", "payments.index", _l("Payments"), "wallet", also=("payments.show",)),
+        _item("payments", "payments.received", _l("Payments received"), "wallet",
+              also=("payments.index", "payments.show")),
+        _item("paymentsmade", "payments.made", _l("Payments made"), "send"),
         _item("gateways", "payments.gateways_page", _l("Gateways"), "credit-card",
               "documents.issue", also=("payments.settings",)),
         _item("reconciliation", "reconciliation.index", _l("Reconciliation"), "scroll-text",

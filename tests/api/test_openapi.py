@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 from spectree import Response
+from sqlalchemy import select
 
 from app.blueprints.api.responses import PartnerList
 from app.blueprints.api.spec import api
@@ -30,10 +31,15 @@ from app.extensions import db
 from app.models import Partnership
 from app.models.api import DOCUMENTS_READ
 from app.models.network import ACTIVE
+from app.models.reconciliation import Match
 from app.services.documents import queries
+from app.services.reconciliation import importing
+from app.tenancy import unscoped
 from tests.conftest import bearer, make_api_token, make_company
 from tests.payments_helpers import connect_fake, sign
+from tests.payments_helpers import invoice as payment_invoice
 from tests.services.inbox_helpers import give_certificate, make_document, signed_invoice
+from tests.services.reconciliation.helpers import bank_account, entry, statement, store
 
 API_PREFIX = "/api/v1"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -154,11 +160,21 @@ def _validate(spec, schema, body) -> None:
     jsonschema_rs.validate({**schema, "components": spec["components"]}, body)
 
 
+#: The name of the id in each collection's paths.
+PATH_IDS = {
+    "documents": "document_id",
+    "payments": "payment_id",
+    "bank-accounts": "account_id",
+    "bank-lines": "line_id",
+    "matches": "match_id",
+}
+
+
 def _path_of(url: str) -> str:
     """The document's path for a URL: /documents/7/events → /documents/{document_id}/events."""
     return re.sub(
-        r"/(documents|payments)/[0-9]+(?=/|$)",
-        lambda m: f"/{m[1]}/{{{m[1][:-1]}_id}}",
+        r"/(documents|payments|bank-accounts|bank-lines|matches)/[0-9]+(?=/|$)",
+        lambda m: f"/{m[1]}/{{{PATH_IDS[m[1]]}}}",
         url.split("?")[0][len(API_PREFIX) :],
     )
 
@@ -296,6 +312,51 @@ def test_do_the_real_answers_of_every_operation_fit_the_document(
     call("post", payment + "/refunds", 201, json={"amount": "0.50"}, headers=seller)
     call("post", payment + "/refunds", 403, json={}, headers=reader)
 
+    # Reconciliation: a bank account, a statement (its reading stubbed), lines, suggestions,
+    # confirming, undoing and a match by hand.
+    twins = [payment_invoice(supplier, customer, "700.00") for _ in range(2)]
+    single = payment_invoice(supplier, customer, "90.00")
+    account = {"name": "Cuenta", "currency": "COP", "number": "123456789"}
+    account = call("post", "/api/v1/bank-accounts", 201, json=account, headers=seller)
+    call("post", "/api/v1/bank-accounts", 422, json={**account, "id": 1}, headers=seller)
+    call("get", "/api/v1/bank-accounts", 200, headers=seller)
+    monkeypatch.setattr(
+        importing,
+        "read_statement",
+        lambda data, **_kw: ("camt053", [statement(entry("700.00", text="pago"),
+                                                   entry("90.00", text="otro"))]),
+    )
+    statements = f"/api/v1/bank-accounts/{account['id']}/statements"
+    upload = {"file": (io.BytesIO(b"<Document/>"), "extracto.xml")}
+    imported = call("post", statements, 201, data=upload, headers=seller)
+    assert (imported["new_lines"], imported["suggested"]) == (2, 2)
+    call("post", statements + "?filename=x.xml", 201, data=b"<D/>", headers={**seller, **xml})
+    call("post", statements, 415, json={}, headers=seller)
+    call("post", "/api/v1/bank-accounts/999999/statements", 404, data=b"<D/>",
+         headers={**seller, **xml})
+    page = call("get", "/api/v1/bank-lines?limit=1", 200, headers=seller)
+    rest = call("get", f"/api/v1/bank-lines?cursor={page['next_cursor']}", 200, headers=seller)
+    lines = {line["amount"]: line["id"] for line in page["data"] + rest["data"]}
+    call("get", "/api/v1/bank-lines?status=maybe", 422, headers=seller)
+    call("get", "/api/v1/bank-lines?account_id=999999", 404, headers=seller)
+    found = call("get", f"/api/v1/bank-lines/{lines['700.00']}/suggestions", 200, headers=seller)
+    assert {s["items"][0]["document_id"] for s in found["data"]} == {t.id for t in twins}
+    call("get", "/api/v1/bank-lines/999999/suggestions", 404, headers=seller)
+    chosen = f"/api/v1/matches/{found['data'][0]['id']}"
+    call("post", chosen + "/confirm", 200, headers=seller)
+    call("post", chosen + "/confirm", 200, headers=seller)
+    call("post", chosen + "/undo", 200, headers=seller)
+    call("post", chosen + "/undo", 409, headers=seller)
+    call("post", chosen + "/confirm", 409, headers=seller)
+    call("post", "/api/v1/matches/999999/confirm", 404, headers=seller)
+    call("post", "/api/v1/matches/999999/undo", 404, headers=seller)
+    by_hand = f"/api/v1/bank-lines/{lines['90.00']}/matches"
+    items = {"items": [{"kind": "receivable", "id": single.id}]}
+    call("post", by_hand, 201, json=items, headers=seller)
+    call("post", by_hand, 409, json=items, headers=seller)
+    call("post", by_hand, 422, json={"items": [{"kind": "nope", "id": 1}]}, headers=seller)
+    call("post", "/api/v1/bank-lines/999999/matches", 404, json=items, headers=seller)
+
     assert {key.split()[0] + " " + key.split()[1] for key in answered} == {
         f"{method} {path}" for method, path in _operations(spec)
     }, "an operation was not called"
@@ -319,6 +380,27 @@ def api_company(app, monkeypatch):
     received = make_document(partner, company, issue_date=dt.date(2024, 1, 31))
     sent = make_document(company, partner, issue_date=dt.date(2024, 2, 29))
     return company, [received.id, sent.id]
+
+
+@pytest.fixture
+def api_rows(api_company):
+    """That company's rows a path may name: its documents, a bank account with a line waiting
+    between two invoices, and the line's suggested matches."""
+    company, document_ids = api_company
+    partner = make_company("Pagador")
+    for _ in range(2):
+        payment_invoice(company, partner, "777.00")
+    account = bank_account(company)
+    (line_id,) = store(company, account, statement(entry("777.00", text="x"))).line_ids
+    matches = db.session.scalars(
+        unscoped(select(Match.id).where(Match.bank_line_id == line_id))
+    ).all()
+    return {
+        "document_id": document_ids,
+        "account_id": [account.id],
+        "line_id": [line_id],
+        "match_id": list(matches),
+    }
 
 
 @pytest.fixture
@@ -360,28 +442,37 @@ def _negated(case, location: str) -> bool:
 
 #: Operations whose valid requests a business rule may still refuse with a 422: no schema can
 #: say "a signed e-invoice of this company" or "an event that may follow this status".
-BUSINESS_REFUSALS = {"createDocument", "createDocumentEvent", "createPayment", "createRefund"}
+BUSINESS_REFUSALS = {
+    "createDocument",
+    "createDocumentEvent",
+    "createPayment",
+    "createRefund",
+    "createBankAccount",
+    "importStatement",
+    "createManualMatch",
+}
 
 
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
 def test_does_the_api_hold_up_against_its_own_description(
-    api_schema, api_headers, api_company, mode
+    api_schema, api_headers, api_company, api_rows, mode
 ):
     """Generated requests, valid and type-confused, with a token: never a server error, every
     invalid one refused with a described JSON 4xx, every valid one answered as described."""
     _company, document_ids = api_company
     real_cursor = queries.Cursor(dt.date(2024, 3, 31), document_ids[-1]).encode()
-    seen = {"document": 0}
+    seen = {"row": 0}
 
     @FUZZ
     @given(case=api_schema.as_strategy(generation_mode=mode), pick=st.integers(0, 2))
     def call(case, pick):
-        # Aim at this company's documents as well as at ids nobody has (404s), so bodies and
+        # Aim at this company's rows as well as at ids nobody has (404s), so bodies and
         # queries reach the checks behind the 404, as a real client's would.
-        path_id = (case.path_parameters or {}).get("document_id")
-        if not _negated(case, "path") and path_id is not None and pick < len(document_ids):
-            case.path_parameters["document_id"] = document_ids[pick]
-            seen["document"] += 1
+        for name, ids in api_rows.items():
+            path_id = (case.path_parameters or {}).get(name)
+            if not _negated(case, "path") and path_id is not None and pick < len(ids):
+                case.path_parameters[name] = ids[pick]
+                seen["row"] += 1
         # A cursor is opaque: a valid one is one this server wrote.
         if mode is GenerationMode.POSITIVE and (case.query or {}).get("cursor") is not None:
             case.query["cursor"] = real_cursor
@@ -393,7 +484,7 @@ def test_does_the_api_hold_up_against_its_own_description(
         case.call_and_validate(headers=headers, excluded_checks=excluded)
 
     call()
-    assert seen["document"], "no generated request reached a real document"
+    assert seen["row"], "no generated request reached a real row"
 
 
 def test_does_the_api_hold_up_without_a_token(api_schema):

@@ -17,4 +17,10 @@ limiter.limit(
     lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key, cost=rate_limit_cost
 )(bp)
 
-from app.blueprints.api import documents, openapi, partners, payments  # noqa: E402,F401
+from app.blueprints.api import (  # noqa: E402,F401
+    documents,
+    openapi,
+    partners,
+    payments,
+    reconciliation,
+)

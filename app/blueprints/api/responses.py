@@ -16,15 +16,24 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel, WithJsonSchema
 
 from app.blueprints.api.schemas import EVENT_CODES
+from app.matching.model import KINDS as MATCH_KINDS
 from app.models import Document as DocumentRow
 from app.models import DocumentEvent, Partnership
 from app.models.document import DOCUMENT_TYPES, PAYMENT_STATUSES, STATUSES
 from app.models.payment import PAYMENT_STATUSES as PAYMENT_STATES
+from app.models.reconciliation import (
+    LINE_STATUSES,
+    MATCH_CONFIRMED,
+    MATCH_REJECTED,
+    MATCH_SUGGESTED,
+    MATCH_UNDONE,
+)
 from app.services.lifecycle import transitions
 from app.web.findings import finding_message
 
 #: The API's names for every DIAN event a document can carry (034 is recorded by the portal).
 EVENT_NAMES = {code: name for name, code in EVENT_CODES.items()} | {"034": "tacit_acceptance"}
+MATCH_STATUSES = (MATCH_SUGGESTED, MATCH_CONFIRMED, MATCH_UNDONE, MATCH_REJECTED)
 
 
 class Body(BaseModel):
@@ -324,7 +333,7 @@ class PaymentRefund(Body):
 class Payment(Body):
     id: int
     status: Literal[PAYMENT_STATES]  # type: ignore[valid-type]
-    method: Literal["sandbox", "stripe", "wompi", "transfer"]
+    method: Literal["sandbox", "stripe", "wompi", "transfer", "bank"]
     amount: Money
     currency: str
     refunded_amount: Money
@@ -380,3 +389,231 @@ class Payment(Body):
 
 class PaymentList(Body):
     data: list[Payment]
+
+
+# ---------------------------------------------------------------------------- reconciliation
+
+
+def _line_amount(value: Decimal) -> str:
+    """A bank amount as text: two decimals, or up to five where the statement gave them."""
+    text = f"{value:.5f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}"
+
+
+LineAmount = Annotated[
+    Decimal,
+    PlainSerializer(_line_amount, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2,5}$", "examples": ["-250000.00"]}
+    ),
+]
+Day = Annotated[
+    dt.date,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+
+
+class BankAccount(Body):
+    id: int
+    name: str
+    bank_name: str
+    currency: str = Field(examples=["COP"])
+    number: str = Field(description="Compact: an IBAN without spaces, or the local number")
+    is_iban: bool
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, account: Any) -> Self:
+        return cls(
+            id=account.id,
+            name=account.name,
+            bank_name=account.bank_name,
+            currency=account.currency,
+            number=account.number,
+            is_iban=account.is_iban,
+            created_at=account.created_at,
+        )
+
+
+class BankAccountList(Body):
+    data: list[BankAccount]
+
+
+class StatementImported(Body):
+    """What an upload added: the lines new to the account, those already there, the findings
+    of the balance check, and what matching did with the new lines."""
+
+    account_id: int
+    format: str = Field(examples=["camt053", "mt940", "ofx", "csv"])
+    statements: int = Field(description="Statements of the file imported into the account")
+    new_lines: int
+    duplicates: int = Field(description="Lines already in the account (re-imports add nothing)")
+    findings: list[str] = Field(description="For people: a balance that does not add up, …")
+    auto_confirmed: int = Field(description="New lines matched automatically")
+    suggested: int = Field(description="New lines waiting with suggestions for a person")
+    line_ids: list[int] = Field(description="The new lines' ids")
+
+    @classmethod
+    def of(cls, result: Any, *, waiting: int) -> Self:
+        """Return the summary of an ImportResult; waiting: its new lines with suggestions."""
+        return cls(
+            account_id=result.account.id,
+            format=result.format,
+            statements=len(result.imports),
+            new_lines=result.new_lines,
+            duplicates=result.duplicates,
+            findings=[str(f) for f in result.findings],
+            auto_confirmed=result.confirmed,
+            suggested=waiting,
+            line_ids=list(result.line_ids),
+        )
+
+
+class BankLine(Body):
+    id: int
+    account_id: int
+    booking_date: Day
+    value_date: Day | None
+    amount: LineAmount = Field(description="Signed: money in positive, money out negative")
+    currency: str
+    reference: str
+    end_to_end_id: str
+    counterparty_name: str
+    counterparty_account: str
+    description: str
+    status: Literal[LINE_STATUSES]  # type: ignore[valid-type]
+    matched_amount: LineAmount = Field(description="How much confirmed matches account for")
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, line: Any) -> Self:
+        return cls(
+            id=line.id,
+            account_id=line.bank_account_id,
+            booking_date=line.booking_date,
+            value_date=line.value_date,
+            amount=line.amount,
+            currency=line.currency,
+            reference=line.reference,
+            end_to_end_id=line.end_to_end_id,
+            counterparty_name=line.counterparty_name,
+            counterparty_account=line.counterparty_account,
+            description=line.description,
+            status=line.status,
+            matched_amount=line.matched_amount,
+            created_at=line.created_at,
+        )
+
+
+class BankLineList(Body):
+    data: list[BankLine]
+    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page")
+
+
+class Evidence(Body):
+    code: str = Field(examples=["amount_exact", "reference", "end_to_end"])
+    label: str = Field(description="The evidence named for people, in the request's language")
+    points: float
+    detail: str
+
+
+class MatchItem(Body):
+    kind: Literal[MATCH_KINDS]  # type: ignore[valid-type]
+    document_id: int | None
+    payment_id: int | None
+    payout_id: int | None
+    amount: LineAmount
+    label: str = Field(description="For people: the invoice number and partner, PAY-000123, …")
+
+
+class Match(Body):
+    id: int
+    bank_line_id: int
+    status: Literal[MATCH_STATUSES]  # type: ignore[valid-type]
+    score: float = Field(description="0 to 100")
+    auto: bool = Field(description="Confirmed without a person")
+    manual: bool = Field(description="Chosen by a person")
+    fee: LineAmount
+    evidence: list[Evidence]
+    items: list[MatchItem]
+    confirmed_at: Timestamp | None
+    undone_at: Timestamp | None
+
+    @classmethod
+    def of(cls, view: Any, labels: dict[str, str]) -> Self:
+        """Return a match with what it settles (a queries.MatchView)."""
+        match = view.match
+        return cls(
+            id=match.id,
+            bank_line_id=match.bank_line_id,
+            status=match.status,
+            score=match.score,
+            auto=match.auto,
+            manual=match.manual,
+            fee=match.fee,
+            evidence=[
+                Evidence(
+                    code=str(e.get("code", "")),
+                    label=labels.get(str(e.get("code", "")), str(e.get("code", ""))),
+                    points=float(e.get("points") or 0),
+                    detail=str(e.get("detail") or ""),
+                )
+                for e in match.evidence or []
+                if isinstance(e, dict)
+            ],
+            items=[
+                MatchItem(
+                    kind=i.kind,
+                    document_id=i.document_id,
+                    payment_id=i.payment_id,
+                    payout_id=i.payout_id,
+                    amount=i.amount,
+                    label=i.label,
+                )
+                for i in view.items
+            ],
+            confirmed_at=match.confirmed_at,
+            undone_at=match.undone_at,
+        )
+
+
+class MatchList(Body):
+    data: list[Match]
+
+
+# The outbound webhook reconciliation.matched (described in the document's `webhooks`).
+
+
+class MatchedLine(Body):
+    id: int
+    booking_date: str = Field(description="YYYY-MM-DD")
+    amount: str = Field(description="Signed decimal text, as the statement gave it")
+    currency: str
+    reference: str | None
+    end_to_end_id: str | None
+
+
+class MatchedItem(Body):
+    kind: Literal[MATCH_KINDS]  # type: ignore[valid-type]
+    document_id: int | None
+    payment_id: int | None = Field(description="For an invoice: the payment the match recorded")
+    payout_id: int | None
+    amount: str
+
+
+class MatchedData(Body):
+    match_id: int
+    bank_line: MatchedLine
+    auto: bool
+    fee: str
+    items: list[MatchedItem]
+
+
+class ReconciliationMatched(Body):
+    """The body POSTed to an endpoint subscribed to reconciliation.matched."""
+
+    type: Literal["reconciliation.matched"]
+    created_at: str = Field(description="ISO 8601, UTC")
+    data: MatchedData

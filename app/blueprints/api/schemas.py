@@ -37,8 +37,10 @@ from pydantic_core import PydanticCustomError
 from werkzeug.exceptions import UnsupportedMediaType
 
 from app.einvoice.events import CLAIM_REASONS, PERSON_ID_TYPES
+from app.matching.model import KINDS as MATCH_KINDS
 from app.models.document import DOCUMENT_TYPES, PAYMENT_STATUSES, STATUSES
 from app.models.payment import PAYMENT_STATUSES as PAYMENT_STATES
+from app.models.reconciliation import LINE_STATUSES
 from app.services import idempotency, network
 from app.services.documents import queries
 from app.services.errors import DomainError
@@ -428,4 +430,75 @@ class PaymentQuery(QuerySchema):
     date_to: QueryDate | None = Field(None, description="Started on or before this day.")
     limit: Annotated[int, BeforeValidator(_whole_number)] = Field(
         100, ge=1, le=500, description="Payments to answer (newest first)."
+    )
+
+
+# ---------------------------------------------------------------------------- reconciliation
+
+
+class NewBankAccount(Schema):
+    name: str = Field(min_length=1, max_length=100, description="How the company calls it")
+    bank_name: str = Field("", max_length=100)
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, like COP or EUR")
+    number: str = Field(
+        min_length=1, max_length=60, description="The account number, or an IBAN (checked)"
+    )
+
+
+class StatementQuery(QuerySchema):
+    filename: Annotated[str, AfterValidator(printable)] = Field(
+        "",
+        max_length=255,
+        description="For a raw body: the file's name (its extension helps tell the format).",
+    )
+
+
+class StatementUpload(BaseModel):
+    """A multipart upload of one statement file; the view reads it (see the operation)."""
+
+    file: Annotated[
+        bytes,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "format": "binary",
+                "description": "camt.053, MT940, OFX, CSV or XLSX",
+            }
+        ),
+    ]
+
+
+class BankLineQuery(QuerySchema):
+    account_id: QueryId | None = Field(None, description="Only the lines of this bank account.")
+    status: Literal[LINE_STATUSES] | None = Field(  # type: ignore[valid-type]
+        None, description="unmatched, suggested, matched or ignored."
+    )
+    since: QueryDate | None = Field(None, description="Booked on or after this day.")
+    until: QueryDate | None = Field(None, description="Booked on or before this day.")
+    cursor: Annotated[str, AfterValidator(_cursor)] | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="The `next_cursor` of the previous page, as it was given (opaque).",
+    )
+    limit: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        50, ge=1, le=200, description="Lines per page (default 50), newest first."
+    )
+
+
+class ManualItem(Schema):
+    kind: Literal[MATCH_KINDS] = Field(  # type: ignore[valid-type]
+        description="receivable or payment_in or payout for money in; payable or payment_out "
+        "for money out"
+    )
+    id: int = Field(ge=1, le=MAX_ID, description="The document's, payment's or payout's id")
+    amount: AmountText | None = Field(
+        None, description="How much of it the line settles; without it, all that is open"
+    )
+
+
+class NewManualMatch(Schema):
+    items: list[ManualItem] = Field(min_length=1, max_length=100)
+    fee: AmountText | None = Field(
+        None, description="The part of the items' total the bank kept (a fee); default 0"
     )

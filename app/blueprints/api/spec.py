@@ -16,9 +16,10 @@ those and the URL map, spectree writes the OpenAPI 3.1 document served at
 What spectree cannot say by itself is added here, from the routes: the errors every operation
 behind ``require_token`` can answer (401, 403) and every operation can (429, any other in the
 same shape), the paths relative to the ``/api/v1`` server, and ``openapi_extra`` for the few
-things a model does not describe (an XML request body, a file download). spectree's Swagger and
-Redoc pages load their assets from a CDN, so they are not served (``page_templates={}``, and
-``register`` is never called).
+things a model does not describe (an XML request body, a file download); ``WEBHOOKS`` adds the
+outbound webhooks whose bodies have a model (``reconciliation.matched``) as the document's
+``webhooks``. spectree's Swagger and Redoc pages load their assets from a CDN, so they are not
+served (``page_templates={}``, and ``register`` is never called).
 """
 
 from __future__ import annotations
@@ -26,15 +27,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel
 from spectree import SecurityScheme, SpecTree
 from spectree.metadata import iter_wrapped_functions
 from spectree.models import SecuritySchemeData, Server
 from spectree.plugins.base import Context
 from spectree.plugins.flask_plugin import FlaskPlugin
 
-from app.blueprints.api.responses import Error
+from app.blueprints.api.responses import Error, ReconciliationMatched
 from app.blueprints.api.schemas import NoQuery, json_body, query_arguments
 from app.models.api import SCOPES
+from app.models.webhook import RECONCILIATION_MATCHED
 
 PREFIX = "/api/v1"
 
@@ -150,6 +153,7 @@ class ApiSpec(SpecTree):
                 _merge(operation, self._extra(view))
                 paths.setdefault(path.removeprefix(PREFIX), {})[method.lower()] = operation
         spec["paths"] = paths
+        _add_webhooks(spec)
         spec["info"] |= {
             "summary": "Connect an ERP to the business network: partners, documents, events.",
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
@@ -161,6 +165,49 @@ class ApiSpec(SpecTree):
             if candidate in self._extras:
                 return self._extras[candidate]
         return {}
+
+
+#: The outbound webhooks whose bodies the document describes: event type → (model, summary).
+WEBHOOKS: dict[str, tuple[type[BaseModel], str]] = {
+    RECONCILIATION_MATCHED: (
+        ReconciliationMatched,
+        "A bank line was matched (automatically, confirmed or by hand)",
+    ),
+}
+WEBHOOK_HEADERS = (
+    "POSTed as JSON to each endpoint subscribed to the event (Company profile → Webhooks), "
+    "signed: `X-Portal-Timestamp` and `X-Portal-Signature`, the hex HMAC-SHA256 of "
+    "`timestamp.body` with the endpoint's secret. Answer 2xx; other answers are retried."
+)
+
+
+def _add_webhooks(spec: dict[str, Any]) -> None:
+    """Describe the outbound webhooks (OpenAPI 3.1 ``webhooks``) and their bodies' schemas."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    hooks: dict[str, Any] = {}
+    for event_type, (model, summary) in WEBHOOKS.items():
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, nested in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, nested)
+        schemas.setdefault(model.__name__, schema)
+        hooks[event_type] = {
+            "post": {
+                "operationId": "webhook_" + event_type.replace(".", "_"),
+                "summary": summary,
+                "description": WEBHOOK_HEADERS,
+                "tags": ["webhooks"],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
+                        }
+                    },
+                },
+                "responses": {"200": {"description": "Received (any 2xx)"}},
+            }
+        }
+    spec["webhooks"] = hooks
 
 
 def _error(description: str) -> dict[str, Any]:

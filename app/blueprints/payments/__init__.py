@@ -5,6 +5,7 @@ bp = Blueprint("payments", __name__, url_prefix="/payments")
 webhooks_bp = Blueprint("gateway_webhooks", __name__, url_prefix="/payments/webhooks")
 
 from app.blueprints.payments import (  # noqa: E402,F401
+    lists,
     manage,
     paying,
     routes,

@@ -1,4 +1,4 @@
-"""The payments pages of a company: the list (received and sent), one payment with its
+"""The payments pages of a company (the lists are in ``lists``): one payment with its
 allocations, refunds and receipt; and the supplier's side: gateways, payment settings,
 confirming transfers and refunding.
 
@@ -22,13 +22,12 @@ from app.blueprints.payments import bp
 from app.blueprints.payments.manage_forms import (
     KEYED_GATEWAYS,
     DecisionForm,
-    PaymentFilterForm,
     RefundForm,
     SettingsForm,
     keys_form,
 )
 from app.extensions import db
-from app.models.payment import PAYMENT_STATUSES, Payment
+from app.models.payment import Payment
 from app.services import audit
 from app.services.errors import DomainError, NotFound
 from app.services.payments import connections, paying, queries, receipts, refunds
@@ -37,9 +36,6 @@ from app.web.auth import can, company, require_permission, user
 from app.web.confirm import ask_first
 from app.web.formatting import user_timezone
 from app.web.htmx import form_errors, render
-
-PAGE_SIZE = 50
-SIDES = ("received", "sent")
 
 
 def _language() -> str:
@@ -63,52 +59,6 @@ def pay_link_url(document_ids) -> str:
         return url_for("payments.pay_link", token=token, _external=True)
     except BuildError:  # the payer's pages are not there yet
         return url_for("payments.index", _external=True) + f"link/{token}"
-
-
-# --------------------------------------------------------------------------------- the list
-
-
-@bp.get("/")
-@require_permission("company.view")
-def index() -> ResponseReturnValue:
-    side = request.args.get("side") if request.args.get("side") in SIDES else "received"
-    form = PaymentFilterForm(formdata=request.args)
-    form.status.choices = [("", _("Any status"))] + [
-        (code, humanize.payment_state(code, locale=get_locale()).capitalize())
-        for code in PAYMENT_STATUSES
-    ]
-    form.counterparty.choices = [("", _("Any company"))] + [
-        (str(i), name) for i, name in queries.counterparties(company().id)
-    ]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    shown, more, status = [], False, 200
-    if form.validate():
-        other = form.counterparty.data or ""
-        stmt = queries.payments(
-            company().id,
-            side=side,
-            status=form.status.data or None,
-            counterparty_id=int(other) if other.isdigit() else None,
-            since=form.date_from.data,
-            until=form.date_to.data,
-        )
-        found = list(db.session.scalars(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-        shown, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
-    else:
-        status = 422
-    keep = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render(
-        "payments/list.html",
-        "payments/_list.html",
-        status=status,
-        form=form,
-        side=side,
-        payments=shown,
-        details=queries.list_details(company().id, shown),
-        page_number=page,
-        more=more,
-        keep=keep,
-    )
 
 
 # ------------------------------------------------------------------------------ one payment

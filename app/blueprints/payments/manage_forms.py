@@ -3,6 +3,8 @@ on a transfer, and the payments list's filters (a GET form)."""
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,7 +18,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional, ValidationError
 
 from app import gateways
-from app.models.payment import PAYMENT_STATUSES
+from app.models.payment import METHODS, PAYMENT_STATUSES
 
 # The gateways' credential labels (app/gateways/*.py keep them in English), translated here.
 CREDENTIAL_LABELS = {
@@ -91,14 +93,42 @@ class DecisionForm(FlaskForm):
     reason = StringField(_l("Reason (told to the payer)"), validators=[Length(max=200)])
 
 
+#: How a payment's number is written: the portal's reference (PAY-000123) or its bare id.
+PAYMENT_NUMBER = re.compile(r"\s*(?:PAY\s*-?\s*)?#?0*([0-9]{1,10})\s*", re.IGNORECASE)
+MAX_ID = 2**31 - 1
+#: A payment's reconciliation status as people read it (app.services.reconciliation.queries).
+RECONCILIATION_NAMES = {
+    "matched": _l("Matched"),
+    "suggested": _l("Suggested match"),
+    "unmatched": _l("Not matched"),
+}
+#: The documents a payment pays (credit notes lower an invoice, they are not paid).
+PAID_DOCUMENT_TYPES = ("Invoice", "DebitNote")
+
+
 class PaymentFilterForm(FlaskForm):
-    """The payments list's filters, read from the query string (no CSRF token)."""
+    """The payments lists' filters, read from the query string (no CSRF token)."""
 
     class Meta:
         csrf = False
 
     status = SelectField(_l("Status"), choices=[], validate_choice=False, default="")
     counterparty = SelectField(_l("Company"), choices=[], validate_choice=False, default="")
+    tax_id = StringField(
+        _l("Tax id"),
+        validators=[Length(max=40)],
+        description=_l("The other company's tax id, or its first digits."),
+    )
+    number = StringField(
+        _l("Payment number"), validators=[Length(max=20)], description=_l("Like PAY-000123.")
+    )
+    document_type = SelectField(
+        _l("Invoices paid"), choices=[], validate_choice=False, default=""
+    )
+    method = SelectField(_l("Method"), choices=[], validate_choice=False, default="")
+    reconciliation = SelectField(
+        _l("Reconciliation"), choices=[], validate_choice=False, default=""
+    )
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
 
@@ -106,6 +136,37 @@ class PaymentFilterForm(FlaskForm):
         if field.data and field.data not in PAYMENT_STATUSES:
             raise ValidationError(_l("Choose one of the statuses offered."))
 
+    def validate_counterparty(self, field: SelectField) -> None:
+        if field.data and not (field.data.isdigit() and 0 < int(field.data) <= MAX_ID):
+            raise ValidationError(_l("Choose one of the companies offered."))
+
+    def validate_number(self, field: StringField) -> None:
+        if field.data and field.data.strip() and self.payment_id() is None:
+            raise ValidationError(_l("Write the payment's number, like PAY-000123, or its id."))
+
+    def validate_document_type(self, field: SelectField) -> None:
+        if field.data and field.data not in PAID_DOCUMENT_TYPES:
+            raise ValidationError(_l("Choose one of the document types offered."))
+
+    def validate_method(self, field: SelectField) -> None:
+        if field.data and field.data not in METHODS:
+            raise ValidationError(_l("Choose one of the methods offered."))
+
+    def validate_reconciliation(self, field: SelectField) -> None:
+        if field.data and field.data not in RECONCILIATION_NAMES:
+            raise ValidationError(_l("Choose one of the reconciliation statuses offered."))
+
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end of the period is before its start."))
+
+    def payment_id(self) -> int | None:
+        """The payment id the number field names, or None (empty or not a number)."""
+        found = PAYMENT_NUMBER.fullmatch(self.number.data or "")
+        if found is None or not 0 < int(found.group(1)) <= MAX_ID:
+            return None
+        return int(found.group(1))
+
+    def counterparty_id(self) -> int | None:
+        other = self.counterparty.data or ""
+        return int(other) if other.isdigit() else None

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, case, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import SelectBase
 
 from app.extensions import db
 from app.models.document import Document
 from app.models.payment import Payment, PaymentAllocation, Refund
 from app.services.errors import DomainError, NotFound
+from app.taxids import search_digits
 from app.tenancy import unscoped
 
 #: A pay link works this long after it was made (the invoice e-mail's, the document page's).
@@ -29,7 +33,20 @@ def payments(
     since: dt.date | None = None,
     until: dt.date | None = None,
     side: str | None = None,  # "received" (as payee) or "sent" (as payer)
+    tax_id: str = "",
+    document_type: str | None = None,
+    method: str | None = None,
+    payment_id: int | None = None,
+    within: SelectBase | None = None,
+    without: SelectBase | None = None,
 ) -> Select[tuple[Payment]]:
+    """The company's payments, newest first, narrowed by each filter given.
+
+    tax_id: the counterparty's tax id or its first characters (as the company is registered,
+    or as the invoices paid name it, for a payer not on the network); document_type: a payment
+    allocated to at least one document of that type; within / without: a select of payment ids
+    the payment must (not) be among (how an upper layer narrows by what it knows).
+    """
     stmt = select(Payment).where(
         or_(Payment.payee_company_id == company_id, Payment.payer_company_id == company_id)
     )
@@ -39,6 +56,10 @@ def payments(
         stmt = stmt.where(Payment.payer_company_id == company_id)
     if status:
         stmt = stmt.where(Payment.status == status)
+    if method:
+        stmt = stmt.where(Payment.method == method)
+    if payment_id is not None:
+        stmt = stmt.where(Payment.id == payment_id)
     if counterparty_id:
         stmt = stmt.where(
             or_(
@@ -46,6 +67,23 @@ def payments(
                 Payment.payer_company_id == counterparty_id,
             )
         )
+    digits = search_digits(tax_id or "")[:40]
+    if digits:
+        stmt = stmt.where(_counterparty_tax_id(company_id, digits))
+    if document_type:
+        stmt = stmt.where(
+            select(PaymentAllocation.id)
+            .join(Document, Document.id == PaymentAllocation.document_id)
+            .where(
+                PaymentAllocation.payment_id == Payment.id,
+                Document.document_type == document_type,
+            )
+            .exists()
+        )
+    if within is not None:
+        stmt = stmt.where(Payment.id.in_(within))
+    if without is not None:
+        stmt = stmt.where(Payment.id.not_in(without))
     if since:
         stmt = stmt.where(Payment.created_at >= dt.datetime.combine(since, dt.time(), dt.UTC))
     if until:
@@ -54,6 +92,34 @@ def payments(
             < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
         )
     return stmt.order_by(Payment.created_at.desc(), Payment.id.desc())
+
+
+def _counterparty_tax_id(company_id: int, digits: str) -> ColumnElement[bool]:
+    """The other party's tax id starts with digits: its company's, or the one its invoices
+    carry (a payer by link has no company)."""
+    from app.models.company import Company
+
+    payer_is_other = Payment.payee_company_id == company_id
+    other_id = case(
+        (payer_is_other, Payment.payer_company_id), else_=Payment.payee_company_id
+    )
+    company_match = (
+        select(Company.id)
+        .where(Company.id == other_id, Company.tax_id.startswith(digits, autoescape=True))
+        .exists()
+    )
+    on_documents = (
+        select(PaymentAllocation.id)
+        .join(Document, Document.id == PaymentAllocation.document_id)
+        .where(
+            PaymentAllocation.payment_id == Payment.id,
+            case(
+                (payer_is_other, Document.customer_tax_id), else_=Document.supplier_tax_id
+            ).startswith(digits, autoescape=True),
+        )
+        .exists()
+    )
+    return or_(company_match, on_documents)
 
 
 def get_payment(company_id: int, payment_id: int) -> Payment:
@@ -235,3 +301,61 @@ def list_details(company_id: int, payments_: Sequence[Payment]) -> dict[int, tup
         name = names.get(other, "") if other else (p.payer_name or p.payer_email or "")
         details[p.id] = (name, int(counts.get(p.id, 0)))
     return details
+
+
+@dataclass(frozen=True)
+class Party:
+    """A payment's other party as a list or an export names it, and the invoices it pays."""
+
+    name: str
+    country: str
+    tax_id: str
+    numbers: tuple[str, ...]
+
+
+def parties(company_id: int, payments_: Sequence[Payment]) -> dict[int, Party]:
+    """For a page (or an export) of payments: each one's other party, with its tax id, and the
+    numbers of the documents it pays, in allocation order."""
+    from app.models.company import Company
+
+    if not payments_:
+        return {}
+    ids = [p.id for p in payments_]
+    numbers: dict[int, list[str]] = {i: [] for i in ids}
+    first: dict[int, Document] = {}
+    for start in range(0, len(ids), 500):
+        for payment_id, document in db.session.execute(
+            unscoped(
+                select(PaymentAllocation.payment_id, Document)
+                .join(Document, Document.id == PaymentAllocation.document_id)
+                .where(PaymentAllocation.payment_id.in_(ids[start : start + 500]))
+                .order_by(PaymentAllocation.id)
+            )
+        ):
+            numbers[payment_id].append(document.number)
+            first.setdefault(payment_id, document)
+    others = {_other(company_id, p) for p in payments_} - {None}
+    companies = {
+        c.id: c
+        for c in db.session.scalars(unscoped(select(Company).where(Company.id.in_(others))))
+    } if others else {}
+    found = {}
+    for p in payments_:
+        other = companies.get(_other(company_id, p) or 0)
+        document = first.get(p.id)
+        receiving = p.payee_company_id == company_id
+        if other is not None:
+            name, country, tax_id = other.legal_name, other.country, other.tax_id
+        elif document is not None and receiving:
+            name = p.payer_name or document.customer_name or p.payer_email or ""
+            country, tax_id = document.customer_country, document.customer_tax_id
+        else:
+            name, country, tax_id = p.payer_name or p.payer_email or "", "", ""
+        found[p.id] = Party(name, country or "", tax_id or "", tuple(numbers[p.id]))
+    return found
+
+
+def _other(company_id: int, payment: Payment) -> int | None:
+    if payment.payee_company_id == company_id:
+        return payment.payer_company_id
+    return payment.payee_company_id

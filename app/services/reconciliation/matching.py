@@ -268,6 +268,8 @@ def manual_match(
     fee = fee or _ZERO
     if fee < 0:
         raise DomainError(_l("A fee cannot be negative."))
+    if fee >= sum((i.amount for i in chosen), _ZERO):
+        raise DomainError(_l("The fee must be less than what the line settles."))
     total = sum((i.amount for i in chosen), _ZERO) - fee
     room = abs(line.amount) - line.matched_amount
     if total > room:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import CompoundSelect, Select, func, or_, select
 
 from app.extensions import db
 from app.matching import model as m
@@ -44,12 +44,13 @@ class LineFilters:
     direction: str | None = None  # credit | debit
 
 
-def lines(company_id: int, account_id: int, filters: LineFilters | None = None
+def lines(company_id: int, account_id: int | None, filters: LineFilters | None = None
           ) -> Select[tuple[BankLine]]:
+    """The lines of one bank account (None: of every account), newest first."""
     f = filters or LineFilters()
-    stmt = select(BankLine).where(
-        BankLine.company_id == company_id, BankLine.bank_account_id == account_id
-    )
+    stmt = select(BankLine).where(BankLine.company_id == company_id)
+    if account_id is not None:
+        stmt = stmt.where(BankLine.bank_account_id == account_id)
     if f.status:
         stmt = stmt.where(BankLine.status == f.status)
     if f.since:
@@ -234,6 +235,28 @@ def payment_statuses(company_id: int, payment_ids: Sequence[int]) -> dict[int, s
         elif status[payment_id] != RECONCILED:
             status[payment_id] = SUGGESTED_STATUS
     return status
+
+
+def payment_ids_held(company_id: int, *, confirmed_only: bool) -> CompoundSelect:
+    """The ids of the payments a match of the company holds (directly or through its gateway
+    payout): confirmed ones only, or confirmed and suggested — what payment_statuses reads,
+    as a select a list narrows by (matched: in the confirmed; suggested: in the held, not in
+    the confirmed; unmatched: not in the held)."""
+    statuses = (MATCH_CONFIRMED,) if confirmed_only else (MATCH_SUGGESTED, MATCH_CONFIRMED)
+    direct = (
+        select(MatchItem.payment_id)
+        .join(Match, Match.id == MatchItem.match_id)
+        .where(MatchItem.company_id == company_id, MatchItem.payment_id.is_not(None),
+               Match.status.in_(statuses))
+    )
+    via_payout = (
+        select(GatewayPayoutLine.payment_id)
+        .join(MatchItem, MatchItem.payout_id == GatewayPayoutLine.payout_id)
+        .join(Match, Match.id == MatchItem.match_id)
+        .where(GatewayPayoutLine.company_id == company_id,
+               GatewayPayoutLine.payment_id.is_not(None), Match.status.in_(statuses))
+    )
+    return direct.union(via_payout)
 
 
 def document_statuses(company_id: int, document_ids: Sequence[int]) -> dict[int, str]:
