@@ -279,6 +279,7 @@ def test_does_a_statement_close_a_payout_a_transfer_by_reference_and_one_by_hand
     for invoice in (a, b, c):
         expect(charge).to_contain_text(invoice)
     expect(charge).to_contain_text("17.850")
+    expect(charge.get_by_role("link", name=re.compile(r"^Pago \d+$"))).to_have_count(1)
     expect(charge).to_contain_text("comisión $ 1.417,65")  # 2.9 % + 900 of 17,850
     for invoice in (a, b, c):  # and on each invoice, the chain back to the bank
         supplier.goto(f"/inbox/sent?q={invoice}")
