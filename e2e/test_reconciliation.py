@@ -136,26 +136,31 @@ def sandbox_payout(server, account_name: str = TORNILLO) -> tuple[str, Decimal]:
     """Run `flask sandbox payout` on the e2e server's database; the payout id and amount of
     the account's payout.
 
-    `flask demo load` made today's payouts already and the sandbox makes one per account and
-    day, so this pays out as of tomorrow (UTC): everything succeeded and not paid out yet.
+    The sandbox makes one payout per account and day, and `flask demo load` made today's, so
+    this pays out as of tomorrow (UTC), or the next day whose payout is not made yet: all that
+    succeeded and was not paid out.
     """
     env = _server_env(Path(str(server["instance"])), 0)
     env["JOBS_IN_PROCESS"] = "0"  # no job consumer of its own (it would take the server's jobs)
-    tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
-    result = subprocess.run(  # noqa: S603
-        [str(BIN / "flask"), "--app", "wsgi", "sandbox", "payout", "--day", tomorrow],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    for row in result.stdout.splitlines():
-        parts = row.split(maxsplit=3)
-        if len(parts) == 4 and parts[0].startswith("po_") and parts[3] == account_name:
-            return parts[0], Decimal(parts[2])
-    raise AssertionError(f"no payout for {account_name}: {result.stdout!r} {result.stderr[-2000:]}")
+    today = dt.datetime.now(dt.UTC).date()
+    said = []
+    for ahead in range(1, 6):
+        day = (today + dt.timedelta(days=ahead)).isoformat()
+        result = subprocess.run(  # noqa: S603
+            [str(BIN / "flask"), "--app", "wsgi", "sandbox", "payout", "--day", day],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        said.append(result.stdout)
+        for row in result.stdout.splitlines():
+            parts = row.split(maxsplit=3)
+            if len(parts) == 4 and parts[0].startswith("po_") and parts[3] == account_name:
+                return parts[0], Decimal(parts[2])
+    raise AssertionError(f"no payout for {account_name}: {said!r}")
 
 
 def add_bank_account(page: Page, number: str, name: str) -> None:
