@@ -41,6 +41,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from functools import partial
 from itertools import islice
 
 from rapidfuzz import fuzz
@@ -78,11 +79,11 @@ SCALE = 1000  # amounts are indexed as integer thousandths (exact for up to 3 de
 
 P_END_TO_END = (70, 55, 30)  # fits / line pays part / line is larger
 P_REFERENCE = (55, 45, 25)
-P_REFERENCE_TYPO = (40, 30, 15)
+P_REFERENCE_TYPO = (50, 35, 15)
 P_AMOUNT_EXACT = 35
 P_AMOUNT_SUM = 35
 P_AMOUNT_SUM_CLOSE = 20
-P_AMOUNT_CLOSE = 20
+P_AMOUNT_CLOSE = 30
 P_TAX_ID = 30
 P_ACCOUNT = 30
 P_NAME = 20
@@ -95,8 +96,11 @@ MARGIN = 25  # an automatic suggestion stands this far above the line's second b
 NAME_RATIO = 85  # rapidfuzz token_set_ratio for a counterparty name
 CROWDED_AMOUNT = 40  # more candidates than this with one amount: only known partners' are scored
 SUBSET_CANDIDATES = 30  # a partner's open candidates nearest the line's date tried together
+PARTNER_SAME_AMOUNT = 4  # of one partner's candidates with the line's amount, scored at most
+NEAREST_STEPS = 2_000  # candidates looked at to find a partner's nearest in date
 SUBSET_BUDGET = 20_000  # search steps of one combination search
 NAME_PARTNERS = 5  # partners pre-selected by the words of a name, at most
+EVIDENCE_CACHE = 200_000
 NAME_CACHE = 100_000  # names of lines remembered with the partners they match
 _UNDATED = 10**7  # sorts after every real date
 _STOPWORDS = frozenset(
@@ -105,13 +109,50 @@ _STOPWORDS = frozenset(
 )
 
 
+def _exact_subsets(values: list[int], target: int, max_k: int, limit: int = 3) -> list[tuple]:
+    """Index tuples of 2…``max_k`` (≤ 4) values adding up to ``target`` exactly, ``limit`` at
+    most: pairs and triples through a value → index map, quadruples through pair sums."""
+    at: dict[int, list[int]] = {}
+    for i, v in enumerate(values):
+        at.setdefault(v, []).append(i)
+    found: list[tuple] = []
+    n = len(values)
+    for i in range(n):
+        for j in at.get(target - values[i], ()):
+            if j > i:
+                found.append((i, j))
+    if max_k >= 3 and len(found) < limit:
+        for i in range(n):
+            rest_i = target - values[i]
+            for j in range(i + 1, n):
+                for k in at.get(rest_i - values[j], ()):
+                    if k > j:
+                        found.append((i, j, k))
+    if max_k >= 4 and len(found) < limit:
+        pairs: dict[int, list[tuple[int, int]]] = {}
+        for i in range(n):
+            for j in range(i + 1, n):
+                pairs.setdefault(values[i] + values[j], []).append((i, j))
+        for total, firsts in pairs.items():
+            seconds = pairs.get(target - total)
+            if seconds:
+                for a, b in firsts:
+                    for c, d in seconds:
+                        if c > b:
+                            found.append((a, b, c, d))
+            if len(found) >= limit:
+                break
+    return found[:limit]
+
+
 class _Partner:
     """A partner's open candidates, sorted by date (built on first use)."""
 
-    __slots__ = ("positions", "ords", "by_minor", "cheapest", "amounts", "every_ord")
+    __slots__ = ("positions", "ords", "by_minor", "cheapest", "amounts", "every_ord", "same_dates")
 
     def __init__(self, positions: list[int], ords: list[int], minor: list[int]) -> None:
         self.every_ord = ords
+        self.same_dates: dict[int, list[int]] | None = None
         positions.sort(key=ords.__getitem__)
         self.positions = positions
         self.ords = [ords[p] for p in positions]
@@ -121,6 +162,37 @@ class _Partner:
         self.by_minor = by_minor
         self.cheapest = sorted(positions, key=minor.__getitem__)
         self.amounts = [minor[p] for p in self.cheapest]
+
+    def dates_of(self, minor: int) -> list[int]:
+        """The dates (ordinals) of ``by_minor[minor]``, in its (date) order."""
+        if self.same_dates is None:
+            self.same_dates = {}
+        dates = self.same_dates.get(minor)
+        if dates is None:
+            every = self.every_ord
+            dates = self.same_dates[minor] = [every[p] for p in self.by_minor[minor]]
+        return dates
+
+    def nearest(self, center: int, count: int, keep) -> list[int]:
+        """Up to ``count`` positions kept by ``keep``, nearest ``center`` in date first."""
+        ords = self.ords
+        positions = self.positions
+        right = bisect.bisect_left(ords, center)
+        left = right - 1
+        n = len(positions)
+        out: list[int] = []
+        steps = 0
+        while len(out) < count and (left >= 0 or right < n) and steps < NEAREST_STEPS:
+            steps += 1
+            if right >= n or (left >= 0 and center - ords[left] <= ords[right] - center):
+                p = positions[left]
+                left -= 1
+            else:
+                p = positions[right]
+                right += 1
+            if keep(p):
+                out.append(p)
+        return out
 
     def near(self, minor: list[int], center: int | None, days: int, lo: int, hi: int) -> list[int]:
         """Positions dated within ``days`` of ``center`` (any date when None; undated ones too)
@@ -147,7 +219,7 @@ class _Option:
 
     __slots__ = (
         "raw", "items", "evidence", "fee", "rule", "partial", "known", "referenced", "loose",
-        "stranger",
+        "stranger", "light",
     )
 
     def __init__(self) -> None:
@@ -161,6 +233,7 @@ class _Option:
         self.referenced = False  # a reference or end-to-end id points to it
         self.loose = False  # a combination near the amount without all of its references
         self.stranger = False  # the line names a known partner, not this one
+        self.light = False  # scored in short: only its amount (and date) speak for it
 
     def add(self, code: str, points: int, detail: str = "") -> None:
         self.evidence.append((code, points, detail))
@@ -249,6 +322,7 @@ class Matcher:
         self._minor = minor
         self._ords = ords
         self._refs = refs
+        self._alpha_refs = any(k.isalpha() for k in refs)  # else letters-only words are skipped
         self._amounts = amounts
         self._e2e = e2e
         self._partner_groups = partners
@@ -258,6 +332,7 @@ class Matcher:
         self._raw_names = names
         self._name_cache: dict[str, dict[str, bool]] = {}  # a line's name → partner → match
         self._named_cache: dict[str, list[str]] = {}  # a line's name → partners it names
+        self._evidence: dict[tuple[str, int, str], Evidence] = {}  # (immutable) shared evidence
         self._tax_ids = self._index_tax_ids(partners)
         self._name_words = self._index_name_words(self._names)
         self._accounts = {text.key(a): p for a, p in hints.accounts.items() if text.key(a)}
@@ -322,11 +397,12 @@ class Matcher:
         ctx.tol = max(self._tol_abs, ctx.minor * self._tol_ppm // 1_000_000)
         ctx.fee_max = 0
         ctx.fee_rule = None
-        joined = " ".join((line.reference, line.description, line.counterparty_name))
-        ctx.keys = text.tokens(joined)
-        ctx.norm = " " + text.normalize(joined) + " "
-        name = text.normalize(line.counterparty_name)
-        ctx.name_text = name or text.normalize(line.reference + " " + line.description)
+        atoms = text.words(f"{line.reference} {line.description} {line.counterparty_name}")
+        ctx.keys = text.glue(atoms)
+        ctx.norm = " " + " ".join(atoms) + " "
+        ctx.name_text = (
+            text.normalize(line.counterparty_name) if line.counterparty_name else ctx.norm.strip()
+        )
         ctx.booking = line.booking_date.toordinal() if line.booking_date is not None else None
         ctx.window = self.settings.date_window_days
         # Partners known by tax id in the text, by a learnt account, by a learnt label.
@@ -334,7 +410,7 @@ class Matcher:
         tax_ids = self._tax_ids
         labels = self._labels
         for k in ctx.keys:
-            p = tax_ids.get(k)
+            p = None if k.isalpha() else tax_ids.get(k)
             if p is not None and not any(e[0] == COUNTERPARTY_TAX_ID for e in strong.get(p, ())):
                 strong.setdefault(p, []).append((COUNTERPARTY_TAX_ID, P_TAX_ID, p))
             if labels:
@@ -399,6 +475,13 @@ class Matcher:
             self._named_cache[ctx.name_text] = named
         ctx.named = named
         return named
+
+    def _fits_under(self, ctx: _Context, most: int, pos: int) -> bool:
+        return (
+            self._minor[pos] < most
+            and abs(self._ords[pos] - ctx.booking) <= ctx.window
+            and self._usable(ctx, pos)
+        )
 
     def _usable(self, ctx: _Context, pos: int) -> bool:
         c = self._cands[pos]
@@ -499,10 +582,20 @@ class Matcher:
             opt.add(DATE_NEAR, P_DATE)
         return opt
 
-    def _subsets(self, ctx: _Context, positions: Sequence[int], upper: int) -> list[list[int]]:
+    def _subsets(
+        self, ctx: _Context, positions: Sequence[int], upper: int, budget: int = SUBSET_BUDGET
+    ) -> list[list[int]]:
         """Up to 3 combinations (2…max_subset) of ``positions`` adding up to the line, or up to
-        ``upper`` more (a fee): the closest first."""
+        ``upper`` more (a fee): the closest first. Exact sums of 2–4 by hashing, the rest by a
+        pruned search of at most ``budget`` steps."""
         minor = self._minor
+        max_k = max(2, self.settings.max_subset)
+        if upper == 0:
+            values = [minor[p] for p in positions]
+            exact = _exact_subsets(values, ctx.minor, min(max_k, 4))
+            if exact or max_k <= 4:
+                return [[positions[i] for i in combo] for combo in exact]
+            budget = min(budget, SUBSET_BUDGET // 50)  # 5 or 6 items: a short look only
         items = sorted(
             (p for p in positions if minor[p] <= ctx.minor + upper),
             key=minor.__getitem__,
@@ -518,15 +611,14 @@ class Matcher:
         lo, hi = ctx.minor, ctx.minor + upper  # the items may exceed the line by a fee
         if suffix[0] < lo:
             return []
-        max_k = max(2, self.settings.max_subset)
         found: list[list[int]] = []
         chosen: list[int] = []
-        budget = [SUBSET_BUDGET]
+        steps = [budget]
 
         def walk(start: int, acc: int) -> None:
             for j in range(start, n):
-                budget[0] -= 1
-                if budget[0] < 0 or len(found) >= 8:
+                steps[0] -= 1
+                if steps[0] < 0 or len(found) >= 8:
                     return
                 if acc + suffix[j] < lo:
                     return  # even everything left falls short
@@ -645,7 +737,10 @@ class Matcher:
         # 1. References, end-to-end id.
         refs_idx = self._refs
         referenced: dict[int, str] = {}
+        alpha_refs = self._alpha_refs
         for k in ctx.keys:
+            if not alpha_refs and k.isalpha():
+                continue  # no reference is letters only
             hit = refs_idx.get(k)
             if hit is not None and len(hit) <= CROWDED_AMOUNT:
                 for pos in hit:
@@ -677,7 +772,17 @@ class Matcher:
                 partners.append(p)
         partners = [p for p in partners if p in self._partner_groups]
         for p in partners:
-            for pos in self._partner(p).by_minor.get(ctx.minor, ()):
+            same = self._partner(p).by_minor.get(ctx.minor, ())
+            if len(same) > PARTNER_SAME_AMOUNT:
+                # Many of one partner's with this amount: those nearest in date stand for them
+                # (the list is in date order).
+                start = 0
+                if ctx.booking is not None:
+                    start = bisect.bisect_left(self._partner(p).dates_of(ctx.minor), ctx.booking)
+                    start = max(0, min(start - PARTNER_SAME_AMOUNT // 2,
+                                       len(same) - PARTNER_SAME_AMOUNT))
+                same = same[start:start + PARTNER_SAME_AMOUNT]
+            for pos in same:
                 if usable(ctx, pos):
                     shortlist[pos] = None
         # 3. Typos of long references, among the shortlist only.
@@ -693,8 +798,21 @@ class Matcher:
                         if text.near_reference(long_keys, text.key(r)) is not None:
                             typos[pos] = r
                             break
-        # 4. One candidate each.
+        # 4. One candidate each; those with only the amount for them scored in short (their
+        # evidence is worked out if they make the suggestions).
+        known = set(partners)
         for pos in shortlist:
+            if (
+                cands[pos].partner not in known
+                and pos not in referenced and pos not in typos and pos not in e2e
+                and minor[pos] == ctx.minor
+            ):
+                opt = _Option()
+                opt.raw = P_AMOUNT_EXACT + (P_DATE if self._date_near(ctx, pos) else 0)
+                opt.items.append((pos, None))
+                opt.light = True
+                options.append(opt)
+                continue
             opt = self._single(ctx, pos, referenced.get(pos), typos.get(pos), pos in e2e)
             if opt is not None:
                 options.append(opt)
@@ -728,24 +846,44 @@ class Matcher:
                 if opt is not None:
                     options.append(opt)
         best = max((o.raw for o in options), default=0)
-        if best < threshold and partners:
+        if best < threshold and partners and not pointed and not e2e:
             for p in partners[:2]:
-                near = self._partner(p).near(minor, ctx.booking, ctx.window, 1, ctx.minor + upper)
-                window = [pos for pos in near if usable(ctx, pos)]
-                if len(window) > SUBSET_CANDIDATES and ctx.booking is not None:
-                    ords = self._ords
-                    window.sort(key=lambda q: abs(ords[q] - ctx.booking))
-                    window = window[:SUBSET_CANDIDATES]
-                for combo in self._subsets(ctx, window, upper):
+                if ctx.minor in self._partner(p).by_minor:
+                    continue  # one of its candidates has the amount
+                # Exact sums only (a fee up to a rule's fee_max): near ones would be noise.
+                most = ctx.minor + ctx.fee_max
+                data = self._partner(p)
+                if ctx.booking is None:
+                    window = [q for q in data.cheapest[: bisect.bisect_right(data.amounts, most)]
+                              if usable(ctx, q)][:SUBSET_CANDIDATES]
+                else:
+                    window = data.nearest(
+                        ctx.booking, SUBSET_CANDIDATES, partial(self._fits_under, ctx, most)
+                    )
+                for combo in self._subsets(ctx, window, ctx.fee_max):
                     opt = self._combination(ctx, combo, pointed)
                     if opt is not None:
                         options.append(opt)
         if rule is not None and rule.action == "gateway_payout":
             for opt in options:
                 if opt.rule is None:
-                    opt.rule = rule
-                    opt.add(RULE, P_RULE["gateway_payout"], rule.name)
+                    self._payout_rule(opt, rule)
         return options, floor
+
+    @staticmethod
+    def _payout_rule(opt: _Option, rule: Rule) -> None:
+        opt.rule = rule
+        opt.add(RULE, P_RULE["gateway_payout"], rule.name)
+
+    def _heavy(self, ctx: _Context, opt: _Option) -> _Option:
+        """The option with all of its evidence (a short-scored one worked out)."""
+        if not opt.light:
+            return opt
+        full = self._single(ctx, opt.items[0][0], None, None, False)
+        assert full is not None  # the same amount
+        if opt.rule is not None:
+            self._payout_rule(full, opt.rule)
+        return full
 
     def _original_reference(self, pos: int, k: str) -> str:
         for r in self._cands[pos].references:
@@ -787,6 +925,7 @@ class Matcher:
                 continue
             seen.add(ident)
             kept.append(opt)
+        kept = [self._heavy(ctx, opt) for opt in kept[: max(limit, 2)]]
         top = kept[0]
         second = max(kept[1].raw if len(kept) > 1 else 0, floor)
         auto = self._auto(top, second)
@@ -820,13 +959,20 @@ class Matcher:
         if opt.fee:
             fee = sum((i.amount for i in items), Decimal(0)) - ctx.absolute
             fee = max(fee, Decimal(0))
-        evidence = tuple(Evidence(code, float(points), detail) for code, points, detail in
-                         opt.evidence)
+        cache = self._evidence
+        evidence = []
+        for triple in opt.evidence:
+            ev = cache.get(triple)
+            if ev is None:
+                if len(cache) > EVIDENCE_CACHE:
+                    cache.clear()
+                ev = cache[triple] = Evidence(triple[0], float(triple[1]), triple[2])
+            evidence.append(ev)
         return Suggestion(
             line_id=ctx.line.id,
             items=tuple(items),
             score=float(min(100, opt.raw)),
-            evidence=evidence,
+            evidence=tuple(evidence),
             fee=fee,
             rule_id=opt.rule.id if opt.rule is not None else None,
             auto=auto,

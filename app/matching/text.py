@@ -22,8 +22,14 @@ MAX_GLUE = 4  # words glued into one token at most ("900 123 456 7")
 TYPO_MIN_LENGTH = 6  # a reference tolerates one wrong or missing character from this length
 
 
+_LATIN = str.maketrans("áàâäãåéèêëíìîïóòôöõúùûüñçý", "aaaaaaeeeeiiiiooooouuuuncy")
+
+
 def _fold(text: str) -> str:
     folded = text.casefold()
+    if folded.isascii():
+        return folded
+    folded = folded.translate(_LATIN)  # the common accents, fast
     if folded.isascii():
         return folded
     decomposed = unicodedata.normalize("NFKD", folded)
@@ -50,7 +56,11 @@ def key(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Return the keys to look up in ``text``: each word, and each word glued to the next ones
     while those hold a digit (up to ``MAX_GLUE`` words)."""
-    atoms = words(text)
+    return glue(words(text))
+
+
+def glue(atoms: list[str]) -> list[str]:
+    """Return ``tokens`` of text already split into ``words``."""
     out: list[str] = []
     n = len(atoms)
     for i, atom in enumerate(atoms):
