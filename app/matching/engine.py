@@ -12,11 +12,11 @@ Score = the sum of the evidence points (suggestions are ranked and told apart on
   REFERENCE             55  a candidate's reference found in the text; 45 when the line pays part
                             of it, 25 when the line is larger than it (unless a combination of
                             several referenced candidates explains the amount); one-character
-                            typo of a reference of 6+ characters: 40 / 30 / 15
+                            typo of a reference of 6+ characters: 50 / 35 / 15
   AMOUNT_EXACT          35  the same amount
-  AMOUNT_SUM            35  several candidates of one partner add up to the line (20 within
-                            tolerance, the difference a fee)
-  AMOUNT_CLOSE          20  within tolerance (max of ``tolerance``, ``tolerance_ratio`` × amount);
+  AMOUNT_SUM            35  several candidates add up to the line exactly (referenced ones, or
+                            of one known partner); within tolerance 10 + AMOUNT_CLOSE 10
+  AMOUNT_CLOSE          30  within tolerance (max of ``tolerance``, ``tolerance_ratio`` × amount);
                             a shortfall becomes ``fee``; 35 when a fee_difference rule accepts it
   COUNTERPARTY_TAX_ID   30  the partner's tax id appears in the text
   COUNTERPARTY_ACCOUNT  30  the line's counterparty account is known for the partner (hints)
@@ -29,7 +29,9 @@ Score = the sum of the evidence points (suggestions are ranked and told apart on
   * not made by a rule: score ≥ ``auto_threshold`` and at least ``MARGIN`` (25) points above the
     line's second best (same-amount candidates left unscored in a crowded amount count as a
     second best of 40); a partial payment also needs a reference or end-to-end id and the
-    partner known by tax id or account;
+    partner known by tax id or account; a near amount (or a combination near the amount)
+    needs a reference to each of its candidates; and never when the line names a known
+    partner (tax id, account or name) other than the candidate's;
   * made by a rule: the rule's ``auto_confirm`` and score ≥ ``auto_threshold`` (and, when the
     rule chose among candidates — fee_difference, gateway_payout — the same margin).
 ``run`` then lets no two automatic suggestions take more of a candidate than is open.
