@@ -739,6 +739,7 @@ class Matcher:
         # 1. References, end-to-end id.
         refs_idx = self._refs
         referenced: dict[int, str] = {}
+        hit_keys: dict[str, list[int]] = {}
         alpha_refs = self._alpha_refs
         for k in ctx.keys:
             if not alpha_refs and k.isalpha():
@@ -748,6 +749,7 @@ class Matcher:
                 for pos in hit:
                     if pos not in referenced and usable(ctx, pos):
                         referenced[pos] = self._original_reference(pos, k)
+                        hit_keys.setdefault(k, []).append(pos)
         e2e: set[int] = set()
         line = ctx.line
         if line.end_to_end_id:
@@ -791,7 +793,13 @@ class Matcher:
         tol = ctx.tol
         typos: dict[int, str] = {}
         if not any(abs(minor[p] - ctx.minor) <= tol for p in referenced) and not e2e:
-            long_keys = [k for k in ctx.keys if text.is_reference_like(k)]
+            # A number that is exactly an invoice of the partner the line names is no typo.
+            identified = self._identified(ctx)
+            long_keys = [
+                k for k in ctx.keys
+                if text.is_reference_like(k)
+                and not any(cands[q].partner in identified for q in hit_keys.get(k, ()))
+            ]
             if long_keys:
                 for pos in shortlist:
                     if pos in referenced:
