@@ -340,6 +340,7 @@ class Matcher:
         self._accounts = {text.key(a): p for a, p in hints.accounts.items() if text.key(a)}
         self._labels = {text.key(t): p for t, p in hints.labels.items() if text.key(t)}
         self._rules = sorted((r for r in rules if r.enabled), key=lambda r: (r.position, r.id))
+        self._rule_text = {r.id: text.normalize(r.text_contains) for r in self._rules}
         s = self.settings
         self._tol_abs = int(s.tolerance * SCALE)
         self._tol_ppm = int(s.tolerance_ratio * 1_000_000)
@@ -672,7 +673,7 @@ class Matcher:
     def _rule_applies(self, ctx: _Context, rule: Rule) -> bool:
         line = ctx.line
         if rule.text_contains:
-            needle = text.normalize(rule.text_contains)
+            needle = self._rule_text.get(rule.id) or text.normalize(rule.text_contains)
             if not needle or needle not in ctx.norm:
                 return False
         if rule.direction:
@@ -762,7 +763,8 @@ class Matcher:
         shortlist.update(dict.fromkeys(e2e))
         # 2. The same amount: everyone's when few, the known partners' when crowded.
         floor = 0
-        bucket = self._amounts.get(ctx.currency, {}).get(ctx.minor)
+        by_amount = self._amounts.get(ctx.currency)
+        bucket = by_amount.get(ctx.minor) if by_amount is not None else None
         if bucket is not None:
             if len(bucket) <= CROWDED_AMOUNT or ctx.kinds == (PAYOUT,):
                 for pos in islice(bucket, 2000):
