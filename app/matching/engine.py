@@ -248,7 +248,7 @@ class _Context:
     __slots__ = (
         "line", "minor", "absolute", "currency", "kinds", "tol", "fee_max", "fee_rule",
         "keys", "norm", "name_text", "strong", "names", "booking", "window", "named",
-        "identified",
+        "identified", "points",
     )
 
 
@@ -275,25 +275,31 @@ class Matcher:
         names: dict[str, str] = {}
         kinds = frozenset(KINDS)
         key = text.key
+        strip = text.NOT_ALNUM
         undated = _UNDATED
         last_currency = None
         by_amount: dict[int, list[int]] = {}
+        add_candidate, add_minor, add_ord = cands.append, minor.append, ords.append
+        pos = -1
         for c in candidates:
-            if not isinstance(c, Candidate):
+            if type(c) is not Candidate and not isinstance(c, Candidate):
                 raise TypeError(f"not a Candidate: {c!r}")
             amount = c.amount
-            if not isinstance(amount, Decimal):
+            if type(amount) is not Decimal and not isinstance(amount, Decimal):
                 raise TypeError(f"candidate {c.kind} {c.id}: amount is not a Decimal")
             if c.kind not in kinds:
                 raise ValueError(f"candidate {c.id}: unknown kind {c.kind!r}")
-            if not amount.is_finite() or amount <= 0:
+            try:
+                m = int(amount * SCALE)
+            except (ValueError, OverflowError):
+                continue  # NaN or infinite: nothing to settle
+            if m <= 0:
                 continue  # nothing open
-            pos = len(cands)
-            cands.append(c)
-            m = int(amount * SCALE)
-            minor.append(m)
+            pos += 1
+            add_candidate(c)
+            add_minor(m)
             d = c.date
-            ords.append(d.toordinal() if d is not None else undated)
+            add_ord(d.toordinal() if d is not None else undated)
             if c.currency != last_currency:
                 last_currency = c.currency
                 by_amount = amounts.setdefault(c.currency.upper(), {})
@@ -303,7 +309,7 @@ class Matcher:
             else:
                 bucket.append(pos)
             for r in c.references:
-                k = key(r)
+                k = r.translate(strip).lower() if r.isascii() else key(r)
                 if len(k) >= 3:
                     hit = refs.get(k)
                     if hit is None:
@@ -435,6 +441,7 @@ class Matcher:
         ctx.names = names
         ctx.named = None
         ctx.identified = None
+        ctx.points = {}
         return ctx
 
     def _identified(self, ctx: _Context) -> set[str]:
@@ -503,6 +510,18 @@ class Matcher:
                 opt.known = True
         if self._name_matches(ctx, p):
             opt.add(COUNTERPARTY_NAME, P_NAME, self._raw_names.get(p, ""))
+
+    def _partner_points(self, ctx: _Context, p: str | None) -> int:
+        """What ``_counterparty`` would add for partner ``p``."""
+        if p is None:
+            return 0
+        points = ctx.points.get(p)
+        if points is None:
+            points = sum(e[1] for e in ctx.strong.get(p, ()))
+            if self._name_matches(ctx, p):
+                points += P_NAME
+            ctx.points[p] = points
+        return points
 
     def _date_near(self, ctx: _Context, pos: int) -> bool:
         o = self._ords[pos]
@@ -810,17 +829,19 @@ class Matcher:
                         if text.near_reference(long_keys, text.key(r)) is not None:
                             typos[pos] = r
                             break
-        # 4. One candidate each; those with only the amount for them scored in short (their
+        # 4. One candidate each; those with the amount but no reference scored in short (their
         # evidence is worked out if they make the suggestions).
-        known = set(partners)
         for pos in shortlist:
             if (
-                cands[pos].partner not in known
+                minor[pos] == ctx.minor
                 and pos not in referenced and pos not in typos and pos not in e2e
-                and minor[pos] == ctx.minor
             ):
                 opt = _Option()
-                opt.raw = P_AMOUNT_EXACT + (P_DATE if self._date_near(ctx, pos) else 0)
+                opt.raw = (
+                    P_AMOUNT_EXACT
+                    + self._partner_points(ctx, cands[pos].partner)
+                    + (P_DATE if self._date_near(ctx, pos) else 0)
+                )
                 opt.items.append((pos, None))
                 opt.light = True
                 options.append(opt)
@@ -892,7 +913,7 @@ class Matcher:
         if not opt.light:
             return opt
         full = self._single(ctx, opt.items[0][0], None, None, False)
-        assert full is not None  # the same amount
+        assert full is not None  # the same amount (and so the same points)
         if opt.rule is not None:
             self._payout_rule(full, opt.rule)
         return full

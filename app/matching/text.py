@@ -17,7 +17,7 @@ from rapidfuzz.distance import Levenshtein
 
 _WORD = re.compile(r"[^\W_]+")
 # ASCII fast path of ``key``: drop everything that is not a letter or digit.
-_NOT_ALNUM = str.maketrans("", "", string.punctuation + string.whitespace)
+NOT_ALNUM = str.maketrans("", "", string.punctuation + string.whitespace)
 MAX_GLUE = 4  # words glued into one token at most ("900 123 456 7")
 TYPO_MIN_LENGTH = 6  # a reference tolerates one wrong or missing character from this length
 
@@ -49,7 +49,7 @@ def normalize(text: str) -> str:
 def key(text: str) -> str:
     """Return the lookup key of a reference, tax id or account: its letters and digits only."""
     if text.isascii():
-        return text.translate(_NOT_ALNUM).lower()
+        return text.translate(NOT_ALNUM).lower()
     return "".join(words(text))
 
 
