@@ -40,7 +40,9 @@ Score = the sum of the evidence points (suggestions are ranked and told apart on
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from functools import partial
@@ -99,7 +101,7 @@ NAME_RATIO = 85  # rapidfuzz token_set_ratio for a counterparty name
 CROWDED_AMOUNT = 40  # more candidates than this with one amount: only known partners' are scored
 SUBSET_CANDIDATES = 30  # a partner's open candidates nearest the line's date tried together
 PARTNER_SAME_AMOUNT = 4  # of one partner's candidates with the line's amount, scored at most
-NEAREST_STEPS = 2_000  # candidates looked at to find a partner's nearest in date
+NEAREST_STEPS = 500  # candidates looked at to find a partner's nearest in date
 SUBSET_BUDGET = 20_000  # search steps of one combination search
 NAME_PARTNERS = 5  # partners pre-selected by the words of a name, at most
 EVIDENCE_CACHE = 200_000
@@ -147,23 +149,64 @@ def _exact_subsets(values: list[int], target: int, max_k: int, limit: int = 3) -
     return found[:limit]
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: building or matching makes millions of objects
+    and no cycles, and each collection pass would walk them all again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 class _Partner:
     """A partner's open candidates, sorted by date (built on first use)."""
 
-    __slots__ = ("positions", "ords", "by_minor", "cheapest", "amounts", "every_ord", "same_dates")
+    __slots__ = (
+        "positions", "ords", "minors", "by_minor", "sorted_by_amount", "every_ord", "same_dates",
+    )
 
-    def __init__(self, positions: list[int], ords: list[int], minor: list[int]) -> None:
-        self.every_ord = ords
+    def __init__(
+        self, positions: list[int], ords: list[int], minors: list[int], every_ord: list[int]
+    ) -> None:
+        """``positions`` with their ``ords`` and ``minors`` as gathered in the build (local
+        lists: sorting them does not chase the whole index)."""
+        self.every_ord = every_ord
         self.same_dates: dict[int, list[int]] | None = None
-        positions.sort(key=ords.__getitem__)
-        self.positions = positions
-        self.ords = [ords[p] for p in positions]
+        self.sorted_by_amount: tuple[list[int], list[int]] | None = None
+        order = sorted(range(len(positions)), key=ords.__getitem__)
+        self.positions = [positions[i] for i in order]
+        self.ords = [ords[i] for i in order]
+        self.minors = [minors[i] for i in order]
         by_minor: dict[int, list[int]] = {}
-        for p in positions:
-            by_minor.setdefault(minor[p], []).append(p)
+        for p, m in zip(self.positions, self.minors, strict=True):
+            same = by_minor.get(m)
+            if same is None:
+                by_minor[m] = [p]
+            else:
+                same.append(p)
         self.by_minor = by_minor
-        self.cheapest = sorted(positions, key=minor.__getitem__)
-        self.amounts = [minor[p] for p in self.cheapest]
+
+    @property
+    def cheapest(self) -> list[int]:
+        return self._by_amount()[0]
+
+    @property
+    def amounts(self) -> list[int]:
+        return self._by_amount()[1]
+
+    def _by_amount(self) -> tuple[list[int], list[int]]:
+        """The positions by amount, and their amounts (built on first use)."""
+        if self.sorted_by_amount is None:
+            minors = self.minors
+            order = sorted(range(len(minors)), key=minors.__getitem__)
+            self.sorted_by_amount = (
+                [self.positions[i] for i in order], [minors[i] for i in order]
+            )
+        return self.sorted_by_amount
 
     def dates_of(self, minor: int) -> list[int]:
         """The dates (ordinals) of ``by_minor[minor]``, in its (date) order."""
@@ -263,6 +306,16 @@ class Matcher:
         hints: Hints | None = None,
         settings: Settings | None = None,
     ) -> None:
+        with _collector_paused():
+            self._build(candidates, rules, hints, settings)
+
+    def _build(
+        self,
+        candidates: Iterable[Candidate],
+        rules: Sequence[Rule],
+        hints: Hints | None,
+        settings: Settings | None,
+    ) -> None:
         hints = hints if hints is not None else Hints()
         self.settings = settings if settings is not None else Settings()
         cands: list[Candidate] = []
@@ -271,7 +324,8 @@ class Matcher:
         refs: dict[str, list[int]] = {}
         amounts: dict[str, dict[int, list[int]]] = {}
         e2e: dict[str, list[int]] = {}
-        partners: dict[str, list[int]] = {}
+        # partner → its positions, their dates, their amounts
+        partners: dict[str, tuple[list[int], list[int], list[int]]] = {}
         names: dict[str, str] = {}
         kinds = frozenset(KINDS)
         key = text.key
@@ -322,10 +376,12 @@ class Matcher:
             if p is not None:
                 group = partners.get(p)
                 if group is None:
-                    partners[p] = [pos]
+                    partners[p] = ([pos], [ords[-1]], [m])
                     names[p] = c.partner_name
                 else:
-                    group.append(pos)
+                    group[0].append(pos)
+                    group[1].append(ords[-1])
+                    group[2].append(m)
         self._cands = cands
         self._minor = minor
         self._ords = ords
@@ -355,7 +411,7 @@ class Matcher:
         return len(self._cands)
 
     @staticmethod
-    def _index_tax_ids(partners: dict[str, list[int]]) -> dict[str, str]:
+    def _index_tax_ids(partners: Iterable[str]) -> dict[str, str]:
         """Tax id keys → partner; "900123456-7" is also found without its check digit."""
         out: dict[str, str] = {}
         for p in partners:
@@ -383,7 +439,7 @@ class Matcher:
     def _partner(self, p: str) -> _Partner:
         data = self._partner_data.get(p)
         if data is None:
-            data = _Partner(list(self._partner_groups[p]), self._ords, self._minor)
+            data = _Partner(*self._partner_groups[p], self._ords)
             self._partner_data[p] = data
         return data
 
@@ -1023,11 +1079,12 @@ class Matcher:
         """
         out: dict[int, list[Suggestion]] = {}
         autos: list[tuple[float, int, list[int]]] = []
-        for line in lines:
-            suggestions, raw, positions = self._ranked(line, limit)
-            out[line.id] = suggestions
-            if suggestions and suggestions[0].auto:
-                autos.append((-raw, line.id, positions))
+        with _collector_paused():
+            for line in lines:
+                suggestions, raw, positions = self._ranked(line, limit)
+                out[line.id] = suggestions
+                if suggestions and suggestions[0].auto:
+                    autos.append((-raw, line.id, positions))
         autos.sort(key=lambda a: (a[0], a[1]))
         cands = self._cands
         left: dict[int, Decimal] = {}
