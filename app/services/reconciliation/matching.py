@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from rapidfuzz import fuzz, process
 from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.matching import model as m
 from app.matching.engine import Matcher
-from app.matching.text import normalize
+from app.matching.text import normalize, tokens
 from app.models.base import utcnow
 from app.models.payment import AWAITING_CONFIRMATION, Payment
 from app.models.reconciliation import (
@@ -195,9 +196,35 @@ def _target(item: m.Item) -> dict[str, object]:
 
 
 def suggestions_of(company_id: int, line_id: int) -> list[m.Suggestion]:
-    """Fresh suggestions for one line (what the review page and the API show)."""
+    """Fresh suggestions for one line, from a shortlist the database gives by its indexes
+    (numbers named, amounts near, the partners the line points to): never the whole ledger."""
     line = get_line(company_id, line_id)
-    return matcher_for(company_id, [line]).suggest(engine_line(line), limit=5)
+    hints = engine_hints(company_id)
+    plain = engine_line(line)
+    shortlist = sources.line_candidates(company_id, plain, _partners_of_line(company_id, plain,
+                                                                             hints))
+    matcher = Matcher(shortlist, rules=engine_rules(company_id), hints=hints)
+    return matcher.suggest(plain, limit=5)
+
+
+def _partners_of_line(company_id: int, line: m.Line, hints: m.Hints) -> set[str]:
+    """Partner tax ids a line points to: a learnt account or label, a tax id in its text, a
+    partner's name close to the counterparty's."""
+    found: set[str] = set()
+    if line.counterparty_account and line.counterparty_account in hints.accounts:
+        found.add(hints.accounts[line.counterparty_account])
+    label = normalize(line.counterparty_name)
+    if label and label in hints.labels:
+        found.add(hints.labels[label])
+    found.update(t for t in tokens(f"{line.reference} {line.description}")
+                 if t.isdigit() and 8 <= len(t) <= 12)
+    if line.counterparty_name:
+        names = sources.partner_names(company_id, credit=line.amount > 0)
+        best = process.extractOne(line.counterparty_name, names, scorer=fuzz.token_set_ratio,
+                                  processor=normalize, score_cutoff=85)
+        if best is not None:
+            found.add(best[2])
+    return found
 
 
 # --------------------------------------------------------------------------- confirm, undo
