@@ -81,13 +81,17 @@ def engine_rules(company_id: int) -> list[m.Rule]:
     ]
 
 
-def engine_hints(company_id: int) -> m.Hints:
+def engine_hints(company_id: int, line: m.Line | None = None) -> m.Hints:
+    """What confirmations taught (all of it, or only what concerns one line)."""
     accounts: dict[str, str] = {}
     labels: dict[str, str] = {}
-    for kind, value, partner in db.session.execute(
-        select(CounterpartyHint.kind, CounterpartyHint.value, CounterpartyHint.partner)
-        .where(CounterpartyHint.company_id == company_id)
-    ):
+    stmt = select(CounterpartyHint.kind, CounterpartyHint.value, CounterpartyHint.partner).where(
+        CounterpartyHint.company_id == company_id)
+    if line is not None:
+        keys = tokens(f"{line.reference} {line.description} {line.counterparty_name}")
+        stmt = stmt.where(CounterpartyHint.value.in_(
+            [v for v in (line.counterparty_account, *keys[:200]) if v]))
+    for kind, value, partner in db.session.execute(stmt):
         (accounts if kind == "account" else labels)[value] = partner
     return m.Hints(accounts=accounts, labels=labels)
 
@@ -199,8 +203,8 @@ def suggestions_of(company_id: int, line_id: int) -> list[m.Suggestion]:
     """Fresh suggestions for one line, from a shortlist the database gives by its indexes
     (numbers named, amounts near, the partners the line points to): never the whole ledger."""
     line = get_line(company_id, line_id)
-    hints = engine_hints(company_id)
     plain = engine_line(line)
+    hints = engine_hints(company_id, plain)
     shortlist = sources.line_candidates(company_id, plain, _partners_of_line(company_id, plain,
                                                                              hints))
     matcher = Matcher(shortlist, rules=engine_rules(company_id), hints=hints)
@@ -213,9 +217,9 @@ def _partners_of_line(company_id: int, line: m.Line, hints: m.Hints) -> set[str]
     found: set[str] = set()
     if line.counterparty_account and line.counterparty_account in hints.accounts:
         found.add(hints.accounts[line.counterparty_account])
-    label = normalize(line.counterparty_name)
-    if label and label in hints.labels:
-        found.add(hints.labels[label])
+    for key in tokens(f"{line.reference} {line.description} {line.counterparty_name}"):
+        if key in hints.labels:
+            found.add(hints.labels[key])
     found.update(t for t in tokens(f"{line.reference} {line.description}")
                  if t.isdigit() and 8 <= len(t) <= 12)
     if line.counterparty_name:
@@ -455,7 +459,7 @@ def _learn(company_id: int, line: BankLine, items: Sequence[MatchItem]) -> None:
     pairs = []
     if line.counterparty_account:
         pairs.append(("account", line.counterparty_account[:100]))
-    label = normalize(line.counterparty_name or "")[:100]
+    label = learnt_label(line.counterparty_name)
     if label:
         pairs.append(("label", label))
     for kind, value in pairs:
@@ -473,6 +477,19 @@ def _learn(company_id: int, line: BankLine, items: Sequence[MatchItem]) -> None:
             hint.partner, hint.partner_name = partner, partner_name[:200]
             hint.uses += 1
             hint.updated_at = utcnow()
+
+
+_GENERIC = frozenset(
+    "sas ltda limitada sociedad compania cia s a y de del la las los el pago pagos abono "
+    "transferencia transf consignacion factura facturas nit ref banco bank payment".split()
+)
+
+
+def learnt_label(name: str | None) -> str:
+    """The word of a counterparty's name worth remembering: its longest distinctive word."""
+    candidates = [w for w in normalize(name or "").split() if len(w) >= 5 and w not in _GENERIC
+                  and not w.isdigit()]
+    return max(candidates, key=len)[:100] if candidates else ""
 
 
 def _partners_of(company_id: int, items: Sequence[MatchItem]) -> set[tuple[str, str]]:

@@ -176,3 +176,25 @@ def test_one_lines_fresh_suggestions_come_from_a_shortlist_by_number_amount_and_
     assert by_number[0].items[0].id == named.id
     assert any(s.items[0].id == same_amount.id for s in by_amount)
     assert any({i.id for i in s.items} == {a.id, b.id} for s in combined)
+
+
+def test_a_confirmation_teaches_the_account_and_the_name_for_the_next_line(parties):
+    supplier, buyer, s_user, _ = parties
+    first, second = invoice(supplier, buyer, "640.00"), invoice(supplier, buyer, "910.00")
+    account = bank_account(supplier)
+    store(supplier, account, statement(
+        entry("640.00", text=f"pago {first.number}", name="INVERSIONES QUIMBAYA SAS",
+              account="CO55001234")), user=s_user)
+    assert refreshed(first).open_balance == 0
+    with acting_as(supplier.id):
+        hints = matching.engine_hints(supplier.id)
+    assert hints.accounts == {"CO55001234": buyer.tax_id}
+    assert hints.labels == {"inversiones": buyer.tax_id}
+    # Next month: no number, only the account and the amount — the buyer's invoice is named.
+    store(supplier, account, statement(entry("910.00", text="abono", account="CO55001234",
+                                             day=__import__("datetime").date(2026, 12, 20))),
+          user=s_user, digest="y")
+    with acting_as(supplier.id):
+        line = db.session.scalars(select(BankLine).where(BankLine.amount == Decimal("910"))).one()
+        best = matching.suggestions_of(supplier.id, line.id)
+    assert refreshed(second).open_balance == 0 or best[0].items[0].id == second.id
