@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 from app.db import PortalSession, after_commit
 from app.jobs import tasks
 from app.jobs.queue import enqueue
-from app.models import GatewayEventRecord, PdfUpload, SandboxWebhook, WebhookDelivery
+from app.models import (
+    GatewayEventRecord,
+    PdfUpload,
+    SandboxWebhook,
+    StatementImport,
+    WebhookDelivery,
+)
 
 #: The outbox models and the task each new row is handed to, with (company id, row id); a row
 #: no company owns (the sandbox gateway's own) is handed None for the company.
@@ -27,6 +33,7 @@ TASKS: dict[type[Any], Any] = {
     PdfUpload: tasks.extract_pdf,
     GatewayEventRecord: tasks.process_gateway_event,
     SandboxWebhook: tasks.deliver_sandbox_webhook,
+    StatementImport: tasks.match_statement_import,  # a no-op unless its matching is pending
 }
 
 

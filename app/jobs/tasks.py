@@ -49,6 +49,14 @@ def process_gateway_event(company_id: int, record_id: int) -> None:
 
 
 @huey.task(**RETRY)
+def match_statement_import(company_id: int, import_id: int) -> None:
+    """Match a long statement's lines (a short one is matched in its import's request)."""
+    from app.services.reconciliation import importing
+
+    run_job(company_id, importing.match_import, import_id)
+
+
+@huey.task(**RETRY)
 def deliver_sandbox_webhook(_company_id: None, webhook_id: int) -> None:
     """Send one of the sandbox gateway's webhooks to the portal (nothing if it is not due)."""
     from app.services import sandbox_gateway
@@ -113,6 +121,11 @@ def sweep() -> dict[str, int]:
     stale = run_job(None, pdf_documents.stale_uploads)
     for company_id, upload_id in stale:
         enqueue(extract_pdf, company_id, upload_id)
+    from app.services.reconciliation import importing
+
+    imports = run_job(None, importing.pending_imports)
+    for company_id, import_id in imports:
+        enqueue(match_statement_import, company_id, import_id)
     sandbox = run_job(None, sandbox_gateway.due_webhooks)
     for webhook_id in sandbox:
         enqueue(deliver_sandbox_webhook, None, webhook_id)
@@ -121,6 +134,7 @@ def sweep() -> dict[str, int]:
         "pdf_uploads": len(stale),
         "gateway_events": len(events),
         "sandbox_webhooks": len(sandbox),
+        "statement_imports": len(imports),
     }
 
 

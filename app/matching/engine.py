@@ -1,31 +1,1099 @@
-"""PLACEHOLDER until the matching helper's branch lands."""
+"""Reconciliation matching: bank lines against open candidates, plain data in and out.
+
+A ``Matcher`` is built once from the open candidates (any iterable, one pass) and indexes them:
+reference key → candidates, (currency, amount in thousandths) → candidates, partner →
+candidates (sorted by date on first use), end-to-end id → candidates. A line's work stays within
+a shortlist found through those indexes: never a scan of all candidates.
+
+Score = the sum of the evidence points (suggestions are ranked and told apart on that sum; the
+``score`` shown is capped at 100):
+
+  END_TO_END            70  the line's end-to-end id is the candidate's (55 partial, 30 over)
+  REFERENCE             55  a candidate's reference found in the text; 45 when the line pays part
+                            of it, 25 when the line is larger than it (unless a combination of
+                            several referenced candidates explains the amount); one-character
+                            typo of a reference of 6+ characters: 50 / 35 / 15
+  AMOUNT_EXACT          35  the same amount
+  AMOUNT_SUM            35  several candidates add up to the line exactly (referenced ones, or
+                            of one known partner); within tolerance 10 + AMOUNT_CLOSE 10
+  AMOUNT_CLOSE          30  within tolerance (max of ``tolerance``, ``tolerance_ratio`` × amount);
+                            a shortfall becomes ``fee``; 35 when a fee_difference rule accepts it
+  COUNTERPARTY_TAX_ID   30  the partner's tax id appears in the text
+  COUNTERPARTY_ACCOUNT  30  the line's counterparty account is known for the partner (hints)
+  COUNTERPARTY_NAME     20  rapidfuzz token_set_ratio ≥ 85 against the partner's name
+  LABEL_PATTERN         15  a learnt label (hints.labels) of the partner is in the text
+  DATE_NEAR              5  within ``date_window_days`` of the candidate's date
+  RULE                  70 partner_oldest_first, 55 gateway_payout, 10 fee_difference
+
+``auto`` (confirm without a person), for the line's best suggestion only:
+  * not made by a rule: score ≥ ``auto_threshold`` and at least ``MARGIN`` (25) points above the
+    line's second best (same-amount candidates left unscored in a crowded amount count as a
+    second best of 40); a partial payment also needs a reference or end-to-end id and the
+    partner known by tax id or account; a near amount (or a combination near the amount)
+    needs a reference to each of its candidates; and never when the line names a known
+    partner (tax id, account or name) other than the candidate's;
+  * made by a rule: the rule's ``auto_confirm`` and score ≥ ``auto_threshold`` (and, when the
+    rule chose among candidates — fee_difference, gateway_payout — the same margin).
+``run`` then lets no two automatic suggestions take more of a candidate than is open.
+"""
+
 from __future__ import annotations
 
-from app.matching import model as m
-from app.matching.text import normalize
+import bisect
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from decimal import Decimal
+from functools import partial
+from itertools import islice
+
+from rapidfuzz import fuzz
+
+from app.matching import text
+from app.matching.model import (
+    AMOUNT_CLOSE,
+    AMOUNT_EXACT,
+    AMOUNT_SUM,
+    COUNTERPARTY_ACCOUNT,
+    COUNTERPARTY_NAME,
+    COUNTERPARTY_TAX_ID,
+    CREDIT_KINDS,
+    DATE_NEAR,
+    DEBIT_KINDS,
+    END_TO_END,
+    KINDS,
+    LABEL_PATTERN,
+    PAYABLE,
+    PAYOUT,
+    RECEIVABLE,
+    REFERENCE,
+    RULE,
+    Candidate,
+    Evidence,
+    Hints,
+    Item,
+    Line,
+    Rule,
+    Settings,
+    Suggestion,
+)
+
+SCALE = 1000  # amounts are indexed as integer thousandths (exact for up to 3 decimals)
+
+P_END_TO_END = (70, 55, 30)  # fits / line pays part / line is larger
+P_REFERENCE = (55, 45, 25)
+P_REFERENCE_TYPO = (50, 35, 15)
+P_AMOUNT_EXACT = 35
+P_AMOUNT_SUM = 35
+P_AMOUNT_SUM_CLOSE = 20
+P_AMOUNT_CLOSE = 30
+P_TAX_ID = 30
+P_ACCOUNT = 30
+P_NAME = 20
+P_LABEL = 15
+P_DATE = 5
+P_RULE = {"partner_oldest_first": 70, "gateway_payout": 55, "fee_difference": 10}
+P_COMBINATION_SOME_REFERENCES = 30  # a combination where only some items are referenced
+
+MARGIN = 25  # an automatic suggestion stands this far above the line's second best
+NAME_RATIO = 85  # rapidfuzz token_set_ratio for a counterparty name
+CROWDED_AMOUNT = 40  # more candidates than this with one amount: only known partners' are scored
+SUBSET_CANDIDATES = 30  # a partner's open candidates nearest the line's date tried together
+PARTNER_SAME_AMOUNT = 4  # of one partner's candidates with the line's amount, scored at most
+NEAREST_STEPS = 500  # candidates looked at to find a partner's nearest in date
+SUBSET_BUDGET = 20_000  # search steps of one combination search
+NAME_PARTNERS = 5  # partners pre-selected by the words of a name, at most
+EVIDENCE_CACHE = 200_000
+NAME_CACHE = 100_000  # names of lines remembered with the partners they match
+_UNDATED = 10**7  # sorts after every real date
+_STOPWORDS = frozenset(
+    "sa sas s a ltda ltd inc llc gmbh srl sl sac cia y de del la las los el e and the co "
+    "company limited".split()
+)
+
+
+def _exact_subsets(values: list[int], target: int, max_k: int, limit: int = 3) -> list[tuple]:
+    """Index tuples of 2…``max_k`` (≤ 4) values adding up to ``target`` exactly, ``limit`` at
+    most: pairs and triples through a value → index map, quadruples through pair sums."""
+    at: dict[int, list[int]] = {}
+    for i, v in enumerate(values):
+        at.setdefault(v, []).append(i)
+    found: list[tuple] = []
+    n = len(values)
+    for i in range(n):
+        for j in at.get(target - values[i], ()):
+            if j > i:
+                found.append((i, j))
+    if max_k >= 3 and len(found) < limit:
+        for i in range(n):
+            rest_i = target - values[i]
+            for j in range(i + 1, n):
+                for k in at.get(rest_i - values[j], ()):
+                    if k > j:
+                        found.append((i, j, k))
+    if max_k >= 4 and len(found) < limit:
+        pairs: dict[int, list[tuple[int, int]]] = {}
+        for i in range(n):
+            for j in range(i + 1, n):
+                pairs.setdefault(values[i] + values[j], []).append((i, j))
+        for total, firsts in pairs.items():
+            seconds = pairs.get(target - total)
+            if seconds:
+                for a, b in firsts:
+                    for c, d in seconds:
+                        if c > b:
+                            found.append((a, b, c, d))
+            if len(found) >= limit:
+                break
+    return found[:limit]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: building or matching makes millions of objects
+    and no cycles, and each collection pass would walk them all again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+class _Partner:
+    """A partner's open candidates, sorted by date (built on first use)."""
+
+    __slots__ = (
+        "positions", "ords", "minors", "by_minor", "sorted_by_amount", "every_ord", "same_dates",
+    )
+
+    def __init__(
+        self, positions: list[int], ords: list[int], minors: list[int], every_ord: list[int]
+    ) -> None:
+        """``positions`` with their ``ords`` and ``minors`` as gathered in the build (local
+        lists: sorting them does not chase the whole index)."""
+        self.every_ord = every_ord
+        self.same_dates: dict[int, list[int]] | None = None
+        self.sorted_by_amount: tuple[list[int], list[int]] | None = None
+        order = sorted(range(len(positions)), key=ords.__getitem__)
+        self.positions = [positions[i] for i in order]
+        self.ords = [ords[i] for i in order]
+        self.minors = [minors[i] for i in order]
+        by_minor: dict[int, list[int]] = {}
+        for p, m in zip(self.positions, self.minors, strict=True):
+            same = by_minor.get(m)
+            if same is None:
+                by_minor[m] = [p]
+            else:
+                same.append(p)
+        self.by_minor = by_minor
+
+    @property
+    def cheapest(self) -> list[int]:
+        return self._by_amount()[0]
+
+    @property
+    def amounts(self) -> list[int]:
+        return self._by_amount()[1]
+
+    def _by_amount(self) -> tuple[list[int], list[int]]:
+        """The positions by amount, and their amounts (built on first use)."""
+        if self.sorted_by_amount is None:
+            minors = self.minors
+            order = sorted(range(len(minors)), key=minors.__getitem__)
+            self.sorted_by_amount = (
+                [self.positions[i] for i in order], [minors[i] for i in order]
+            )
+        return self.sorted_by_amount
+
+    def dates_of(self, minor: int) -> list[int]:
+        """The dates (ordinals) of ``by_minor[minor]``, in its (date) order."""
+        if self.same_dates is None:
+            self.same_dates = {}
+        dates = self.same_dates.get(minor)
+        if dates is None:
+            every = self.every_ord
+            dates = self.same_dates[minor] = [every[p] for p in self.by_minor[minor]]
+        return dates
+
+    def nearest(self, center: int, count: int, keep) -> list[int]:
+        """Up to ``count`` positions kept by ``keep``, nearest ``center`` in date first."""
+        ords = self.ords
+        positions = self.positions
+        right = bisect.bisect_left(ords, center)
+        left = right - 1
+        n = len(positions)
+        out: list[int] = []
+        steps = 0
+        while len(out) < count and (left >= 0 or right < n) and steps < NEAREST_STEPS:
+            steps += 1
+            if right >= n or (left >= 0 and center - ords[left] <= ords[right] - center):
+                p = positions[left]
+                left -= 1
+            else:
+                p = positions[right]
+                right += 1
+            if keep(p):
+                out.append(p)
+        return out
+
+    def near(self, minor: list[int], center: int | None, days: int, lo: int, hi: int) -> list[int]:
+        """Positions dated within ``days`` of ``center`` (any date when None; undated ones too)
+        with an amount in [lo, hi]: through whichever sorted list leaves fewer to check."""
+        a, b = bisect.bisect_left(self.amounts, lo), bisect.bisect_right(self.amounts, hi)
+        if center is None:
+            return self.cheapest[a:b]
+        ords = self.ords
+        first = bisect.bisect_left(ords, center - days)
+        last = bisect.bisect_right(ords, center + days)
+        undated = bisect.bisect_left(ords, _UNDATED)
+        if b - a <= last - first + len(ords) - undated:
+            every = self.every_ord
+            return [
+                p for p in self.cheapest[a:b]
+                if abs(every[p] - center) <= days or every[p] == _UNDATED
+            ]
+        dated = self.positions[first:last] + self.positions[undated:]
+        return [p for p in dated if lo <= minor[p] <= hi]
+
+
+class _Option:
+    """One way to explain a line, before it becomes a ``Suggestion``."""
+
+    __slots__ = (
+        "raw", "items", "evidence", "fee", "rule", "partial", "known", "referenced", "loose",
+        "stranger", "light",
+    )
+
+    def __init__(self) -> None:
+        self.raw = 0
+        self.items: list[tuple[int, Decimal | None]] = []  # position, amount (None: all open)
+        self.evidence: list[tuple[str, int, str]] = []
+        self.fee = False
+        self.rule: Rule | None = None
+        self.partial = False
+        self.known = False  # partner known by tax id or account
+        self.referenced = False  # a reference or end-to-end id points to it
+        self.loose = False  # a combination near the amount without all of its references
+        self.stranger = False  # the line names a known partner, not this one
+        self.light = False  # scored in short: only its amount (and date) speak for it
+
+    def add(self, code: str, points: int, detail: str = "") -> None:
+        self.evidence.append((code, points, detail))
+        self.raw += points
+
+
+class _Context:
+    """What one line says, worked out once."""
+
+    __slots__ = (
+        "line", "minor", "absolute", "currency", "kinds", "tol", "fee_max", "fee_rule",
+        "keys", "norm", "name_text", "strong", "names", "booking", "window", "named",
+        "identified", "points",
+    )
 
 
 class Matcher:
-    def __init__(self, candidates, *, rules=(), hints=m.Hints(), settings=m.Settings()):
-        self.candidates = list(candidates)
+    """Suggest what bank lines settle, from indexes built once over the open candidates."""
 
-    def suggest(self, line: m.Line, limit: int = 5) -> list[m.Suggestion]:
-        text = normalize(f"{line.reference} {line.description}").replace(" ", "")
-        kinds = m.CREDIT_KINDS if line.amount > 0 else m.DEBIT_KINDS
-        out = []
-        for c in self.candidates:
-            if c.kind not in kinds or c.currency != line.currency:
+    def __init__(
+        self,
+        candidates: Iterable[Candidate],
+        *,
+        rules: Sequence[Rule] = (),
+        hints: Hints | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        with _collector_paused():
+            self._build(candidates, rules, hints, settings)
+
+    def _build(
+        self,
+        candidates: Iterable[Candidate],
+        rules: Sequence[Rule],
+        hints: Hints | None,
+        settings: Settings | None,
+    ) -> None:
+        hints = hints if hints is not None else Hints()
+        self.settings = settings if settings is not None else Settings()
+        cands: list[Candidate] = []
+        minor: list[int] = []
+        ords: list[int] = []
+        refs: dict[str, list[int]] = {}
+        amounts: dict[str, dict[int, list[int]]] = {}
+        e2e: dict[str, list[int]] = {}
+        # partner → its positions, their dates, their amounts
+        partners: dict[str, tuple[list[int], list[int], list[int]]] = {}
+        names: dict[str, str] = {}
+        kinds = frozenset(KINDS)
+        key = text.key
+        strip = text.NOT_ALNUM
+        undated = _UNDATED
+        last_currency = None
+        by_amount: dict[int, list[int]] = {}
+        add_candidate, add_minor, add_ord = cands.append, minor.append, ords.append
+        pos = -1
+        for c in candidates:
+            if type(c) is not Candidate and not isinstance(c, Candidate):
+                raise TypeError(f"not a Candidate: {c!r}")
+            amount = c.amount
+            if type(amount) is not Decimal and not isinstance(amount, Decimal):
+                raise TypeError(f"candidate {c.kind} {c.id}: amount is not a Decimal")
+            if c.kind not in kinds:
+                raise ValueError(f"candidate {c.id}: unknown kind {c.kind!r}")
+            try:
+                m = int(amount * SCALE)
+            except (ValueError, OverflowError):
+                continue  # NaN or infinite: nothing to settle
+            if m <= 0:
+                continue  # nothing open
+            pos += 1
+            add_candidate(c)
+            add_minor(m)
+            d = c.date
+            add_ord(d.toordinal() if d is not None else undated)
+            if c.currency != last_currency:
+                last_currency = c.currency
+                by_amount = amounts.setdefault(c.currency.upper(), {})
+            bucket = by_amount.get(m)
+            if bucket is None:
+                by_amount[m] = [pos]
+            else:
+                bucket.append(pos)
+            for r in c.references:
+                k = r.translate(strip).lower() if r.isascii() else key(r)
+                if len(k) >= 3:
+                    hit = refs.get(k)
+                    if hit is None:
+                        refs[k] = [pos]
+                    else:
+                        hit.append(pos)
+            if c.end_to_end_id:
+                e2e.setdefault(key(c.end_to_end_id), []).append(pos)
+            p = c.partner
+            if p is not None:
+                group = partners.get(p)
+                if group is None:
+                    partners[p] = ([pos], [ords[-1]], [m])
+                    names[p] = c.partner_name
+                else:
+                    group[0].append(pos)
+                    group[1].append(ords[-1])
+                    group[2].append(m)
+        self._cands = cands
+        self._minor = minor
+        self._ords = ords
+        self._refs = refs
+        self._alpha_refs = any(k.isalpha() for k in refs)  # else letters-only words are skipped
+        self._amounts = amounts
+        self._e2e = e2e
+        self._partner_groups = partners
+        self._partner_data: dict[str, _Partner] = {}
+        self._sorted_amounts: dict[str, list[int]] = {}
+        self._names = {p: text.normalize(n) for p, n in names.items()}
+        self._raw_names = names
+        self._name_cache: dict[str, dict[str, bool]] = {}  # a line's name → partner → match
+        self._named_cache: dict[str, list[str]] = {}  # a line's name → partners it names
+        self._evidence: dict[tuple[str, int, str], Evidence] = {}  # (immutable) shared evidence
+        self._tax_ids = self._index_tax_ids(partners)
+        self._name_words = self._index_name_words(self._names)
+        self._accounts = {text.key(a): p for a, p in hints.accounts.items() if text.key(a)}
+        self._labels = {text.key(t): p for t, p in hints.labels.items() if text.key(t)}
+        self._rules = sorted((r for r in rules if r.enabled), key=lambda r: (r.position, r.id))
+        self._rule_text = {r.id: text.normalize(r.text_contains) for r in self._rules}
+        s = self.settings
+        self._tol_abs = int(s.tolerance * SCALE)
+        self._tol_ppm = int(s.tolerance_ratio * 1_000_000)
+
+    def __len__(self) -> int:
+        return len(self._cands)
+
+    @staticmethod
+    def _index_tax_ids(partners: Iterable[str]) -> dict[str, str]:
+        """Tax id keys → partner; "900123456-7" is also found without its check digit."""
+        out: dict[str, str] = {}
+        for p in partners:
+            k = text.key(p)
+            if len(k) >= 6:
+                out[k] = p
+            head, sep, _tail = p.rpartition("-")
+            if sep:
+                hk = text.key(head)
+                if len(hk) >= 6:
+                    out.setdefault(hk, p)
+        return out
+
+    @staticmethod
+    def _index_name_words(names: dict[str, str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for p, n in names.items():
+            for w in set(n.split()):
+                if len(w) >= 3 and w not in _STOPWORDS:
+                    out.setdefault(w, []).append(p)
+        return out
+
+    # -- the line ------------------------------------------------------------------------------
+
+    def _partner(self, p: str) -> _Partner:
+        data = self._partner_data.get(p)
+        if data is None:
+            data = _Partner(*self._partner_groups[p], self._ords)
+            self._partner_data[p] = data
+        return data
+
+    def _context(self, line: Line) -> _Context | None:
+        if not isinstance(line, Line):
+            raise TypeError(f"not a Line: {line!r}")
+        amount = line.amount
+        if not isinstance(amount, Decimal):
+            raise TypeError(f"line {line.id}: amount is not a Decimal")
+        if not amount.is_finite() or amount == 0:
+            return None
+        ctx = _Context()
+        ctx.line = line
+        ctx.absolute = abs(amount)
+        ctx.minor = int(ctx.absolute * SCALE)
+        if ctx.minor == 0:
+            return None
+        ctx.currency = line.currency.upper()
+        ctx.kinds = CREDIT_KINDS if amount > 0 else DEBIT_KINDS
+        ctx.tol = max(self._tol_abs, ctx.minor * self._tol_ppm // 1_000_000)
+        ctx.fee_max = 0
+        ctx.fee_rule = None
+        atoms = text.words(f"{line.reference} {line.description} {line.counterparty_name}")
+        ctx.keys = text.glue(atoms)
+        ctx.norm = " " + " ".join(atoms) + " "
+        ctx.name_text = (
+            text.normalize(line.counterparty_name) if line.counterparty_name else ctx.norm.strip()
+        )
+        ctx.booking = line.booking_date.toordinal() if line.booking_date is not None else None
+        ctx.window = self.settings.date_window_days
+        # Partners known by tax id in the text, by a learnt account, by a learnt label.
+        strong: dict[str, list[tuple[str, int, str]]] = {}
+        tax_ids = self._tax_ids
+        labels = self._labels
+        for k in ctx.keys:
+            p = None if k.isalpha() else tax_ids.get(k)
+            if p is not None and not any(e[0] == COUNTERPARTY_TAX_ID for e in strong.get(p, ())):
+                strong.setdefault(p, []).append((COUNTERPARTY_TAX_ID, P_TAX_ID, p))
+            if labels:
+                p = labels.get(k)
+                if p is not None and not any(e[0] == LABEL_PATTERN for e in strong.get(p, ())):
+                    strong.setdefault(p, []).append((LABEL_PATTERN, P_LABEL, k))
+        if line.counterparty_account and self._accounts:
+            p = self._accounts.get(text.key(line.counterparty_account))
+            if p is not None:
+                strong.setdefault(p, []).append(
+                    (COUNTERPARTY_ACCOUNT, P_ACCOUNT, line.counterparty_account)
+                )
+        ctx.strong = strong
+        names = self._name_cache.get(ctx.name_text)
+        if names is None:
+            if len(self._name_cache) > NAME_CACHE:
+                self._name_cache.clear()
+            names = self._name_cache[ctx.name_text] = {}
+        ctx.names = names
+        ctx.named = None
+        ctx.identified = None
+        ctx.points = {}
+        return ctx
+
+    def _identified(self, ctx: _Context) -> set[str]:
+        """Partners the line names: by tax id, account or name (a label alone does not)."""
+        if ctx.identified is None:
+            ids = {p for p, evs in ctx.strong.items() if any(e[0] != LABEL_PATTERN for e in evs)}
+            ids.update(self._named_partners(ctx))
+            ctx.identified = ids
+        return ctx.identified
+
+    def _name_matches(self, ctx: _Context, p: str | None) -> bool:
+        if p is None or not ctx.name_text:
+            return False
+        hit = ctx.names.get(p)
+        if hit is None:
+            pname = self._names.get(p, "")
+            hit = bool(pname) and (
+                fuzz.token_set_ratio(ctx.name_text, pname, score_cutoff=NAME_RATIO) >= NAME_RATIO
+            )
+            ctx.names[p] = hit
+        return hit
+
+    def _named_partners(self, ctx: _Context) -> list[str]:
+        """Partners sharing the rarest words of the line's name, checked with rapidfuzz."""
+        if ctx.named is not None:
+            return ctx.named
+        named = self._named_cache.get(ctx.name_text)
+        if named is None:
+            index = self._name_words
+            found = [ps for w in set(ctx.name_text.split()) if (ps := index.get(w))]
+            found.sort(key=len)
+            counts: dict[str, float] = {}
+            for ps in found[:3]:
+                weight = 1.0 / len(ps)
+                for q in ps:
+                    counts[q] = counts.get(q, 0.0) + weight
+            best = sorted(counts, key=counts.__getitem__, reverse=True)[:NAME_PARTNERS]
+            named = [q for q in best if self._name_matches(ctx, q)]
+            if len(self._named_cache) > NAME_CACHE:
+                self._named_cache.clear()
+            self._named_cache[ctx.name_text] = named
+        ctx.named = named
+        return named
+
+    def _fits_under(self, ctx: _Context, most: int, pos: int) -> bool:
+        return (
+            self._minor[pos] < most
+            and abs(self._ords[pos] - ctx.booking) <= ctx.window
+            and self._usable(ctx, pos)
+        )
+
+    def _usable(self, ctx: _Context, pos: int) -> bool:
+        c = self._cands[pos]
+        return c.kind in ctx.kinds and (
+            c.currency == ctx.currency or c.currency.upper() == ctx.currency
+        )
+
+    # -- options -------------------------------------------------------------------------------
+
+    def _counterparty(self, ctx: _Context, opt: _Option, p: str | None) -> None:
+        if p is None:
+            return
+        for ev in ctx.strong.get(p, ()):
+            opt.add(*ev)
+            if ev[0] != LABEL_PATTERN:
+                opt.known = True
+        if self._name_matches(ctx, p):
+            opt.add(COUNTERPARTY_NAME, P_NAME, self._raw_names.get(p, ""))
+
+    def _partner_points(self, ctx: _Context, p: str | None) -> int:
+        """What ``_counterparty`` would add for partner ``p``."""
+        if p is None:
+            return 0
+        points = ctx.points.get(p)
+        if points is None:
+            points = sum(e[1] for e in ctx.strong.get(p, ()))
+            if self._name_matches(ctx, p):
+                points += P_NAME
+            ctx.points[p] = points
+        return points
+
+    def _date_near(self, ctx: _Context, pos: int) -> bool:
+        o = self._ords[pos]
+        return ctx.booking is not None and o != _UNDATED and abs(o - ctx.booking) <= ctx.window
+
+    def _single(self, ctx: _Context, pos: int, ref: str | None, typo: str | None, e2e: bool):
+        c = self._cands[pos]
+        diff = self._minor[pos] - ctx.minor
+        opt = _Option()
+        fit = 0
+        if diff == 0:
+            opt.add(AMOUNT_EXACT, P_AMOUNT_EXACT)
+        elif -ctx.tol <= diff <= ctx.tol:
+            opt.add(AMOUNT_CLOSE, P_AMOUNT_CLOSE, str(c.amount - ctx.absolute))
+            opt.fee = diff > 0
+            opt.loose = True  # unless a reference points to it
+        elif ctx.fee_rule is not None and 0 < diff <= ctx.fee_max:
+            opt.add(AMOUNT_CLOSE, P_AMOUNT_EXACT, str(c.amount - ctx.absolute))
+            opt.add(RULE, P_RULE["fee_difference"], ctx.fee_rule.name)
+            opt.fee = True
+            opt.rule = ctx.fee_rule
+        else:
+            fit = 1 if diff > 0 else 2
+        if e2e:
+            opt.add(END_TO_END, P_END_TO_END[fit], ctx.line.end_to_end_id)
+        elif ref is not None:
+            opt.add(REFERENCE, P_REFERENCE[fit], ref)
+        elif typo is not None:
+            opt.add(REFERENCE, P_REFERENCE_TYPO[fit], typo)
+        opt.referenced = e2e or ref is not None or typo is not None
+        opt.loose = opt.loose and not opt.referenced
+        if fit and not opt.referenced:
+            return None
+        self._counterparty(ctx, opt, c.partner)
+        identified = self._identified(ctx)
+        opt.stranger = bool(identified) and c.partner not in identified
+        if self._date_near(ctx, pos):
+            opt.add(DATE_NEAR, P_DATE, str(c.date))
+        opt.partial = fit == 1
+        opt.items.append((pos, ctx.absolute if fit == 1 else None))
+        return opt
+
+    def _combination(self, ctx: _Context, positions: Sequence[int], referenced: dict[int, str]):
+        cands = self._cands
+        total = sum(self._minor[p] for p in positions)
+        diff = total - ctx.minor
+        opt = _Option()
+        opt.items = [(p, None) for p in positions]
+        amount = sum((cands[p].amount for p in positions), Decimal(0))
+        n = str(len(positions))
+        if diff == 0:
+            opt.add(AMOUNT_SUM, P_AMOUNT_SUM, n)
+        elif 0 < diff <= ctx.tol:
+            opt.add(AMOUNT_SUM, P_AMOUNT_SUM_CLOSE - 10, n)
+            opt.add(AMOUNT_CLOSE, 10, str(amount - ctx.absolute))
+            opt.fee = True
+            opt.loose = True
+        elif ctx.fee_rule is not None and 0 < diff <= ctx.fee_max:
+            opt.add(AMOUNT_SUM, P_AMOUNT_SUM, n)
+            opt.add(AMOUNT_CLOSE, 0, str(amount - ctx.absolute))
+            opt.add(RULE, P_RULE["fee_difference"], ctx.fee_rule.name)
+            opt.fee = True
+            opt.rule = ctx.fee_rule
+        else:
+            return None
+        found = [referenced[p] for p in positions if p in referenced]
+        if found:
+            points = P_REFERENCE[0] if len(found) == len(positions) else (
+                P_COMBINATION_SOME_REFERENCES
+            )
+            opt.add(REFERENCE, points, ", ".join(found))
+            opt.referenced = True
+            opt.loose = opt.loose and len(found) < len(positions)
+        partners = {cands[p].partner for p in positions}
+        identified = self._identified(ctx)
+        opt.stranger = bool(identified) and not partners <= identified
+        if len(partners) == 1:
+            self._counterparty(ctx, opt, partners.pop())
+        if all(self._date_near(ctx, p) for p in positions):
+            opt.add(DATE_NEAR, P_DATE)
+        return opt
+
+    def _subsets(
+        self, ctx: _Context, positions: Sequence[int], upper: int, budget: int = SUBSET_BUDGET
+    ) -> list[list[int]]:
+        """Up to 3 combinations (2…max_subset) of ``positions`` adding up to the line, or up to
+        ``upper`` more (a fee): the closest first. Exact sums of 2–4 by hashing, the rest by a
+        pruned search of at most ``budget`` steps."""
+        minor = self._minor
+        max_k = max(2, self.settings.max_subset)
+        if upper == 0:
+            values = [minor[p] for p in positions]
+            exact = _exact_subsets(values, ctx.minor, min(max_k, 4))
+            if exact or max_k <= 4:
+                return [[positions[i] for i in combo] for combo in exact]
+            budget = min(budget, SUBSET_BUDGET // 50)  # 5 or 6 items: a short look only
+        items = sorted(
+            (p for p in positions if minor[p] <= ctx.minor + upper),
+            key=minor.__getitem__,
+            reverse=True,
+        )
+        values = [minor[p] for p in items]
+        n = len(values)
+        if n < 2:
+            return []
+        suffix = [0] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            suffix[i] = suffix[i + 1] + values[i]
+        lo, hi = ctx.minor, ctx.minor + upper  # the items may exceed the line by a fee
+        if suffix[0] < lo:
+            return []
+        found: list[list[int]] = []
+        chosen: list[int] = []
+        steps = [budget]
+
+        def walk(start: int, acc: int) -> None:
+            for j in range(start, n):
+                steps[0] -= 1
+                if steps[0] < 0 or len(found) >= 8:
+                    return
+                if acc + suffix[j] < lo:
+                    return  # even everything left falls short
+                s = acc + values[j]
+                if s > hi:
+                    continue
+                chosen.append(j)
+                if s >= lo:
+                    if len(chosen) >= 2:
+                        found.append([items[i] for i in chosen])
+                elif len(chosen) < max_k:
+                    walk(j + 1, s)
+                chosen.pop()
+
+        walk(0, 0)
+        found.sort(key=lambda combo: sum(minor[p] for p in combo))  # the exact ones first
+        return found[:3]
+
+    def _oldest_first(self, ctx: _Context, rule: Rule, partner: str) -> _Option | None:
+        kind = RECEIVABLE if ctx.kinds is CREDIT_KINDS else PAYABLE
+        cands = self._cands
+        opt = _Option()
+        left = ctx.absolute
+        for pos in self._partner(partner).positions:
+            c = cands[pos]
+            if c.kind != kind or c.currency.upper() != ctx.currency:
                 continue
-            ev = []
-            if any(normalize(r).replace(" ", "") in text for r in c.references if r):
-                ev.append(m.Evidence(m.REFERENCE, 50, c.references[0]))
-            if c.amount == abs(line.amount):
-                ev.append(m.Evidence(m.AMOUNT_EXACT, 45))
-            if ev:
-                score = sum(e.points for e in ev)
-                out.append(m.Suggestion(line.id, (m.Item(c.kind, c.id, min(c.amount, abs(line.amount))),), score, tuple(ev), auto=score >= 90))
-        out.sort(key=lambda s: -s.score)
-        return out[:limit]
+            if c.amount <= left:
+                opt.items.append((pos, None))
+                left -= c.amount
+            else:
+                opt.items.append((pos, left))
+                opt.partial = True
+                left = Decimal(0)
+            if left == 0:
+                break
+        if not opt.items:
+            return None
+        opt.add(RULE, P_RULE["partner_oldest_first"], rule.name)
+        opt.rule = rule
+        if left == 0 and not opt.partial:
+            if len(opt.items) == 1:
+                opt.add(AMOUNT_EXACT, P_AMOUNT_EXACT)
+            else:
+                opt.add(AMOUNT_SUM, P_AMOUNT_SUM, str(len(opt.items)))
+        self._counterparty(ctx, opt, partner)
+        return opt
 
-    def run(self, lines):
-        return {line.id: self.suggest(line) for line in lines}
+    def _rule_applies(self, ctx: _Context, rule: Rule) -> bool:
+        line = ctx.line
+        if rule.text_contains:
+            needle = self._rule_text.get(rule.id) or text.normalize(rule.text_contains)
+            if not needle or needle not in ctx.norm:
+                return False
+        if rule.direction:
+            credit = line.amount > 0
+            if rule.direction not in ("credit", "debit") or credit != (rule.direction == "credit"):
+                return False
+        if rule.amount_min is not None and ctx.absolute < rule.amount_min:
+            return False
+        if rule.amount_max is not None and ctx.absolute > rule.amount_max:
+            return False
+        if rule.bank_account_id is not None and line.bank_account_id != rule.bank_account_id:
+            return False
+        if rule.counterparty and self._rule_partner(ctx, rule.counterparty) is None:
+            return False
+        return True
+
+    def _rule_partner(self, ctx: _Context, counterparty: str) -> str | None:
+        """The partner a rule's counterparty names on this line (tax id or fuzzy name)."""
+        k = text.key(counterparty)
+        p = self._tax_ids.get(k)
+        if p is not None:
+            known = ctx.strong.get(p, ())
+            if any(e[0] != LABEL_PATTERN for e in known) or self._name_matches(ctx, p):
+                return p
+            return None
+        name = text.normalize(counterparty)
+        if not name or not ctx.name_text:
+            return None
+        if fuzz.token_set_ratio(ctx.name_text, name, score_cutoff=NAME_RATIO) < NAME_RATIO:
+            return None
+        for q in self._named_partners(ctx):
+            if fuzz.token_set_ratio(self._names[q], name, score_cutoff=NAME_RATIO) >= NAME_RATIO:
+                return q
+        return ""  # the name holds, though no open candidate's partner bears it
+
+    def _options(self, ctx: _Context) -> tuple[list[_Option], int]:
+        """Every option for the line, and the floor a crowded amount puts under the second best."""
+        cands = self._cands
+        minor = self._minor
+        usable = self._usable
+        rule = None
+        for r in self._rules:
+            if self._rule_applies(ctx, r):
+                rule = r
+                break
+        if rule is not None and rule.action == "gateway_payout":
+            ctx.kinds = (PAYOUT,)
+        if rule is not None and rule.action == "fee_difference":
+            ctx.fee_rule = rule
+            ctx.fee_max = int(rule.fee_max * SCALE)
+        options: list[_Option] = []
+        if rule is not None and rule.action == "partner_oldest_first":
+            partner = rule.partner or (
+                self._rule_partner(ctx, rule.counterparty) if rule.counterparty else None
+            )
+            if not partner:
+                partner = next(iter(ctx.strong), None) or next(
+                    iter(self._named_partners(ctx)), None
+                )
+            if partner and partner in self._partner_groups:
+                opt = self._oldest_first(ctx, rule, partner)
+                if opt is not None:
+                    options.append(opt)
+        # 1. References, end-to-end id.
+        refs_idx = self._refs
+        referenced: dict[int, str] = {}
+        hit_keys: dict[str, list[int]] = {}
+        alpha_refs = self._alpha_refs
+        for k in ctx.keys:
+            if not alpha_refs and k.isalpha():
+                continue  # no reference is letters only
+            hit = refs_idx.get(k)
+            if hit is not None and len(hit) <= CROWDED_AMOUNT:
+                for pos in hit:
+                    if pos not in referenced and usable(ctx, pos):
+                        referenced[pos] = self._original_reference(pos, k)
+                        hit_keys.setdefault(k, []).append(pos)
+        e2e: set[int] = set()
+        line = ctx.line
+        if line.end_to_end_id:
+            k = text.key(line.end_to_end_id)
+            if len(k) >= 3 and k != "notprovided":
+                for pos in self._e2e.get(k, ()):
+                    if usable(ctx, pos):
+                        e2e.add(pos)
+        shortlist: dict[int, None] = dict.fromkeys(referenced)
+        shortlist.update(dict.fromkeys(e2e))
+        # 2. The same amount: everyone's when few, the known partners' when crowded.
+        floor = 0
+        by_amount = self._amounts.get(ctx.currency)
+        bucket = by_amount.get(ctx.minor) if by_amount is not None else None
+        if bucket is not None:
+            if len(bucket) <= CROWDED_AMOUNT or ctx.kinds == (PAYOUT,):
+                for pos in islice(bucket, 2000):
+                    if usable(ctx, pos):
+                        shortlist[pos] = None
+            else:
+                floor = P_AMOUNT_EXACT + P_DATE
+        partners = list(ctx.strong)
+        for p in self._named_partners(ctx):
+            if p not in ctx.strong:
+                partners.append(p)
+        partners = [p for p in partners if p in self._partner_groups]
+        for p in partners:
+            same = self._partner(p).by_minor.get(ctx.minor, ())
+            if len(same) > PARTNER_SAME_AMOUNT:
+                # Many of one partner's with this amount: those nearest in date stand for them
+                # (the list is in date order).
+                start = 0
+                if ctx.booking is not None:
+                    start = bisect.bisect_left(self._partner(p).dates_of(ctx.minor), ctx.booking)
+                    start = max(0, min(start - PARTNER_SAME_AMOUNT // 2,
+                                       len(same) - PARTNER_SAME_AMOUNT))
+                same = same[start:start + PARTNER_SAME_AMOUNT]
+            for pos in same:
+                if usable(ctx, pos):
+                    shortlist[pos] = None
+        # 3. Typos of long references, among the shortlist only.
+        tol = ctx.tol
+        typos: dict[int, str] = {}
+        if not any(abs(minor[p] - ctx.minor) <= tol for p in referenced) and not e2e:
+            # A number that is exactly an invoice of the partner the line names is no typo.
+            identified = self._identified(ctx)
+            long_keys = [
+                k for k in ctx.keys
+                if text.is_reference_like(k)
+                and not any(cands[q].partner in identified for q in hit_keys.get(k, ()))
+            ]
+            if long_keys:
+                for pos in shortlist:
+                    if pos in referenced:
+                        continue
+                    for r in cands[pos].references:
+                        if text.near_reference(long_keys, text.key(r)) is not None:
+                            typos[pos] = r
+                            break
+        # 4. One candidate each; those with the amount but no reference scored in short (their
+        # evidence is worked out if they make the suggestions).
+        for pos in shortlist:
+            if (
+                minor[pos] == ctx.minor
+                and pos not in referenced and pos not in typos and pos not in e2e
+            ):
+                opt = _Option()
+                opt.raw = (
+                    P_AMOUNT_EXACT
+                    + self._partner_points(ctx, cands[pos].partner)
+                    + (P_DATE if self._date_near(ctx, pos) else 0)
+                )
+                opt.items.append((pos, None))
+                opt.light = True
+                options.append(opt)
+                continue
+            opt = self._single(ctx, pos, referenced.get(pos), typos.get(pos), pos in e2e)
+            if opt is not None:
+                options.append(opt)
+        threshold = self.settings.auto_threshold
+        best = max((o.raw for o in options), default=0)
+        # 5. Close amounts (a fee) among the known partners' candidates near the date.
+        upper = max(tol, ctx.fee_max)
+        if best < threshold and partners:
+            for p in partners[:2]:
+                near = self._partner(p).near(
+                    minor, ctx.booking, ctx.window, ctx.minor - tol, ctx.minor + upper
+                )
+                for pos in near:
+                    if pos not in shortlist and usable(ctx, pos):
+                        shortlist[pos] = None
+                        opt = self._single(ctx, pos, None, None, False)
+                        if opt is not None:
+                            options.append(opt)
+        if ctx.fee_rule is not None and best < threshold:
+            for pos in self._amount_range(ctx.currency, ctx.minor, ctx.minor + ctx.fee_max):
+                if pos not in shortlist and usable(ctx, pos):
+                    shortlist[pos] = None
+                    opt = self._single(ctx, pos, None, None, False)
+                    if opt is not None:
+                        options.append(opt)
+        # 6. Several candidates: the referenced ones, else a known partner's near the date.
+        pointed = {**typos, **referenced}
+        if len(pointed) >= 2:
+            for combo in self._subsets(ctx, list(pointed), upper):
+                opt = self._combination(ctx, combo, pointed)
+                if opt is not None:
+                    options.append(opt)
+        best = max((o.raw for o in options), default=0)
+        if best < threshold and partners and not pointed and not e2e:
+            for p in partners[:2]:
+                if ctx.minor in self._partner(p).by_minor:
+                    continue  # one of its candidates has the amount
+                # Exact sums only (a fee up to a rule's fee_max): near ones would be noise.
+                most = ctx.minor + ctx.fee_max
+                data = self._partner(p)
+                if ctx.booking is None:
+                    window = [q for q in data.cheapest[: bisect.bisect_right(data.amounts, most)]
+                              if usable(ctx, q)][:SUBSET_CANDIDATES]
+                else:
+                    window = data.nearest(
+                        ctx.booking, SUBSET_CANDIDATES, partial(self._fits_under, ctx, most)
+                    )
+                for combo in self._subsets(ctx, window, ctx.fee_max):
+                    opt = self._combination(ctx, combo, pointed)
+                    if opt is not None:
+                        options.append(opt)
+        if rule is not None and rule.action == "gateway_payout":
+            for opt in options:
+                if opt.rule is None:
+                    self._payout_rule(opt, rule)
+        return options, floor
+
+    @staticmethod
+    def _payout_rule(opt: _Option, rule: Rule) -> None:
+        opt.rule = rule
+        opt.add(RULE, P_RULE["gateway_payout"], rule.name)
+
+    def _heavy(self, ctx: _Context, opt: _Option) -> _Option:
+        """The option with all of its evidence (a short-scored one worked out)."""
+        if not opt.light:
+            return opt
+        full = self._single(ctx, opt.items[0][0], None, None, False)
+        assert full is not None  # the same amount (and so the same points)
+        if opt.rule is not None:
+            self._payout_rule(full, opt.rule)
+        return full
+
+    def _original_reference(self, pos: int, k: str) -> str:
+        for r in self._cands[pos].references:
+            if text.key(r) == k:
+                return r
+        return k
+
+    def _amount_range(self, currency: str, lo: int, hi: int) -> list[int]:
+        """Candidates with an amount in [lo, hi] (a sorted list of amounts, built on first use)."""
+        by_amount = self._amounts.get(currency)
+        if not by_amount:
+            return []
+        ordered = self._sorted_amounts.get(currency)
+        if ordered is None:
+            ordered = sorted(by_amount)
+            self._sorted_amounts[currency] = ordered
+        out: list[int] = []
+        i = bisect.bisect_left(ordered, lo)
+        while i < len(ordered) and ordered[i] <= hi and len(out) < CROWDED_AMOUNT:
+            out.extend(by_amount[ordered[i]])
+            i += 1
+        return out[:CROWDED_AMOUNT]
+
+    # -- suggestions ---------------------------------------------------------------------------
+
+    def _ranked(self, line: Line, limit: int) -> tuple[list[Suggestion], float, list[int]]:
+        ctx = self._context(line)
+        if ctx is None or limit <= 0:
+            return [], 0.0, []
+        options, floor = self._options(ctx)
+        if not options:
+            return [], 0.0, []
+        options.sort(key=lambda o: -o.raw)
+        kept: list[_Option] = []
+        seen: set[frozenset[int]] = set()
+        for opt in options:
+            ident = frozenset(p for p, _ in opt.items)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            kept.append(opt)
+        kept = [self._heavy(ctx, opt) for opt in kept[: max(limit, 2)]]
+        top = kept[0]
+        second = max(kept[1].raw if len(kept) > 1 else 0, floor)
+        auto = self._auto(top, second)
+        out = []
+        for i, opt in enumerate(kept[:limit]):
+            out.append(self._suggestion(ctx, opt, auto and i == 0))
+        return out, float(top.raw), [p for p, _ in top.items]
+
+    def _auto(self, top: _Option, second: int) -> bool:
+        threshold = self.settings.auto_threshold
+        clear = top.raw - second >= MARGIN
+        if top.raw < threshold:
+            return False
+        if top.rule is not None:
+            if not top.rule.auto_confirm:
+                return False
+            return top.rule.action == "partner_oldest_first" or clear
+        if top.partial and not (top.referenced and top.known):
+            return False
+        if top.loose or top.stranger:
+            return False
+        return clear
+
+    def _suggestion(self, ctx: _Context, opt: _Option, auto: bool) -> Suggestion:
+        cands = self._cands
+        items = []
+        for pos, amount in opt.items:
+            c = cands[pos]
+            items.append(Item(c.kind, c.id, c.amount if amount is None else amount))
+        fee = Decimal(0)
+        if opt.fee:
+            fee = sum((i.amount for i in items), Decimal(0)) - ctx.absolute
+            fee = max(fee, Decimal(0))
+        cache = self._evidence
+        evidence = []
+        for triple in opt.evidence:
+            ev = cache.get(triple)
+            if ev is None:
+                if len(cache) > EVIDENCE_CACHE:
+                    cache.clear()
+                ev = cache[triple] = Evidence(triple[0], float(triple[1]), triple[2])
+            evidence.append(ev)
+        return Suggestion(
+            line_id=ctx.line.id,
+            items=tuple(items),
+            score=float(min(100, opt.raw)),
+            evidence=tuple(evidence),
+            fee=fee,
+            rule_id=opt.rule.id if opt.rule is not None else None,
+            auto=auto,
+        )
+
+    def suggest(self, line: Line, limit: int = 5) -> list[Suggestion]:
+        """Return the line's best suggestions, best first; the first may be ``auto``."""
+        return self._ranked(line, limit)[0]
+
+    def run(self, lines: Iterable[Line], limit: int = 5) -> dict[int, list[Suggestion]]:
+        """Suggest for every line, then keep automatic ones within each candidate's open amount.
+
+        Automatic suggestions are served by score (then line id); one that would take more of a
+        candidate than is left loses ``auto``.
+        """
+        out: dict[int, list[Suggestion]] = {}
+        autos: list[tuple[float, int, list[int]]] = []
+        with _collector_paused():
+            for line in lines:
+                suggestions, raw, positions = self._ranked(line, limit)
+                out[line.id] = suggestions
+                if suggestions and suggestions[0].auto:
+                    autos.append((-raw, line.id, positions))
+        autos.sort(key=lambda a: (a[0], a[1]))
+        cands = self._cands
+        left: dict[int, Decimal] = {}
+        for _, line_id, positions in autos:
+            first = out[line_id][0]
+            needs = [(pos, item.amount) for pos, item in zip(positions, first.items, strict=True)]
+            if all(left.get(pos, cands[pos].amount) >= amount for pos, amount in needs):
+                for pos, amount in needs:
+                    left[pos] = left.get(pos, cands[pos].amount) - amount
+            else:
+                out[line_id][0] = replace(first, auto=False)
+        return out

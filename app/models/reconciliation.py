@@ -70,6 +70,8 @@ class StatementImport(TenantScoped, Base):
     balance_gap: Mapped[Decimal | None] = mapped_column(LINE_AMOUNT)
     entries: Mapped[int] = mapped_column(default=0)
     new_lines: Mapped[int] = mapped_column(default=0)
+    # "pending" while a job matches a large import's lines (small ones are matched at once).
+    matching_state: Mapped[str] = mapped_column(String(10), default="done")
     created_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -96,6 +96,7 @@ def upgrade() -> None:
     sa.Column('balance_gap', sa.Numeric(precision=20, scale=5), nullable=True),
     sa.Column('entries', sa.Integer(), nullable=False),
     sa.Column('new_lines', sa.Integer(), nullable=False),
+    sa.Column('matching_state', sa.String(length=10), nullable=False),
     sa.Column('created_by_user_id', sa.Integer(), nullable=True),
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('company_id', sa.Integer(), nullable=False),

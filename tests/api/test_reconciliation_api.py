@@ -144,6 +144,7 @@ def test_a_statement_is_uploaded_as_multipart_or_raw_and_imported_once(client, w
         "account_id": account.id, "format": "camt053", "statements": 1, "new_lines": 3,
         "duplicates": 0, "findings": [], "auto_confirmed": 1, "suggested": 1,
         "line_ids": first.json["line_ids"],
+        "matching_pending": False,
     }
     assert len(first.json["line_ids"]) == 3
     assert calls[0] == (b"<Document>1</Document>", "dic.xml")

@@ -148,6 +148,7 @@ def test_does_the_sweep_send_a_retry_once_it_is_due(held_jobs, erp, parties):
         "pdf_uploads": 0,
         "gateway_events": 0,
         "sandbox_webhooks": 0,
+        "statement_imports": 0,
     }
     db.session.execute(
         update(WebhookDelivery)

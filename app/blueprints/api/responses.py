@@ -454,6 +454,11 @@ class StatementImported(Body):
     auto_confirmed: int = Field(description="New lines matched automatically")
     suggested: int = Field(description="New lines waiting with suggestions for a person")
     line_ids: list[int] = Field(description="The new lines' ids")
+    matching_pending: bool = Field(
+        default=False,
+        description="True for a long statement: a job matches its lines in a moment "
+        "(list the lines again, or listen for reconciliation.matched)",
+    )
 
     @classmethod
     def of(cls, result: Any, *, waiting: int) -> Self:
@@ -468,6 +473,7 @@ class StatementImported(Body):
             auto_confirmed=result.confirmed,
             suggested=waiting,
             line_ids=list(result.line_ids),
+            matching_pending=result.pending,
         )
 
 

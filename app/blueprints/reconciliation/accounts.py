@@ -201,6 +201,9 @@ def import_file(account_id: int) -> ResponseReturnValue:
     flash(_import_summary(result), "success" if result.new_lines else "info")
     for finding in result.findings:
         flash(finding, "error")
+    if result.pending:
+        flash(_("A long statement: its lines are being matched in the background. Reload "
+                "this page in a minute to see them matched."), "info")
     return redirect(url_for("reconciliation.account", account_id=account.id), code=303)
 
 

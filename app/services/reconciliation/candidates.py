@@ -248,7 +248,7 @@ def _invoices_by_id(company_id: int, kind: str, ids: set[int]) -> dict[int, m.Ca
 # ------------------------------------------------------------------ one line's shortlist
 
 _REF = re.compile(r"[A-Za-z]{0,8}[-/ ]?\d[\d-]{1,19}")
-SHORTLIST_PER_PARTNER = 200
+PARTNER_WINDOW = 60
 
 
 def reference_forms(text: str) -> set[str]:
@@ -283,10 +283,18 @@ def line_candidates(company_id: int, line: m.Line, partners: set[str]) -> list[m
             Document.open_balance - Document.held_amount > 0,
             Document.currency == line.currency)
     for condition in conditions:
-        found.update(_invoices_where(kind, mine == company_id, condition, *base, limit=500))
+        found.update(_invoices_where(kind, mine == company_id, condition, *base, limit=100))
+    day = line.booking_date
     for partner in list(partners)[:5]:
-        found.update(_invoices_where(kind, mine == company_id, partner_col == partner, *base,
-                                     limit=SHORTLIST_PER_PARTNER, oldest_first=True))
+        mine_partner = (mine == company_id, partner_col == partner, *base)
+        if day is None:
+            found.update(_invoices_where(kind, *mine_partner, limit=PARTNER_WINDOW))
+            continue
+        # The partner's open invoices due around the line's day: those a payment combines.
+        found.update(_invoices_where(kind, *mine_partner, Document.due_date <= day,
+                                     limit=PARTNER_WINDOW, order=Document.due_date.desc()))
+        found.update(_invoices_where(kind, *mine_partner, Document.due_date > day,
+                                     limit=PARTNER_WINDOW // 3, order=Document.due_date.asc()))
     extra = (payments_in, payouts) if credit else (payments_out,)
     rows = list(found.values())
     for source in extra:
@@ -294,8 +302,10 @@ def line_candidates(company_id: int, line: m.Line, partners: set[str]) -> list[m
     return rows
 
 
-def _invoices_where(kind: str, *conditions: object, limit: int, oldest_first: bool = False
+def _invoices_where(kind: str, *conditions: object, limit: int, order: object = None
                     ) -> dict[int, m.Candidate]:
+    """Open invoices on the conditions, which name the company's own side explicitly (so the
+    tenancy filter's OR of both sides, which hides the narrow indexes, is left out)."""
     receivable = kind == m.RECEIVABLE
     stmt = select(
         Document.id, Document.open_balance - Document.held_amount, Document.currency,
@@ -304,11 +314,11 @@ def _invoices_where(kind: str, *conditions: object, limit: int, oldest_first: bo
         Document.customer_name if receivable else Document.supplier_name,
         Document.due_date, Document.issue_date,
     ).where(*conditions)  # type: ignore[arg-type]
-    if oldest_first:
-        stmt = stmt.order_by(Document.due_date, Document.id)
+    if order is not None:
+        stmt = stmt.order_by(order)  # type: ignore[arg-type]
     out = {}
     for id_, value, cur, number, tax_id, name, due, issued in db.session.execute(
-            stmt.limit(limit)):
+            unscoped(stmt.limit(limit))):
         out[id_] = m.Candidate(kind=kind, id=id_, amount=value, currency=cur,
                                references=(number,), partner=tax_id or None,
                                partner_name=name or "", date=due or issued)

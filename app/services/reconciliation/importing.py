@@ -8,6 +8,7 @@ so re-importing a file or a period that overlaps adds nothing twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.models.reconciliation import BankAccount, BankLine, StatementImport
 from app.models.user import User
 from app.services import audit
@@ -26,8 +28,10 @@ from app.services.errors import DomainError, FieldErrors
 from app.services.reconciliation import accounts, matching, payouts
 from app.statements import MAX_BYTES, read_statement
 from app.statements.model import ColumnMapping, Entry, Statement, StatementError
+from app.tenancy import unscoped
 
 _ZERO = Decimal("0")
+INLINE_LINES = 300  # more new lines than this are matched by a job
 
 
 @dataclass
@@ -41,6 +45,7 @@ class ImportResult:
     line_ids: list[int] = field(default_factory=list)
     suggested: int = 0
     confirmed: int = 0
+    pending: bool = False  # matched by a job: the lines wait a moment for their suggestions
 
 
 def fingerprint(account_id: int, entry: Entry, rank: int) -> str:
@@ -139,12 +144,40 @@ def store_statements(
         {"file": filename[:200], "format": fmt, "new": result.new_lines,
          "duplicates": result.duplicates},
     )
-    if result.line_ids:
+    if len(result.line_ids) > INLINE_LINES:
+        # A long statement is matched by a job (app.jobs.relay hands it the pending imports):
+        # its confirmations would hold the request for minutes.
+        for record in result.imports:
+            record.matching_state = "pending"
+        result.pending = True
+    elif result.line_ids:
         if any(s.entries and any(e.amount > 0 for e in s.entries) for s in statements):
             payouts.sync_payouts(company_id)  # a payout on the statement needs its copy
         report = matching.match_lines(company_id, line_ids=result.line_ids, actor=actor)
         result.suggested, result.confirmed = report.suggested, report.confirmed
     return result
+
+
+def match_import(import_id: int) -> int:
+    """The job's work: match a pending import's lines (after copying the payouts); how many
+    were confirmed. An import already matched is left alone."""
+    record = db.session.get(StatementImport, import_id)
+    if record is None or record.matching_state != "pending":
+        return 0
+    line_ids = list(db.session.scalars(select(BankLine.id).where(BankLine.import_id == import_id)))
+    payouts.sync_payouts(record.company_id)
+    report = matching.match_lines(record.company_id, line_ids=line_ids)
+    record.matching_state = "done"
+    return report.confirmed
+
+
+def pending_imports(older_than: dt.timedelta = dt.timedelta(minutes=10)) -> list[tuple[int, int]]:
+    """(company id, import id) of pending imports whose job was lost (the sweep re-enqueues)."""
+    cutoff = utcnow() - older_than
+    return [(c, i) for c, i in db.session.execute(unscoped(
+        select(StatementImport.company_id, StatementImport.id).where(
+            StatementImport.matching_state == "pending", StatementImport.created_at < cutoff)
+    ))]
 
 
 def _import_one(

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from rapidfuzz import fuzz, process
 from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.matching import model as m
 from app.matching.engine import Matcher
-from app.matching.text import normalize
+from app.matching.text import normalize, tokens
 from app.models.base import utcnow
 from app.models.payment import AWAITING_CONFIRMATION, Payment
 from app.models.reconciliation import (
@@ -82,13 +83,17 @@ def engine_rules(company_id: int) -> list[m.Rule]:
     ]
 
 
-def engine_hints(company_id: int) -> m.Hints:
+def engine_hints(company_id: int, line: m.Line | None = None) -> m.Hints:
+    """What confirmations taught (all of it, or only what concerns one line)."""
     accounts: dict[str, str] = {}
     labels: dict[str, str] = {}
-    for kind, value, partner in db.session.execute(
-        select(CounterpartyHint.kind, CounterpartyHint.value, CounterpartyHint.partner)
-        .where(CounterpartyHint.company_id == company_id)
-    ):
+    stmt = select(CounterpartyHint.kind, CounterpartyHint.value, CounterpartyHint.partner).where(
+        CounterpartyHint.company_id == company_id)
+    if line is not None:
+        keys = tokens(f"{line.reference} {line.description} {line.counterparty_name}")
+        stmt = stmt.where(CounterpartyHint.value.in_(
+            [v for v in (line.counterparty_account, *keys[:200]) if v]))
+    for kind, value, partner in db.session.execute(stmt):
         (accounts if kind == "account" else labels)[value] = partner
     return m.Hints(accounts=accounts, labels=labels)
 
@@ -197,9 +202,35 @@ def _target(item: m.Item) -> dict[str, object]:
 
 
 def suggestions_of(company_id: int, line_id: int) -> list[m.Suggestion]:
-    """Fresh suggestions for one line (what the review page and the API show)."""
+    """Fresh suggestions for one line, from a shortlist the database gives by its indexes
+    (numbers named, amounts near, the partners the line points to): never the whole ledger."""
     line = get_line(company_id, line_id)
-    return matcher_for(company_id, [line]).suggest(engine_line(line), limit=5)
+    plain = engine_line(line)
+    hints = engine_hints(company_id, plain)
+    shortlist = sources.line_candidates(company_id, plain, _partners_of_line(company_id, plain,
+                                                                             hints))
+    matcher = Matcher(shortlist, rules=engine_rules(company_id), hints=hints)
+    return matcher.suggest(plain, limit=5)
+
+
+def _partners_of_line(company_id: int, line: m.Line, hints: m.Hints) -> set[str]:
+    """Partner tax ids a line points to: a learnt account or label, a tax id in its text, a
+    partner's name close to the counterparty's."""
+    found: set[str] = set()
+    if line.counterparty_account and line.counterparty_account in hints.accounts:
+        found.add(hints.accounts[line.counterparty_account])
+    for key in tokens(f"{line.reference} {line.description} {line.counterparty_name}"):
+        if key in hints.labels:
+            found.add(hints.labels[key])
+    found.update(t for t in tokens(f"{line.reference} {line.description}")
+                 if t.isdigit() and 8 <= len(t) <= 12)
+    if line.counterparty_name:
+        names = sources.partner_names(company_id, credit=line.amount > 0)
+        best = process.extractOne(line.counterparty_name, names, scorer=fuzz.token_set_ratio,
+                                  processor=normalize, score_cutoff=85)
+        if best is not None:
+            found.add(best[2])
+    return found
 
 
 # --------------------------------------------------------------------------- confirm, undo
@@ -430,7 +461,7 @@ def _learn(company_id: int, line: BankLine, items: Sequence[MatchItem]) -> None:
     pairs = []
     if line.counterparty_account:
         pairs.append(("account", line.counterparty_account[:100]))
-    label = normalize(line.counterparty_name or "")[:100]
+    label = learnt_label(line.counterparty_name)
     if label:
         pairs.append(("label", label))
     for kind, value in pairs:
@@ -448,6 +479,19 @@ def _learn(company_id: int, line: BankLine, items: Sequence[MatchItem]) -> None:
             hint.partner, hint.partner_name = partner, partner_name[:200]
             hint.uses += 1
             hint.updated_at = utcnow()
+
+
+_GENERIC = frozenset(
+    "sas ltda limitada sociedad compania cia s a y de del la las los el pago pagos abono "
+    "transferencia transf consignacion factura facturas nit ref banco bank payment".split()
+)
+
+
+def learnt_label(name: str | None) -> str:
+    """The word of a counterparty's name worth remembering: its longest distinctive word."""
+    candidates = [w for w in normalize(name or "").split() if len(w) >= 5 and w not in _GENERIC
+                  and not w.isdigit()]
+    return max(candidates, key=len)[:100] if candidates else ""
 
 
 def _partners_of(company_id: int, items: Sequence[MatchItem]) -> set[tuple[str, str]]:

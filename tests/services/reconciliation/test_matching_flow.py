@@ -154,3 +154,48 @@ def test_other_companies_ids_are_not_found(parties):
     assert refreshed(doc).open_balance == Decimal("100.00")
     assert db.session.scalar(unscoped(select(func.count(Match.id)))) >= 0
     assert db.session.get(Document, doc.id) is not None
+
+
+def test_one_lines_fresh_suggestions_come_from_a_shortlist_by_number_amount_and_tax_id(parties):
+    supplier, buyer, s_user, _ = parties
+    account = bank_account(supplier)
+    # Imported before the invoices exist (so nothing is confirmed), then asked again.
+    store(supplier, account, statement(
+        entry("1234.00", text="abono fact fe-9999-x"),
+        entry("777.00", text="consignacion"),
+        entry("750.00", text=f"NIT {buyer.tax_id} pago facturas")), user=s_user)
+    named = invoice(supplier, buyer, "1234.00")
+    named.number = "FE-9999-X"
+    same_amount = invoice(supplier, buyer, "777.00")
+    a, b = invoice(supplier, buyer, "300.00"), invoice(supplier, buyer, "450.00")
+    db.session.commit()
+    with acting_as(supplier.id, s_user.id):
+        lines = {line.amount: line for line in db.session.scalars(select(BankLine))}
+        by_number = matching.suggestions_of(supplier.id, lines[Decimal("1234.00")].id)
+        by_amount = matching.suggestions_of(supplier.id, lines[Decimal("777.00")].id)
+        combined = matching.suggestions_of(supplier.id, lines[Decimal("750.00")].id)
+    assert by_number[0].items[0].id == named.id
+    assert any(s.items[0].id == same_amount.id for s in by_amount)
+    assert any({i.id for i in s.items} == {a.id, b.id} for s in combined)
+
+
+def test_a_confirmation_teaches_the_account_and_the_name_for_the_next_line(parties):
+    supplier, buyer, s_user, _ = parties
+    first, second = invoice(supplier, buyer, "640.00"), invoice(supplier, buyer, "910.00")
+    account = bank_account(supplier)
+    store(supplier, account, statement(
+        entry("640.00", text=f"pago {first.number}", name="INVERSIONES QUIMBAYA SAS",
+              account="CO55001234")), user=s_user)
+    assert refreshed(first).open_balance == 0
+    with acting_as(supplier.id):
+        hints = matching.engine_hints(supplier.id)
+    assert hints.accounts == {"CO55001234": buyer.tax_id}
+    assert hints.labels == {"inversiones": buyer.tax_id}
+    # Next month: no number, only the account and the amount — the buyer's invoice is named.
+    store(supplier, account, statement(entry("910.00", text="abono", account="CO55001234",
+                                             day=__import__("datetime").date(2026, 12, 20))),
+          user=s_user, digest="y")
+    with acting_as(supplier.id):
+        line = db.session.scalars(select(BankLine).where(BankLine.amount == Decimal("910"))).one()
+        best = matching.suggestions_of(supplier.id, line.id)
+    assert refreshed(second).open_balance == 0 or best[0].items[0].id == second.id

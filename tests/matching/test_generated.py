@@ -1,0 +1,35 @@
+"""On a noisy generated statement, are automatic confirmations right and frequent enough?"""
+
+from __future__ import annotations
+
+from app.matching.engine import Matcher
+from app.matching.generate import evaluate, generate
+
+
+def test_are_automatic_confirmations_precise_and_frequent_on_a_noisy_statement():
+    data = generate(partners=300, invoices=20_000, lines=2_000, seed=1)
+    matcher = Matcher(data.candidates, rules=data.rules, hints=data.hints)
+    q = evaluate(matcher.run(data.lines), data.truth)
+    assert q.lines == 2_000
+    assert q.matchable > 1_800  # a few unknown senders only
+    assert q.precision >= 0.995, q
+    assert q.recall >= 0.90, q
+    assert q.top5_recall >= 0.5, q
+
+
+def test_is_the_generator_seeded():
+    a = generate(partners=20, invoices=500, lines=100, seed=3)
+    b = generate(partners=20, invoices=500, lines=100, seed=3)
+    c = generate(partners=20, invoices=500, lines=100, seed=4)
+    assert a.lines == b.lines and a.truth == b.truth
+    assert a.lines != c.lines
+
+
+def test_does_the_truth_name_only_candidates_that_exist():
+    data = generate(partners=20, invoices=500, lines=300, seed=5)
+    known = {(c.kind, c.id) for c in data.candidates}
+    assert len(data.lines) == len(data.truth) == 300
+    assert all(pair in known for settles in data.truth.values() for pair in settles)
+    assert any(not settles for settles in data.truth.values())  # unknown senders
+    assert any(len(settles) > 1 for settles in data.truth.values())  # combined payments
+    assert any(line.amount < 0 for line in data.lines)  # debits

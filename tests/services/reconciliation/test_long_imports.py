@@ -1,0 +1,54 @@
+"""A long statement is matched by a job, not in the request that imports it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.jobs import tasks
+from app.models.base import utcnow
+from app.models.reconciliation import BankLine, StatementImport
+from app.services.reconciliation import importing
+from app.tenancy import unscoped
+from tests.conftest import make_company, make_user
+from tests.payments_helpers import invoice, refreshed
+from tests.services.reconciliation.helpers import bank_account, entry, statement, store
+
+
+def _long_statement(doc, extra: int):
+    lines = [entry("1.00", text=f"movimiento {i}") for i in range(extra)]
+    lines.append(entry(str(doc.payable), text=f"pago {doc.number}"))
+    return statement(*lines)
+
+
+def test_a_long_import_waits_for_its_job_which_matches_it_once(held_jobs):
+    supplier, buyer = make_company("Larga S.A.S."), make_company("Cliente S.A.S.")
+    user = make_user(supplier)
+    doc = invoice(supplier, buyer, "98765.00")
+    account = bank_account(supplier)
+    result = store(supplier, account, _long_statement(doc, importing.INLINE_LINES), user=user)
+    assert result.pending and result.confirmed == 0
+    assert refreshed(doc).open_balance == doc.payable  # not yet: the job has not run
+    held_jobs.run()
+    assert refreshed(doc).open_balance == 0
+    record = db.session.scalars(unscoped(select(StatementImport))).one()
+    assert record.matching_state == "done"
+    # Run again (a retried job): nothing changes.
+    assert tasks.match_statement_import.call_local(supplier.id, record.id) is None
+    assert db.session.scalar(unscoped(select(BankLine.status).where(
+        BankLine.amount == doc.payable))) == "matched"
+
+
+def test_the_sweep_re_enqueues_an_import_whose_job_was_lost(held_jobs):
+    supplier, buyer = make_company("Perdida S.A.S."), make_company("Cliente S.A.S.")
+    doc = invoice(supplier, buyer, "4321.00")
+    account = bank_account(supplier)
+    store(supplier, account, _long_statement(doc, importing.INLINE_LINES))
+    held_jobs.clear()  # the job was lost (a worker died)
+    assert tasks.sweep.call_local()["statement_imports"] == 0  # not stale yet
+    db.session.execute(unscoped(update(StatementImport).values(
+        created_at=utcnow() - dt.timedelta(minutes=11))))
+    db.session.commit()
+    assert tasks.sweep.call_local()["statement_imports"] == 1
