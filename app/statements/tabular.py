@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.statements.model import ColumnMapping, Counterparty, Entry, Statement, StatementError
-from app.statements.util import clean, currency_code, plain_date
+from app.statements.util import clean, currency_code, decode_text, plain_date
 
 Cell = Any  # str from CSV; str, int, float, datetime or None from XLSX
 _HEADER_SEARCH = 20  # rows looked at for a header when there is no mapping
@@ -135,22 +135,6 @@ def _float_amount(value: float, number_format: str) -> Decimal:
     return amount
 
 
-def _decode(data: bytes, encoding: str | None) -> str:
-    if encoding:
-        try:
-            return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise StatementError(f"The file cannot be decoded as {encoding}: {exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("iso-8859-1")
-
-
 def sniff_delimiter(lines: Sequence[str]) -> str:
     """The delimiter of CSV lines: csv.Sniffer, else the one most used in the first line."""
     sample = "\n".join(lines[:50])
@@ -173,7 +157,7 @@ def _field_count(line: str, delimiter: str) -> int:
 
 
 def _csv_rows(data: bytes, mapping: ColumnMapping | None) -> list[list[Cell]]:
-    text = _decode(data, mapping.encoding if mapping else None)
+    text = decode_text(data, mapping.encoding if mapping else None, fallback="cp1252")
     if "\x00" in text:
         raise StatementError("The file holds binary data, not CSV text.")
     lines = text.splitlines()

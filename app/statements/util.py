@@ -23,8 +23,10 @@ def check_size(data: bytes) -> None:
         raise StatementError("The file is empty.", "El archivo está vacío.")
 
 
-def decode_text(data: bytes, encoding: str | None = None) -> str:
-    """Decode with ``encoding`` if given, else UTF-8 (BOM dropped), else ISO-8859-1."""
+def decode_text(data: bytes, encoding: str | None = None, *, fallback: str = "iso-8859-1"
+                ) -> str:
+    """Decode with ``encoding`` if given, else UTF-8 (BOM dropped), else ``fallback``
+    (ISO-8859-1 for SWIFT files; Windows-1252 for spreadsheets' CSV exports)."""
     if encoding:
         try:
             return data.decode(encoding)
@@ -33,7 +35,11 @@ def decode_text(data: bytes, encoding: str | None = None) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("iso-8859-1")
+        pass
+    try:
+        return data.decode(fallback)
+    except UnicodeDecodeError:
+        return data.decode("iso-8859-1")  # every byte decodes
 
 
 def plain_date(value: dt.date | dt.datetime) -> dt.date:
