@@ -527,7 +527,7 @@ class Matcher:
         named = self._named_cache.get(ctx.name_text)
         if named is None:
             index = self._name_words
-            found = [ps for w in set(ctx.name_text.split()) if (ps := index.get(w))]
+            found = [ps for w in dict.fromkeys(ctx.name_text.split()) if (ps := index.get(w))]
             found.sort(key=len)
             counts: dict[str, float] = {}
             for ps in found[:3]:
