@@ -337,7 +337,7 @@ class Matcher:
                     bad = next(c for c in cands if type(c) is t)
                     raise TypeError(f"not a Candidate: {bad!r}")
             columns = (
-                list(zip(*map(_FIELDS, cands), strict=True)) if cands else [()] * len(_FIELDS_N)
+                list(zip(*map(_FIELDS, cands), strict=True)) if cands else [()] * _FIELDS_N
             )
             del cands
             self._build(columns, rules, hints, settings)
