@@ -41,12 +41,13 @@ from __future__ import annotations
 
 import bisect
 import gc
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from functools import partial
-from itertools import islice
+from itertools import islice, repeat
 from operator import attrgetter
 
 from rapidfuzz import fuzz
@@ -155,10 +156,24 @@ _FIELD_NAMES = (
     "kind", "id", "amount", "currency", "references", "partner", "partner_name", "date",
     "end_to_end_id",
 )
-_FIELDS = attrgetter(*_FIELD_NAMES)
-_FIELDS_N = len(_FIELD_NAMES)
 _KIND_SET = frozenset(KINDS)
 _DECIMAL_SCALE = Decimal(SCALE)
+
+
+class _Column:
+    """One attribute of the candidates, read when asked for."""
+
+    __slots__ = ("items", "name")
+
+    def __init__(self, items: list, name: str) -> None:
+        self.items = items
+        self.name = name
+
+    def __getitem__(self, i: int) -> object:
+        return getattr(self.items[i], self.name)
+
+    def __len__(self) -> int:
+        return len(self.items)
 
 
 def _minor_or_zero(amount: Decimal) -> int:
@@ -168,9 +183,21 @@ def _minor_or_zero(amount: Decimal) -> int:
         return 0
 
 
-def _group(index: dict, keys: Iterable, positions: Iterable[int]) -> None:
-    """Add ``positions`` to ``index`` under their ``keys``: a lone position as an int, several
-    as a list in the given order (millions of one-item lists would cost time and memory)."""
+def _grouped(keys: Sequence, positions: Sequence[int], *, unique: bool = False) -> dict:
+    """``keys`` → a lone position as an int, or several as a list in the given order (millions
+    of one-item lists would cost time and memory). ``unique``: keys expected to be (mostly)
+    distinct, so a whole column goes in at once and the few repeated ones are fixed after."""
+    if unique:
+        index: dict = dict(zip(keys, positions, strict=True))
+        if len(index) == len(keys):
+            return index
+        several = {k for k, pos in zip(keys, positions, strict=True) if index[k] != pos}
+        for k in several:
+            index[k] = []
+        for k, pos in [(k, pos) for k, pos in zip(keys, positions, strict=True) if k in several]:
+            index[k].append(pos)
+        return index
+    index = {}
     setdefault = index.setdefault
     for k, pos in zip(keys, positions, strict=True):
         seen = setdefault(k, pos)
@@ -179,6 +206,7 @@ def _group(index: dict, keys: Iterable, positions: Iterable[int]) -> None:
                 index[k] = [seen, pos]
             else:
                 seen.append(pos)
+    return index
 
 
 def _each(hit: int | list[int] | None) -> Sequence[int]:
@@ -336,9 +364,11 @@ class Matcher:
                 if not issubclass(t, Candidate):
                     bad = next(c for c in cands if type(c) is t)
                     raise TypeError(f"not a Candidate: {bad!r}")
-            columns = (
-                list(zip(*map(_FIELDS, cands), strict=True)) if cands else [()] * _FIELDS_N
-            )
+            columns = [
+                list(map(attrgetter(name), cands)) if name != "partner_name"
+                else _Column(cands, name)  # one per partner is read
+                for name in _FIELD_NAMES
+            ]
             del cands
             self._build(columns, rules, hints, settings)
 
@@ -420,36 +450,33 @@ class Matcher:
         canonical: dict[str, str] = {}
         upper = {c: canonical.setdefault(c.upper(), c.upper()) for c in set(currencies)}
         self._cur = cur = list(map(upper.__getitem__, currencies))
+        self._currency_ix = {c: i for i, c in enumerate(sorted(set(upper.values())))}
+        self._currencies = ncur = len(self._currency_ix)
         ordinal = {d: d.toordinal() if d is not None else _UNDATED for d in set(dates)}
         self._ords = list(map(ordinal.__getitem__, dates))
-        # (currency, amount) → a position, or the positions in build order when several.
-        amounts_index: dict[str, dict[int, int | list[int]]] = {c: {} for c in upper.values()}
-        if len(amounts_index) == 1:
-            by_amount = next(iter(amounts_index.values()))
-            _group(by_amount, minor, range(len(minor)))
+        # amount × currencies + the currency's index → a position, or the positions (build
+        # order) when several.
+        if ncur == 1:
+            amount_keys = minor
         else:
-            for c, by_amount in amounts_index.items():
-                mine = [p for p, x in enumerate(cur) if x == c]
-                _group(by_amount, map(minor.__getitem__, mine), mine)
+            ix = list(map(self._currency_ix.__getitem__, cur))
+            amount_keys = list(map(operator.add, map(operator.mul, minor, repeat(ncur)), ix))
+        amounts_index = _grouped(amount_keys, range(len(minor)))
+        del amount_keys
         # Reference keys → positions.
-        key = text.key
-        ref_keys: list[str] = []
-        ref_positions: list[int] = []
         if set(map(len, references)) <= {1}:
-            ref_keys = [key(rs[0]) for rs in references]
-            ref_positions = range(len(references))  # type: ignore[assignment]
+            ref_keys = text.keys([rs[0] for rs in references])
+            ref_positions: Sequence[int] = range(len(references))
         else:
-            for pos, rs in enumerate(references):
-                for r in rs:
-                    ref_keys.append(key(r))
-                    ref_positions.append(pos)
-        refs: dict[str, int | list[int]] = {}
-        _group(refs, ref_keys, ref_positions)
-        for k in [k for k in refs if len(k) < 3]:
-            del refs[k]
-        e2e: dict[str, int | list[int]] = {}
+            ref_keys = text.keys([r for rs in references for r in rs])
+            ref_positions = [pos for pos, rs in enumerate(references) for _ in rs]
+        refs = _grouped(ref_keys, ref_positions)
+        if ref_keys and min(map(len, ref_keys)) < 3:
+            for k in [k for k in refs if len(k) < 3]:
+                del refs[k]
         with_e2e = [p for p, e in enumerate(e2es) if e]
-        _group(e2e, [key(e2es[p]) for p in with_e2e], with_e2e)
+        e2e = _grouped([text.key(e2es[p]) for p in with_e2e], with_e2e)
+        del ref_keys
         # Partner → its positions (in build order).
         groups: dict[str, list[int]] = {}
         for pos, partner in enumerate(partners):
@@ -461,13 +488,12 @@ class Matcher:
         groups.pop(None, None)  # type: ignore[call-overload]
         names = {p: names_of[g[0]] for p, g in groups.items()}
         self._refs = refs
-        self._alpha_refs = any(k.isalpha() for k in refs)  # else letters-only words are skipped
         self._amounts = amounts_index
         self._e2e = e2e
         self._partner_groups = groups
         self._partner_data: dict[str, _Partner] = {}
         self._same: dict[int, dict[str, list[int]]] = {}  # a crowded amount → partner → positions
-        self._sorted_amounts: dict[str, list[int]] = {}
+        self._sorted_amounts: dict[int, list[int]] = {}
         self._names = {p: text.normalize(n) for p, n in names.items()}
         self._raw_names = names
         self._name_cache: dict[str, dict[str, bool]] = {}  # a line's name → partner → match
@@ -630,8 +656,9 @@ class Matcher:
         per = self._same.get(m)
         if per is None:
             found: list[int] = []
-            for by_amount in self._amounts.values():
-                found.extend(_each(by_amount.get(m)))
+            ncur = self._currencies
+            for ix in range(ncur):
+                found.extend(_each(self._amounts.get(m * ncur + ix)))
             ords = self._ords
             partner_of = self._partner_of
             if len(found) <= CROWDED_AMOUNT:  # few: looked through each time
@@ -957,8 +984,10 @@ class Matcher:
         shortlist.update(e2e)
         # 2. The same amount: everyone's when few, the known partners' when crowded.
         floor = 0
-        by_amount = self._amounts.get(currency)
-        bucket = _each(by_amount.get(ctx.minor)) if by_amount is not None else ()
+        ix = self._currency_ix.get(currency)
+        bucket = (
+            _each(self._amounts.get(ctx.minor * self._currencies + ix)) if ix is not None else ()
+        )
         payouts = kinds == (PAYOUT,)
         if bucket:
             if len(bucket) <= CROWDED_AMOUNT or payouts:
@@ -1119,17 +1148,18 @@ class Matcher:
 
     def _amount_range(self, currency: str, lo: int, hi: int) -> list[int]:
         """Candidates with an amount in [lo, hi] (a sorted list of amounts, built on first use)."""
-        by_amount = self._amounts.get(currency)
-        if not by_amount:
+        ix = self._currency_ix.get(currency)
+        if ix is None:
             return []
-        ordered = self._sorted_amounts.get(currency)
+        ncur = self._currencies
+        ordered = self._sorted_amounts.get(ix)
         if ordered is None:
-            ordered = sorted(by_amount)
-            self._sorted_amounts[currency] = ordered
+            ordered = sorted(k // ncur for k in self._amounts if k % ncur == ix)
+            self._sorted_amounts[ix] = ordered
         out: list[int] = []
         i = bisect.bisect_left(ordered, lo)
         while i < len(ordered) and ordered[i] <= hi and len(out) < CROWDED_AMOUNT:
-            out.extend(_each(by_amount[ordered[i]]))
+            out.extend(_each(self._amounts[ordered[i] * ncur + ix]))
             i += 1
         return out[:CROWDED_AMOUNT]
 

@@ -56,6 +56,20 @@ def key(text: str) -> str:
     return "".join(words(text))
 
 
+_PUNCTUATION = re.compile("[" + re.escape(string.punctuation + string.whitespace) + "]+")
+
+
+def keys(texts: list[str]) -> list[str]:
+    """Return ``[key(t) for t in texts]``, a million at a time: ASCII texts are joined, cleaned
+    and split again in one go."""
+    joined = "\x00".join(texts)
+    if not joined.isascii() or joined.count("\x00") != len(texts) - 1:
+        return [key(t) for t in texts]
+    if not texts:
+        return []
+    return _PUNCTUATION.sub("", joined).lower().split("\x00")
+
+
 def tokens(text: str) -> list[str]:
     """Return the keys to look up in ``text``: each word, and each word glued to the next ones
     while those hold a digit (up to ``MAX_GLUE`` words)."""
