@@ -118,28 +118,30 @@ _STOPWORDS = frozenset(
 
 def _exact_subsets(values: list[int], target: int, max_k: int, limit: int = 3) -> list[tuple]:
     """Index tuples of 2…``max_k`` (≤ 4) values adding up to ``target`` exactly, ``limit`` at
-    most: pairs and triples through a value → index map, quadruples through pair sums."""
-    at: dict[int, list[int]] = {}
-    for i, v in enumerate(values):
-        at.setdefault(v, []).append(i)
-    found: list[tuple] = []
+    most, pairs first, then triples, then quadruples, each in index order: all three through
+    one map of pair sums."""
     n = len(values)
+    pairs: dict[int, list[tuple[int, int]]] = {}
     for i in range(n):
-        for j in at.get(target - values[i], ()):
-            if j > i:
-                found.append((i, j))
+        vi = values[i]
+        for j in range(i + 1, n):
+            s = vi + values[j]
+            same = pairs.get(s)
+            if same is None:
+                pairs[s] = [(i, j)]
+            else:
+                same.append((i, j))
+    found: list[tuple] = list(pairs.get(target, ()))
     if max_k >= 3 and len(found) < limit:
-        for i in range(n):
-            rest_i = target - values[i]
-            for j in range(i + 1, n):
-                for k in at.get(rest_i - values[j], ()):
-                    if k > j:
-                        found.append((i, j, k))
+        triples = [
+            (i, j, k)
+            for k in range(2, n)
+            for i, j in pairs.get(target - values[k], ())
+            if j < k
+        ]
+        triples.sort()
+        found.extend(triples)
     if max_k >= 4 and len(found) < limit:
-        pairs: dict[int, list[tuple[int, int]]] = {}
-        for i in range(n):
-            for j in range(i + 1, n):
-                pairs.setdefault(values[i] + values[j], []).append((i, j))
         for total, firsts in pairs.items():
             seconds = pairs.get(target - total)
             if seconds:
