@@ -98,6 +98,7 @@ P_DATE = 5
 P_RULE = {"partner_oldest_first": 70, "gateway_payout": 55, "fee_difference": 10}
 P_COMBINATION_SOME_REFERENCES = 30  # a combination where only some items are referenced
 _EXACT = (AMOUNT_EXACT, P_AMOUNT_EXACT, "")
+_RAW = attrgetter("raw")
 
 MARGIN = 25  # an automatic suggestion stands this far above the line's second best
 NAME_RATIO = 85  # rapidfuzz token_set_ratio for a counterparty name
@@ -1174,16 +1175,20 @@ class Matcher:
         options, floor = self._options(ctx)
         if not options:
             return [], 0.0, []
-        options.sort(key=lambda o: -o.raw)
+        if len(options) > 1:
+            options.sort(key=_RAW, reverse=True)  # stable: ties keep their order
         kept: list[_Option] = []
-        seen: set[frozenset[int]] = set()
+        seen: set[int | frozenset[int]] = set()
+        wanted = max(limit, 2)
         for opt in options:
-            ident = frozenset(p for p, _ in opt.items)
+            items = opt.items
+            ident = items[0][0] if len(items) == 1 else frozenset(p for p, _ in items)
             if ident in seen:
                 continue
             seen.add(ident)
-            kept.append(opt)
-        kept = [self._heavy(ctx, opt) for opt in kept[: max(limit, 2)]]
+            kept.append(opt if not opt.light else self._heavy(ctx, opt))
+            if len(kept) == wanted:
+                break
         top = kept[0]
         second = max(kept[1].raw if len(kept) > 1 else 0, floor)
         auto = self._auto(top, second)
