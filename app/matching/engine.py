@@ -41,12 +41,14 @@ from __future__ import annotations
 
 import bisect
 import gc
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from functools import partial
-from itertools import islice
+from itertools import islice, repeat
+from operator import attrgetter
 
 from rapidfuzz import fuzz
 
@@ -95,6 +97,8 @@ P_LABEL = 15
 P_DATE = 5
 P_RULE = {"partner_oldest_first": 70, "gateway_payout": 55, "fee_difference": 10}
 P_COMBINATION_SOME_REFERENCES = 30  # a combination where only some items are referenced
+_EXACT = (AMOUNT_EXACT, P_AMOUNT_EXACT, "")
+_RAW = attrgetter("raw")
 
 MARGIN = 25  # an automatic suggestion stands this far above the line's second best
 NAME_RATIO = 85  # rapidfuzz token_set_ratio for a counterparty name
@@ -115,28 +119,30 @@ _STOPWORDS = frozenset(
 
 def _exact_subsets(values: list[int], target: int, max_k: int, limit: int = 3) -> list[tuple]:
     """Index tuples of 2…``max_k`` (≤ 4) values adding up to ``target`` exactly, ``limit`` at
-    most: pairs and triples through a value → index map, quadruples through pair sums."""
-    at: dict[int, list[int]] = {}
-    for i, v in enumerate(values):
-        at.setdefault(v, []).append(i)
-    found: list[tuple] = []
+    most, pairs first, then triples, then quadruples, each in index order: all three through
+    one map of pair sums."""
     n = len(values)
+    pairs: dict[int, list[tuple[int, int]]] = {}
     for i in range(n):
-        for j in at.get(target - values[i], ()):
-            if j > i:
-                found.append((i, j))
+        vi = values[i]
+        for j in range(i + 1, n):
+            s = vi + values[j]
+            same = pairs.get(s)
+            if same is None:
+                pairs[s] = [(i, j)]
+            else:
+                same.append((i, j))
+    found: list[tuple] = list(pairs.get(target, ()))
     if max_k >= 3 and len(found) < limit:
-        for i in range(n):
-            rest_i = target - values[i]
-            for j in range(i + 1, n):
-                for k in at.get(rest_i - values[j], ()):
-                    if k > j:
-                        found.append((i, j, k))
+        triples = [
+            (i, j, k)
+            for k in range(2, n)
+            for i, j in pairs.get(target - values[k], ())
+            if j < k
+        ]
+        triples.sort()
+        found.extend(triples)
     if max_k >= 4 and len(found) < limit:
-        pairs: dict[int, list[tuple[int, int]]] = {}
-        for i in range(n):
-            for j in range(i + 1, n):
-                pairs.setdefault(values[i] + values[j], []).append((i, j))
         for total, firsts in pairs.items():
             seconds = pairs.get(target - total)
             if seconds:
@@ -147,6 +153,70 @@ def _exact_subsets(values: list[int], target: int, max_k: int, limit: int = 3) -
             if len(found) >= limit:
                 break
     return found[:limit]
+
+
+_FIELD_NAMES = (
+    "kind", "id", "amount", "currency", "references", "partner", "partner_name", "date",
+    "end_to_end_id",
+)
+_KIND_SET = frozenset(KINDS)
+_DECIMAL_SCALE = Decimal(SCALE)
+
+
+class _Column:
+    """One attribute of the candidates, read when asked for."""
+
+    __slots__ = ("items", "name")
+
+    def __init__(self, items: list, name: str) -> None:
+        self.items = items
+        self.name = name
+
+    def __getitem__(self, i: int) -> object:
+        return getattr(self.items[i], self.name)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _minor_or_zero(amount: Decimal) -> int:
+    try:
+        return int(amount * _DECIMAL_SCALE)
+    except (ValueError, OverflowError):
+        return 0
+
+
+def _grouped(keys: Sequence, positions: Sequence[int], *, unique: bool = False) -> dict:
+    """``keys`` → a lone position as an int, or several as a list in the given order (millions
+    of one-item lists would cost time and memory). ``unique``: keys expected to be (mostly)
+    distinct, so a whole column goes in at once and the few repeated ones are fixed after."""
+    if unique:
+        index: dict = dict(zip(keys, positions, strict=True))
+        if len(index) == len(keys):
+            return index
+        several = {k for k, pos in zip(keys, positions, strict=True) if index[k] != pos}
+        for k in several:
+            index[k] = []
+        for k, pos in [(k, pos) for k, pos in zip(keys, positions, strict=True) if k in several]:
+            index[k].append(pos)
+        return index
+    index = {}
+    setdefault = index.setdefault
+    for k, pos in zip(keys, positions, strict=True):
+        seen = setdefault(k, pos)
+        if seen != pos:
+            if type(seen) is int:
+                index[k] = [seen, pos]
+            else:
+                seen.append(pos)
+    return index
+
+
+def _each(hit: int | list[int] | None) -> Sequence[int]:
+    """The positions of an index entry."""
+    if hit is None:
+        return ()
+    return (hit,) if type(hit) is int else hit
 
 
 @contextmanager
@@ -165,30 +235,20 @@ def _collector_paused() -> Iterator[None]:
 class _Partner:
     """A partner's open candidates, sorted by date (built on first use)."""
 
-    __slots__ = (
-        "positions", "ords", "minors", "by_minor", "sorted_by_amount", "every_ord", "same_dates",
-    )
+    __slots__ = ("positions", "ords", "minor", "sorted_by_amount")
 
     def __init__(
-        self, positions: list[int], ords: list[int], minors: list[int], every_ord: list[int]
+        self, positions: list[int], every_ord: Sequence[int], minor: Sequence[int]
     ) -> None:
-        """``positions`` with their ``ords`` and ``minors`` as gathered in the build (local
-        lists: sorting them does not chase the whole index)."""
-        self.every_ord = every_ord
-        self.same_dates: dict[int, list[int]] | None = None
+        """``positions`` in the build's order; sorted by (date, position) through plain ints
+        (no key function)."""
+        shift = max(1, len(minor)).bit_length()
+        mask = (1 << shift) - 1
+        keys = sorted([every_ord[p] << shift | p for p in positions])
+        self.positions = [k & mask for k in keys]
+        self.ords = [k >> shift for k in keys]
+        self.minor = minor
         self.sorted_by_amount: tuple[list[int], list[int]] | None = None
-        order = sorted(range(len(positions)), key=ords.__getitem__)
-        self.positions = [positions[i] for i in order]
-        self.ords = [ords[i] for i in order]
-        self.minors = [minors[i] for i in order]
-        by_minor: dict[int, list[int]] = {}
-        for p, m in zip(self.positions, self.minors, strict=True):
-            same = by_minor.get(m)
-            if same is None:
-                by_minor[m] = [p]
-            else:
-                same.append(p)
-        self.by_minor = by_minor
 
     @property
     def cheapest(self) -> list[int]:
@@ -199,24 +259,17 @@ class _Partner:
         return self._by_amount()[1]
 
     def _by_amount(self) -> tuple[list[int], list[int]]:
-        """The positions by amount, and their amounts (built on first use)."""
+        """The positions by amount (then date), and their amounts (built on first use)."""
         if self.sorted_by_amount is None:
-            minors = self.minors
-            order = sorted(range(len(minors)), key=minors.__getitem__)
+            positions = self.positions
+            minor = self.minor
+            shift = max(1, len(positions)).bit_length()
+            mask = (1 << shift) - 1
+            keys = sorted([minor[p] << shift | i for i, p in enumerate(positions)])
             self.sorted_by_amount = (
-                [self.positions[i] for i in order], [minors[i] for i in order]
+                [positions[k & mask] for k in keys], [k >> shift for k in keys]
             )
         return self.sorted_by_amount
-
-    def dates_of(self, minor: int) -> list[int]:
-        """The dates (ordinals) of ``by_minor[minor]``, in its (date) order."""
-        if self.same_dates is None:
-            self.same_dates = {}
-        dates = self.same_dates.get(minor)
-        if dates is None:
-            every = self.every_ord
-            dates = self.same_dates[minor] = [every[p] for p in self.by_minor[minor]]
-        return dates
 
     def nearest(self, center: int, count: int, keep) -> list[int]:
         """Up to ``count`` positions kept by ``keep``, nearest ``center`` in date first."""
@@ -239,7 +292,9 @@ class _Partner:
                 out.append(p)
         return out
 
-    def near(self, minor: list[int], center: int | None, days: int, lo: int, hi: int) -> list[int]:
+    def near(
+        self, every_ord: Sequence[int], center: int | None, days: int, lo: int, hi: int
+    ) -> list[int]:
         """Positions dated within ``days`` of ``center`` (any date when None; undated ones too)
         with an amount in [lo, hi]: through whichever sorted list leaves fewer to check."""
         a, b = bisect.bisect_left(self.amounts, lo), bisect.bisect_right(self.amounts, hi)
@@ -250,11 +305,11 @@ class _Partner:
         last = bisect.bisect_right(ords, center + days)
         undated = bisect.bisect_left(ords, _UNDATED)
         if b - a <= last - first + len(ords) - undated:
-            every = self.every_ord
             return [
                 p for p in self.cheapest[a:b]
-                if abs(every[p] - center) <= days or every[p] == _UNDATED
+                if abs(every_ord[p] - center) <= days or every_ord[p] == _UNDATED
             ]
+        minor = self.minor
         dated = self.positions[first:last] + self.positions[undated:]
         return [p for p in dated if lo <= minor[p] <= hi]
 
@@ -307,100 +362,153 @@ class Matcher:
         settings: Settings | None = None,
     ) -> None:
         with _collector_paused():
-            self._build(candidates, rules, hints, settings)
+            cands = candidates if type(candidates) is list else list(candidates)
+            for t in set(map(type, cands)):
+                if not issubclass(t, Candidate):
+                    bad = next(c for c in cands if type(c) is t)
+                    raise TypeError(f"not a Candidate: {bad!r}")
+            columns = [
+                list(map(attrgetter(name), cands)) if name != "partner_name"
+                else _Column(cands, name)  # one per partner is read
+                for name in _FIELD_NAMES
+            ]
+            del cands
+            self._build(columns, rules, hints, settings)
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: Iterable[Sequence[object]],
+        *,
+        rules: Sequence[Rule] = (),
+        hints: Hints | None = None,
+        settings: Settings | None = None,
+    ) -> Matcher:
+        """A matcher over plain rows, as a database returns them, without a ``Candidate`` each:
+        ``(kind, id, amount, currency, references, partner, partner_name, date)`` and optionally
+        ``end_to_end_id`` last. ``amount`` is a Decimal; ``references`` one string (or None) or
+        a tuple of them; ``partner`` None when unknown; ``date`` a date or None."""
+        self = cls.__new__(cls)
+        with _collector_paused():
+            rows = rows if type(rows) is list else list(rows)
+            sizes = set(map(len, rows))
+            width = len(_FIELD_NAMES)
+            if not sizes <= {width - 1, width}:
+                raise ValueError(f"a candidate row has {width - 1} or {width} fields")
+            if sizes == {width - 1}:
+                columns = [*zip(*rows, strict=False), [""] * len(rows)]
+            else:
+                if width - 1 in sizes:
+                    rows = [(*r, "") if len(r) < width else r for r in rows]
+                columns = list(zip(*rows, strict=False)) if rows else [()] * width
+            del rows
+            refs = columns[4]
+            if set(map(type, refs)) - {tuple}:
+                columns[4] = [
+                    r if type(r) is tuple else ((r,) if isinstance(r, str) else tuple(r or ()))
+                    for r in refs
+                ]
+            e2e = columns[8]
+            if None in set(e2e):
+                columns[8] = [e or "" for e in e2e]
+            self._build(columns, rules, hints, settings)
+        return self
 
     def _build(
         self,
-        candidates: Iterable[Candidate],
+        columns: list[Sequence],
         rules: Sequence[Rule],
         hints: Hints | None,
         settings: Settings | None,
     ) -> None:
+        """Index the candidates given as columns (one sequence per ``_FIELD_NAMES``): whole
+        columns at a time where Python allows, ints for lone positions in the indexes."""
         hints = hints if hints is not None else Hints()
         self.settings = settings if settings is not None else Settings()
-        cands: list[Candidate] = []
-        minor: list[int] = []
-        ords: list[int] = []
-        refs: dict[str, list[int]] = {}
-        amounts: dict[str, dict[int, list[int]]] = {}
-        e2e: dict[str, list[int]] = {}
-        # partner → its positions, their dates, their amounts
-        partners: dict[str, tuple[list[int], list[int], list[int]]] = {}
-        names: dict[str, str] = {}
-        kinds = frozenset(KINDS)
-        key = text.key
-        strip = text.NOT_ALNUM
-        undated = _UNDATED
-        last_currency = None
-        by_amount: dict[int, list[int]] = {}
-        add_candidate, add_minor, add_ord = cands.append, minor.append, ords.append
-        pos = -1
-        for c in candidates:
-            if type(c) is not Candidate and not isinstance(c, Candidate):
-                raise TypeError(f"not a Candidate: {c!r}")
-            amount = c.amount
-            if type(amount) is not Decimal and not isinstance(amount, Decimal):
-                raise TypeError(f"candidate {c.kind} {c.id}: amount is not a Decimal")
-            if c.kind not in kinds:
-                raise ValueError(f"candidate {c.id}: unknown kind {c.kind!r}")
-            try:
-                m = int(amount * SCALE)
-            except (ValueError, OverflowError):
-                continue  # NaN or infinite: nothing to settle
-            if m <= 0:
-                continue  # nothing open
-            pos += 1
-            add_candidate(c)
-            add_minor(m)
-            d = c.date
-            add_ord(d.toordinal() if d is not None else undated)
-            if c.currency != last_currency:
-                last_currency = c.currency
-                by_amount = amounts.setdefault(c.currency.upper(), {})
-            bucket = by_amount.get(m)
-            if bucket is None:
-                by_amount[m] = [pos]
-            else:
-                bucket.append(pos)
-            for r in c.references:
-                k = r.translate(strip).lower() if r.isascii() else key(r)
-                if len(k) >= 3:
-                    hit = refs.get(k)
-                    if hit is None:
-                        refs[k] = [pos]
-                    else:
-                        hit.append(pos)
-            if c.end_to_end_id:
-                e2e.setdefault(key(c.end_to_end_id), []).append(pos)
-            p = c.partner
-            if p is not None:
-                group = partners.get(p)
-                if group is None:
-                    partners[p] = ([pos], [ords[-1]], [m])
-                    names[p] = c.partner_name
-                else:
-                    group[0].append(pos)
-                    group[1].append(ords[-1])
-                    group[2].append(m)
-        self._cands = cands
+        kinds, ids, amounts, currencies, references, partners, names_of, dates, e2es = columns
+        for t in set(map(type, amounts)):
+            if not issubclass(t, Decimal):
+                i = next(i for i, a in enumerate(amounts) if type(a) is t)
+                raise TypeError(f"candidate {kinds[i]} {ids[i]}: amount is not a Decimal")
+        if not set(kinds) <= _KIND_SET:
+            i = next(i for i, k in enumerate(kinds) if k not in _KIND_SET)
+            raise ValueError(f"candidate {ids[i]}: unknown kind {kinds[i]!r}")
+        scale = _DECIMAL_SCALE
+        try:
+            minor = [int(a * scale) for a in amounts]
+        except (ValueError, OverflowError):
+            minor = [_minor_or_zero(a) for a in amounts]  # NaN or infinite: nothing to settle
+        if minor and min(minor) <= 0:  # nothing open: left out
+            keep = [i for i, m in enumerate(minor) if m > 0]
+            columns = [list(map(col.__getitem__, keep)) for col in columns]
+            kinds, ids, amounts, currencies, references, partners, names_of, dates, e2es = columns
+            minor = list(map(minor.__getitem__, keep))
+        self._kind = kinds
+        self._id = ids
+        self._amount = amounts
+        self._ref_of = references
+        self._partner_of = partners
+        self._date = dates
         self._minor = minor
-        self._ords = ords
+        canonical: dict[str, str] = {}
+        upper = {c: canonical.setdefault(c.upper(), c.upper()) for c in set(currencies)}
+        self._cur = cur = list(map(upper.__getitem__, currencies))
+        self._currency_ix = {c: i for i, c in enumerate(sorted(set(upper.values())))}
+        self._currencies = ncur = len(self._currency_ix)
+        ordinal = {d: d.toordinal() if d is not None else _UNDATED for d in set(dates)}
+        self._ords = list(map(ordinal.__getitem__, dates))
+        # amount × currencies + the currency's index → a position, or the positions (build
+        # order) when several.
+        if ncur == 1:
+            amount_keys = minor
+        else:
+            ix = list(map(self._currency_ix.__getitem__, cur))
+            amount_keys = list(map(operator.add, map(operator.mul, minor, repeat(ncur)), ix))
+        amounts_index = _grouped(amount_keys, range(len(minor)))
+        del amount_keys
+        # Reference keys → positions.
+        if set(map(len, references)) <= {1}:
+            ref_keys = text.keys([rs[0] for rs in references])
+            ref_positions: Sequence[int] = range(len(references))
+        else:
+            ref_keys = text.keys([r for rs in references for r in rs])
+            ref_positions = [pos for pos, rs in enumerate(references) for _ in rs]
+        refs = _grouped(ref_keys, ref_positions)
+        if ref_keys and min(map(len, ref_keys)) < 3:
+            for k in [k for k in refs if len(k) < 3]:
+                del refs[k]
+        with_e2e = [p for p, e in enumerate(e2es) if e]
+        e2e = _grouped([text.key(e2es[p]) for p in with_e2e], with_e2e)
+        del ref_keys
+        # Partner → its positions (in build order).
+        groups: dict[str, list[int]] = {}
+        for pos, partner in enumerate(partners):
+            group = groups.get(partner)
+            if group is None:
+                groups[partner] = [pos]
+            else:
+                group.append(pos)
+        groups.pop(None, None)  # type: ignore[call-overload]
+        names = {p: names_of[g[0]] for p, g in groups.items()}
         self._refs = refs
-        self._alpha_refs = any(k.isalpha() for k in refs)  # else letters-only words are skipped
-        self._amounts = amounts
+        self._amounts = amounts_index
         self._e2e = e2e
-        self._partner_groups = partners
+        self._partner_groups = groups
         self._partner_data: dict[str, _Partner] = {}
-        self._sorted_amounts: dict[str, list[int]] = {}
+        self._same: dict[int, dict[str, list[int]]] = {}  # a crowded amount → partner → positions
+        self._sorted_amounts: dict[int, list[int]] = {}
         self._names = {p: text.normalize(n) for p, n in names.items()}
         self._raw_names = names
         self._name_cache: dict[str, dict[str, bool]] = {}  # a line's name → partner → match
         self._named_cache: dict[str, list[str]] = {}  # a line's name → partners it names
         self._evidence: dict[tuple[str, int, str], Evidence] = {}  # (immutable) shared evidence
-        self._tax_ids = self._index_tax_ids(partners)
+        self._tax_ids = self._index_tax_ids(groups)
         self._name_words = self._index_name_words(self._names)
         self._accounts = {text.key(a): p for a, p in hints.accounts.items() if text.key(a)}
         self._labels = {text.key(t): p for t, p in hints.labels.items() if text.key(t)}
+        self._strong_keys = frozenset(k for k in self._tax_ids if not k.isalpha()) | frozenset(
+            self._labels
+        )
         self._rules = sorted((r for r in rules if r.enabled), key=lambda r: (r.position, r.id))
         self._rule_text = {r.id: text.normalize(r.text_contains) for r in self._rules}
         s = self.settings
@@ -408,7 +516,7 @@ class Matcher:
         self._tol_ppm = int(s.tolerance_ratio * 1_000_000)
 
     def __len__(self) -> int:
-        return len(self._cands)
+        return len(self._minor)
 
     @staticmethod
     def _index_tax_ids(partners: Iterable[str]) -> dict[str, str]:
@@ -439,7 +547,7 @@ class Matcher:
     def _partner(self, p: str) -> _Partner:
         data = self._partner_data.get(p)
         if data is None:
-            data = _Partner(*self._partner_groups[p], self._ords)
+            data = _Partner(self._partner_groups[p], self._ords, self._minor)
             self._partner_data[p] = data
         return data
 
@@ -454,7 +562,7 @@ class Matcher:
         ctx = _Context()
         ctx.line = line
         ctx.absolute = abs(amount)
-        ctx.minor = int(ctx.absolute * SCALE)
+        ctx.minor = int(ctx.absolute * _DECIMAL_SCALE)
         if ctx.minor == 0:
             return None
         ctx.currency = line.currency.upper()
@@ -474,7 +582,10 @@ class Matcher:
         strong: dict[str, list[tuple[str, int, str]]] = {}
         tax_ids = self._tax_ids
         labels = self._labels
-        for k in ctx.keys:
+        hits = self._strong_keys.intersection(ctx.keys)
+        for k in ctx.keys if hits else ():
+            if k not in hits:
+                continue
             p = None if k.isalpha() else tax_ids.get(k)
             if p is not None and not any(e[0] == COUNTERPARTY_TAX_ID for e in strong.get(p, ())):
                 strong.setdefault(p, []).append((COUNTERPARTY_TAX_ID, P_TAX_ID, p))
@@ -527,7 +638,7 @@ class Matcher:
         named = self._named_cache.get(ctx.name_text)
         if named is None:
             index = self._name_words
-            found = [ps for w in set(ctx.name_text.split()) if (ps := index.get(w))]
+            found = [ps for w in dict.fromkeys(ctx.name_text.split()) if (ps := index.get(w))]
             found.sort(key=len)
             counts: dict[str, float] = {}
             for ps in found[:3]:
@@ -542,6 +653,36 @@ class Matcher:
         ctx.named = named
         return named
 
+    def _partner_same(self, p: str, m: int) -> tuple[Sequence[int], list[int]]:
+        """Partner ``p``'s candidates (any currency or kind) with the amount ``m``, in date
+        order, and their dates; kept per amount when the amount is crowded."""
+        per = self._same.get(m)
+        if per is None:
+            found: list[int] = []
+            ncur = self._currencies
+            for ix in range(ncur):
+                found.extend(_each(self._amounts.get(m * ncur + ix)))
+            ords = self._ords
+            partner_of = self._partner_of
+            if len(found) <= CROWDED_AMOUNT:  # few: looked through each time
+                mine = sorted(q for q in found if partner_of[q] == p)
+                if len(mine) > 1:
+                    mine.sort(key=ords.__getitem__)
+                return mine, [ords[q] for q in mine]
+            shift = max(1, len(ords)).bit_length()
+            mask = (1 << shift) - 1
+            per = {}
+            for k in sorted([ords[q] << shift | q for q in found]):
+                q = k & mask
+                group = per.get(partner_of[q])
+                if group is None:
+                    per[partner_of[q]] = ([q], [k >> shift])
+                else:
+                    group[0].append(q)
+                    group[1].append(k >> shift)
+            self._same[m] = per
+        return per.get(p, ((), []))
+
     def _fits_under(self, ctx: _Context, most: int, pos: int) -> bool:
         return (
             self._minor[pos] < most
@@ -550,10 +691,7 @@ class Matcher:
         )
 
     def _usable(self, ctx: _Context, pos: int) -> bool:
-        c = self._cands[pos]
-        return c.kind in ctx.kinds and (
-            c.currency == ctx.currency or c.currency.upper() == ctx.currency
-        )
+        return self._kind[pos] in ctx.kinds and self._cur[pos] == ctx.currency
 
     # -- options -------------------------------------------------------------------------------
 
@@ -584,18 +722,18 @@ class Matcher:
         return ctx.booking is not None and o != _UNDATED and abs(o - ctx.booking) <= ctx.window
 
     def _single(self, ctx: _Context, pos: int, ref: str | None, typo: str | None, e2e: bool):
-        c = self._cands[pos]
         diff = self._minor[pos] - ctx.minor
         opt = _Option()
         fit = 0
         if diff == 0:
-            opt.add(AMOUNT_EXACT, P_AMOUNT_EXACT)
+            opt.evidence.append(_EXACT)
+            opt.raw = P_AMOUNT_EXACT
         elif -ctx.tol <= diff <= ctx.tol:
-            opt.add(AMOUNT_CLOSE, P_AMOUNT_CLOSE, str(c.amount - ctx.absolute))
+            opt.add(AMOUNT_CLOSE, P_AMOUNT_CLOSE, str(self._amount[pos] - ctx.absolute))
             opt.fee = diff > 0
             opt.loose = True  # unless a reference points to it
         elif ctx.fee_rule is not None and 0 < diff <= ctx.fee_max:
-            opt.add(AMOUNT_CLOSE, P_AMOUNT_EXACT, str(c.amount - ctx.absolute))
+            opt.add(AMOUNT_CLOSE, P_AMOUNT_EXACT, str(self._amount[pos] - ctx.absolute))
             opt.add(RULE, P_RULE["fee_difference"], ctx.fee_rule.name)
             opt.fee = True
             opt.rule = ctx.fee_rule
@@ -607,26 +745,33 @@ class Matcher:
             opt.add(REFERENCE, P_REFERENCE[fit], ref)
         elif typo is not None:
             opt.add(REFERENCE, P_REFERENCE_TYPO[fit], typo)
-        opt.referenced = e2e or ref is not None or typo is not None
-        opt.loose = opt.loose and not opt.referenced
-        if fit and not opt.referenced:
+        referenced = opt.referenced = e2e or ref is not None or typo is not None
+        if referenced:
+            opt.loose = False
+        elif fit:
             return None
-        self._counterparty(ctx, opt, c.partner)
-        identified = self._identified(ctx)
-        opt.stranger = bool(identified) and c.partner not in identified
-        if self._date_near(ctx, pos):
-            opt.add(DATE_NEAR, P_DATE, str(c.date))
+        partner = self._partner_of[pos]
+        if partner is not None:
+            self._counterparty(ctx, opt, partner)
+        identified = ctx.identified
+        if identified is None:
+            identified = self._identified(ctx)
+        opt.stranger = bool(identified) and partner not in identified
+        booking = ctx.booking
+        if booking is not None:
+            o = self._ords[pos]
+            if o != _UNDATED and abs(o - booking) <= ctx.window:
+                opt.add(DATE_NEAR, P_DATE, str(self._date[pos]))
         opt.partial = fit == 1
         opt.items.append((pos, ctx.absolute if fit == 1 else None))
         return opt
 
     def _combination(self, ctx: _Context, positions: Sequence[int], referenced: dict[int, str]):
-        cands = self._cands
         total = sum(self._minor[p] for p in positions)
         diff = total - ctx.minor
         opt = _Option()
         opt.items = [(p, None) for p in positions]
-        amount = sum((cands[p].amount for p in positions), Decimal(0))
+        amount = sum((self._amount[p] for p in positions), Decimal(0))
         n = str(len(positions))
         if diff == 0:
             opt.add(AMOUNT_SUM, P_AMOUNT_SUM, n)
@@ -651,7 +796,7 @@ class Matcher:
             opt.add(REFERENCE, points, ", ".join(found))
             opt.referenced = True
             opt.loose = opt.loose and len(found) < len(positions)
-        partners = {cands[p].partner for p in positions}
+        partners = {self._partner_of[p] for p in positions}
         identified = self._identified(ctx)
         opt.stranger = bool(identified) and not partners <= identified
         if len(partners) == 1:
@@ -717,16 +862,16 @@ class Matcher:
 
     def _oldest_first(self, ctx: _Context, rule: Rule, partner: str) -> _Option | None:
         kind = RECEIVABLE if ctx.kinds is CREDIT_KINDS else PAYABLE
-        cands = self._cands
+        kinds, currencies, amounts = self._kind, self._cur, self._amount
         opt = _Option()
         left = ctx.absolute
         for pos in self._partner(partner).positions:
-            c = cands[pos]
-            if c.kind != kind or c.currency.upper() != ctx.currency:
+            if kinds[pos] != kind or currencies[pos] != ctx.currency:
                 continue
-            if c.amount <= left:
+            amount = amounts[pos]
+            if amount <= left:
                 opt.items.append((pos, None))
-                left -= c.amount
+                left -= amount
             else:
                 opt.items.append((pos, left))
                 opt.partial = True
@@ -786,9 +931,9 @@ class Matcher:
 
     def _options(self, ctx: _Context) -> tuple[list[_Option], int]:
         """Every option for the line, and the floor a crowded amount puts under the second best."""
-        cands = self._cands
         minor = self._minor
-        usable = self._usable
+        kind_of = self._kind
+        cur_of = self._cur
         rule = None
         for r in self._rules:
             if self._rule_applies(ctx, r):
@@ -799,6 +944,8 @@ class Matcher:
         if rule is not None and rule.action == "fee_difference":
             ctx.fee_rule = rule
             ctx.fee_max = int(rule.fee_max * SCALE)
+        kinds = ctx.kinds
+        currency = ctx.currency
         options: list[_Option] = []
         if rule is not None and rule.action == "partner_oldest_first":
             partner = rule.partner or (
@@ -813,91 +960,111 @@ class Matcher:
                 if opt is not None:
                     options.append(opt)
         # 1. References, end-to-end id.
-        refs_idx = self._refs
+        refs_get = self._refs.get
         referenced: dict[int, str] = {}
         hit_keys: dict[str, list[int]] = {}
-        alpha_refs = self._alpha_refs
         for k in ctx.keys:
-            if not alpha_refs and k.isalpha():
-                continue  # no reference is letters only
-            hit = refs_idx.get(k)
-            if hit is not None and len(hit) <= CROWDED_AMOUNT:
-                for pos in hit:
-                    if pos not in referenced and usable(ctx, pos):
-                        referenced[pos] = self._original_reference(pos, k)
-                        hit_keys.setdefault(k, []).append(pos)
-        e2e: set[int] = set()
+            hit = refs_get(k)  # (no reference is letters only unless ``_alpha_refs``)
+            if hit is None:
+                continue
+            if type(hit) is int:
+                hit = (hit,)
+            elif len(hit) > CROWDED_AMOUNT:
+                continue
+            for pos in hit:
+                if pos not in referenced and kind_of[pos] in kinds and cur_of[pos] == currency:
+                    referenced[pos] = self._original_reference(pos, k)
+                    hit_keys.setdefault(k, []).append(pos)
+        e2e: dict[int, None] = {}
         line = ctx.line
         if line.end_to_end_id:
             k = text.key(line.end_to_end_id)
             if len(k) >= 3 and k != "notprovided":
-                for pos in self._e2e.get(k, ()):
-                    if usable(ctx, pos):
-                        e2e.add(pos)
+                for pos in sorted(_each(self._e2e.get(k))):
+                    if kind_of[pos] in kinds and cur_of[pos] == currency:
+                        e2e[pos] = None
         shortlist: dict[int, None] = dict.fromkeys(referenced)
-        shortlist.update(dict.fromkeys(e2e))
+        shortlist.update(e2e)
         # 2. The same amount: everyone's when few, the known partners' when crowded.
         floor = 0
-        by_amount = self._amounts.get(ctx.currency)
-        bucket = by_amount.get(ctx.minor) if by_amount is not None else None
-        if bucket is not None:
-            if len(bucket) <= CROWDED_AMOUNT or ctx.kinds == (PAYOUT,):
+        ix = self._currency_ix.get(currency)
+        bucket = (
+            _each(self._amounts.get(ctx.minor * self._currencies + ix)) if ix is not None else ()
+        )
+        payouts = kinds == (PAYOUT,)
+        if bucket:
+            if len(bucket) <= CROWDED_AMOUNT or payouts:
                 for pos in islice(bucket, 2000):
-                    if usable(ctx, pos):
+                    if kind_of[pos] in kinds and cur_of[pos] == currency:
                         shortlist[pos] = None
             else:
                 floor = P_AMOUNT_EXACT + P_DATE
-        partners = list(ctx.strong)
+        strong = ctx.strong
+        partners = list(strong)
         for p in self._named_partners(ctx):
-            if p not in ctx.strong:
+            if p not in strong:
                 partners.append(p)
-        partners = [p for p in partners if p in self._partner_groups]
-        for p in partners:
-            same = self._partner(p).by_minor.get(ctx.minor, ())
-            if len(same) > PARTNER_SAME_AMOUNT:
-                # Many of one partner's with this amount: those nearest in date stand for them
-                # (the list is in date order).
-                start = 0
-                if ctx.booking is not None:
-                    start = bisect.bisect_left(self._partner(p).dates_of(ctx.minor), ctx.booking)
-                    start = max(0, min(start - PARTNER_SAME_AMOUNT // 2,
-                                       len(same) - PARTNER_SAME_AMOUNT))
-                same = same[start:start + PARTNER_SAME_AMOUNT]
-            for pos in same:
-                if usable(ctx, pos):
-                    shortlist[pos] = None
+        groups = self._partner_groups
+        partners = [p for p in partners if p in groups]
+        if len(bucket) > (2000 if payouts else CROWDED_AMOUNT):
+            # A crowded amount: each known partner's candidates with it (those nearest in date
+            # when many; the rest of the bucket was taken whole above).
+            for p in partners:
+                same, dates = self._partner_same(p, ctx.minor)
+                if len(same) > PARTNER_SAME_AMOUNT:
+                    start = 0
+                    if ctx.booking is not None:
+                        start = bisect.bisect_left(dates, ctx.booking)
+                        start = max(0, min(start - PARTNER_SAME_AMOUNT // 2,
+                                           len(same) - PARTNER_SAME_AMOUNT))
+                    same = same[start:start + PARTNER_SAME_AMOUNT]
+                for pos in same:
+                    if kind_of[pos] in kinds and cur_of[pos] == currency:
+                        shortlist[pos] = None
         # 3. Typos of long references, among the shortlist only.
         tol = ctx.tol
         typos: dict[int, str] = {}
-        if not any(abs(minor[p] - ctx.minor) <= tol for p in referenced) and not e2e:
+        if not e2e and not any(abs(minor[p] - ctx.minor) <= tol for p in referenced):
             # A number that is exactly an invoice of the partner the line names is no typo.
             identified = self._identified(ctx)
+            partner_of = self._partner_of
             long_keys = [
                 k for k in ctx.keys
                 if text.is_reference_like(k)
-                and not any(cands[q].partner in identified for q in hit_keys.get(k, ()))
+                and not any(partner_of[q] in identified for q in hit_keys.get(k, ()))
             ]
             if long_keys:
                 for pos in shortlist:
                     if pos in referenced:
                         continue
-                    for r in cands[pos].references:
+                    for r in self._ref_of[pos]:
                         if text.near_reference(long_keys, text.key(r)) is not None:
                             typos[pos] = r
                             break
         # 4. One candidate each; those with the amount but no reference scored in short (their
         # evidence is worked out if they make the suggestions).
+        partner_of = self._partner_of
+        ords = self._ords
+        booking = ctx.booking
+        window = ctx.window
+        points = ctx.points
+        line_minor = ctx.minor
         for pos in shortlist:
             if (
-                minor[pos] == ctx.minor
+                minor[pos] == line_minor
                 and pos not in referenced and pos not in typos and pos not in e2e
             ):
                 opt = _Option()
-                opt.raw = (
-                    P_AMOUNT_EXACT
-                    + self._partner_points(ctx, cands[pos].partner)
-                    + (P_DATE if self._date_near(ctx, pos) else 0)
-                )
+                p = partner_of[pos]
+                raw = P_AMOUNT_EXACT
+                if p is not None:
+                    extra = points.get(p)
+                    raw += extra if extra is not None else self._partner_points(ctx, p)
+                if booking is not None:
+                    o = ords[pos]
+                    if o != _UNDATED and abs(o - booking) <= window:
+                        raw += P_DATE
+                opt.raw = raw
                 opt.items.append((pos, None))
                 opt.light = True
                 options.append(opt)
@@ -912,17 +1079,17 @@ class Matcher:
         if best < threshold and partners:
             for p in partners[:2]:
                 near = self._partner(p).near(
-                    minor, ctx.booking, ctx.window, ctx.minor - tol, ctx.minor + upper
+                    ords, ctx.booking, ctx.window, ctx.minor - tol, ctx.minor + upper
                 )
                 for pos in near:
-                    if pos not in shortlist and usable(ctx, pos):
+                    if pos not in shortlist and kind_of[pos] in kinds and cur_of[pos] == currency:
                         shortlist[pos] = None
                         opt = self._single(ctx, pos, None, None, False)
                         if opt is not None:
                             options.append(opt)
         if ctx.fee_rule is not None and best < threshold:
             for pos in self._amount_range(ctx.currency, ctx.minor, ctx.minor + ctx.fee_max):
-                if pos not in shortlist and usable(ctx, pos):
+                if pos not in shortlist and kind_of[pos] in kinds and cur_of[pos] == currency:
                     shortlist[pos] = None
                     opt = self._single(ctx, pos, None, None, False)
                     if opt is not None:
@@ -937,14 +1104,16 @@ class Matcher:
         best = max((o.raw for o in options), default=0)
         if best < threshold and partners and not pointed and not e2e:
             for p in partners[:2]:
-                if ctx.minor in self._partner(p).by_minor:
+                if self._partner_same(p, ctx.minor)[0]:
                     continue  # one of its candidates has the amount
                 # Exact sums only (a fee up to a rule's fee_max): near ones would be noise.
                 most = ctx.minor + ctx.fee_max
                 data = self._partner(p)
                 if ctx.booking is None:
-                    window = [q for q in data.cheapest[: bisect.bisect_right(data.amounts, most)]
-                              if usable(ctx, q)][:SUBSET_CANDIDATES]
+                    window = [
+                        q for q in data.cheapest[: bisect.bisect_right(data.amounts, most)]
+                        if kind_of[q] in kinds and cur_of[q] == currency
+                    ][:SUBSET_CANDIDATES]
                 else:
                     window = data.nearest(
                         ctx.booking, SUBSET_CANDIDATES, partial(self._fits_under, ctx, most)
@@ -975,24 +1144,25 @@ class Matcher:
         return full
 
     def _original_reference(self, pos: int, k: str) -> str:
-        for r in self._cands[pos].references:
+        for r in self._ref_of[pos]:
             if text.key(r) == k:
                 return r
         return k
 
     def _amount_range(self, currency: str, lo: int, hi: int) -> list[int]:
         """Candidates with an amount in [lo, hi] (a sorted list of amounts, built on first use)."""
-        by_amount = self._amounts.get(currency)
-        if not by_amount:
+        ix = self._currency_ix.get(currency)
+        if ix is None:
             return []
-        ordered = self._sorted_amounts.get(currency)
+        ncur = self._currencies
+        ordered = self._sorted_amounts.get(ix)
         if ordered is None:
-            ordered = sorted(by_amount)
-            self._sorted_amounts[currency] = ordered
+            ordered = sorted(k // ncur for k in self._amounts if k % ncur == ix)
+            self._sorted_amounts[ix] = ordered
         out: list[int] = []
         i = bisect.bisect_left(ordered, lo)
         while i < len(ordered) and ordered[i] <= hi and len(out) < CROWDED_AMOUNT:
-            out.extend(by_amount[ordered[i]])
+            out.extend(_each(self._amounts[ordered[i] * ncur + ix]))
             i += 1
         return out[:CROWDED_AMOUNT]
 
@@ -1005,16 +1175,20 @@ class Matcher:
         options, floor = self._options(ctx)
         if not options:
             return [], 0.0, []
-        options.sort(key=lambda o: -o.raw)
+        if len(options) > 1:
+            options.sort(key=_RAW, reverse=True)  # stable: ties keep their order
         kept: list[_Option] = []
-        seen: set[frozenset[int]] = set()
+        seen: set[int | frozenset[int]] = set()
+        wanted = max(limit, 2)
         for opt in options:
-            ident = frozenset(p for p, _ in opt.items)
+            items = opt.items
+            ident = items[0][0] if len(items) == 1 else frozenset(p for p, _ in items)
             if ident in seen:
                 continue
             seen.add(ident)
-            kept.append(opt)
-        kept = [self._heavy(ctx, opt) for opt in kept[: max(limit, 2)]]
+            kept.append(opt if not opt.light else self._heavy(ctx, opt))
+            if len(kept) == wanted:
+                break
         top = kept[0]
         second = max(kept[1].raw if len(kept) > 1 else 0, floor)
         auto = self._auto(top, second)
@@ -1039,11 +1213,11 @@ class Matcher:
         return clear
 
     def _suggestion(self, ctx: _Context, opt: _Option, auto: bool) -> Suggestion:
-        cands = self._cands
-        items = []
-        for pos, amount in opt.items:
-            c = cands[pos]
-            items.append(Item(c.kind, c.id, c.amount if amount is None else amount))
+        kinds, ids, amounts = self._kind, self._id, self._amount
+        items = [
+            Item(kinds[pos], ids[pos], amounts[pos] if amount is None else amount)
+            for pos, amount in opt.items
+        ]
         fee = Decimal(0)
         if opt.fee:
             fee = sum((i.amount for i in items), Decimal(0)) - ctx.absolute
@@ -1080,20 +1254,21 @@ class Matcher:
         out: dict[int, list[Suggestion]] = {}
         autos: list[tuple[float, int, list[int]]] = []
         with _collector_paused():
+            ranked = self._ranked
             for line in lines:
-                suggestions, raw, positions = self._ranked(line, limit)
+                suggestions, raw, positions = ranked(line, limit)
                 out[line.id] = suggestions
                 if suggestions and suggestions[0].auto:
                     autos.append((-raw, line.id, positions))
-        autos.sort(key=lambda a: (a[0], a[1]))
-        cands = self._cands
-        left: dict[int, Decimal] = {}
-        for _, line_id, positions in autos:
-            first = out[line_id][0]
-            needs = [(pos, item.amount) for pos, item in zip(positions, first.items, strict=True)]
-            if all(left.get(pos, cands[pos].amount) >= amount for pos, amount in needs):
-                for pos, amount in needs:
-                    left[pos] = left.get(pos, cands[pos].amount) - amount
-            else:
-                out[line_id][0] = replace(first, auto=False)
+            autos.sort()
+            open_amount = self._amount
+            left: dict[int, Decimal] = {}
+            for _, line_id, positions in autos:
+                first = out[line_id][0]
+                needs = list(zip(positions, (item.amount for item in first.items), strict=True))
+                if all(left.get(pos, open_amount[pos]) >= amount for pos, amount in needs):
+                    for pos, amount in needs:
+                        left[pos] = left.get(pos, open_amount[pos]) - amount
+                else:
+                    out[line_id][0] = replace(first, auto=False)
         return out

@@ -48,9 +48,26 @@ def normalize(text: str) -> str:
 
 def key(text: str) -> str:
     """Return the lookup key of a reference, tax id or account: its letters and digits only."""
+    glued = text.replace("-", "")
+    if glued.isalnum() and glued.isascii():
+        return glued.lower()  # the common shape ("FE-000123"), a quarter of the time
     if text.isascii():
         return text.translate(NOT_ALNUM).lower()
     return "".join(words(text))
+
+
+_PUNCTUATION = re.compile("[" + re.escape(string.punctuation + string.whitespace) + "]+")
+
+
+def keys(texts: list[str]) -> list[str]:
+    """Return ``[key(t) for t in texts]``, a million at a time: ASCII texts are joined, cleaned
+    and split again in one go."""
+    joined = "\x00".join(texts)
+    if not joined.isascii() or joined.count("\x00") != len(texts) - 1:
+        return [key(t) for t in texts]
+    if not texts:
+        return []
+    return _PUNCTUATION.sub("", joined).lower().split("\x00")
 
 
 def tokens(text: str) -> list[str]:
@@ -63,15 +80,16 @@ def glue(atoms: list[str]) -> list[str]:
     """Return ``tokens`` of text already split into ``words``."""
     out: list[str] = []
     n = len(atoms)
+    alpha = [atom.isalpha() for atom in atoms]
     for i, atom in enumerate(atoms):
         out.append(atom)
-        glued = atom
-        for j in range(i + 1, min(i + MAX_GLUE, n)):
-            nxt = atoms[j]
-            if nxt.isalpha():
-                break
-            glued += nxt
-            out.append(glued)
+        if i + 1 < n and not alpha[i + 1]:
+            glued = atom
+            for j in range(i + 1, min(i + MAX_GLUE, n)):
+                if alpha[j]:
+                    break
+                glued += atoms[j]
+                out.append(glued)
     return out
 
 

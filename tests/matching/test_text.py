@@ -53,3 +53,13 @@ def test_is_the_key_of_a_reference_its_letters_and_digits():
 )
 def test_is_a_one_character_typo_tolerated_in_long_references_only(seen, reference, near):
     assert (text.near_reference([seen], reference) is not None) is near
+
+
+@pytest.mark.parametrize("texts", [
+    ["FE-000123", "fv 99", "SETT12", "A/1.2", "", "po_ABC123", "x\ty"],
+    ["FE-1", "Factura Ñandú-7", "NIT 900.123.456-7"],  # not ASCII: one by one
+    ["FE-1\x00FE-2", "FE-3"],  # the separator inside a text: one by one
+    [],
+])
+def test_do_many_keys_at_once_equal_one_key_each(texts):
+    assert text.keys(texts) == [text.key(t) for t in texts]
