@@ -48,7 +48,6 @@ def one(url: str) -> None:  # noqa: PLR0915 (one straight story)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("SECRET_KEY", "bench-recon")
     os.environ["JOBS_IN_PROCESS"] = "0"
-    from sqlalchemy import select
 
     from app import create_app
     from app.cli import upgrade_database
@@ -133,14 +132,14 @@ def one(url: str) -> None:  # noqa: PLR0915 (one straight story)
 
         with acting_as(company.id):
             t0, c0 = time.perf_counter(), time.process_time()
-            opened = list(candidates.receivables(company.id))
+            opened = candidates.invoice_rows(company.id, m.RECEIVABLE, "COP") + \
+                candidates.invoice_rows(company.id, m.RECEIVABLE, "USD")
             t1 = time.perf_counter()
-            matcher = Matcher(opened, rules=matching.engine_rules(company.id),
-                              hints=matching.engine_hints(company.id))
+            matcher = Matcher.from_rows(opened, rules=matching.engine_rules(company.id),
+                                        hints=matching.engine_hints(company.id))
             t2 = time.perf_counter()
-            stored = list(db.session.scalars(select(BankLine).where(
-                BankLine.company_id == company.id).order_by(BankLine.id)))
-            plain = [matching.engine_line(line) for line in stored]
+            plain = matching.open_lines(company.id)
+            stored = plain
             t3 = time.perf_counter()
             results = matcher.run(plain)
             t4, c4 = time.perf_counter(), time.process_time()

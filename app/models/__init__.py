@@ -19,6 +19,7 @@ from app.models.payment import (
     Refund,
 )
 from app.models.pdf_layout import PdfLayout
+from app.models.pdf_upload import PdfUpload
 from app.models.reconciliation import (
     BankAccount,
     BankLine,
@@ -30,7 +31,6 @@ from app.models.reconciliation import (
     ReconciliationRule,
     StatementImport,
 )
-from app.models.pdf_upload import PdfUpload
 from app.models.sandbox_gateway import (
     SandboxAccount,
     SandboxCharge,

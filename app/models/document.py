@@ -93,7 +93,10 @@ class Document(SharedAccess, Base):
         Index("ix_documents_sender_open", "sender_company_id", "open_balance"),
         Index("ix_documents_receiver_open", "receiver_company_id", "open_balance"),
         Index("ix_documents_receiver_number", "receiver_company_id", "number"),
-        Index("ix_documents_receiver_supplier", "receiver_company_id", "supplier_tax_id"),
+        Index("ix_documents_sender_partner", "sender_company_id", "customer_tax_id", "due_date"),
+        Index(
+            "ix_documents_receiver_partner", "receiver_company_id", "supplier_tax_id", "due_date"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

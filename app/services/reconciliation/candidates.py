@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, literal, select
 
 from app.extensions import db
 from app.matching import model as m
@@ -89,6 +89,37 @@ def _unmatched_payment(company_id: int) -> object:
             Match.status == MATCH_CONFIRMED,
         )
     )
+
+
+def invoice_rows(company_id: int, kind: str, currency: str | None = None) -> list[tuple]:
+    """Open receivables or payables as the engine's plain rows (``Matcher.from_rows``): read
+    on the connection, with the company's side named, so neither the ORM nor the tenancy
+    filter's OR of both sides stands between a million rows and the matcher."""
+    receivable = kind == m.RECEIVABLE
+    mine = Document.sender_company_id if receivable else Document.receiver_company_id
+    stmt = select(
+        literal(kind),
+        Document.id,
+        Document.open_balance - Document.held_amount,
+        Document.currency,
+        Document.number,
+        Document.customer_tax_id if receivable else Document.supplier_tax_id,
+        Document.customer_name if receivable else Document.supplier_name,
+        func.coalesce(Document.due_date, Document.issue_date),
+    ).where(
+        mine == company_id,
+        Document.document_type.in_((INVOICE, DEBIT_NOTE)),
+        Document.open_balance - Document.held_amount > 0,
+    )
+    if currency:
+        stmt = stmt.where(Document.currency == currency)
+    return [tuple(row) for row in db.session.connection().execute(unscoped(stmt))]
+
+
+def as_row(candidate: m.Candidate) -> tuple:
+    c = candidate
+    return (c.kind, c.id, c.amount, c.currency, c.references, c.partner, c.partner_name, c.date,
+            c.end_to_end_id)
 
 
 def payments_in(company_id: int, currency: str | None = None) -> Iterator[m.Candidate]:
@@ -282,19 +313,27 @@ def line_candidates(company_id: int, line: m.Line, partners: set[str]) -> list[m
     base = (Document.document_type.in_((INVOICE, DEBIT_NOTE)),
             Document.open_balance - Document.held_amount > 0,
             Document.currency == line.currency)
-    for condition in conditions:
-        found.update(_invoices_where(kind, mine == company_id, condition, *base, limit=100))
+    side = "sender" if credit else "receiver"
+    found.update(_invoices_where(kind, mine == company_id, conditions[0], *base, limit=100,
+                                 index=f"ix_documents_{side}_open"))
+    if len(conditions) > 1:  # the number: the unique (sender, type, number) or receiver's index
+        found.update(_invoices_where(kind, mine == company_id, conditions[1], *base, limit=100,
+                                     index=None if credit else "ix_documents_receiver_number"))
     day = line.booking_date
+    partner_index = f"ix_documents_{side}_partner"
     for partner in list(partners)[:5]:
         mine_partner = (mine == company_id, partner_col == partner, *base)
         if day is None:
-            found.update(_invoices_where(kind, *mine_partner, limit=PARTNER_WINDOW))
+            found.update(_invoices_where(kind, *mine_partner, limit=PARTNER_WINDOW,
+                                         index=partner_index))
             continue
         # The partner's open invoices due around the line's day: those a payment combines.
         found.update(_invoices_where(kind, *mine_partner, Document.due_date <= day,
-                                     limit=PARTNER_WINDOW, order=Document.due_date.desc()))
+                                     limit=PARTNER_WINDOW, order=Document.due_date.desc(),
+                                     index=partner_index))
         found.update(_invoices_where(kind, *mine_partner, Document.due_date > day,
-                                     limit=PARTNER_WINDOW // 3, order=Document.due_date.asc()))
+                                     limit=PARTNER_WINDOW // 3, order=Document.due_date.asc(),
+                                     index=partner_index))
     extra = (payments_in, payouts) if credit else (payments_out,)
     rows = list(found.values())
     for source in extra:
@@ -302,8 +341,8 @@ def line_candidates(company_id: int, line: m.Line, partners: set[str]) -> list[m
     return rows
 
 
-def _invoices_where(kind: str, *conditions: object, limit: int, order: object = None
-                    ) -> dict[int, m.Candidate]:
+def _invoices_where(kind: str, *conditions: object, limit: int, order: object = None,
+                    index: str | None = None) -> dict[int, m.Candidate]:
     """Open invoices on the conditions, which name the company's own side explicitly (so the
     tenancy filter's OR of both sides, which hides the narrow indexes, is left out)."""
     receivable = kind == m.RECEIVABLE
@@ -316,6 +355,10 @@ def _invoices_where(kind: str, *conditions: object, limit: int, order: object = 
     ).where(*conditions)  # type: ignore[arg-type]
     if order is not None:
         stmt = stmt.order_by(order)  # type: ignore[arg-type]
+    if index:
+        # SQLite has no statistics unless ANALYZE ran: without the hint it may walk a wider
+        # index of the company's documents (all of them) instead of this narrow one.
+        stmt = stmt.with_hint(Document, f"INDEXED BY {index}", "sqlite")
     out = {}
     for id_, value, cur, number, tax_id, name, due, issued in db.session.execute(
             unscoped(stmt.limit(limit))):

@@ -25,6 +25,7 @@ from app.matching import model as m
 from app.matching.engine import Matcher
 from app.matching.text import normalize, tokens
 from app.models.base import utcnow
+from app.models.company import Company
 from app.models.payment import AWAITING_CONFIRMATION, Payment
 from app.models.reconciliation import (
     IGNORED,
@@ -48,6 +49,7 @@ from app.services import audit, webhooks
 from app.services.errors import Conflict, DomainError, NotFound
 from app.services.payments import banked
 from app.services.reconciliation import candidates as sources
+from app.tenancy import unscoped
 
 _ZERO = Decimal("0")
 KEEP_SUGGESTIONS = 3
@@ -113,16 +115,34 @@ def engine_line(line: BankLine) -> m.Line:
     )
 
 
-def matcher_for(company_id: int, lines: Sequence[BankLine]) -> Matcher:
+def matcher_for(company_id: int, lines: Sequence[BankLine] | Sequence[m.Line]) -> Matcher:
+    """The engine over everything the lines may settle (credits: receivables, payments in,
+    payouts; debits: payables, payments out), in the lines' currency when they share one."""
     credits = any(line.amount > 0 for line in lines)
     debits = any(line.amount < 0 for line in lines)
     currencies = {line.currency for line in lines}
     currency = currencies.pop() if len(currencies) == 1 else None
-    return Matcher(
-        sources.all_candidates(company_id, credits=credits, debits=debits, currency=currency),
-        rules=engine_rules(company_id),
-        hints=engine_hints(company_id),
-    )
+    rows: list[tuple] = []
+    if credits:
+        rows += sources.invoice_rows(company_id, m.RECEIVABLE, currency)
+        rows += [sources.as_row(c) for c in sources.payments_in(company_id, currency)]
+        rows += [sources.as_row(c) for c in sources.payouts(company_id, currency)]
+    if debits:
+        rows += sources.invoice_rows(company_id, m.PAYABLE, currency)
+        rows += [sources.as_row(c) for c in sources.payments_out(company_id, currency)]
+    return Matcher.from_rows(rows, rules=engine_rules(company_id), hints=engine_hints(company_id))
+
+
+def open_lines(company_id: int) -> list[m.Line]:
+    """Every line of the company still waiting (unmatched or suggested), as the engine's plain
+    lines, read on the connection (a whole ledger's run)."""
+    stmt = unscoped(select(
+        BankLine.id, BankLine.amount, BankLine.currency, BankLine.booking_date,
+        BankLine.reference, BankLine.description, BankLine.end_to_end_id,
+        BankLine.counterparty_name, BankLine.counterparty_account, BankLine.bank_account_id,
+    ).where(BankLine.company_id == company_id, BankLine.status.in_((UNMATCHED, SUGGESTED)))
+        .order_by(BankLine.booking_date, BankLine.id))
+    return [m.Line(*row) for row in db.session.connection().execute(stmt)]
 
 
 def match_lines(
@@ -512,9 +532,6 @@ def _partners_of(company_id: int, items: Sequence[MatchItem]) -> set[tuple[str, 
 
 def _any_payments(company_id: int, kind: str, ids: list[int]) -> list[m.Candidate]:
     # Confirmed payments are no longer candidates; their partner is read directly.
-    from app.models.company import Company
-    from app.tenancy import unscoped
-
     payments = banked.payments_by_ids(ids)
     other_ids = {
         (p.payer_company_id if kind == m.PAYMENT_IN else p.payee_company_id)
