@@ -101,16 +101,6 @@ def create_bank_account(
     return account
 
 
-def update_bank_account(
-    company_id: int, account_id: int, *, actor: User | None, name: str, bank_name: str
-) -> BankAccount:
-    account = get_bank_account(company_id, account_id)
-    values, _is_iban = _check(name, bank_name, account.currency, account.number)
-    account.name, account.bank_name = values["name"], values["bank_name"]
-    db.session.flush()
-    return account
-
-
 def remove_bank_account(company_id: int, account_id: int, *, actor: User | None) -> None:
     """Hide the account; its lines and matches stay for the record."""
     account = get_bank_account(company_id, account_id)

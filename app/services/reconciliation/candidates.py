@@ -37,48 +37,6 @@ def payment_reference(payment_id: int) -> str:
     return f"PAY-{payment_id:06d}"
 
 
-def receivables(company_id: int, currency: str | None = None) -> Iterator[m.Candidate]:
-    return _invoices(company_id, m.RECEIVABLE, currency)
-
-
-def payables(company_id: int, currency: str | None = None) -> Iterator[m.Candidate]:
-    return _invoices(company_id, m.PAYABLE, currency)
-
-
-def _invoices(company_id: int, kind: str, currency: str | None) -> Iterator[m.Candidate]:
-    mine = Document.sender_company_id if kind == m.RECEIVABLE else Document.receiver_company_id
-    partner = Document.customer_tax_id if kind == m.RECEIVABLE else Document.supplier_tax_id
-    name = Document.customer_name if kind == m.RECEIVABLE else Document.supplier_name
-    stmt = select(
-        Document.id,
-        Document.open_balance - Document.held_amount,
-        Document.currency,
-        Document.number,
-        partner,
-        name,
-        Document.due_date,
-        Document.issue_date,
-    ).where(
-        mine == company_id,
-        Document.document_type.in_((INVOICE, DEBIT_NOTE)),
-        Document.open_balance - Document.held_amount > 0,
-    )
-    if currency:
-        stmt = stmt.where(Document.currency == currency)
-    rows = db.session.execute(stmt.execution_options(yield_per=_BATCH))
-    for id_, amount, cur, number, tax_id, partner_name, due, issued in rows:
-        yield m.Candidate(
-            kind=kind,
-            id=id_,
-            amount=amount,
-            currency=cur,
-            references=(number,),
-            partner=tax_id or None,
-            partner_name=partner_name or "",
-            date=due or issued,
-        )
-
-
 def _unmatched_payment(company_id: int) -> object:
     return ~exists(
         select(MatchItem.id)
@@ -231,26 +189,12 @@ def payouts(company_id: int, currency: str | None = None) -> Iterator[m.Candidat
         )
 
 
-def all_candidates(company_id: int, *, credits: bool = True, debits: bool = True,
-                   currency: str | None = None) -> Iterator[m.Candidate]:
-    if credits:
-        yield from receivables(company_id, currency)
-        yield from payments_in(company_id, currency)
-        yield from payouts(company_id, currency)
-    if debits:
-        yield from payables(company_id, currency)
-        yield from payments_out(company_id, currency)
-
-
 def open_ones(company_id: int, kind: str, ids: list[int]) -> dict[int, m.Candidate]:
     """The candidates of ``kind`` with those ids that are still open for the company."""
     wanted = set(ids)
-    source = {
-        m.RECEIVABLE: receivables, m.PAYABLE: payables, m.PAYMENT_IN: payments_in,
-        m.PAYMENT_OUT: payments_out, m.PAYOUT: payouts,
-    }[kind]
     if kind in (m.RECEIVABLE, m.PAYABLE):
         return _invoices_by_id(company_id, kind, wanted)
+    source = {m.PAYMENT_IN: payments_in, m.PAYMENT_OUT: payments_out, m.PAYOUT: payouts}[kind]
     return {c.id: c for c in source(company_id) if c.id in wanted}
 
 

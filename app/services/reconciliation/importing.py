@@ -24,7 +24,7 @@ from app.models.base import utcnow
 from app.models.reconciliation import BankAccount, BankLine, StatementImport
 from app.models.user import User
 from app.services import audit
-from app.services.errors import DomainError, FieldErrors
+from app.services.errors import FieldErrors
 from app.services.reconciliation import accounts, matching, payouts
 from app.statements import MAX_BYTES, read_statement
 from app.statements.model import ColumnMapping, Entry, Statement, StatementError
@@ -261,18 +261,3 @@ def _insert_new(rows: list[dict[str, object]]) -> list[int]:
         )
         ids.extend(db.session.scalars(stmt).all())
     return ids
-
-
-def delete_import(company_id: int, *, import_id: int, actor: User | None) -> int:
-    """Remove an import's lines that nothing confirmed yet; how many went."""
-    record = db.session.get(StatementImport, import_id)
-    if record is None or record.company_id != company_id:
-        raise DomainError(_l("No such import."))
-    lines = list(db.session.scalars(
-        select(BankLine).where(BankLine.import_id == import_id, BankLine.matched_amount == 0)
-    ))
-    for line in lines:
-        db.session.delete(line)
-    audit.record_event(actor, company_id, "reconciliation.import_deleted",
-                       ("statement_import", import_id), {"lines": len(lines)})
-    return len(lines)

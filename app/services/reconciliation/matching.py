@@ -11,7 +11,6 @@ confirmed, a gateway payout is marked reconciled (its lines already closed their
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -548,7 +547,3 @@ def _any_payments(company_id: int, kind: str, ids: list[int]) -> list[m.Candidat
             out.append(m.Candidate(kind=kind, id=p.id, amount=p.amount, currency=p.currency,
                                    partner=other.tax_id, partner_name=other.legal_name))
     return out
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()

@@ -13,7 +13,6 @@ from sqlalchemy import CompoundSelect, Select, func, or_, select
 
 from app.extensions import db
 from app.matching import model as m
-from app.models.company import Company
 from app.models.document import Document
 from app.models.payment import Payment, PaymentAllocation
 from app.models.reconciliation import (
@@ -330,13 +329,6 @@ def document_chain(company_id: int, document_id: int) -> list[ChainLink]:
         ))
         chain.append(ChainLink(payment=pay, payout=payout, lines=lines_))
     return chain
-
-
-def company_names(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(db.session.execute(unscoped(
-        select(Company.id, Company.legal_name).where(Company.id.in_(list(ids))))).all())
 
 
 def account_counts(company_id: int) -> dict[int, dict[str, int]]:
