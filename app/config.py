@@ -121,6 +121,11 @@ class Config:
     # How long a claimed job (a webhook delivery, a PDF extraction) is left to its worker
     # before the sweep hands it to another: a worker killed mid-task loses nothing.
     JOBS_LEASE_SECONDS = float(os.environ.get("JOBS_LEASE_SECONDS", 120))
+    # Processes a large reconciliation run ranks its bank lines in (forked from the worker
+    # that runs it, sharing its indexes; fewer than 5,000 lines a process never fork).
+    RECONCILIATION_WORKERS = int(
+        os.environ.get("RECONCILIATION_WORKERS", min(4, os.cpu_count() or 1))
+    )
 
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key(self.INSTANCE_DIR)

@@ -42,6 +42,8 @@ from __future__ import annotations
 import bisect
 import gc
 import operator
+import os
+import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -111,6 +113,7 @@ NAME_PARTNERS = 5  # partners pre-selected by the words of a name, at most
 EVIDENCE_CACHE = 200_000
 NAME_CACHE = 100_000  # names of lines remembered with the partners they match
 _UNDATED = 10**7  # sorts after every real date
+PARALLEL_LINES = 5_000  # lines a forked worker takes at least (fewer: not worth a process)
 _STOPWORDS = frozenset(
     "sa sas s a ltda ltd inc llc gmbh srl sl sac cia y de del la las los el e and the co "
     "company limited".split()
@@ -473,7 +476,7 @@ class Matcher:
         else:
             ref_keys = text.keys([r for rs in references for r in rs])
             ref_positions = [pos for pos, rs in enumerate(references) for _ in rs]
-        refs = _grouped(ref_keys, ref_positions)
+        refs = _grouped(ref_keys, ref_positions, unique=True)  # (invoice numbers, mostly)
         if ref_keys and min(map(len, ref_keys)) < 3:
             for k in [k for k in refs if len(k) < 3]:
                 del refs[k]
@@ -963,10 +966,11 @@ class Matcher:
         refs_get = self._refs.get
         referenced: dict[int, str] = {}
         hit_keys: dict[str, list[int]] = {}
-        for k in ctx.keys:
-            hit = refs_get(k)  # (no reference is letters only unless ``_alpha_refs``)
-            if hit is None:
+        present = self._refs.keys() & ctx.keys  # (one pass in C; most keys name nothing)
+        for k in ctx.keys if present else ():
+            if k not in present:
                 continue
+            hit = refs_get(k)
             if type(hit) is int:
                 hit = (hit,)
             elif len(hit) > CROWDED_AMOUNT:
@@ -1245,21 +1249,24 @@ class Matcher:
         """Return the line's best suggestions, best first; the first may be ``auto``."""
         return self._ranked(line, limit)[0]
 
-    def run(self, lines: Iterable[Line], limit: int = 5) -> dict[int, list[Suggestion]]:
+    def run(
+        self, lines: Iterable[Line], limit: int = 5, *, workers: int = 1
+    ) -> dict[int, list[Suggestion]]:
         """Suggest for every line, then keep automatic ones within each candidate's open amount.
 
         Automatic suggestions are served by score (then line id); one that would take more of a
-        candidate than is left loses ``auto``.
+        candidate than is left loses ``auto``. ``workers`` > 1 ranks a long list of lines in
+        that many processes at once (forked from this one where the system can: the indexes are
+        shared, not copied or rebuilt); the answer is the same as with one.
         """
         out: dict[int, list[Suggestion]] = {}
         autos: list[tuple[float, int, list[int]]] = []
         with _collector_paused():
-            ranked = self._ranked
-            for line in lines:
-                suggestions, raw, positions = ranked(line, limit)
-                out[line.id] = suggestions
+            lines = lines if type(lines) is list else list(lines)
+            for line_id, suggestions, raw, positions in self._rank_all(lines, limit, workers):
+                out[line_id] = suggestions
                 if suggestions and suggestions[0].auto:
-                    autos.append((-raw, line.id, positions))
+                    autos.append((-raw, line_id, positions))
             autos.sort()
             open_amount = self._amount
             left: dict[int, Decimal] = {}
@@ -1271,4 +1278,45 @@ class Matcher:
                         left[pos] = left.get(pos, open_amount[pos]) - amount
                 else:
                     out[line_id][0] = replace(first, auto=False)
+        return out
+
+    def _rank_some(self, lines: Sequence[Line], limit: int) -> list[tuple]:
+        ranked = self._ranked
+        return [(line.id, *ranked(line, limit)) for line in lines]
+
+    def _rank_all(self, lines: list[Line], limit: int, workers: int) -> list[tuple]:
+        """(line id, suggestions, best raw score, best positions) of every line, in order: the
+        first share ranked here, the others in forked processes that send theirs back pickled.
+        A share whose process fails is ranked here (slower, never lost)."""
+        workers = max(1, min(workers, len(lines) // PARALLEL_LINES))
+        if workers == 1 or not hasattr(os, "fork"):
+            return self._rank_some(lines, limit)
+        size = -(-len(lines) // workers)
+        shares = [lines[i:i + size] for i in range(0, len(lines), size)]
+        children: list[tuple[int, int, list[Line]]] = []
+        for share in shares[1:]:
+            reader, writer = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: rank, send, leave without running the parent's cleanup
+                status = 1
+                try:
+                    os.close(reader)
+                    with os.fdopen(writer, "wb") as pipe:
+                        pickle.dump(self._rank_some(share, limit), pipe, pickle.HIGHEST_PROTOCOL)
+                    status = 0
+                finally:
+                    os._exit(status)
+            os.close(writer)
+            children.append((pid, reader, share))
+        out = self._rank_some(shares[0], limit)
+        for pid, reader, share in children:
+            try:
+                with os.fdopen(reader, "rb") as pipe:
+                    part = pickle.load(pipe)
+            except Exception:  # noqa: BLE001 - a broken share is ranked here instead
+                part = None
+            _pid, status = os.waitpid(pid, 0)
+            if part is None or status != 0:
+                part = self._rank_some(share, limit)
+            out.extend(part)
         return out

@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     or_,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -41,6 +42,14 @@ PAYMENT_STATUSES = (UNPAID, PARTIAL, PAID, REFUNDED)
 
 ORIGIN_XML, ORIGIN_PDF, ORIGIN_PORTAL = "xml", "pdf", "portal"
 ORIGINS = (ORIGIN_XML, ORIGIN_PDF, ORIGIN_PORTAL)
+
+# What a matching run reads of each side's open invoices (app.services.reconciliation).
+_OPEN = text("open_balance > held_amount")
+_OPEN_ITEM_COLUMNS = {
+    side: (f"{side}_company_id", "document_type", "currency", f"{partner}_tax_id", "due_date",
+           "issue_date", "number", "open_balance", "held_amount", f"{partner}_name")
+    for side, partner in (("sender", "customer"), ("receiver", "supplier"))
+}
 
 
 class Document(SharedAccess, Base):
@@ -96,6 +105,20 @@ class Document(SharedAccess, Base):
         Index("ix_documents_sender_partner", "sender_company_id", "customer_tax_id", "due_date"),
         Index(
             "ix_documents_receiver_partner", "receiver_company_id", "supplier_tax_id", "due_date"
+        ),
+        # A whole matching run reads every open invoice of one side from these alone (partial:
+        # open ones only; covering: no lookup in the table per row).
+        Index(
+            "ix_documents_sender_open_items",
+            *_OPEN_ITEM_COLUMNS["sender"],
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+        Index(
+            "ix_documents_receiver_open_items",
+            *_OPEN_ITEM_COLUMNS["receiver"],
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
         ),
     )
 

@@ -67,10 +67,14 @@ def invoice_rows(company_id: int, kind: str, currency: str | None = None) -> lis
     ).where(
         mine == company_id,
         Document.document_type.in_((INVOICE, DEBIT_NOTE)),
-        Document.open_balance - Document.held_amount > 0,
+        Document.open_balance > Document.held_amount,  # (the open items index's condition)
     )
     if currency:
         stmt = stmt.where(Document.currency == currency)
+    side = "sender" if receivable else "receiver"
+    # Read from the partial covering index alone (SQLite, with no statistics, might otherwise
+    # walk a wider index and look every row up in the table: three times slower).
+    stmt = stmt.with_hint(Document, f"INDEXED BY ix_documents_{side}_open_items", "sqlite")
     return [tuple(row) for row in db.session.connection().execute(unscoped(stmt))]
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz, process
 from sqlalchemy import delete, select, update
@@ -132,6 +133,11 @@ def matcher_for(company_id: int, lines: Sequence[BankLine] | Sequence[m.Line]) -
     return Matcher.from_rows(rows, rules=engine_rules(company_id), hints=engine_hints(company_id))
 
 
+def run_workers() -> int:
+    """Processes a whole run ranks its lines in (the app's RECONCILIATION_WORKERS)."""
+    return max(1, int(current_app.config.get("RECONCILIATION_WORKERS", 1)))
+
+
 def open_lines(company_id: int) -> list[m.Line]:
     """Every line of the company still waiting (unmatched or suggested), as the engine's plain
     lines, read on the connection (a whole ledger's run)."""
@@ -162,7 +168,9 @@ def match_lines(
     if not lines:
         return report
     matcher = matcher_for(company_id, lines)
-    results = matcher.run([engine_line(line) for line in lines])
+    results = matcher.run(
+        [engine_line(line) for line in lines], limit=KEEP_SUGGESTIONS, workers=run_workers()
+    )
     by_id = {line.id: line for line in lines}
     for start in range(0, len(lines), 500):
         chunk = [line.id for line in lines[start : start + 500]]
