@@ -307,6 +307,7 @@ _PAYMENT_STATES = {
     "partially_refunded": {"es": "reembolsado en parte", "en": "partially refunded"},
     "refunded": {"es": "reembolsado", "en": "refunded"},
     "disputed": {"es": "en disputa", "en": "disputed"},
+    "reversed": {"es": "anulado", "en": "reversed"},
 }
 _PAYMENT_METHODS = {
     "sandbox": {"es": "Pasarela de pruebas", "en": "Sandbox gateway"},

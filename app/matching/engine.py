@@ -48,8 +48,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
-from functools import partial
-from itertools import islice, repeat
+from itertools import combinations, islice, repeat
 from operator import attrgetter
 
 from rapidfuzz import fuzz
@@ -125,6 +124,12 @@ def _exact_subsets(values: list[int], target: int, max_k: int, limit: int = 3) -
     most, pairs first, then triples, then quadruples, each in index order: all three through
     one map of pair sums."""
     n = len(values)
+    # Most calls find nothing: the sums alone (in C) say so before any index is tracked.
+    sums = set(map(sum, combinations(values, 2)))
+    if target not in sums and (
+        max_k < 3 or not any(target - v in sums for v in values)
+    ) and (max_k < 4 or sums.isdisjoint([target - t for t in sums])):
+        return []
     pairs: dict[int, list[tuple[int, int]]] = {}
     for i in range(n):
         vi = values[i]
@@ -223,9 +228,11 @@ def _each(hit: int | list[int] | None) -> Sequence[int]:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector: building or matching makes millions of objects
-    and no cycles, and each collection pass would walk them all again."""
+    and no cycles, and each collection pass would walk them all again. The first collection
+    after the pause walks every object made during it that is still alive: a caller that
+    reads, builds and runs pauses once around all of it and drops the matcher inside."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -274,16 +281,30 @@ class _Partner:
             )
         return self.sorted_by_amount
 
-    def nearest(self, center: int, count: int, keep) -> list[int]:
-        """Up to ``count`` positions kept by ``keep``, nearest ``center`` in date first."""
+    def nearest(
+        self, center: int, count: int, days: int, most: int, usable: tuple
+    ) -> list[int]:
+        """Up to ``count`` positions dated within ``days`` of ``center``, below ``most`` and
+        ``usable`` — (kind of each, kinds, currency of each, currency): of the line's kind and
+        currency —, nearest ``center`` first; the walk outwards stops where both sides leave
+        the window (or after ``NEAREST_STEPS``)."""
+        kind_of, kinds, cur_of, currency = usable
         ords = self.ords
         positions = self.positions
+        minor = self.minor
         right = bisect.bisect_left(ords, center)
         left = right - 1
         n = len(positions)
+        earliest, latest = center - days, center + days
         out: list[int] = []
         steps = 0
-        while len(out) < count and (left >= 0 or right < n) and steps < NEAREST_STEPS:
+        while len(out) < count and steps < NEAREST_STEPS:
+            if left >= 0 and ords[left] < earliest:
+                left = -1  # the earlier side has left the window
+            if right < n and ords[right] > latest:
+                right = n
+            if left < 0 and right >= n:
+                break
             steps += 1
             if right >= n or (left >= 0 and center - ords[left] <= ords[right] - center):
                 p = positions[left]
@@ -291,7 +312,7 @@ class _Partner:
             else:
                 p = positions[right]
                 right += 1
-            if keep(p):
+            if minor[p] < most and kind_of[p] in kinds and cur_of[p] == currency:
                 out.append(p)
         return out
 
@@ -364,7 +385,7 @@ class Matcher:
         hints: Hints | None = None,
         settings: Settings | None = None,
     ) -> None:
-        with _collector_paused():
+        with collector_paused():
             cands = candidates if type(candidates) is list else list(candidates)
             for t in set(map(type, cands)):
                 if not issubclass(t, Candidate):
@@ -392,7 +413,7 @@ class Matcher:
         ``end_to_end_id`` last. ``amount`` is a Decimal; ``references`` one string (or None) or
         a tuple of them; ``partner`` None when unknown; ``date`` a date or None."""
         self = cls.__new__(cls)
-        with _collector_paused():
+        with collector_paused():
             rows = rows if type(rows) is list else list(rows)
             sizes = set(map(len, rows))
             width = len(_FIELD_NAMES)
@@ -685,16 +706,6 @@ class Matcher:
                     group[1].append(k >> shift)
             self._same[m] = per
         return per.get(p, ((), []))
-
-    def _fits_under(self, ctx: _Context, most: int, pos: int) -> bool:
-        return (
-            self._minor[pos] < most
-            and abs(self._ords[pos] - ctx.booking) <= ctx.window
-            and self._usable(ctx, pos)
-        )
-
-    def _usable(self, ctx: _Context, pos: int) -> bool:
-        return self._kind[pos] in ctx.kinds and self._cur[pos] == ctx.currency
 
     # -- options -------------------------------------------------------------------------------
 
@@ -1120,7 +1131,8 @@ class Matcher:
                     ][:SUBSET_CANDIDATES]
                 else:
                     window = data.nearest(
-                        ctx.booking, SUBSET_CANDIDATES, partial(self._fits_under, ctx, most)
+                        ctx.booking, SUBSET_CANDIDATES, ctx.window, most,
+                        (kind_of, kinds, cur_of, currency),
                     )
                 for combo in self._subsets(ctx, window, ctx.fee_max):
                     opt = self._combination(ctx, combo, pointed)
@@ -1261,7 +1273,7 @@ class Matcher:
         """
         out: dict[int, list[Suggestion]] = {}
         autos: list[tuple[float, int, list[int]]] = []
-        with _collector_paused():
+        with collector_paused():
             lines = lines if type(lines) is list else list(lines)
             for line_id, suggestions, raw, positions in self._rank_all(lines, limit, workers):
                 out[line_id] = suggestions

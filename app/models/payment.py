@@ -44,6 +44,8 @@ NEEDS_REVIEW = "needs_review"
 PARTIALLY_REFUNDED = "partially_refunded"
 REFUNDED = "refunded"
 DISPUTED = "disputed"
+# A payment recorded from a bank line, undone in reconciliation (its invoices opened again).
+REVERSED = "reversed"
 # A transfer the payer recorded and the supplier has not confirmed yet.
 AWAITING_CONFIRMATION = "awaiting_confirmation"
 PAYMENT_STATUSES = (
@@ -57,6 +59,7 @@ PAYMENT_STATUSES = (
     PARTIALLY_REFUNDED,
     REFUNDED,
     DISPUTED,
+    REVERSED,
 )
 # Statuses whose allocations hold part of an invoice's open balance.
 HOLDING = (CREATED, PENDING, AWAITING_CONFIRMATION)

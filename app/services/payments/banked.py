@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models.base import utcnow
 from app.models.document import DEBIT_NOTE, INVOICE, Document
 from app.models.payment import (
     AWAITING_CONFIRMATION,
@@ -27,6 +26,7 @@ from app.models.payment import (
     SUCCEEDED,
     TRANSFER,
     Payment,
+    REVERSED,
     PaymentAllocation,
 )
 from app.models.user import User
@@ -134,16 +134,11 @@ def reverse_bank_payment(company_id: int, *, payment_id: int, actor: User | None
         raise NotFound(_l("No such payment."))
     if payment.method != BANK or payment.status != SUCCEEDED:
         raise Conflict(_l("Only a payment recorded from a bank line can be undone here."))
+    if not state.move(payment, REVERSED, review_reason="undone in reconciliation"):
+        raise Conflict(_l("Only a payment recorded from a bank line can be undone here."))
     for allocation in state.allocations(payment.id):
         if not balances.uncredit_unpaid(allocation.document_id, allocation.amount):
             raise Conflict(_l("The invoice changed since: undo its other payments first."))
-    db.session.execute(
-        update(Payment)
-        .where(Payment.id == payment.id)
-        .values(status="canceled", review_reason="undone in reconciliation", updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(payment)
     audit.record_event(
         actor or "reconciliation", company_id, "payments.bank_reversed", ("payment", payment.id), {}
     )

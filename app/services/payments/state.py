@@ -2,7 +2,8 @@
 
 created → pending → succeeded | failed | canceled | needs_review;
 awaiting_confirmation (a transfer) → succeeded | failed | canceled;
-succeeded → partially_refunded → refunded; succeeded → disputed.
+succeeded → partially_refunded → refunded; succeeded → disputed; succeeded → reversed (a
+payment recorded from a bank line, undone in reconciliation: ``reverse``).
 A late "pending" after "succeeded" changes nothing: ``move`` answers False and the caller
 ignores the event.
 """
@@ -27,6 +28,7 @@ from app.models.payment import (
     PARTIALLY_REFUNDED,
     PENDING,
     REFUNDED,
+    REVERSED,
     SUCCEEDED,
     Payment,
     PaymentAllocation,
@@ -46,6 +48,7 @@ FROM: dict[str, tuple[str, ...]] = {
     PARTIALLY_REFUNDED: (SUCCEEDED, PARTIALLY_REFUNDED, DISPUTED),
     REFUNDED: (SUCCEEDED, PARTIALLY_REFUNDED, DISPUTED),
     DISPUTED: (SUCCEEDED, PARTIALLY_REFUNDED),
+    REVERSED: (SUCCEEDED,),
 }
 FINAL = (FAILED, NEEDS_REVIEW, REFUNDED)
 

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.matching import model as m
-from app.matching.engine import Matcher
+from app.matching.engine import Matcher, collector_paused
 from app.matching.text import normalize, tokens
 from app.models.base import utcnow
 from app.models.company import Company
@@ -167,10 +167,12 @@ def match_lines(
     report = RunReport(lines=len(lines))
     if not lines:
         return report
-    matcher = matcher_for(company_id, lines)
-    results = matcher.run(
-        [engine_line(line) for line in lines], limit=KEEP_SUGGESTIONS, workers=run_workers()
-    )
+    with collector_paused():  # a million open invoices: no collector pass over them
+        matcher = matcher_for(company_id, lines)
+        results = matcher.run(
+            [engine_line(line) for line in lines], limit=KEEP_SUGGESTIONS, workers=run_workers()
+        )
+        del matcher
     by_id = {line.id: line for line in lines}
     for start in range(0, len(lines), 500):
         chunk = [line.id for line in lines[start : start + 500]]

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.humanize import payment_state
 from app.models import Document, Payment
 from app.models.reconciliation import BankLine, Match, MatchItem, StatementImport
 from app.services.errors import Conflict, DomainError, NotFound
+from app.services.payments import state
 from app.services.reconciliation import matching, queries
 from app.tenancy import acting_as, unscoped
 from tests.conftest import make_company, make_user
@@ -110,6 +112,11 @@ def test_an_ambiguous_line_waits_with_suggestions_and_a_person_confirms_then_und
         db.session.commit()
     assert refreshed(b).open_balance == Decimal("500.00")
     assert refreshed(b).payment_status == "unpaid"
+    with acting_as(supplier.id, s_user.id):
+        recorded = db.session.scalars(select(Payment).where(Payment.method == "bank")).one()
+        assert recorded.status == "reversed"  # kept, and told apart from a canceled checkout
+        assert payment_state(recorded.status, locale="es") == "anulado"
+        assert not state.move(recorded, "succeeded")  # a reversal is final
     with acting_as(supplier.id, s_user.id), pytest.raises(Conflict):
         matching.undo_match(supplier.id, match_id=chosen.id, actor=s_user)
 
