@@ -1324,7 +1324,7 @@ class Matcher:
         for pid, reader, share in children:
             try:
                 with os.fdopen(reader, "rb") as pipe:
-                    part = pickle.load(pipe)
+                    part = pickle.load(pipe)  # noqa: S301 - our own forked child writes it
             except Exception:  # noqa: BLE001 - a broken share is ranked here instead
                 part = None
             _pid, status = os.waitpid(pid, 0)

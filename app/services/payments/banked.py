@@ -23,10 +23,10 @@ from app.models.payment import (
     BANK,
     CONFIRMED,
     CREATED,
+    REVERSED,
     SUCCEEDED,
     TRANSFER,
     Payment,
-    REVERSED,
     PaymentAllocation,
 )
 from app.models.user import User
