@@ -471,6 +471,7 @@ def test_a_line_is_matched_by_hand_to_two_invoices_with_a_fee(client, parties):
     supplier, buyer, owner = parties
     a, b = invoice(supplier, buyer, "300.00"), invoice(supplier, buyer, "200.00")
     invoice(supplier, buyer, "999.00")
+    foreign = invoice(make_company("Ajena S.A.S."), buyer, "300.00")
     account = bank_account(supplier)
     store(supplier, account, statement(entry("495.00", text="varios")), user=owner)
     line = SimpleNamespace(id=lines_of(supplier)[0].id)
@@ -483,6 +484,19 @@ def test_a_line_is_matched_by_hand_to_two_invoices_with_a_fee(client, parties):
     by_amount = text(client.get(f"/reconciliation/lines/{line.id}/candidates?q=200,00",
                                 headers={"HX-Request": "true"}))
     assert f'value="receivable:{b.id}"' in by_amount and f"receivable:{a.id}" not in by_amount
+    # Searching again keeps what was ticked, with its amount, ticked and first (never another
+    # company's invoice named in the request).
+    kept = text(client.get(
+        f"/reconciliation/lines/{line.id}/candidates",
+        query_string={"q": "200,00", "item": [f"receivable:{a.id}", "payable:1", "x:y",
+                                              f"receivable:{foreign.id}"],
+                      f"amount-receivable-{a.id}": "295"},
+        headers={"HX-Request": "true"}))
+    assert kept.index(f'value="receivable:{a.id}"') < kept.index(f'value="receivable:{b.id}"')
+    assert f'value="receivable:{a.id}" id="item-receivable-{a.id}" checked' in kept
+    assert f'value="receivable:{b.id}" id="item-receivable-{b.id}">' in kept  # not ticked
+    assert 'value="295"' in kept
+    assert f"receivable:{foreign.id}" not in kept
     response = client.post(f"/reconciliation/lines/{line.id}/match", data={
         "item": [f"receivable:{a.id}", f"receivable:{b.id}"], "fee": "5"})
     assert response.status_code == 303
@@ -617,6 +631,7 @@ def test_another_companys_ids_answer_404_on_every_route(client, parties, monkeyp
     stranger = make_company("Ajena S.A.S.")
     login(client, make_user(stranger, role="owner"), stranger)
     a, ln, m, r = account.id, line.id, match.id, rule.id
+    imp = lines_of(supplier)[0].import_id
     for method, url in [
         ("GET", f"/reconciliation/accounts/{a}"),
         ("POST", f"/reconciliation/accounts/{a}/remove"),
@@ -634,12 +649,14 @@ def test_another_companys_ids_answer_404_on_every_route(client, parties, monkeyp
         ("POST", f"/reconciliation/rules/{r}/move"),
         ("POST", f"/reconciliation/rules/{r}/toggle"),
         ("POST", f"/reconciliation/rules/{r}/delete"),
+        ("POST", f"/reconciliation/imports/{imp}/delete"),
     ]:
         data = {"confirm": "1", "direction": "up", "item": "receivable:1", "name": "x",
                 "date_column": "Fecha", "amount_column": "Valor"}
         response = client.open(url, method=method, data=data)
         assert response.status_code == 404, (method, url, response.status_code)
     assert lines_of(supplier)[0].status == "suggested"
+    assert lines_of(supplier)[0].import_id == imp  # the import and its line are still there
     db.session.expire_all()
     assert account_row(account.id).active
     assert [x.name for x in rules_of(supplier)] == ["Suya"]
@@ -662,7 +679,9 @@ def test_a_role_without_the_permission_sees_but_cannot_act(client, parties, role
         page = text(response)
         assert 'data-testid="confirm"' not in page and 'data-testid="import-form"' not in page
         assert 'data-testid="account-form"' not in page
+        assert 'data-testid="delete-import"' not in page
     for method, url in [
+        ("POST", f"/reconciliation/imports/{lines_of(supplier)[0].import_id}/delete"),
         ("POST", "/reconciliation/accounts"),
         ("POST", f"/reconciliation/accounts/{account.id}/remove"),
         ("POST", f"/reconciliation/accounts/{account.id}/import"),
@@ -841,3 +860,41 @@ def test_a_credit_matched_to_an_invoice_does_not_name_it_twice(client, parties):
     page = text(client.get(f"/reconciliation/lines/{line.id}"))
     confirmed = page.split('data-testid="confirmed-matches"', 1)[1].split("</section>", 1)[0]
     assert confirmed.count(f'<a href="/documents/{doc.id}">') == 1
+
+
+def test_an_import_made_by_mistake_is_deleted_after_asking_unless_a_line_is_matched(
+    client, parties
+):
+    supplier, buyer, owner = parties
+    account, line, a, _b = ambiguous(supplier, buyer, owner)
+    first = lines_of(supplier)[0].import_id
+    # A second file repeats the first line (a duplicate) and brings one of its own.
+    store(supplier, SimpleNamespace(id=account.id),
+          statement(entry("500.00", text="pago cliente", name="Compradora"),
+                    entry("70.00", text="intereses")),
+          user=owner, digest="second")
+    assert len(lines_of(supplier)) == 2
+    second = lines_of(supplier)[1].import_id
+    login(client, owner, supplier)
+    page = text(client.get(f"/reconciliation/accounts/{account.id}"))
+    assert page.count('data-testid="delete-import"') == 2
+    asked = client.post(f"/reconciliation/imports/{second}/delete")
+    assert asked.status_code == 200 and "Delete this import?" in text(asked)
+    assert len(lines_of(supplier)) == 2  # nothing happens before the answer
+    done = client.post(f"/reconciliation/imports/{second}/delete", data={"confirm": "1"},
+                       follow_redirects=True)
+    assert done.status_code == 200 and "The import was deleted." in text(done)
+    assert [x.id for x in lines_of(supplier)] == [line.id]  # the first file's line stays
+    # A file with a confirmed line is kept until that match is undone.
+    chosen = next(x for x in matches_of(line) if x.status == "suggested")
+    client.post(f"/reconciliation/matches/{chosen.id}/confirm")
+    refused = client.post(f"/reconciliation/imports/{first}/delete", data={"confirm": "1"},
+                          follow_redirects=True)
+    assert "Undo the matches of its lines first (1 matched)." in text(refused)
+    assert [x.status for x in lines_of(supplier)] == ["matched"]
+    client.post(f"/reconciliation/matches/{chosen.id}/undo", data={"confirm": "1"})
+    client.post(f"/reconciliation/imports/{first}/delete", data={"confirm": "1"})
+    assert lines_of(supplier) == [] and matches_of(line) == []
+    assert open_balance(a.id) == Decimal("500.00")
+    assert client.post(f"/reconciliation/imports/{first}/delete",
+                       data={"confirm": "1"}).status_code == 404

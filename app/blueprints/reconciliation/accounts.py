@@ -207,6 +207,35 @@ def import_file(account_id: int) -> ResponseReturnValue:
     return redirect(url_for("reconciliation.account", account_id=account.id), code=303)
 
 
+@bp.post("/imports/<int:import_id>/delete")
+@require_permission(MANAGE)
+def delete_import(import_id: int) -> ResponseReturnValue:
+    record = queries.import_of(company().id, import_id)
+    if record is None:
+        abort(404)
+    back = url_for("reconciliation.account", account_id=record.bank_account_id)
+    question = ask_first(
+        _("The %(count)s new lines of %(file)s leave the account, with their suggestions. "
+          "Lines other imports brought stay.", count=record.new_lines,
+          file=record.filename or _("this import")),
+        title=_("Delete this import?"),
+        button=_("Delete the import"),
+        back=back,
+        details=[_("The deletion is kept in the audit log.")],
+    )
+    if question is not None:
+        return question
+    try:
+        importing.delete_import(company().id, record.id, actor=user())
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The import was deleted."), "info")
+    return redirect(back, code=303)
+
+
 def _import_summary(result: importing.ImportResult) -> str:
     parts = [
         ngettext("%(num)d new line", "%(num)d new lines", result.new_lines),

@@ -117,11 +117,20 @@ def candidates(line_id: int) -> ResponseReturnValue:
     query = (request.args.get("q") or "").strip()[:100]
     if not is_htmx():
         return redirect(url_for("reconciliation.line", line_id=found.id, q=query or None))
+    # What was ticked before this search stays ticked (with the amount typed for it).
+    kept = []
+    for value in request.args.getlist("item")[:50]:
+        kind, _sep, raw_id = value.partition(":")
+        if raw_id.isdigit() and len(raw_id) < 19:
+            kept.append((kind, int(raw_id)))
+    typed = {k: v[:30] for k, v in request.args.items() if k.startswith("amount-") and v}
     return render(
         "reconciliation/_candidates.html",
         line=found,
-        candidates=search.search(company().id, credit=found.amount > 0,
-                                 currency=found.currency, query=query),
+        candidates=search.search_keeping(company().id, credit=found.amount > 0,
+                                         currency=found.currency, query=query, kept=kept),
+        ticked={f"{kind}-{id_}" for kind, id_ in kept},
+        typed=typed,
         query=query,
     )
 

@@ -15,16 +15,23 @@ from decimal import Decimal
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.models.reconciliation import BankAccount, BankLine, StatementImport
+from app.models.reconciliation import (
+    MATCH_CONFIRMED,
+    BankAccount,
+    BankLine,
+    Match,
+    MatchItem,
+    StatementImport,
+)
 from app.models.user import User
 from app.services import audit
-from app.services.errors import FieldErrors
+from app.services.errors import Conflict, FieldErrors, NotFound
 from app.services.reconciliation import accounts, matching, payouts
 from app.statements import MAX_BYTES, read_statement
 from app.statements.model import ColumnMapping, Entry, Statement, StatementError
@@ -169,6 +176,49 @@ def match_import(import_id: int) -> int:
     report = matching.match_lines(record.company_id, line_ids=line_ids)
     record.matching_state = "done"
     return report.confirmed
+
+
+def delete_import(company_id: int, import_id: int, *, actor: User | None) -> StatementImport:
+    """Take back an import made by mistake (the wrong account, the wrong file): its lines and
+    their suggestions go; refused while any of its lines holds a confirmed match (undo those
+    first) or while a job is still matching it. Lines another import had brought stay."""
+    record = db.session.scalars(
+        select(StatementImport).where(
+            StatementImport.id == import_id, StatementImport.company_id == company_id
+        )
+    ).first()
+    if record is None:
+        raise NotFound(_l("No such import."))
+    if record.matching_state == "pending":
+        raise Conflict(_l("Its lines are still being matched: try again in a minute."))
+    lines = select(BankLine.id).where(
+        BankLine.import_id == record.id, BankLine.company_id == company_id
+    )
+    confirmed = db.session.scalar(
+        select(func.count(func.distinct(Match.bank_line_id))).where(
+            Match.bank_line_id.in_(lines), Match.status == MATCH_CONFIRMED
+        )
+    )
+    if confirmed:
+        raise Conflict(
+            _l("Undo the matches of its lines first (%(count)s matched).", count=confirmed)
+        )
+    matches = select(Match.id).where(Match.bank_line_id.in_(lines))
+    removed = db.session.scalar(select(func.count()).select_from(lines.subquery())) or 0
+    for stmt in (
+        delete(MatchItem).where(MatchItem.match_id.in_(matches)),
+        delete(Match).where(Match.bank_line_id.in_(lines)),
+        delete(BankLine).where(BankLine.import_id == record.id,
+                               BankLine.company_id == company_id),
+    ):
+        db.session.execute(stmt.execution_options(synchronize_session=False))
+    db.session.delete(record)
+    db.session.flush()
+    audit.record_event(
+        actor, company_id, "reconciliation.import_deleted", ("bank_account", record.bank_account_id),
+        {"import": record.id, "file": record.filename[:200], "lines": removed},
+    )
+    return record
 
 
 def pending_imports(older_than: dt.timedelta = dt.timedelta(minutes=10)) -> list[tuple[int, int]]:

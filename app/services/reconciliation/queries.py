@@ -107,6 +107,14 @@ def imports(company_id: int, account_id: int, limit: int = 20) -> list[Statement
     ))
 
 
+def import_of(company_id: int, import_id: int) -> StatementImport | None:
+    return db.session.scalars(
+        select(StatementImport).where(
+            StatementImport.id == import_id, StatementImport.company_id == company_id
+        )
+    ).first()
+
+
 def review_queue(company_id: int, account_id: int | None = None) -> Select[tuple[BankLine]]:
     stmt = select(BankLine).where(
         BankLine.company_id == company_id, BankLine.status.in_((SUGGESTED, UNMATCHED))

@@ -64,6 +64,27 @@ def search(
     return found[:limit]
 
 
+def search_keeping(
+    company_id: int, *, credit: bool, currency: str, query: str = "",
+    kept: list[tuple[str, int]] = (),  # type: ignore[assignment]
+    limit: int = LIMIT,
+) -> list[m.Candidate]:
+    """``search``, with the items already ticked on the form first (those still open, of the
+    line's direction and currency), so that a new search does not drop what was chosen."""
+    allowed = m.CREDIT_KINDS if credit else m.DEBIT_KINDS
+    chosen: list[m.Candidate] = []
+    by_kind: dict[str, list[int]] = {}
+    for kind, id_ in kept[:limit]:
+        if kind in allowed:
+            by_kind.setdefault(kind, []).append(id_)
+    for kind, ids in by_kind.items():
+        found = candidates.open_ones(company_id, kind, ids)
+        chosen += [found[i] for i in ids if i in found and found[i].currency == currency]
+    seen = {(c.kind, c.id) for c in chosen}
+    rest = search(company_id, credit=credit, currency=currency, query=query, limit=limit)
+    return chosen + [c for c in rest if (c.kind, c.id) not in seen]
+
+
 def _fits(candidate: m.Candidate, text: str, amount: Decimal | None) -> bool:
     if not text:
         return True
