@@ -126,7 +126,8 @@ def foreign_rows(other_company, outsider):
     for _ in range(2):
         payment_invoice(other_company, third, "777.00")
     account = bank_account(other_company, number="555000111")
-    (line_id,) = store(other_company, account, statement(entry("777.00", text="x"))).line_ids
+    stored = store(other_company, account, statement(entry("777.00", text="x")))
+    (line_id,) = stored.line_ids
     match = db.session.scalars(
         tenancy.unscoped(select(Match).where(Match.bank_line_id == line_id))
     ).first()
@@ -134,6 +135,7 @@ def foreign_rows(other_company, outsider):
     db.session.add(rule)
     db.session.commit()
     return {
+        "import_id": stored.imports[0].id,
         "rule_id": rule.id,
         "account_id": account.id,
         "line_id": line_id,

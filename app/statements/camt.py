@@ -144,8 +144,12 @@ def _statement(reader: _Reader, stmt: etree._Element, n: int) -> Statement:
             _at(bal, "CdtDbtInd"), f"Bal {code} CdtDbtInd")
         currency = currency or currency_code(amt.get("Ccy") if amt is not None else None)
     entries: list[Entry] = []
+    pending = 0
     for m, ntry in enumerate(_kids(stmt, "Ntry"), 1):
         reader.where = f"Stmt {n}, Ntry {m}"
+        if _status(ntry) in _UNBOOKED:
+            pending += 1
+            continue
         entries.extend(_entries(reader, ntry, currency))
     reader.where = f"Stmt {n}"
     period = _at(stmt, "FrToDt")
@@ -162,6 +166,7 @@ def _statement(reader: _Reader, stmt: etree._Element, n: int) -> Statement:
         statement_id=_text(stmt, "Id"),
         start_date=start,
         end_date=end,
+        pending=pending,
     )
 
 

@@ -54,6 +54,7 @@ class Statement:
     statement_id: str | None = None
     start_date: date | None = None
     end_date: date | None = None
+    pending: int = 0  # entries not booked yet (camt PDNG, INFO, FUTR): left out, counted
 
     def balance_gap(self) -> Decimal | None:
         """closing − (opening + entries); None when either balance is absent."""

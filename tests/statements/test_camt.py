@@ -138,6 +138,7 @@ def test_pending_entries_are_not_booked_entries():
     pending = ntry("5.00", "CRDT").replace("<Cd>BOOK</Cd>", "<Cd>PDNG</Cd>")
     [statement] = read_camt053(doc(stmt(pending + ntry("6.00", "CRDT"))))
     assert [e.amount for e in statement.entries] == [Decimal("6.00")]
+    assert statement.pending == 1  # counted, so that the import can say so
 
 
 @pytest.mark.parametrize(("replace", "message"), [

@@ -261,6 +261,10 @@ def _import_one(
         result.findings.append(str(_l(
             "Opening balance plus the lines does not give the closing balance: %(gap)s is "
             "missing. The file may lack lines.", gap=str(gap))))
+    if statement.pending:
+        result.findings.append(str(_l(
+            "Entries not booked yet, left out: %(count)s. A later statement brings them booked.",
+            count=statement.pending)))
     ranks: dict[tuple[object, ...], int] = {}
     rows = []
     for entry in statement.entries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -67,6 +68,16 @@ def test_reimporting_the_same_statement_adds_nothing(parties):
     assert (first.new_lines, first.duplicates) == (3, 0)
     assert (again.new_lines, again.duplicates) == (0, 3)
     assert db.session.scalar(unscoped(select(func.count(BankLine.id)))) == 3
+
+
+def test_entries_not_booked_yet_are_counted_in_a_finding(parties):
+    supplier, *_ = parties
+    account = bank_account(supplier)
+    st = dataclasses.replace(statement(entry("10.00")), pending=2)
+    result = store(supplier, account, st)
+    assert result.new_lines == 1
+    assert any(("not booked yet" in f or "sin asentar" in f) and ": 2." in f
+               for f in result.findings), result.findings
 
 
 def test_a_statement_whose_balances_do_not_add_up_is_a_finding(parties):
