@@ -32,7 +32,7 @@ from app.models.reconciliation import (
 from app.models.user import User
 from app.services import audit
 from app.services.errors import Conflict, FieldErrors, NotFound
-from app.services.reconciliation import accounts, matching, payouts
+from app.services.reconciliation import accounts, matching, payouts, queries
 from app.statements import MAX_BYTES, read_statement
 from app.statements.model import ColumnMapping, Entry, Statement, StatementError
 from app.tenancy import unscoped
@@ -182,11 +182,7 @@ def delete_import(company_id: int, import_id: int, *, actor: User | None) -> Sta
     """Take back an import made by mistake (the wrong account, the wrong file): its lines and
     their suggestions go; refused while any of its lines holds a confirmed match (undo those
     first) or while a job is still matching it. Lines another import had brought stay."""
-    record = db.session.scalars(
-        select(StatementImport).where(
-            StatementImport.id == import_id, StatementImport.company_id == company_id
-        )
-    ).first()
+    record = queries.import_of(company_id, import_id)
     if record is None:
         raise NotFound(_l("No such import."))
     if record.matching_state == "pending":
@@ -215,7 +211,8 @@ def delete_import(company_id: int, import_id: int, *, actor: User | None) -> Sta
     db.session.delete(record)
     db.session.flush()
     audit.record_event(
-        actor, company_id, "reconciliation.import_deleted", ("bank_account", record.bank_account_id),
+        actor, company_id, "reconciliation.import_deleted",
+        ("bank_account", record.bank_account_id),
         {"import": record.id, "file": record.filename[:200], "lines": removed},
     )
     return record
