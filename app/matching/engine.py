@@ -26,6 +26,9 @@ Score = the sum of the evidence points (suggestions are ranked and told apart on
   RULE                  70 partner_oldest_first, 55 gateway_payout, 10 fee_difference
 
 ``auto`` (confirm without a person), for the line's best suggestion only:
+  * one candidate of the partner the line names (tax id, known account, or a name no other
+    partner's fits), ``MARGIN`` above the second best, with the line's exact amount or named
+    in the line (a reference or end-to-end id) and paid in part: whatever its score;
   * not made by a rule: score ≥ ``auto_threshold`` and at least ``MARGIN`` (25) points above the
     line's second best (same-amount candidates left unscored in a crowded amount count as a
     second best of 40); a partial payment also needs a reference or end-to-end id and the
@@ -343,7 +346,7 @@ class _Option:
 
     __slots__ = (
         "raw", "items", "evidence", "fee", "rule", "partial", "known", "referenced", "loose",
-        "stranger", "light",
+        "stranger", "light", "exact", "named",
     )
 
     def __init__(self) -> None:
@@ -358,6 +361,8 @@ class _Option:
         self.loose = False  # a combination near the amount without all of its references
         self.stranger = False  # the line names a known partner, not this one
         self.light = False  # scored in short: only its amount (and date) speak for it
+        self.exact = False  # one candidate, the line's amount to the cent
+        self.named = False  # the line names its partner (tax id, known account or name)
 
     def add(self, code: str, points: int, detail: str = "") -> None:
         self.evidence.append((code, points, detail))
@@ -715,9 +720,11 @@ class Matcher:
         for ev in ctx.strong.get(p, ()):
             opt.add(*ev)
             if ev[0] != LABEL_PATTERN:
-                opt.known = True
+                opt.known = opt.named = True
         if self._name_matches(ctx, p):
             opt.add(COUNTERPARTY_NAME, P_NAME, self._raw_names.get(p, ""))
+            # A name names the partner when no other partner's name fits the line as well.
+            opt.named = opt.named or len(self._named_partners(ctx)) == 1
 
     def _partner_points(self, ctx: _Context, p: str | None) -> int:
         """What ``_counterparty`` would add for partner ``p``."""
@@ -742,6 +749,7 @@ class Matcher:
         if diff == 0:
             opt.evidence.append(_EXACT)
             opt.raw = P_AMOUNT_EXACT
+            opt.exact = True
         elif -ctx.tol <= diff <= ctx.tol:
             opt.add(AMOUNT_CLOSE, P_AMOUNT_CLOSE, str(self._amount[pos] - ctx.absolute))
             opt.fee = diff > 0
@@ -1021,12 +1029,14 @@ class Matcher:
                 partners.append(p)
         groups = self._partner_groups
         partners = [p for p in partners if p in groups]
+        beyond: list[int] = []  # a known partner's candidates with the amount, not shortlisted
         if len(bucket) > (2000 if payouts else CROWDED_AMOUNT):
             # A crowded amount: each known partner's candidates with it (those nearest in date
             # when many; the rest of the bucket was taken whole above).
             for p in partners:
                 same, dates = self._partner_same(p, ctx.minor)
                 if len(same) > PARTNER_SAME_AMOUNT:
+                    beyond.extend(same)  # their numbers are still read for a typo (step 3)
                     start = 0
                     if ctx.booking is not None:
                         start = bisect.bisect_left(dates, ctx.booking)
@@ -1055,6 +1065,16 @@ class Matcher:
                     for r in self._ref_of[pos]:
                         if text.near_reference(long_keys, text.key(r)) is not None:
                             typos[pos] = r
+                            break
+                # A crowded amount of a known partner: the number with a typo may be on one of
+                # its candidates left out of the shortlist (not the nearest in date).
+                for pos in beyond:
+                    if pos in shortlist or kind_of[pos] not in kinds or cur_of[pos] != currency:
+                        continue
+                    for r in self._ref_of[pos]:
+                        if text.near_reference(long_keys, text.key(r)) is not None:
+                            typos[pos] = r
+                            shortlist[pos] = None
                             break
         # 4. One candidate each; those with the amount but no reference scored in short (their
         # evidence is worked out if they make the suggestions).
@@ -1217,7 +1237,13 @@ class Matcher:
         threshold = self.settings.auto_threshold
         clear = top.raw - second >= MARGIN
         if top.raw < threshold:
-            return False
+            # The partner the line names has this exact amount open once, or the line names the
+            # invoice it pays part of, and nothing else comes near: what a person would confirm
+            # without a second look.
+            return (
+                top.rule is None and top.named and not top.stranger and len(top.items) == 1
+                and clear and (top.exact or (top.partial and top.referenced))
+            )
         if top.rule is not None:
             if not top.rule.auto_confirm:
                 return False

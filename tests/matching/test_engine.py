@@ -83,7 +83,24 @@ def test_does_a_tax_id_in_the_text_point_to_the_partner():
     top = m.suggest(line("480000", "ABONO NIT 900.123.456-7"))[0]
     assert ids(top) == {(RECEIVABLE, 1)}
     assert evidence(top, COUNTERPARTY_TAX_ID).detail == ANDINA[0]
-    assert not top.auto  # the tax id and the amount are not enough alone
+    # The partner the line names has this amount open once: confirmed, though another
+    # partner's invoice has the same amount.
+    assert top.auto
+
+
+def test_is_a_named_partners_exact_amount_confirmed_only_when_it_is_the_only_one():
+    twice = Matcher([inv(1, "480000"), inv(2, "480000"), inv(3, "999")])
+    assert not twice.suggest(line("480000", "ABONO NIT 900.123.456-7"))[0].auto
+    by_name = Matcher([inv(1, "480000"), inv(2, "77000", NOGAL)])
+    top = by_name.suggest(line("480000", "TRANSFERENCIA", name="Comercial Andina"))[0]
+    assert ids(top) == {(RECEIVABLE, 1)} and top.auto
+    unnamed = by_name.suggest(line("480000", "TRANSFERENCIA"))[0]
+    assert not unnamed.auto  # the amount alone says nothing of who paid
+    # A name (weaker than a tax id) is not enough while another partner has the amount open.
+    crowded = Matcher([inv(1, "480000"), inv(2, "480000", NOGAL)])
+    assert not crowded.suggest(line("480000", "PAGO", name="Comercial Andina"))[0].auto
+    near = Matcher([inv(1, "480100")])
+    assert not near.suggest(line("480000", "ABONO NIT 900.123.456-7"))[0].auto  # not exact
 
 
 def test_does_a_known_account_point_to_the_partner_and_an_unknown_one_not():
@@ -147,14 +164,18 @@ def test_is_a_near_amount_without_a_reference_never_confirmed_alone():
     assert not top.auto
 
 
-def test_is_a_part_payment_suggested_for_the_part_and_confirmed_only_with_a_known_payer():
-    m = Matcher([inv(1, "1000000"), inv(2, "400000", OTHER)], hints=HINTS)
+def test_is_a_part_payment_suggested_for_the_part_and_confirmed_only_with_a_named_payer():
+    m = Matcher([inv(1, "1000000"), inv(57, "400000", OTHER)], hints=HINTS)
+    unnamed = m.suggest(line("400000", "ABONO FE-000001"))[0]
+    assert ids(unnamed) == {(RECEIVABLE, 1)} and not unnamed.auto  # who paid?
     named = m.suggest(line("400000", "ABONO FE-000001", name="Comercial Andina"))
     top = named[0]
     assert ids(top) == {(RECEIVABLE, 1)}
     assert top.items[0].amount == Decimal("400000")
     assert top.fee == 0
-    assert not top.auto
+    assert top.auto  # the invoice and its payer named, nothing else near
+    stranger = m.suggest(line("400000", "ABONO FE-000001", name="Transportes Cóndor"))[0]
+    assert not stranger.auto  # the line names another partner
     known = m.suggest(line("400000", "ABONO FE-000001", name="Comercial Andina",
                            account=ACCOUNT))[0]
     assert ids(known) == {(RECEIVABLE, 1)} and known.auto
