@@ -253,13 +253,10 @@ class _Partner:
     def __init__(
         self, positions: list[int], every_ord: Sequence[int], minor: Sequence[int]
     ) -> None:
-        """``positions`` in the build's order; sorted by (date, position) through plain ints
-        (no key function)."""
-        shift = max(1, len(minor)).bit_length()
-        mask = (1 << shift) - 1
-        keys = sorted([every_ord[p] << shift | p for p in positions])
-        self.positions = [k & mask for k in keys]
-        self.ords = [k >> shift for k in keys]
+        """``positions`` in the build's order (ascending); sorted by date, then position (the
+        sort is stable and keyed by the list's own ``__getitem__``: no Python call per item)."""
+        self.positions = sorted(positions, key=every_ord.__getitem__)
+        self.ords = list(map(every_ord.__getitem__, self.positions))
         self.minor = minor
         self.sorted_by_amount: tuple[list[int], list[int]] | None = None
 
@@ -274,14 +271,8 @@ class _Partner:
     def _by_amount(self) -> tuple[list[int], list[int]]:
         """The positions by amount (then date), and their amounts (built on first use)."""
         if self.sorted_by_amount is None:
-            positions = self.positions
-            minor = self.minor
-            shift = max(1, len(positions)).bit_length()
-            mask = (1 << shift) - 1
-            keys = sorted([minor[p] << shift | i for i, p in enumerate(positions)])
-            self.sorted_by_amount = (
-                [positions[k & mask] for k in keys], [k >> shift for k in keys]
-            )
+            cheapest = sorted(self.positions, key=self.minor.__getitem__)
+            self.sorted_by_amount = (cheapest, list(map(self.minor.__getitem__, cheapest)))
         return self.sorted_by_amount
 
     def nearest(
