@@ -52,8 +52,12 @@ _ORDER_PARTIES = (
     ("originator", "cac:OriginatorCustomerParty/cac:Party"),
     ("accounting_customer", "cac:AccountingCustomerParty/cac:Party"),
 )
-for _t in (OrderingType.ORDER, OrderingType.ORDER_RESPONSE, OrderingType.ORDER_CHANGE,
-           OrderingType.ORDER_CANCELLATION):
+for _t in (
+    OrderingType.ORDER,
+    OrderingType.ORDER_RESPONSE,
+    OrderingType.ORDER_CHANGE,
+    OrderingType.ORDER_CANCELLATION,
+):
     _PARTY_PATHS[_t] = _ORDER_PARTIES
 _PARTY_PATHS[OrderingType.CATALOGUE] = (
     ("provider", "cac:ProviderParty"),
@@ -68,8 +72,8 @@ _PARTY_PATHS[OrderingType.DESPATCH_ADVICE] = (
     ("seller", "cac:SellerSupplierParty/cac:Party"),
 )
 #: The role read as "the supplier" and "the customer" in summaries and the JSON report.
-SUPPLIER_ROLES = ("seller", "provider", "despatch_supplier")
-CUSTOMER_ROLES = ("buyer", "receiver", "delivery_customer")
+SUPPLIER_ROLES = ("provider", "despatch_supplier", "seller")
+CUSTOMER_ROLES = ("receiver", "delivery_customer", "buyer")
 
 
 @dataclass
@@ -209,12 +213,12 @@ class OrderingDocument:
 
     @property
     def supplier(self) -> OrderingParty | None:
-        """Return the selling side: seller, catalogue provider or despatch supplier."""
+        """Return the selling side: catalogue provider, despatch supplier, else the seller."""
         return next((self.parties[r] for r in SUPPLIER_ROLES if r in self.parties), None)
 
     @property
     def customer(self) -> OrderingParty | None:
-        """Return the buying side: buyer, catalogue receiver or delivery customer."""
+        """Return the buying side: catalogue receiver, delivery customer, else the buyer."""
         return next((self.parties[r] for r in CUSTOMER_ROLES if r in self.parties), None)
 
 
@@ -323,8 +327,10 @@ def _address(el: etree._Element | None) -> Address | None:
     if el is None:
         return None
     lines = [_text(el, p) for p in ("cbc:StreetName", "cbc:AdditionalStreetName")]
-    lines += [" ".join((t or "").split()) for t in el.xpath("cac:AddressLine/cbc:Line/text()",
-                                                            namespaces=NS)]
+    lines += [
+        " ".join((t or "").split())
+        for t in el.xpath("cac:AddressLine/cbc:Line/text()", namespaces=NS)
+    ]
     return Address(
         lines=[line for line in lines if line],
         city=_text(el, "cbc:CityName"),
@@ -356,8 +362,9 @@ def _classifications(item: etree._Element | None) -> list[Classification]:
     if item is None:
         return []
     return [
-        Classification(" ".join((c.text or "").split()), c.get("listID", ""),
-                       c.get("listVersionID", ""))
+        Classification(
+            " ".join((c.text or "").split()), c.get("listID", ""), c.get("listVersionID", "")
+        )
         for c in item.iterfind("cac:CommodityClassification/cbc:ItemClassificationCode", NS)
     ]
 
@@ -393,8 +400,10 @@ def _with_item(line: OrderingLine, item: OrderingItem) -> OrderingLine:
 def _order_line(el: etree._Element) -> OrderingLine:
     item_line = el.find("cac:LineItem", NS)
     period = "cac:Delivery/cac:RequestedDeliveryPeriod/"
-    if item_line is not None and item_line.find("cac:Delivery/cac:PromisedDeliveryPeriod",
-                                                NS) is not None:
+    if (
+        item_line is not None
+        and item_line.find("cac:Delivery/cac:PromisedDeliveryPeriod", NS) is not None
+    ):
         period = "cac:Delivery/cac:PromisedDeliveryPeriod/"
     line = OrderingLine(
         id=_text(item_line, "cbc:ID"),
@@ -502,15 +511,18 @@ def _read(root: etree._Element, kind: OrderingType) -> OrderingDocument:
         delivery_start=_date(delivery, period + "cbc:StartDate"),
         delivery_end=_date(delivery, period + "cbc:EndDate"),
         delivery_address=_address(
-            delivery.find("cac:DeliveryLocation/cac:Address", NS) if delivery is not None
-            else None
+            delivery.find("cac:DeliveryLocation/cac:Address", NS) if delivery is not None else None
         ),
         tax_amount=_dec(root, "cac:TaxTotal/cbc:TaxAmount"),
         totals=_totals(root.find("cac:AnticipatedMonetaryTotal", NS)),
     )
+    if not doc.currency:
+        # A catalogue need not name a currency; its prices do.
+        doc.currency = next(iter(root.xpath(".//@currencyID")), "").strip()
     if kind is OrderingType.DESPATCH_ADVICE and not doc.order_reference:
-        doc.order_reference = _text(root, "cac:DespatchLine/cac:OrderLineReference/"
-                                    "cac:OrderReference/cbc:ID")
+        doc.order_reference = _text(
+            root, "cac:DespatchLine/cac:OrderLineReference/cac:OrderReference/cbc:ID"
+        )
     if kind is OrderingType.ORDER_CANCELLATION and not doc.order_reference:
         doc.order_reference = _text(root, "cac:OrderReference/cbc:ID")
     for role, path in _PARTY_PATHS[kind]:

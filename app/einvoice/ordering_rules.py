@@ -72,7 +72,9 @@ TRANSACTIONS = {
     t.code: t
     for t in (
         Transaction("T01", "Peppol Order", "Order", PEPPOL_POACC + "order:3"),
-        Transaction("T76", "Peppol Order Response", "OrderResponse", PEPPOL_POACC + "order_response:3"),
+        Transaction(
+            "T76", "Peppol Order Response", "OrderResponse", PEPPOL_POACC + "order_response:3"
+        ),
         Transaction(
             "T116",
             "Peppol Order Response Advanced",
@@ -90,12 +92,20 @@ TRANSACTIONS = {
             PEPPOL_POACC + "order_cancellation:3",
         ),
         Transaction("T19", "Peppol Catalogue", "Catalogue", PEPPOL_POACC + "catalogue:3"),
-        Transaction("T16", "Peppol Despatch Advice", "DespatchAdvice", PEPPOL_POACC + "despatch_advice:3"),
+        Transaction(
+            "T16", "Peppol Despatch Advice", "DespatchAdvice", PEPPOL_POACC + "despatch_advice:3"
+        ),
     )
 }
 #: The transaction a root gets when its CustomizationID names none.
-DEFAULT_TRANSACTION = {"Order": "T01", "OrderResponse": "T76", "OrderChange": "T114",
-                       "OrderCancellation": "T115", "Catalogue": "T19", "DespatchAdvice": "T16"}
+DEFAULT_TRANSACTION = {
+    "Order": "T01",
+    "OrderResponse": "T76",
+    "OrderChange": "T114",
+    "OrderCancellation": "T115",
+    "Catalogue": "T19",
+    "DespatchAdvice": "T16",
+}
 
 
 def transaction_for(root_name: str, customization: str = "") -> Transaction | None:
@@ -136,8 +146,11 @@ def check_ordering_tree(
     label = f"XSD OASIS UBL 2.1 ({name})"
     rule_label = f"OpenPeppol BIS Ordering 3 {chosen.code}" if chosen else ""
     if folder is None or not folder.is_dir():
-        return [rules._skipped_finding([label] + ([rule_label] if schematron and chosen else []),
-                                       folder)]
+        return [
+            rules._skipped_finding(
+                [label] + ([rule_label] if schematron and chosen else []), folder
+            )
+        ]
     findings, skipped = rules._schema_findings(root, "ubl", folder)
     if schematron and chosen is not None:
         try:
