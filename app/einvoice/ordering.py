@@ -407,7 +407,7 @@ def _order_line(el: etree._Element) -> OrderingLine:
         period = "cac:Delivery/cac:PromisedDeliveryPeriod/"
     line = OrderingLine(
         id=_text(item_line, "cbc:ID"),
-        note=_text(item_line, "cbc:Note"),
+        note=_text(el, "cbc:Note") or _text(item_line, "cbc:Note"),
         status_code=_text(item_line, "cbc:LineStatusCode"),
         quantity=_dec(item_line, "cbc:Quantity"),
         unit_code=_attr(item_line, "cbc:Quantity", "unitCode"),
