@@ -170,6 +170,9 @@ def _read_document(path: str):
     from app.einvoice.engine import ingest
 
     result = ingest(Path(path).read_bytes())
+    if result.ordering is not None:
+        click.echo(f"{path}: is a {result.ordering.document_type}, not an invoice", err=True)
+        click.get_current_context().exit(EXIT_UNREADABLE)
     if not result.readable:
         reasons = "; ".join(f.message_en for f in result.findings if f.severity == "error")
         click.echo(f"{path}: could not be read: {reasons}", err=True)

@@ -1,5 +1,7 @@
-"""Say what an uploaded file is: DIAN UBL 2.1, Peppol BIS 3, EN 16931, other UBL, or a format we
-recognise but do not import yet (CII, CFDI, SII DTE, DIAN v1, PDF).
+"""Say what an uploaded file is: DIAN UBL 2.1, Peppol BIS 3, EN 16931, other UBL, a UBL ordering
+document (Order, OrderResponse, OrderChange, OrderCancellation, Catalogue, DespatchAdvice; Peppol
+BIS Ordering 3 when its CustomizationID says so), or a format we recognise but do not import yet
+(CII, CFDI, SII DTE, DIAN v1, PDF).
 
 DIAN's AttachedDocument container is unwrapped: the signed invoice and DIAN's signed response
 travel inside it as CDATA text and are parsed again with the same safe parser.
@@ -13,6 +15,7 @@ from lxml import etree
 
 from app.einvoice.findings import Finding, error, warning
 from app.einvoice.model import DocumentType, Format
+from app.einvoice.ordering import ORDERING_NAMESPACES, OrderingType
 from app.einvoice.xmlsafe import parse_xml, strip_xml_declaration
 
 UBL = "urn:oasis:names:specification:ubl:schema:xsd:"
@@ -30,6 +33,7 @@ UBL_ROOTS = {
 }
 ATTACHED = UBL + "AttachedDocument-2"
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PEPPOL_POST_AWARD = "urn:fdc:peppol.eu:poacc:"
 EN16931 = "urn:cen.eu:en16931:2017"
 
 # Formats we recognise but do not import: (namespace or prefix, format, Spanish, English name).
@@ -58,11 +62,18 @@ class Detection:
     response: etree._ElementTree | None = None
     """DIAN's ApplicationResponse unwrapped from an AttachedDocument, when present."""
     findings: list[Finding] = field(default_factory=list)
+    ordering_type: OrderingType | None = None
+    """Set for an ordering document (Order, Catalogue…): ordering.read_ordering_tree reads it."""
 
     @property
     def readable(self) -> bool:
         """Return True when read_document can read self.tree."""
         return self.tree is not None and self.document_type is not None
+
+    @property
+    def is_ordering(self) -> bool:
+        """Return True when self.tree is an ordering document (ordering.read_ordering_tree)."""
+        return self.tree is not None and self.ordering_type is not None
 
 
 def unsupported(es_name: str, en_name: str) -> Finding:
@@ -96,6 +107,14 @@ def detect_tree(tree: etree._ElementTree) -> Detection:
         return Detection(_ubl_flavour(root), kind, tree)
     if namespace == ATTACHED:
         return _unwrap_attached(tree)
+    if namespace in ORDERING_NAMESPACES:
+        customization = (root.findtext(f"{{{CBC}}}CustomizationID") or "").strip()
+        peppol = customization.startswith(PEPPOL_POST_AWARD)
+        return Detection(
+            Format.PEPPOL_ORDERING if peppol else Format.UBL21,
+            tree=tree,
+            ordering_type=ORDERING_NAMESPACES[namespace],
+        )
     for prefix, fmt, es_name, en_name in _FOREIGN:
         if namespace.startswith(prefix):
             return Detection(fmt, tree=None, findings=[unsupported(es_name, en_name)])

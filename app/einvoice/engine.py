@@ -6,6 +6,11 @@ The verify step, the CUFE step and the official rules live in their own modules
 
 The file is parsed once (``detect_bytes``); that tree goes to the verifier, and the reader reads
 from what the verifier returns as signed. Nothing here copies or re-serialises the document.
+
+Ordering documents (Order, OrderResponse, Catalogue, DespatchAdvice…) take a shorter road: read
+(``ordering.py``), then the root's UBL 2.1 XSD and, for Peppol BIS Ordering 3, the transaction's
+Schematron (``ordering_rules.py``). They land in ``Result.ordering``; ``Result.document`` stays
+None, so what needs an invoice never gets one.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from app.einvoice.detect import NS, Detection, detect_bytes
 from app.einvoice.events import event_cude_inputs
 from app.einvoice.findings import Finding, error, is_valid
 from app.einvoice.model import Document, DocumentType, Format
+from app.einvoice.ordering import OrderingDocument, read_ordering_tree
+from app.einvoice.ordering_rules import check_ordering_tree
 from app.einvoice.reader import read_document
 from app.einvoice.signature import SignatureResult, verify_document
 
@@ -56,16 +63,18 @@ class Result:
     cufe: CufeCheck = field(default_factory=CufeCheck)
     response: Document | None = None
     """DIAN's ApplicationResponse, when the file was an AttachedDocument carrying one."""
+    ordering: OrderingDocument | None = None
+    """The ordering document (Order, Catalogue, DespatchAdvice…), when the file was one."""
 
     @property
     def valid(self) -> bool:
         """Return True when no finding is an error."""
-        return self.document is not None and is_valid(self.findings)
+        return self.readable and is_valid(self.findings)
 
     @property
     def readable(self) -> bool:
-        """Return True when the file could be read into a Document."""
-        return self.document is not None
+        """Return True when the file could be read into a Document or an OrderingDocument."""
+        return self.document is not None or self.ordering is not None
 
 
 def ingest(
@@ -78,6 +87,8 @@ def ingest(
     """Parse, detect, verify, read and check one file; return the Result (never raises on input)."""
     detection = detect_bytes(data)
     result = Result(detection.format, detection=detection, findings=list(detection.findings))
+    if detection.is_ordering:
+        return ordering_step(result, detection.tree, rules_dir)
     if not detection.readable:
         return result
     tree = detection.tree
@@ -186,6 +197,23 @@ def _event_cude_step(
             "/ApplicationResponse/cbc:UUID",
         )
     ]
+
+
+def ordering_step(
+    result: Result, tree: etree._ElementTree, rules_dir: str | Path | None
+) -> Result:
+    """Read an ordering document, then run its XSD and (Peppol) Schematron into result."""
+    document, findings = read_ordering_tree(tree)
+    result.ordering = document
+    result.findings += findings
+    if document is None:
+        return result
+    if rules_dir is None:
+        rules_dir = rules.rules_dir_from_env()
+    result.findings += check_ordering_tree(
+        tree, rules_dir, schematron=result.format is Format.PEPPOL_ORDERING
+    )
+    return result
 
 
 def official_rules_step(

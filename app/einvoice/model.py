@@ -27,6 +27,7 @@ class Format(StrEnum):
     DIAN_UBL21 = "dian-ubl-2.1"
     DIAN_ATTACHED = "dian-attached-document"
     PEPPOL_BIS3 = "peppol-bis-3"
+    PEPPOL_ORDERING = "peppol-bis-ordering-3"
     EN16931_UBL = "en16931-ubl"
     UBL21 = "ubl-2.1"
     CII = "cii"

@@ -3,6 +3,12 @@ and a short human-readable summary.
 
 The JSON keys are a contract other tools rely on: every key is always present, amounts are
 strings (the exact text of the XML), and a value that does not apply is ``None`` (JSON null).
+``line_count`` counts the document's lines (invoice, credit or debit note lines; OrderLine,
+CatalogueLine or DespatchLine). An ordering document (Order, Catalogue, DespatchAdvice…) has the
+same keys, ``supplier``/``customer`` being its selling and buying sides (seller/buyer, catalogue
+provider/receiver, despatch supplier/delivery customer), ``totals`` its AnticipatedMonetaryTotal,
+plus ``transaction`` (the Peppol transaction whose rules ran), ``order_reference`` and
+``parties`` (every party by role: name, id, endpoint).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any
 from app.einvoice.engine import Result
 from app.einvoice.findings import Finding, error
 from app.einvoice.model import Format, MonetaryTotals, Party
+from app.einvoice.ordering import OrderingDocument, OrderingParty
 
 # (JSON key, UBL element in LegalMonetaryTotal, MonetaryTotals attribute)
 TOTALS = (
@@ -37,6 +44,8 @@ def unreadable_file_finding(reason: str) -> Finding:
 
 def as_json(result: Result, file: str, *, language: str = "en") -> dict[str, Any]:
     """Return the JSON form of one file's Result (the `einvoice inspect --json` contract)."""
+    if result.ordering is not None:
+        return _ordering_json(result, result.ordering, file, language)
     document = result.document
     signature = result.signature
     return {
@@ -46,6 +55,7 @@ def as_json(result: Result, file: str, *, language: str = "en") -> dict[str, Any
         "number": _or_none(document.number) if document else None,
         "issue_date": document.issue_date.isoformat() if document and document.issue_date else None,
         "currency": _or_none(document.currency) if document else None,
+        "line_count": len(document.lines) if document else None,
         "supplier": _party(document.supplier if document else None),
         "customer": _party(document.customer if document else None),
         "totals": _totals(document.totals if document else None),
@@ -68,6 +78,54 @@ def as_json(result: Result, file: str, *, language: str = "en") -> dict[str, Any
     }
 
 
+def _ordering_json(
+    result: Result, document: OrderingDocument, file: str, language: str
+) -> dict[str, Any]:
+    return {
+        "file": file,
+        "format": str(result.format),
+        "document_type": str(document.document_type),
+        "transaction": _or_none(document.transaction),
+        "number": _or_none(document.number),
+        "issue_date": document.issue_date.isoformat() if document.issue_date else None,
+        "currency": _or_none(document.currency),
+        "line_count": document.line_count,
+        "supplier": _ordering_party(document.supplier),
+        "customer": _ordering_party(document.customer),
+        "parties": {
+            role: {
+                "name": _or_none(party.display_name),
+                "id": _or_none(party.id),
+                "id_scheme": _or_none(party.id_scheme),
+                "endpoint_id": _or_none(party.endpoint_id),
+                "endpoint_scheme": _or_none(party.endpoint_scheme),
+                "tax_id": _or_none(party.tax_id or party.legal_id),
+            }
+            for role, party in document.parties.items()
+        },
+        "order_reference": _or_none(document.order_reference),
+        "response_code": _or_none(document.response_code),
+        "totals": _totals(document.totals),
+        "cufe": {"declared": None, "computed": None, "valid": None},
+        "signature": {
+            "present": False,
+            "valid": None,
+            "signer": None,
+            "signing_time": None,
+            "reason": None,
+        },
+        "valid": result.valid,
+        "findings": [_finding(f, language) for f in result.findings],
+    }
+
+
+def _ordering_party(party: OrderingParty | None) -> dict[str, str | None]:
+    if party is None:
+        return {"tax_id": None, "name": None}
+    ident = party.tax_id or party.legal_id or party.id or party.endpoint_id
+    return {"tax_id": _or_none(ident), "name": _or_none(party.display_name)}
+
+
 def unreadable_json(file: str, finding: Finding, *, language: str = "en") -> dict[str, Any]:
     """Return the JSON form for a file that could not be opened (same keys, nulls)."""
     result = Result(Format.UNKNOWN, findings=[finding])
@@ -86,6 +144,7 @@ def summary(result: Result, file: str, *, language: str = "en") -> str:
             data["number"],
             data["issue_date"],
             data["currency"],
+            f"{data['line_count']} lines" if data["line_count"] is not None else None,
         )
         if v
     )

@@ -56,7 +56,20 @@ DIAN_MASKED_RULES = frozenset({"FAD09c", "CAD09c", "DAD09c", "AAD09C"})
 # 'DIAN 2.1: Factura Electrónica de Venta', so a value that contains it is wording drift.
 DIAN_PROFILE_RULES = frozenset({"FAD03", "CAD03", "DAD03", "AAD03"})
 
-UBL_ROOTS = ("Invoice", "CreditNote", "DebitNote", "ApplicationResponse", "AttachedDocument")
+UBL_ROOTS = (
+    "Invoice",
+    "CreditNote",
+    "DebitNote",
+    "ApplicationResponse",
+    "AttachedDocument",
+    # the ordering documents (ordering_rules.py), validated with OASIS's schemas only
+    "Order",
+    "OrderResponse",
+    "OrderChange",
+    "OrderCancellation",
+    "Catalogue",
+    "DespatchAdvice",
+)
 UBL_NS_PREFIX = "urn:oasis:names:specification:ubl:schema:xsd:"
 CBC = UBL_NS_PREFIX + "CommonBasicComponents-2"
 SVRL = "http://purl.oclc.org/dsdl/svrl"

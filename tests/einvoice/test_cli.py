@@ -27,6 +27,7 @@ TOP_KEYS = {
     "number",
     "issue_date",
     "currency",
+    "line_count",
     "supplier",
     "customer",
     "totals",
@@ -35,6 +36,8 @@ TOP_KEYS = {
     "valid",
     "findings",
 }
+#: What an ordering document (Order, Catalogue…) adds to TOP_KEYS.
+ORDERING_KEYS = {"transaction", "parties", "order_reference", "response_code"}
 PARTY_KEYS = {"tax_id", "name"}
 TOTAL_KEYS = {
     "line_extension",
@@ -88,7 +91,9 @@ def _optional(value, kind) -> bool:
 
 def assert_contract(obj: dict) -> None:
     """Check the exact keys and value types of one `inspect --json` object."""
-    assert set(obj) == TOP_KEYS
+    ordering = obj["format"] == "peppol-bis-ordering-3" or "parties" in obj
+    assert set(obj) == (TOP_KEYS | ORDERING_KEYS if ordering else TOP_KEYS)
+    assert _optional(obj["line_count"], int)
     for key in ("file", "format"):
         assert isinstance(obj[key], str) and obj[key]
     for key in ("document_type", "number", "currency"):
@@ -302,6 +307,7 @@ def test_does_sign_refuse_a_wrong_password_or_a_missing_variable(app, tmp_path, 
 def test_does_importing_the_engine_leave_flask_and_sqlalchemy_unloaded():
     code = (
         "import app.einvoice.engine, app.einvoice.report, app.taxids, sys; "
+        "import app.einvoice.ordering, app.einvoice.ordering_writer; "
         "assert 'flask' not in sys.modules and 'sqlalchemy' not in sys.modules, "
         "sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy'))"
     )

@@ -126,6 +126,16 @@ def test_is_malformed_xml_quarantined(supplier, clerk):
     _refused(submit(supplier, clerk, b"<Invoice><unclosed></Invoice>"), "unreadable")
 
 
+def test_is_an_order_quarantined_as_not_an_invoice(supplier, clerk):
+    """An Order reads well but is not an invoice: is the sender told so, not 'unreadable'?"""
+    data = (
+        b'<Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2" '
+        b'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
+        b"<cbc:ID>PO-1</cbc:ID></Order>"
+    )
+    _refused(submit(supplier, clerk, data), "unreadable", "PORTAL-TYPE")
+
+
 def test_is_hostile_xml_quarantined_without_reading_the_entity(supplier, clerk, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("PORTAL-SECRET-42")

@@ -307,6 +307,16 @@ def _check(company: Company, filename: str, data: bytes) -> _Checked:
     if doc is None or doc.document_type.value not in DOCUMENT_TYPES:
         if doc is not None:
             checked.findings.append(_not_a_document(doc))
+        elif result.ordering is not None:
+            # An Order, Catalogue… reads well but is not an invoice: say so, not "unreadable".
+            kind = result.ordering.document_type.value
+            checked.findings.append(
+                error(
+                    "PORTAL-TYPE",
+                    f"Un {kind} no es una factura ni una nota: no se envía.",
+                    f"A {kind} is not an invoice or a note: it is not sent.",
+                )
+            )
         checked.refusal = UNREADABLE
         return checked
     if not _is_own_document(company, doc):
