@@ -1,5 +1,5 @@
-"""Command-line commands: database migrations, demo data, translations, e-invoices, bank
-statements."""
+"""Command-line commands: database migrations, demo data, translations, e-invoices, stored
+documents, bank statements."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 
 from app.cli_audit import register_audit
+from app.cli_documents import register_documents
 from app.cli_einvoice import register_einvoice
 from app.cli_jobs import register_jobs
 from app.cli_statements import register_statements
@@ -35,6 +36,7 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     register_audit(app)
+    register_documents(app)
     register_einvoice(app)
     register_jobs(app)
     register_statements(app)

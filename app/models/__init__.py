@@ -6,7 +6,13 @@ from app.models.base import Base, SharedAccess, TenantScoped, utcnow
 from app.models.certificate import SigningCertificate
 from app.models.company import Company
 from app.models.dispute import Dispute, DisputeMessage, DisputeProposal, DisputeRead
-from app.models.document import Document, DocumentAttachment, DocumentEvent, QuarantinedUpload
+from app.models.document import (
+    Document,
+    DocumentAttachment,
+    DocumentEvent,
+    DocumentLine,
+    QuarantinedUpload,
+)
 from app.models.network import Partnership
 from app.models.notification import Notification, NotificationMark, NotificationPreference
 from app.models.numbering import NumberingRange
@@ -77,6 +83,7 @@ __all__ = [
     "Document",
     "DocumentAttachment",
     "DocumentEvent",
+    "DocumentLine",
     "Membership",
     "Notification",
     "NotificationMark",

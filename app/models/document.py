@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -106,6 +107,9 @@ class Document(SharedAccess, Base):
         Index(
             "ix_documents_receiver_partner", "receiver_company_id", "supplier_tax_id", "due_date"
         ),
+        # Orders and three-way match find the invoices of one purchase order, on either side.
+        Index("ix_documents_receiver_order", "receiver_company_id", "order_reference"),
+        Index("ix_documents_sender_order", "sender_company_id", "order_reference"),
         # A whole matching run reads every open invoice of one side from these alone (partial:
         # open ones only; covering: no lookup in the table per row).
         Index(
@@ -174,6 +178,9 @@ class Document(SharedAccess, Base):
     # written as a string so that no float ever touches the money; [] when there were none.
     pdf_lines: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, deferred=True)
 
+    # The buyer's purchase order the document names (cac:OrderReference/cbc:ID), as written.
+    order_reference: Mapped[str | None] = mapped_column(String(100))
+
     # A credit or debit note → the invoice it corrects.
     related_document_id: Mapped[int | None] = mapped_column(
         ForeignKey("documents.id", ondelete="SET NULL"), index=True
@@ -199,6 +206,58 @@ class Document(SharedAccess, Base):
 
     def __repr__(self) -> str:
         return f"<Document {self.id} {self.document_type} {self.number!r}>"
+
+
+class DocumentLine(SharedAccess, Base):
+    """One line of a document (what was sold, how many, at what price), queryable by catalogs,
+    orders and three-way match.
+
+    Read from the signed XML (``app.einvoice.model.Line``) or, for a PDF invoice, from the lines
+    its sender reviewed. The document's two companies are copied onto the row so the access rule
+    needs no join.
+    """
+
+    __tablename__ = "document_lines"
+    __table_args__ = (
+        UniqueConstraint("document_id", "position"),
+        # A supplier's sales of one of its items; a buyer's lines of its received documents.
+        Index("ix_document_lines_sender_item", "sender_company_id", "seller_item_id"),
+        Index("ix_document_lines_receiver_document", "receiver_company_id", "document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    sender_company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    receiver_company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE")
+    )
+    # 1-based order in the document; line_id is its cbc:ID as written.
+    position: Mapped[int]
+    line_id: Mapped[str] = mapped_column(String(60))
+    seller_item_id: Mapped[str] = mapped_column(String(100), default="")
+    buyer_item_id: Mapped[str] = mapped_column(String(100), default="")
+    # A GTIN or another scheme's id (standard_item_scheme: 0160 for GTIN, 999 DIAN's own…).
+    standard_item_id: Mapped[str] = mapped_column(String(100), default="")
+    standard_item_scheme: Mapped[str] = mapped_column(String(10), default="")
+    name: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    unit_code: Mapped[str] = mapped_column(String(10), default="")
+    # The unit price (for base_quantity units when given).
+    price: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    base_quantity: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    line_extension: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    # The line's main tax (IVA when it has one): its rate and category (or DIAN tax scheme).
+    tax_percent: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    tax_category: Mapped[str] = mapped_column(String(10), default="")
+
+    @classmethod
+    def tenant_criteria(cls, company_id: int) -> ColumnElement[bool]:
+        """A line is visible to the document's sender and receiver."""
+        return or_(cls.sender_company_id == company_id, cls.receiver_company_id == company_id)
+
+    def __repr__(self) -> str:
+        return f"<DocumentLine {self.id} document={self.document_id} #{self.position}>"
 
 
 class DocumentEvent(SharedAccess, Base):

@@ -39,6 +39,7 @@ from app.models.document import INVOICE, ORIGIN_PDF
 from app.models.pdf_layout import PdfLayout
 from app.models.pdf_upload import EXTRACTING, FAILED, READY, PdfUpload
 from app.services import audit, notifications, webhooks
+from app.services.documents import lines as document_lines
 from app.services.documents import storing
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.taxids import TaxIdError, compact_tax_id, tax_id_from_document
@@ -563,6 +564,7 @@ def submit_pdf(
             _l("Invoice %(number)s was already sent.", number=number), field="number"
         ) from None
     savepoint.commit()
+    document_lines.add_lines([(document, document_lines.pdf_lines_values(pdf_lines))])
     audit.record_event(
         actor,
         company_id,

@@ -66,7 +66,12 @@ def canonical_document(document: Document) -> ubl.Document | None:
     """Read the document back from what its supplier signed (None when it cannot be read)."""
     if document.origin == ORIGIN_PDF:
         return None
-    detection = detect_bytes(document.original)
+    return read_original(document.original)
+
+
+def read_original(data: bytes) -> ubl.Document | None:
+    """Read stored XML bytes as the engine does, the signed part only when the signature holds."""
+    detection = detect_bytes(data)
     if detection.tree is None:
         return None
     outcome = verify_document(detection.tree)

@@ -46,6 +46,7 @@ from app.models import (
     Document,
     DocumentAttachment,
     DocumentEvent,
+    DocumentLine,
     QuarantinedUpload,
     User,
     utcnow,
@@ -58,6 +59,7 @@ from app.models.document import (
     ORIGIN_XML,
 )
 from app.services import audit, events, notifications, webhooks
+from app.services.documents import lines
 from app.services.errors import DomainError, NotFound
 from app.services.events import CreditNoteLinked
 from app.services.inputs import normalize_email
@@ -167,6 +169,7 @@ def _deliver_all(
         plans.append((item, document, receiver, grouped))
     db.session.flush()  # the grouped invoices at once (one INSERT where RETURNING allows)
     submissions = []
+    stored: list[tuple[Document, list[dict[str, Any]]]] = []
     for item, document, receiver, grouped in plans:
         if document is None:
             submissions.append(
@@ -176,9 +179,12 @@ def _deliver_all(
         if not grouped:
             db.session.add(document)
             db.session.flush()
+        assert item.doc is not None
+        stored.append((document, lines.xml_line_values(item.doc)))
         submissions.append(
             _announce(company, item, document, receiver, actor=actor, invite_email=None)
         )
+    lines.add_lines(stored)  # every document's lines of the batch in one INSERT
     return submissions
 
 
@@ -379,6 +385,7 @@ def _deliver(
         return _duplicate(company_id, checked, original, actor)
     if savepoint is not None:
         savepoint.commit()
+    lines.add_lines([(document, lines.xml_line_values(doc))])
     return _announce(company, checked, document, receiver, actor=actor, invite_email=invite_email)
 
 
@@ -391,7 +398,7 @@ def _new_document(
     now = utcnow()
     totals = doc.totals
     payable = totals.payable if totals.payable is not None else Decimal("0")
-    return Document(
+    document = Document(
         sender_company_id=company.id,
         receiver_company_id=receiver.id if receiver else None,
         customer_country=checked.customer_country,
@@ -421,7 +428,9 @@ def _new_document(
         submitted_by_user_id=actor.id,
         created_at=now,
         received_at=now if receiver else None,
+        order_reference=lines.order_reference(doc),
     )
+    return document
 
 
 def _announce(
@@ -780,8 +789,9 @@ def claim_waiting_documents(company: Company, *, actor: User) -> list[Document]:
         document.receiver_company_id = company.id
         document.received_at = now
     # Events are recorded only by a receiver, so none exist yet; kept in step all the same.
-    # Attachments the sender shared while the document waited become visible to the receiver.
-    for model in (DocumentEvent, DocumentAttachment):
+    # Attachments the sender shared while the document waited, and the document's lines,
+    # become visible to the receiver.
+    for model in (DocumentEvent, DocumentAttachment, DocumentLine):
         db.session.execute(
             update(model)
             .where(model.document_id.in_(ids))
