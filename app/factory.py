@@ -241,6 +241,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.api import bp as api_bp
     from app.blueprints.audit import bp as audit_bp
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.catalog import bp as catalog_bp
     from app.blueprints.company import bp as company_bp
     from app.blueprints.dev import bp as dev_bp
     from app.blueprints.disputes import bp as disputes_bp
@@ -269,6 +270,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(disputes_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(reconciliation_bp)
+    app.register_blueprint(catalog_bp)
     csrf.exempt(gateway_webhooks_bp)  # signed by the gateway (verified by its adapter)
     app.register_blueprint(gateway_webhooks_bp)
     # The sandbox gateway's hosted checkout: no sign-in (the payer may have no account).

@@ -664,6 +664,46 @@ AUDIT_ACTIONS: dict[str, dict[str, str]] = {
         "es": "{actor} configuró una numeración",
         "en": "{actor} set up a numbering range",
     },
+    "catalog.item_created": {
+        "es": "{actor} agregó un producto al catálogo",
+        "en": "{actor} added an item to the catalog",
+    },
+    "catalog.item_changed": {
+        "es": "{actor} modificó un producto del catálogo",
+        "en": "{actor} changed a catalog item",
+    },
+    "catalog.item_deleted": {
+        "es": "{actor} eliminó un producto del catálogo",
+        "en": "{actor} deleted a catalog item",
+    },
+    "catalog.published": {
+        "es": "{actor} publicó productos del catálogo",
+        "en": "{actor} published catalog items",
+    },
+    "catalog.withdrawn": {
+        "es": "{actor} retiró productos del catálogo",
+        "en": "{actor} withdrew catalog items",
+    },
+    "catalog.customer_price_set": {
+        "es": "{actor} fijó el precio de un cliente",
+        "en": "{actor} set a customer's price",
+    },
+    "catalog.customer_price_removed": {
+        "es": "{actor} quitó el precio de un cliente",
+        "en": "{actor} removed a customer's price",
+    },
+    "catalog.suggestions_published": {
+        "es": "{actor} publicó en el catálogo productos de sus facturas",
+        "en": "{actor} published items from their invoices to the catalog",
+    },
+    "catalog.suggestions_set_aside": {
+        "es": "{actor} dejó de lado sugerencias del catálogo",
+        "en": "{actor} set catalog suggestions aside",
+    },
+    "catalog.imported": {
+        "es": "{actor} importó productos al catálogo",
+        "en": "{actor} imported items to the catalog",
+    },
     "payments.settings_saved": {
         "es": "{actor} guardó la configuración de pagos",
         "en": "{actor} saved the payment settings",

@@ -139,3 +139,108 @@ def _xlsx_cell(cell_class: Any, sheet: Any, value: Any) -> Any:
     elif isinstance(value, (Decimal, float)):
         cell.number_format = MONEY_FORMAT
     return cell
+
+
+# ------------------------------------------------------------------------------ reading tables
+
+MAX_READ_ROWS = 100_000
+
+
+class TableError(ValueError):
+    """A file that is not a table this module reads (the message says why, in English; callers
+    put their own words in front of users)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "empty", "not_table", "too_many_rows", "broken_workbook"
+
+
+def read_table(content: bytes, *, max_rows: int = MAX_READ_ROWS) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of a CSV (``,`` ``;`` or tab; UTF-8, UTF-16 or Windows-1252) or of an
+    XLSX workbook's first sheet, each with its line (row) number, cells as stripped text.
+
+    A leading ``'`` a safe export put in front of formula-like text is taken off again. Numbers
+    in a workbook come back as Python writes them (``1250.5``), dates as ``YYYY-MM-DD``.
+    """
+    if content.startswith(b"PK\x03\x04"):
+        rows = _xlsx_rows(content, max_rows)
+    else:
+        rows = _csv_rows(_decode_text(content), max_rows)
+    if not rows:
+        raise TableError("empty")
+    return rows
+
+
+def _decode_text(content: bytes) -> str:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise TableError("not_table") from None
+    if b"\x00" in content:
+        raise TableError("not_table")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableError("not_table")  # pragma: no cover (cp1252 decodes almost anything)
+
+
+def _csv_rows(text: str, max_rows: int) -> list[tuple[int, list[str]]]:
+    sample = [line for line in text.splitlines()[:20] if line.strip()]
+    delimiter = max((";", ",", "\t"), key=lambda d: sum(line.count(d) for line in sample))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    out: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                out.append((start, [_unquote(cell.strip()) for cell in row]))
+                if len(out) > max_rows:
+                    raise TableError("too_many_rows")
+            start = reader.line_num + 1
+    except csv.Error:
+        raise TableError("not_table") from None
+    return out
+
+
+def _xlsx_rows(content: bytes, max_rows: int) -> list[tuple[int, list[str]]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        raise TableError("broken_workbook") from None
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            return []
+        out: list[tuple[int, list[str]]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            if any(cells):
+                out.append((number, cells))
+                if len(out) > max_rows:
+                    raise TableError("too_many_rows")
+        return out
+    finally:
+        book.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value) if not value.is_integer() else str(int(value))
+    return _unquote(str(value).strip())
+
+
+def _unquote(text: str) -> str:
+    return text[1:] if text.startswith("'") and is_formula_like(text[1:]) else text

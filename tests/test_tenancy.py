@@ -134,7 +134,21 @@ def foreign_rows(other_company, outsider):
     rule = ReconciliationRule(company_id=other_company.id, name="Suya", action="gateway_payout")
     db.session.add(rule)
     db.session.commit()
+    # Their supplier's catalog item (shown to its connected customers, not to us), with a
+    # picture and a customer's price.
+    from app.models.catalog import CatalogItem, CustomerPrice
+
+    item = CatalogItem(company_id=third.id, seller_item_id="X-1", name="Suyo",
+                       price=Decimal("10"), image=b"\x89PNG\r\n\x1a\n", image_type="image/png")
+    db.session.add(item)
+    db.session.flush()
+    price = CustomerPrice(company_id=third.id, item_id=item.id,
+                          customer_company_id=other_company.id, price=Decimal("9"))
+    db.session.add(price)
+    db.session.commit()
     return {
+        "item_id": item.id,
+        "price_id": price.id,
         "import_id": stored.imports[0].id,
         "rule_id": rule.id,
         "account_id": account.id,

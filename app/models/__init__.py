@@ -3,6 +3,7 @@
 from app.models.api import ApiIdempotencyKey, ApiToken
 from app.models.audit import AuditChainHead, AuditEvent
 from app.models.base import Base, SharedAccess, TenantScoped, utcnow
+from app.models.catalog import CatalogAudience, CatalogItem, CustomerPrice, SuggestionDismissal
 from app.models.certificate import SigningCertificate
 from app.models.company import Company
 from app.models.dispute import Dispute, DisputeMessage, DisputeProposal, DisputeRead
@@ -50,6 +51,10 @@ from app.models.user import Membership, TeamInvitation, User
 from app.models.webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "CatalogAudience",
+    "CatalogItem",
+    "CustomerPrice",
+    "SuggestionDismissal",
     "BankAccount",
     "BankLine",
     "CounterpartyHint",

@@ -79,6 +79,11 @@ NAVIGATION: tuple[NavGroup, ...] = (
                     "reconciliation.rules_page", "reconciliation.new_rule",
                     "reconciliation.edit_rule")),
     )),
+    NavGroup("commerce", _l("Commerce"), "store", (
+        _item("catalog", "catalog.index", _l("Catalog"), "package", "catalog.manage",
+              also=("catalog.item", "catalog.new_item", "catalog.suggestions_page",
+                    "catalog.import_file")),
+    )),
     NavGroup("network", _l("Network"), "network", (
         _item("partners", "network.index", _l("Partners"), "users", "network.view"),
         _item("directory", "network.directory", _l("Directory"), "book-user", "network.view"),

@@ -18,16 +18,16 @@ from tests.conftest import login, make_company, make_user
 
 STATIC = Path(navigation.__file__).resolve().parent.parent / "static"
 TEMPLATES = STATIC.parent / "templates"
-GROUPS = ("documents", "disputes", "payments", "network", "company")
+GROUPS = ("documents", "disputes", "payments", "commerce", "network", "company")
 ALL_LINKS = {item.key for group in NAVIGATION for item in group.items}
 # What a role must not be shown: the pages it would be refused.
 HIDDEN = {
     "owner": set(),
     "admin": set(),
-    "payables": {"upload", "issue", "numbering", "api", "audit", "gateways"},
-    "receivables": {"api", "audit"},
+    "payables": {"upload", "issue", "numbering", "api", "audit", "gateways", "catalog"},
+    "receivables": {"api", "audit", "catalog"},
     "sales": {"upload", "issue", "numbering", "api", "audit", "gateways"},
-    "viewer": {"upload", "issue", "numbering", "api", "audit", "gateways"},
+    "viewer": {"upload", "issue", "numbering", "api", "audit", "gateways", "catalog"},
 }
 NAV_LINK = re.compile(r'<a href="([^"]+)" data-testid="nav-([a-z]+)"')
 

@@ -177,7 +177,9 @@ _MAGIC = (
 
 
 def sniff_content_type(data: bytes) -> str | None:
-    """Return the content type the bytes really are (PDF, PNG, JPEG, XML, text), or None."""
+    """Return the content type the bytes really are (PDF, PNG, JPEG, WebP, XML, text), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
     for magic, content_type in _MAGIC:
         if data.startswith(magic):
             return content_type

@@ -1,0 +1,219 @@
+"""A catalog in and out of spreadsheets: export as CSV or XLSX, import with a report per row.
+
+An imported row creates an item or changes the one with the same code; a row that cannot be
+taken says why and changes nothing. Columns are found by their titles (English or Spanish, as
+the export writes them) in any order; a file without a title row is read in the export's order.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.db import begin_nested
+from app.extensions import db
+from app.models import User
+from app.models.catalog import CatalogItem
+from app.services import audit
+from app.services.catalogs import items
+from app.services.errors import DomainError, FieldErrors
+from app.spreadsheets import TableError, read_table, table_bytes
+
+MAX_IMPORT_ROWS = 50_000
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+# Column → the titles a header may give it (lower case, accents removed).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "seller_item_id": ("code", "item code", "item id", "seller item id", "sku", "codigo",
+                       "referencia", "codigo del item", "codigo item"),
+    "standard_item_id": ("gtin", "ean", "barcode", "standard id", "codigo de barras"),
+    "name": ("name", "item", "nombre", "producto", "articulo"),
+    "description": ("description", "descripcion"),
+    "unit_code": ("unit", "unit code", "unidad", "codigo unidad"),
+    "price": ("price", "unit price", "precio", "precio unitario", "valor"),
+    "currency": ("currency", "moneda"),
+    "tax_percent": ("tax", "tax %", "tax percent", "vat", "iva", "iva %", "impuesto",
+                    "impuesto %"),
+    "min_quantity": ("minimum quantity", "min quantity", "cantidad minima"),
+    "pack_size": ("pack size", "pack", "empaque", "unidades por empaque"),
+    "availability": ("availability", "disponibilidad"),
+    "lead_time_days": ("lead time", "lead time days", "lead time (days)",
+                       "tiempo de entrega", "tiempo de entrega (dias)", "dias de entrega"),
+    "categories": ("categories", "category", "categorias", "categoria"),
+    "visibility": ("visibility", "visible to", "visibilidad", "visible para"),
+}
+EXPORT_HEADER = (
+    "code", "gtin", "name", "description", "unit", "price", "currency", "tax %",
+    "minimum quantity", "pack size", "availability", "lead time (days)", "categories",
+    "visibility",
+)
+AVAILABILITY_WORDS = {
+    "in stock": "in_stock", "en existencia": "in_stock", "disponible": "in_stock",
+    "on request": "on_request", "bajo pedido": "on_request", "a pedido": "on_request",
+    "out of stock": "out_of_stock", "agotado": "out_of_stock",
+}
+VISIBILITY_WORDS = {
+    "network": "network", "whole network": "network", "toda la red": "network", "red": "network",
+    "connected": "connected", "connected customers": "connected", "clientes": "connected",
+    "clientes conectados": "connected",
+}
+
+
+@dataclass
+class ImportRow:
+    line: int
+    code: str
+    name: str
+    accepted: bool = False
+    created: bool = False
+    message: Any = ""
+
+
+@dataclass
+class ImportReport:
+    rows: list[ImportRow] = field(default_factory=list)
+    skipped: list[tuple[int, Any]] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for row in self.rows if row.accepted)
+
+    @property
+    def refused(self) -> int:
+        return len(self.rows) - self.accepted
+
+
+def export_items(company_id: int, fmt: str) -> bytes:
+    """The supplier's catalog as a CSV or XLSX file the import reads back."""
+    rows = (
+        (
+            item.seller_item_id, item.standard_item_id, item.name, item.description,
+            item.unit_code, item.price.normalize(), item.currency,
+            item.tax_percent.normalize() if item.tax_percent is not None else "",
+            item.min_quantity.normalize(), item.pack_size.normalize(), item.availability,
+            item.lead_time_days if item.lead_time_days is not None else "", item.categories,
+            item.visibility,
+        )
+        for item in db.session.scalars(items.own_items(company_id))
+    )
+    return table_bytes(fmt, rows, header=EXPORT_HEADER, title="Catalog")
+
+
+def import_items(company_id: int, *, content: bytes, actor: User) -> ImportReport:
+    """Create or change an item per row of a CSV or XLSX file; report every row."""
+    if len(content) > MAX_IMPORT_BYTES:
+        raise DomainError(_l("The file is larger than 20 MB."), field="file")
+    try:
+        table = read_table(content, max_rows=MAX_IMPORT_ROWS + 1)
+    except TableError as error:
+        raise DomainError(
+            {
+                "empty": _l("The file is empty."),
+                "too_many_rows": _l("The file has more than %(n)s rows; send at most %(n)s "
+                                    "at a time.", n=f"{MAX_IMPORT_ROWS:,}"),
+                "broken_workbook": _l("The workbook cannot be read: save it again as XLSX or "
+                                      "CSV UTF-8."),
+            }.get(error.reason, _l("The file is not a CSV or XLSX table.")),
+            field="file",
+        ) from None
+    report = ImportReport()
+    columns = _header(table[0][1])
+    if columns is not None:
+        report.skipped.append((table[0][0], _l("the header row")))
+        table = table[1:]
+    else:
+        columns = {name: i for i, name in enumerate(COLUMNS)}
+    if "seller_item_id" not in columns or "name" not in columns or "price" not in columns:
+        raise DomainError(
+            _l("The file needs at least the columns code, name and price (código, nombre, "
+               "precio)."),
+            field="file",
+        )
+    if len(table) > MAX_IMPORT_ROWS:
+        raise DomainError(
+            _l("The file has more than %(n)s rows; send at most %(n)s at a time.",
+               n=f"{MAX_IMPORT_ROWS:,}"),
+            field="file",
+        )
+    existing = {
+        code.upper(): item for code, item in (
+            (item.seller_item_id, item) for item in db.session.scalars(
+                select(CatalogItem).where(CatalogItem.company_id == company_id)
+            )
+        )
+    }
+    seen: set[str] = set()
+    savepoint = begin_nested(db.session())
+    created = changed = 0
+    for line, cells in table:
+        values = {name: cells[i] if i < len(cells) else "" for name, i in columns.items()}
+        values["availability"] = _word(values.get("availability", ""), AVAILABILITY_WORDS)
+        values["visibility"] = _word(values.get("visibility", ""), VISIBILITY_WORDS)
+        row = ImportRow(line, values.get("seller_item_id", ""), values.get("name", ""))
+        report.rows.append(row)
+        code = row.code.strip().upper()
+        if code and code in seen:
+            row.message = _l("This code appears earlier in the file.")
+            continue
+        try:
+            checked = items.check_item(values, company_id=company_id)
+        except FieldErrors as error:
+            row.message = "; ".join(
+                f"{_FIELD_NAMES.get(name, name)}: {messages[0]}"
+                for name, messages in error.errors.items()
+            )
+            continue
+        seen.add(code)
+        item = existing.get(code)
+        if item is None:
+            item = CatalogItem(company_id=company_id)
+            db.session.add(item)
+            existing[code] = item
+            row.created = True
+            created += 1
+        else:
+            changed += 1
+        items._apply(item, checked)  # noqa: SLF001 (the module's own field list)
+        row.accepted = True
+        row.message = _l("Added.") if row.created else _l("Updated.")
+    db.session.flush()
+    savepoint.commit()
+    audit.record_event(actor, company_id, "catalog.imported", None,
+                       {"created": created, "changed": changed, "refused": report.refused})
+    return report
+
+
+_FIELD_NAMES: dict[str, Any] = {
+    "seller_item_id": _l("code"), "standard_item_id": _l("GTIN"), "name": _l("name"),
+    "description": _l("description"), "unit_code": _l("unit"), "price": _l("price"),
+    "currency": _l("currency"), "tax_percent": _l("tax %"),
+    "min_quantity": _l("minimum quantity"), "pack_size": _l("pack size"),
+    "availability": _l("availability"), "lead_time_days": _l("lead time"),
+    "categories": _l("categories"), "visibility": _l("visibility"), "customers": _l("customers"),
+}
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.strip().lstrip("\ufeff").lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def _word(text: str, words: dict[str, str]) -> str:
+    folded = _fold(text)
+    return words.get(folded, folded.replace(" ", "_"))
+
+
+def _header(cells: list[str]) -> dict[str, int] | None:
+    """Where each column is, when the row is a title row; None when it is data."""
+    found: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        title = _fold(cell)
+        for name, titles in COLUMNS.items():
+            if (title == name or title in titles) and name not in found:
+                found[name] = index
+                break
+    return found if len(found) >= 2 else None
