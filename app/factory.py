@@ -251,6 +251,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.main import bp as main_bp
     from app.blueprints.network import bp as network_bp
     from app.blueprints.notifications import bp as notifications_bp
+    from app.blueprints.orders import bp as orders_bp
     from app.blueprints.payments import bp as payments_bp
     from app.blueprints.payments import webhooks_bp as gateway_webhooks_bp
     from app.blueprints.reconciliation import bp as reconciliation_bp
@@ -271,6 +272,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(reconciliation_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(orders_bp)
     csrf.exempt(gateway_webhooks_bp)  # signed by the gateway (verified by its adapter)
     app.register_blueprint(gateway_webhooks_bp)
     # The sandbox gateway's hosted checkout: no sign-in (the payer may have no account).

@@ -704,6 +704,28 @@ AUDIT_ACTIONS: dict[str, dict[str, str]] = {
         "es": "{actor} importó productos al catálogo",
         "en": "{actor} imported items to the catalog",
     },
+    "order.placed": {"es": "{actor} envió un pedido", "en": "{actor} placed an order"},
+    "order.responded": {
+        "es": "{actor} respondió un pedido",
+        "en": "{actor} answered an order",
+    },
+    "order.confirmed": {
+        "es": "{actor} confirmó los cambios de un pedido",
+        "en": "{actor} confirmed an order's changes",
+    },
+    "order.cancelled": {"es": "{actor} canceló un pedido", "en": "{actor} cancelled an order"},
+    "order.despatch_recorded": {
+        "es": "{actor} registró un despacho de un pedido",
+        "en": "{actor} recorded a despatch of an order",
+    },
+    "order.receipt_recorded": {
+        "es": "{actor} registró lo recibido de un pedido",
+        "en": "{actor} recorded what was received of an order",
+    },
+    "order.tolerance_set": {
+        "es": "{actor} fijó las tolerancias del cruce de tres vías",
+        "en": "{actor} set the three-way match tolerances",
+    },
     "payments.settings_saved": {
         "es": "{actor} guardó la configuración de pagos",
         "en": "{actor} saved the payment settings",

@@ -36,6 +36,7 @@ PERMISSIONS = {
     "documents.issue": _l("Issue invoices and collect"),
     "reconciliation.manage": _l("Import bank statements and reconcile them"),
     "catalog.manage": _l("Manage the catalog and orders"),
+    "orders.place": _l("Order from suppliers' catalogs"),
     "disputes.participate": _l("Open disputes on documents and write in them"),
     "audit.view": _l("See the access audit"),
     "api.manage": _l("Manage API tokens"),
@@ -48,7 +49,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ADMIN: frozenset(PERMISSIONS),
     PAYABLES: frozenset(
         _EVERYONE
-        | {"documents.receive", "network.manage", "disputes.participate", "reconciliation.manage"}
+        | {"documents.receive", "network.manage", "disputes.participate", "reconciliation.manage",
+           "orders.place"}
     ),
     RECEIVABLES: frozenset(
         _EVERYONE

@@ -25,6 +25,7 @@ ICONS = (
     "bell",
     "book-user",
     "building-2",
+    "clipboard-list",
     "credit-card",
     "file-plus",
     "file-text",

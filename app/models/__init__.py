@@ -17,6 +17,14 @@ from app.models.document import (
 from app.models.network import Partnership
 from app.models.notification import Notification, NotificationMark, NotificationPreference
 from app.models.numbering import NumberingRange
+from app.models.order import (
+    CartLine,
+    MatchTolerance,
+    Order,
+    OrderDelivery,
+    OrderDeliveryLine,
+    OrderLine,
+)
 from app.models.payment import (
     GatewayConnection,
     GatewayEventRecord,
@@ -51,6 +59,12 @@ from app.models.user import Membership, TeamInvitation, User
 from app.models.webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "CartLine",
+    "MatchTolerance",
+    "Order",
+    "OrderDelivery",
+    "OrderDeliveryLine",
+    "OrderLine",
     "CatalogAudience",
     "CatalogItem",
     "CustomerPrice",

@@ -67,6 +67,8 @@ class LineInput:
     unit_price: Any
     tax: str = "IVA19"
     discount: Any = "0"
+    item_code: str = ""  # the seller's item id (from an order or the catalog)
+    unit_code: str = "94"
 
 
 @dataclass
@@ -275,9 +277,10 @@ def _build_lines(
             ubl.Line(
                 id=str(len(built) + 1),
                 quantity=quantity,
-                unit_code="94",
+                unit_code=(line.unit_code or "94")[:10],
                 line_extension=net,
                 description=line.description.strip()[:300],
+                seller_item_id=(line.item_code or "").strip()[:100],
                 standard_item_id=f"L{len(built) + 1}",
                 standard_item_scheme="999",
                 price=price,
@@ -478,9 +481,11 @@ def issue_invoice(
     due_date: dt.date | None = None,
     payment_means: str = "10",
     notes: str = "",
+    order_reference: str = "",
     actor: User,
 ) -> Document:
-    """Write, sign and send an invoice with the next number of the company's range."""
+    """Write, sign and send an invoice with the next number of the company's range (naming the
+    buyer's order in ``cac:OrderReference`` when it answers one)."""
     company = db.session.get(Company, company_id)
     if company is None:
         raise NotFound(_l("That company is not on the network."))
@@ -510,6 +515,8 @@ def issue_invoice(
     doc = totals.document
     doc.number = f"{numbering.prefix}{consecutive}"
     _stamp(doc, supplier, party, now, due_date=due_date, payment_means=payment_means, notes=notes)
+    if order_reference.strip():
+        doc.order_reference = ubl.DocumentReference(id=order_reference.strip()[:100])
     technical_key = certificates.decrypt(numbering.technical_key_encrypted).decode()
     range_ = writer.Numbering(
         prefix=numbering.prefix,

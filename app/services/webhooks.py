@@ -38,6 +38,8 @@ from app.models import Document, DocumentEvent, User, WebhookDelivery, WebhookEn
 from app.models.webhook import (
     DOCUMENT_RECEIVED,
     EVENT_RECORDED,
+    ORDER_RECEIVED,
+    ORDER_RESPONDED,
     PAYMENT_FAILED,
     PAYMENT_REFUNDED,
     PAYMENT_SUCCEEDED,
@@ -67,6 +69,8 @@ EVENT_LABELS = {
     PAYMENT_FAILED: _l("A payment failed or needs review"),
     PAYMENT_REFUNDED: _l("A payment was refunded"),
     RECONCILIATION_MATCHED: _l("A bank line was matched"),
+    ORDER_RECEIVED: _l("An order was received (suppliers)"),
+    ORDER_RESPONDED: _l("An order was answered, confirmed or cancelled"),
 }
 
 

@@ -80,6 +80,12 @@ NAVIGATION: tuple[NavGroup, ...] = (
                     "reconciliation.edit_rule")),
     )),
     NavGroup("commerce", _l("Commerce"), "store", (
+        _item("shop", "orders.shop", _l("Order"), "shopping-cart", "orders.place",
+              also=("orders.view_cart",)),
+        _item("orders", "orders.index", _l("My orders"), "clipboard-list", "orders.place",
+              also=("orders.tolerances",)),
+        _item("incoming", "orders.received", _l("Orders received"), "inbox",
+              "catalog.manage"),
         _item("catalog", "catalog.index", _l("Catalog"), "package", "catalog.manage",
               also=("catalog.item", "catalog.new_item", "catalog.suggestions_page",
                     "catalog.import_file")),

@@ -22,6 +22,7 @@ from app.services.payments import queries as payment_queries
 from app.services.reconciliation import accounts as reconciliation_accounts
 from app.services.reconciliation import queries as reconciliation_queries
 from app.web.auth import can, company, require_permission, user
+from app.services.orders import matching as order_matching
 from app.web.confirm import ask_first
 from app.web.formatting import money
 from app.web.htmx import form_errors, is_htmx, render
@@ -232,6 +233,7 @@ def _show(document_id, *, status=200, event_error=None, claim_form=None, attachm
         statement_ids=payment_queries.customer_open_invoices(company().id, view.document)
         if view.document.sender_company_id == company().id
         else [],
+        three_way=order_matching.check(view.document),
     )
 
 
@@ -341,19 +343,25 @@ def _confirm_event(document, code):
     if code not in FINAL_EVENTS:
         return None
     title, consequence, button = FINAL_EVENTS[code]
+    details = [
+        _(
+            "Invoice %(number)s from %(supplier)s, %(total)s.",
+            number=document.number,
+            supplier=document.supplier_name,
+            total=money(document.payable, document.currency),
+        )
+    ]
+    match = order_matching.check(document) if code == "033" else None
+    if match is not None and not match.matched:
+        # An exception of the three-way match: said before the acceptance, line by line.
+        details.append(_("It does not match order %(number)s:", number=match.order_number))
+        details.extend(str(reason) for reason in match.reasons)
     return ask_first(
         consequence,
         title=title,
         button=button,
         back=url_for("documents.show", document_id=document.id),
-        details=[
-            _(
-                "Invoice %(number)s from %(supplier)s, %(total)s.",
-                number=document.number,
-                supplier=document.supplier_name,
-                total=money(document.payable, document.currency),
-            )
-        ],
+        details=details,
     )
 
 

@@ -14,6 +14,8 @@ from app.blueprints.inbox.forms import (
 )
 from app.blueprints.inbox.rows import tray_rows
 from app.extensions import db
+from app.services.orders import matching as order_matching
+from app.services.orders import queries as order_queries
 from app.models import SavedFilter, utcnow
 from app.models.saved_filter import TRAYS
 from app.services import network
@@ -85,7 +87,9 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
     """
     etag, today = None, utcnow().date()
     if request.method == "GET" and save_form is None:
-        etag = conditional.page_etag(tray_version(), today)  # "overdue" is by day
+        # "overdue" is by day; the three-way match of invoices naming orders changes with them.
+        orders = order_queries.version(company().id) if tray == "received" else None
+        etag = conditional.page_etag(tray_version(), today, orders)
         if (unchanged := conditional.not_modified(etag)) is not None:
             return unchanged
     page = not is_htmx()
@@ -119,7 +123,10 @@ def _tray(tray, args, *, save_form=None, status=200, fragment="inbox/_tray.html"
             trays.saved_filters(company().id, user_id=user().id, tray=tray)
         ).all(),
         save_form=save_form or SaveFilterForm(formdata=None, tray=tray),
-        lines=tray_rows(result.items, tray=tray, today=today),
+        lines=tray_rows(result.items, tray=tray, today=today,
+                        matches=order_matching.summaries(
+                            [d for d in result.items if d.order_reference]
+                        ) if tray == "received" else {}),
         may_record=tray == "received" and can("documents.receive"),
     )
     return conditional.revalidated(response, etag)

@@ -42,7 +42,7 @@ _ROW = (
     '<tr data-document="{number}" id="document-{id}" data-actions="{actions}">'
     '<td><input type="checkbox" name="document_ids" value="{id}" aria-label="{select_label}">'
     '</td><td data-label="@type@">{type_name}</td>'
-    '<td data-label="@number@"><a href="{url}">{number}</a></td>'
+    '<td data-label="@number@"><a href="{url}">{number}</a>{match}</td>'
     '<td data-label="@issue_date@">{issue_date}</td>'
     '<td data-label="@counterparty@">{counterparty}{waiting}</td>'
     '<td data-label="@tax_id@">{tax_id}</td>'
@@ -62,10 +62,34 @@ _DISPUTE = (
     "{label}: {name}</a>"
 )
 _OVERDUE = ' <span class="status status-claimed">{overdue}</span>'
+_MATCH = (
+    '<br><small class="status status-{css}" data-match="{status}" title="{why}">'
+    "{label}</small>"
+)
 
 
-def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRows:
-    """Return the rows of a page of the received or sent tray (documents or listed rows)."""
+def _match_mark(found: Any) -> str:
+    """The three-way match of an invoice naming an order: matched, or the exception's first
+    reason (all of them on the document's page)."""
+    if found is None:
+        return ""
+    if found.matched:
+        label = _("Order %(number)s: matched", number=found.order_number)
+        return _MATCH.format(css="accepted", status="matched", why="",
+                             label=html.escape(label))
+    reasons = [str(r) for r in found.reasons]
+    label = _("Order %(number)s: exception", number=found.order_number)
+    return _MATCH.format(css="claimed", status="exception", why=html.escape("; ".join(reasons)),
+                         label=html.escape(label) + (": " + html.escape(reasons[0])
+                                                     if reasons else ""))
+
+
+def tray_rows(
+    documents: Iterable[Any], *, tray: str, today: dt.date, matches: dict[int, Any] | None = None
+) -> TrayRows:
+    """Return the rows of a page of the received or sent tray (documents or listed rows);
+    ``matches``: the three-way match of the invoices that name an order, by document id."""
+    matches = matches or {}
     incoming = tray == "received"
     locale = get_locale()
     words = _words(str(locale))
@@ -109,6 +133,7 @@ def tray_rows(documents: Iterable[Any], *, tray: str, today: dt.date) -> TrayRow
                 select_label=words.select.format(number=number),
                 type_name=words.types.get(d.document_type) or escape(d.document_type),
                 url=url,
+                match=_match_mark(matches.get(d.id)),
                 issue_date=days[issue_date],
                 counterparty=escape(d.supplier_name if incoming else d.customer_name),
                 waiting=words.waiting_line

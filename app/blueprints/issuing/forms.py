@@ -11,6 +11,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -29,7 +30,9 @@ from app.services.issuing import PAYMENT_MEANS, TAXES, WITHHOLDINGS, CustomerInp
 #: lines-<index>-<field>, index 0-9999 (removing a row in the browser leaves a gap; the form
 #: renumbers them in order); anything else is refused as unreadable, never guessed.
 MAX_LINES = 200
-LINE_FIELDS = ("description", "quantity", "unit_price", "tax", "discount")
+LINE_FIELDS = (
+    "description", "quantity", "unit_price", "tax", "discount", "item_code", "unit_code",
+)
 REQUIRED_LINE_FIELDS = LINE_FIELDS[:4]  # an older page or a hand-made post may omit the discount
 LINE_KEY = re.compile(r"lines-(0|[1-9][0-9]{0,3})-([a-z_]+)\Z")
 SEARCH_MAX = 100  # characters of a customer search that are used
@@ -54,6 +57,9 @@ class LineForm(Form):
     unit_price = StringField(_l("Unit price"), render_kw={"inputmode": "decimal"})
     tax = StringField(_l("Tax"), default="IVA19")
     discount = StringField(_l("Discount"), render_kw={"inputmode": "decimal"})
+    # From an order: the supplier's item code and the unit, carried along unseen.
+    item_code = HiddenField()
+    unit_code = HiddenField()
 
     def is_blank(self) -> bool:
         """Tell whether the row was left empty (it is then not a line)."""
@@ -69,6 +75,8 @@ class LineForm(Form):
             self.unit_price.data,
             self.tax.data or "",
             self.discount.data or "0",
+            (self.item_code.data or "")[:100],
+            (self.unit_code.data or "94")[:10],
         )
 
 
@@ -184,6 +192,8 @@ class LinesForm(LinesMixin, FlaskForm):
 
 
 class InvoiceForm(LinesMixin, FlaskForm):
+    # The buyer's order this invoice answers (cac:OrderReference), when made from one.
+    order_reference = HiddenField(validators=[Length(max=100)])
     # The picker: a search among the company's customers on the network, whose results are
     # radio buttons named customer_id ("" = a customer not on the network, typed below).
     customer_q = StringField(_l("Search your customers"))

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
@@ -19,6 +21,7 @@ from app.extensions import db
 from app.services import fiscal, issuing, network, onboarding
 from app.services.disputes import disputes
 from app.services.errors import DomainError, FieldErrors, NotFound
+from app.services.orders import queries as order_queries
 from app.web.auth import company, require_permission, user
 from app.web.confirm import ask_first, confirmed
 from app.web.formatting import money
@@ -146,6 +149,35 @@ def _invoice_form():
     return form
 
 
+_TAX_OF_PERCENT = {Decimal("19"): "IVA19", Decimal("5"): "IVA5", Decimal("0"): "IVA0"}
+
+
+def _from_order(form, order_id):
+    """Fill the invoice from what is left to invoice of an agreed order (its buyer, lines,
+    prices and the order's number); a redirect when there is nothing to fill it with."""
+    order, lines = order_queries.to_invoice(company().id, order_id)
+    if order is None:
+        abort(404)
+    if not order.agreed:
+        flash(_("Only an agreed order can be invoiced."), "error")
+        return redirect(url_for("orders.show", order_id=order.id))
+    if not lines:
+        flash(_("Everything of order %(number)s is invoiced already.", number=order.number),
+              "info")
+        return redirect(url_for("orders.show", order_id=order.id))
+    form.customer_id.data = str(order.buyer_company_id)
+    form.order_reference.data = order.number
+    form.set_lines([
+        issuing.LineInput(line.name, f"{line.quantity.normalize():f}",
+                          f"{line.price.normalize():f}",
+                          _TAX_OF_PERCENT.get((line.tax_percent or Decimal(0)).normalize(),
+                                              "IVA19"),
+                          "0", line.code, line.unit_code)
+        for line in lines
+    ])
+    return None
+
+
 def _blocked(title, kind):
     """The page naming what still blocks issuing kind (with links), or None when nothing does."""
     blockers = onboarding.checklist(company().id).blocking(kind)
@@ -161,6 +193,9 @@ def invoice():
     if (blocked := _blocked(_("Issue invoice"), onboarding.INVOICE)) is not None:
         return blocked
     form, status = _invoice_form(), 200
+    if not form.is_submitted() and request.args.get("order", type=int):
+        if (redirected := _from_order(form, request.args.get("order", type=int))) is not None:
+            return redirected
     focus = form.edit_lines() if form.is_submitted() else None
     if focus is not None or form.find_customer.data:  # "Add line", "Remove", "Search" (no JS)
         status = 422 if form.line_problems else 200
@@ -177,6 +212,7 @@ def invoice():
                 due_date=form.due_date.data,
                 payment_means=form.payment_means.data,
                 notes=form.notes.data or "",
+                order_reference=form.order_reference.data or "",
                 actor=user(),
             )
             db.session.commit()

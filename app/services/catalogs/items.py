@@ -32,6 +32,7 @@ from app.models.network import ACTIVE
 from app.services import audit
 from app.services.documents.reading import sniff_content_type
 from app.services.errors import DomainError, FieldErrors, NotFound
+from app.tenancy import unscoped
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
@@ -151,7 +152,8 @@ def price_for(item: CatalogItem, customer_company_id: int | None, on: date) -> D
     (the one that started last), else the item's price."""
     if customer_company_id is None:
         return item.price
-    price = db.session.scalars(
+    # The supplier's row, read for its customer (a buyer acting): named by item and customer.
+    price = db.session.scalars(unscoped(
         select(CustomerPrice.price)
         .where(
             CustomerPrice.item_id == item.id,
@@ -160,7 +162,7 @@ def price_for(item: CatalogItem, customer_company_id: int | None, on: date) -> D
             or_(CustomerPrice.valid_to.is_(None), CustomerPrice.valid_to >= on),
         )
         .order_by(CustomerPrice.valid_from.desc().nulls_last(), CustomerPrice.id.desc())
-    ).first()
+    )).first()
     return price if price is not None else item.price
 
 

@@ -323,6 +323,7 @@ LISTED_COLUMNS = (
     Document.status,
     Document.payment_status,
     Document.dispute_status,
+    Document.order_reference,
 )
 
 

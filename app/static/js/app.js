@@ -382,6 +382,10 @@
     socket.on("payment:changed", function (payload) {
       document.body.dispatchEvent(new CustomEvent("payment-changed", { detail: payload }));
     });
+    // An order's page and the order lists re-fetch themselves on "order-changed from:body".
+    socket.on("order:changed", function (payload) {
+      document.body.dispatchEvent(new CustomEvent("order-changed", { detail: payload }));
+    });
     // Any element with hx-trigger="document-changed from:body" re-fetches itself.
     ["document:received", "document:changed", "document:sent"].forEach(function (name) {
       socket.on(name, function (payload) {

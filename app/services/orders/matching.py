@@ -1,0 +1,245 @@
+"""Three-way match: an invoice that names an order (``cac:OrderReference``) checked line by line
+against what was ordered (as agreed), what was received, and what was invoiced before, with the
+tolerances the buyer sets per supplier (percent of quantity, percent or amount of price; 0 means
+none). The answer is "matched", or an exception naming each line and why.
+
+Invoice lines are paired with order lines by the supplier's item code, else by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import LazyString, get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app import humanize
+from app.extensions import db
+from app.models import Document, DocumentLine, MatchTolerance, Order, OrderDelivery, OrderLine, User
+from app.models.document import INVOICE
+from app.models.order import AGREED, RECEIPT
+from app.services import audit
+from app.services.catalogs.items import parse_number
+from app.services.errors import FieldErrors
+
+MATCHED, EXCEPTION = "matched", "exception"
+
+
+@dataclass
+class Tolerance:
+    quantity_percent: Decimal = Decimal(0)
+    price_percent: Decimal = Decimal(0)
+    price_amount: Decimal = Decimal(0)
+
+
+@dataclass
+class LineCheck:
+    position: int  # the invoice line's
+    code: str
+    name: str
+    ordered: Decimal | None = None
+    received: Decimal | None = None
+    invoiced: Decimal = Decimal(0)  # this invoice and the earlier ones
+    order_price: Decimal | None = None
+    invoice_price: Decimal | None = None
+    problems: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class ThreeWay:
+    status: str
+    order_number: str
+    order_id: int | None = None
+    lines: list[LineCheck] = field(default_factory=list)
+    problems: list[Any] = field(default_factory=list)  # about the whole invoice
+
+    @property
+    def matched(self) -> bool:
+        return self.status == MATCHED
+
+    @property
+    def reasons(self) -> list[Any]:
+        out = list(self.problems)
+        for line in self.lines:
+            out.extend(_l("Line %(n)d (%(name)s): %(problem)s", n=line.position,
+                          name=line.name or line.code, problem=p) for p in line.problems)
+        return out
+
+
+def _key(code: str, name: str) -> str:
+    return ("c:" + code.strip().upper()) if code.strip() else ("n:" + " ".join(
+        name.lower().split()))
+
+
+def tolerance_for(buyer_company_id: int, supplier_company_id: int) -> Tolerance:
+    rows = {row.supplier_company_id: row for row in db.session.scalars(
+        select(MatchTolerance).where(
+            MatchTolerance.company_id == buyer_company_id,
+            (MatchTolerance.supplier_company_id == supplier_company_id)
+            | MatchTolerance.supplier_company_id.is_(None),
+        ))}
+    row = rows.get(supplier_company_id) or rows.get(None)
+    if row is None:
+        return Tolerance()
+    return Tolerance(row.quantity_percent, row.price_percent, row.price_amount)
+
+
+def set_tolerance(
+    buyer_company_id: int, supplier_company_id: int | None, *, quantity_percent: str,
+    price_percent: str, price_amount: str, actor: User,
+) -> MatchTolerance:
+    errors: dict[str, list[Any]] = {}
+    values = {}
+    for name, raw, most in (("quantity_percent", quantity_percent, Decimal(100)),
+                            ("price_percent", price_percent, Decimal(100)),
+                            ("price_amount", price_amount, Decimal("1e12"))):
+        try:
+            value = parse_number(raw) or Decimal(0)
+        except ValueError:
+            errors[name] = [_l("Give a number, like 1250.50.")]
+            continue
+        if value < 0 or value > most:
+            errors[name] = [_l("Give a number from 0 to %(most)s.", most=f"{most:,.0f}")]
+            continue
+        values[name] = value
+    if errors:
+        raise FieldErrors(errors)
+    row = db.session.scalars(select(MatchTolerance).where(
+        MatchTolerance.company_id == buyer_company_id,
+        MatchTolerance.supplier_company_id.is_(None) if supplier_company_id is None
+        else MatchTolerance.supplier_company_id == supplier_company_id)).first()
+    if row is None:
+        row = MatchTolerance(company_id=buyer_company_id, supplier_company_id=supplier_company_id)
+        db.session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.session.flush()
+    audit.record_event(actor, buyer_company_id, "order.tolerance_set", None,
+                       {"supplier": supplier_company_id,
+                        **{k: str(v) for k, v in values.items()}})
+    return row
+
+
+def tolerances(buyer_company_id: int) -> list[MatchTolerance]:
+    return list(db.session.scalars(select(MatchTolerance).where(
+        MatchTolerance.company_id == buyer_company_id)))
+
+
+def order_for(document: Document) -> Order | None:
+    if not document.order_reference or document.receiver_company_id is None:
+        return None
+    return db.session.scalars(select(Order).where(
+        Order.buyer_company_id == document.receiver_company_id,
+        Order.supplier_company_id == document.sender_company_id,
+        Order.number == document.order_reference,
+    )).first()
+
+
+def invoiced(order: Order, *, before_document_id: int | None = None) -> dict[str, Decimal]:
+    """Quantities invoiced against the order so far, by item (code, else name)."""
+    stmt = (
+        select(DocumentLine.seller_item_id, DocumentLine.name, DocumentLine.description,
+               DocumentLine.quantity)
+        .join(Document, Document.id == DocumentLine.document_id)
+        .where(Document.sender_company_id == order.supplier_company_id,
+               Document.receiver_company_id == order.buyer_company_id,
+               Document.document_type == INVOICE,
+               Document.order_reference == order.number)
+    )
+    if before_document_id is not None:
+        stmt = stmt.where(Document.id < before_document_id)
+    out: dict[str, Decimal] = {}
+    for code, name, description, quantity in db.session.execute(stmt):
+        key = _key(code, name or description)
+        out[key] = out.get(key, Decimal(0)) + (quantity or 0)
+    return out
+
+
+def check(document: Document) -> ThreeWay | None:
+    """The three-way match of an invoice that names an order; None when it names none."""
+    if document.document_type != INVOICE or not document.order_reference:
+        return None
+    order = order_for(document)
+    if order is None:
+        return ThreeWay(EXCEPTION, document.order_reference, problems=[
+            _l("Order %(number)s was not placed through the portal with this supplier.",
+               number=document.order_reference)])
+    result = ThreeWay(MATCHED, order.number, order.id)
+    if order.status not in AGREED:
+        result.problems.append(_l("Order %(number)s is not agreed (it is %(status)s).",
+                                  number=order.number, status=order.status))
+    tolerance = tolerance_for(order.buyer_company_id, order.supplier_company_id)
+    order_lines = list(db.session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)))
+    by_code = {_key(line.substitute_seller_item_id or line.seller_item_id, ""): line
+               for line in order_lines}
+    by_name = {_key("", line.substitute_name or line.name): line for line in order_lines}
+    receipts = db.session.scalar(select(func.count()).select_from(OrderDelivery).where(
+        OrderDelivery.order_id == order.id, OrderDelivery.kind == RECEIPT)) or 0
+    earlier = invoiced(order, before_document_id=document.id)
+    lines = db.session.scalars(select(DocumentLine).where(
+        DocumentLine.document_id == document.id).order_by(DocumentLine.position)).all()
+    if not lines:
+        result.problems.append(_l("The invoice's lines could not be read."))
+    for invoice_line in lines:
+        name = invoice_line.name or invoice_line.description
+        check_line = LineCheck(invoice_line.position, invoice_line.seller_item_id, name)
+        result.lines.append(check_line)
+        key = _key(invoice_line.seller_item_id, name)
+        line = by_code.get(key) if key.startswith("c:") else None
+        if line is None:
+            line = by_name.get(_key("", name))
+        if line is None:
+            check_line.problems.append(_l("not on the order"))
+            continue
+        check_line.ordered = line.final_quantity
+        check_line.received = line.received_quantity if receipts else None
+        quantity = invoice_line.quantity or Decimal(0)
+        check_line.invoiced = earlier.get(key, Decimal(0)) + quantity
+        limit = check_line.received if check_line.received is not None else line.final_quantity
+        allowed = limit * (1 + tolerance.quantity_percent / 100)
+        if check_line.invoiced > allowed:
+            check_line.problems.append(
+                _l("%(invoiced)s invoiced, %(limit)s received", invoiced=_n(check_line.invoiced),
+                   limit=_n(limit)) if check_line.received is not None else
+                _l("%(invoiced)s invoiced, %(limit)s ordered", invoiced=_n(check_line.invoiced),
+                   limit=_n(limit)))
+        price = _unit_price(invoice_line)
+        check_line.order_price, check_line.invoice_price = line.final_price, price
+        if price is not None:
+            room = max(line.final_price * tolerance.price_percent / 100, tolerance.price_amount)
+            if abs(price - line.final_price) > room:
+                check_line.problems.append(_l("price %(price)s, the order says %(agreed)s",
+                                              price=_n(price), agreed=_n(line.final_price)))
+    if result.problems or any(line.problems for line in result.lines):
+        result.status = EXCEPTION
+    return result
+
+
+def _unit_price(line: DocumentLine) -> Decimal | None:
+    if line.price is not None:
+        base = line.base_quantity
+        return line.price / base if base not in (None, 0) else line.price
+    if line.line_extension is not None and line.quantity:
+        return line.line_extension / line.quantity
+    return None
+
+
+def _n(value: Decimal) -> LazyString:
+    """A number written as the reader's language writes it, when the message is shown."""
+    return LazyString(lambda: humanize.number(value, locale=get_locale()))
+
+
+def summaries(documents: Iterable[Document]) -> dict[int, ThreeWay]:
+    """The three-way match of each invoice of a tray page that names an order."""
+    out = {}
+    for document in documents:
+        found = check(document)
+        if found is not None:
+            out[document.id] = found
+    return out
+
