@@ -176,6 +176,7 @@ class SuggestionDismissal(TenantScoped, Base):
 # must repeat it exactly for the planner to use the index.
 
 FTS_TABLE = "catalog_items_fts"
+SEARCH_INDEX = "ix_catalog_items_search"
 #: Tables the search DDL makes that the models do not map (the FTS table and its shadows).
 SEARCH_TABLES = frozenset(
     {FTS_TABLE} | {f"{FTS_TABLE}_{s}" for s in ("data", "idx", "docsize", "config", "content")}
@@ -226,13 +227,14 @@ SEARCH_VECTOR = (
 
 POSTGRESQL_SEARCH_DDL = (
     # unaccent is not IMMUTABLE (its dictionary could change), so an index cannot call it;
-    # catalog_fold wraps it with the dictionary named and promises what the index needs.
+    # catalog_fold wraps it with the dictionary named and promises what the index needs. When
+    # the extension cannot be created here, translate() does the common accents.
     """DO $do$
     BEGIN
         BEGIN
             CREATE EXTENSION IF NOT EXISTS unaccent;
         EXCEPTION WHEN OTHERS THEN
-            NULL;  -- not installable here: translate() below does the common accents
+            NULL;
         END;
         IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
             EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
@@ -248,7 +250,7 @@ POSTGRESQL_SEARCH_DDL = (
         END IF;
     END
     $do$""",
-    f"CREATE INDEX IF NOT EXISTS ix_catalog_items_search ON catalog_items USING gin "
+    f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON catalog_items USING gin "
     f"({SEARCH_VECTOR})",
 )
 
