@@ -172,3 +172,13 @@ def migration_compare_type(
     ):
         return False
     return None
+
+
+def migration_include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
+    """What Alembic compares: not the tables the catalog search DDL makes outside the models
+    (the FTS5 table and its shadow tables on SQLite, the expression index on PostgreSQL), which
+    autogenerate would otherwise drop."""
+    from app.models.catalog import SEARCH_INDEX, SEARCH_TABLES
+
+    return not ((type_ == "table" and name in SEARCH_TABLES)
+                or (type_ == "index" and name == SEARCH_INDEX))

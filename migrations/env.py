@@ -1,7 +1,7 @@
 """Alembic environment: the app's models are the target; the URL comes from the app config."""
 
 from alembic import context
-from app.db import make_engine, migration_compare_type
+from app.db import make_engine, migration_compare_type, migration_include_name
 from app.models import Base
 
 config = context.config
@@ -19,7 +19,8 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True, compare_type=migration_compare_type)
+                      render_as_batch=True, compare_type=migration_compare_type,
+                      include_name=migration_include_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -37,7 +38,8 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=migration_compare_type)
+                      render_as_batch=True, compare_type=migration_compare_type,
+                      include_name=migration_include_name)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    DDL,
     ForeignKey,
     Index,
     LargeBinary,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    event,
     exists,
     or_,
     select,
@@ -157,3 +159,112 @@ class SuggestionDismissal(TenantScoped, Base):
     price: Mapped[Decimal] = mapped_column(Numeric(20, 6))
     last_sold: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ------------------------------------------------------------------------- full-text search
+# The search index of the items a buyer looks for (``app.services.catalogs.search``): name,
+# description, code, GTIN and categories, accents ignored. Built by DDL on each database
+# (migration 0023_catalog_search writes the same statements), not mapped: nothing but the
+# search reads it.
+#
+# SQLite: an external-content FTS5 table over catalog_items (its rowid is the item's id), kept
+# in step by triggers; ``remove_diacritics 2`` folds "ñandú" to "nandu" on both sides.
+# PostgreSQL: an expression GIN index over a weighted 'spanish' tsvector (stemmed, so
+# "tornillos" finds "tornillo") of the text folded by ``catalog_fold`` (unaccent when the
+# extension can be created, else translate(); anything but letters and digits a space, as the
+# search splits what a person types, so "MART-16" is the words "mart" and "16"). Its expression is ``SEARCH_VECTOR``: a query
+# must repeat it exactly for the planner to use the index.
+
+FTS_TABLE = "catalog_items_fts"
+SEARCH_INDEX = "ix_catalog_items_search"
+#: Tables the search DDL makes that the models do not map (the FTS table and its shadows).
+SEARCH_TABLES = frozenset(
+    {FTS_TABLE} | {f"{FTS_TABLE}_{s}" for s in ("data", "idx", "docsize", "config", "content")}
+)
+
+SQLITE_SEARCH_DDL = (
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
+        name, description, seller_item_id, standard_item_id, categories,
+        content='catalog_items', content_rowid='id',
+        tokenize="unicode61 remove_diacritics 2", prefix='2 3')""",
+    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_insert AFTER INSERT ON catalog_items
+    BEGIN
+        INSERT INTO {FTS_TABLE}(rowid, name, description, seller_item_id, standard_item_id,
+                                categories)
+        VALUES (new.id, new.name, new.description, new.seller_item_id, new.standard_item_id,
+                new.categories);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_delete AFTER DELETE ON catalog_items
+    BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name, description, seller_item_id,
+                                standard_item_id, categories)
+        VALUES ('delete', old.id, old.name, old.description, old.seller_item_id,
+                old.standard_item_id, old.categories);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_update AFTER UPDATE OF name, description,
+        seller_item_id, standard_item_id, categories ON catalog_items
+    BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name, description, seller_item_id,
+                                standard_item_id, categories)
+        VALUES ('delete', old.id, old.name, old.description, old.seller_item_id,
+                old.standard_item_id, old.categories);
+        INSERT INTO {FTS_TABLE}(rowid, name, description, seller_item_id, standard_item_id,
+                                categories)
+        VALUES (new.id, new.name, new.description, new.seller_item_id, new.standard_item_id,
+                new.categories);
+    END""",
+    # A table that had rows before the index existed (the migration) is indexed once.
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+)
+
+SEARCH_VECTOR = (
+    "(setweight(to_tsvector('spanish'::regconfig, catalog_fold(name)), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, catalog_fold(seller_item_id || ' ' || "
+    "standard_item_id)), 'A') || "
+    "setweight(to_tsvector('spanish'::regconfig, catalog_fold(categories)), 'B') || "
+    "setweight(to_tsvector('spanish'::regconfig, catalog_fold(description)), 'C'))"
+)
+
+POSTGRESQL_SEARCH_DDL = (
+    # unaccent is not IMMUTABLE (its dictionary could change), so an index cannot call it;
+    # catalog_fold wraps it with the dictionary named and promises what the index needs. When
+    # the extension cannot be created here, translate() does the common accents.
+    """DO $do$
+    BEGIN
+        BEGIN
+            CREATE EXTENSION IF NOT EXISTS unaccent;
+        EXCEPTION WHEN OTHERS THEN
+            NULL;
+        END;
+        IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
+            EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
+                LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+                AS $b$ SELECT regexp_replace(lower(public.unaccent('public.unaccent'::regdictionary, $1)),
+                                           '[^[:alnum:]]+', ' ', 'g') $b$$f$;
+        ELSE
+            EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
+                LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+                AS $b$ SELECT regexp_replace(translate(lower($1), 'áàâäãåéèêëíìîïóòôöõúùûüñçý',
+                                                                   'aaaaaaeeeeiiiiooooouuuuncy'),
+                                           '[^[:alnum:]]+', ' ', 'g') $b$$f$;
+        END IF;
+    END
+    $do$""",
+    f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON catalog_items USING gin "
+    f"({SEARCH_VECTOR})",
+)
+
+for _statement in SQLITE_SEARCH_DDL:
+    event.listen(
+        CatalogItem.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
+    )
+for _statement in POSTGRESQL_SEARCH_DDL:
+    event.listen(
+        CatalogItem.__table__, "after_create",
+        DDL(_statement.replace("%", "%%")).execute_if(dialect="postgresql"),
+    )
+# drop_all drops the items table; its FTS table would be left behind on SQLite.
+event.listen(
+    CatalogItem.__table__, "after_drop",
+    DDL(f"DROP TABLE IF EXISTS {FTS_TABLE}").execute_if(dialect="sqlite"),
+)

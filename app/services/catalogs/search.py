@@ -1,0 +1,268 @@
+"""Catalog search for buyers: the items a buyer may see, found by words, at the price it pays.
+
+Only published items shown to the buyer are found (``CatalogItem.tenant_criteria``, applied
+explicitly so the answer does not depend on who is bound); a company that also sells finds its
+own published items too, as its customers see them (``SearchHit.own``), never its unpublished
+ones. Words are matched accent-blind, each as a prefix ("torn" finds "tornillo"): through the
+FTS5 table on SQLite, through the 'spanish' text-search index on PostgreSQL (also stemmed:
+"tornillos" finds "tornillo"); see the search DDL in ``app.models.catalog``. Whatever a person
+types becomes a list of plain words (``query_words``): quotes, operators, parentheses and
+colons are never passed to the search engine, so no query can fail.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.sql.expression import column
+
+from app.extensions import db
+from app.models import Company
+from app.models.catalog import FTS_TABLE, SEARCH_VECTOR, CatalogItem, CustomerPrice
+from app.tenancy import unscoped
+
+MAX_WORDS = 8
+MAX_WORD = 40
+MAX_LIMIT = 100
+SNIPPET = 160
+COMPARE_LIMIT = 50
+
+
+@dataclass
+class SearchHit:
+    """One item as a buyer reads it in a result list."""
+
+    item_id: int
+    supplier_id: int
+    supplier_name: str
+    code: str
+    gtin: str
+    name: str
+    snippet: str
+    unit_code: str
+    price: Decimal  # what this buyer pays today
+    list_price: Decimal  # the item's own price
+    customer_price: bool  # whether ``price`` is the buyer's own price
+    currency: str
+    tax_percent: Decimal | None
+    min_quantity: Decimal
+    pack_size: Decimal
+    availability: str
+    lead_time_days: int | None
+    has_picture: bool
+    own: bool = False  # the buyer's own item (a company that also sells)
+
+
+@dataclass
+class SearchPage:
+    hits: list[SearchHit] = field(default_factory=list)
+    more: bool = False
+    offset: int = 0
+    limit: int = 25
+
+
+def query_words(query: str) -> list[str]:
+    """The words of what a person typed, folded (lower case, no accents), operators dropped."""
+    text_ = unicodedata.normalize("NFKD", query[:1000]).lower()
+    text_ = "".join(c for c in text_ if not unicodedata.combining(c))
+    words = []
+    for word in re.findall(r"[^\W_]+", text_):
+        word = word[:MAX_WORD]
+        if word not in words:
+            words.append(word)
+    return words[:MAX_WORDS]
+
+
+def fold(text_: str) -> str:
+    """Text as the search compares it: lower case, accents removed, words single-spaced."""
+    return " ".join(_words(text_))
+
+
+def _words(text_: str) -> list[str]:
+    """Every word of ``text_``, folded."""
+    text_ = unicodedata.normalize("NFKD", text_ or "").lower()
+    text_ = "".join(c for c in text_ if not unicodedata.combining(c))
+    return re.findall(r"[^\W_]+", text_)
+
+
+def buyer_price(buyer_company_id: int, on: date) -> ColumnElement[Decimal]:
+    """What the buyer pays for a ``CatalogItem`` row on ``on``: its own price valid that day
+    (the one that started last, as ``items.price_for``), else the item's."""
+    own = (
+        select(CustomerPrice.price)
+        .where(
+            CustomerPrice.item_id == CatalogItem.id,
+            CustomerPrice.customer_company_id == buyer_company_id,
+            or_(CustomerPrice.valid_from.is_(None), CustomerPrice.valid_from <= on),
+            or_(CustomerPrice.valid_to.is_(None), CustomerPrice.valid_to >= on),
+        )
+        .order_by(CustomerPrice.valid_from.desc().nulls_last(), CustomerPrice.id.desc())
+        .limit(1)
+        .correlate(CatalogItem)
+        .scalar_subquery()
+    )
+    return own
+
+
+def visible_to(buyer_company_id: int) -> ColumnElement[bool]:
+    """The items a buyer may find: published, and its own or shown to it."""
+    return and_(CatalogItem.published.is_(True), CatalogItem.tenant_criteria(buyer_company_id))
+
+
+def search_items(
+    buyer_company_id: int,
+    query: str = "",
+    *,
+    supplier_id: int | None = None,
+    category: str = "",
+    price_min: Decimal | None = None,
+    price_max: Decimal | None = None,
+    limit: int = 25,
+    offset: int = 0,
+) -> SearchPage:
+    """Find the items the buyer may see: by words (best match first, then name), a supplier,
+    a category and the price the buyer pays today."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    offset = max(0, int(offset))
+    today = date.today()
+    own_price = buyer_price(buyer_company_id, today)
+    paid = func.coalesce(own_price, CatalogItem.price)
+    stmt = _base(buyer_company_id, own_price, paid)
+    words = query_words(query)
+    stmt, rank = _matching(stmt, words)
+    if supplier_id is not None:
+        stmt = stmt.where(CatalogItem.company_id == supplier_id)
+    if category.strip():
+        stmt = stmt.where(_in_category(category))
+    if price_min is not None:
+        stmt = stmt.where(paid >= price_min)
+    if price_max is not None:
+        stmt = stmt.where(paid <= price_max)
+    order = [CatalogItem.name, CatalogItem.id]
+    if rank is not None:
+        order.insert(0, rank)
+    stmt = stmt.order_by(*order).limit(limit + 1).offset(offset)
+    rows = db.session.execute(unscoped(stmt)).all()
+    hits = [_hit(row, buyer_company_id) for row in rows[:limit]]
+    return SearchPage(hits=hits, more=len(rows) > limit, offset=offset, limit=limit)
+
+
+def compare(buyer_company_id: int, item_id: int) -> list[SearchHit]:
+    """The same item from every supplier the buyer may see it from, cheapest first: the same
+    GTIN, else the same name (accents and case aside) and unit. Empty when the buyer may not
+    see the item."""
+    today = date.today()
+    own_price = buyer_price(buyer_company_id, today)
+    paid = func.coalesce(own_price, CatalogItem.price)
+    item = db.session.execute(
+        unscoped(
+            select(CatalogItem.standard_item_id, CatalogItem.name, CatalogItem.unit_code).where(
+                CatalogItem.id == item_id, visible_to(buyer_company_id)
+            )
+        )
+    ).first()
+    if item is None:
+        return []
+    gtin, name, unit = item
+    stmt = _base(buyer_company_id, own_price, paid)
+    if gtin:
+        stmt = stmt.where(CatalogItem.standard_item_id == gtin)
+        wanted = None
+    else:
+        # The words of the name find the candidates; the whole folded name decides.
+        stmt, _rank = _matching(stmt, _words(name)[:MAX_WORDS], prefix=False)
+        stmt = stmt.where(CatalogItem.unit_code == unit)
+        wanted = fold(name)
+    stmt = stmt.order_by(paid, CatalogItem.name, CatalogItem.id).limit(COMPARE_LIMIT * 4)
+    rows = db.session.execute(unscoped(stmt)).all()
+    hits = [_hit(row, buyer_company_id) for row in rows]
+    if wanted is not None:
+        hits = [h for h in hits if fold(h.name) == wanted]
+    hits.sort(key=lambda h: (h.price, h.currency, h.supplier_name.lower(), h.item_id))
+    return hits[:COMPARE_LIMIT]
+
+
+# ------------------------------------------------------------------------------- building
+
+
+def _base(buyer_company_id: int, own_price: Any, paid: Any) -> Select[Any]:
+    return (
+        select(
+            CatalogItem.id, CatalogItem.company_id, Company.legal_name, Company.trade_name,
+            CatalogItem.seller_item_id, CatalogItem.standard_item_id, CatalogItem.name,
+            func.substr(CatalogItem.description, 1, SNIPPET + 1), CatalogItem.unit_code,
+            paid.label("paid"), CatalogItem.price, own_price.label("own_price"),
+            CatalogItem.currency, CatalogItem.tax_percent, CatalogItem.min_quantity,
+            CatalogItem.pack_size, CatalogItem.availability, CatalogItem.lead_time_days,
+            CatalogItem.image_type,
+        )
+        .join(Company, Company.id == CatalogItem.company_id)
+        .where(visible_to(buyer_company_id))
+    )
+
+
+def _matching(
+    stmt: Select[Any], words: list[str], *, prefix: bool = True
+) -> tuple[Select[Any], Any]:
+    """Keep the rows matching every word; return the statement and its rank (lower first)."""
+    if not words:
+        return stmt, None
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        terms = " & ".join(f"{w}:*" if prefix else w for w in words)
+        # The words are folded and plain already (letters and digits only).
+        tsquery = func.to_tsquery(literal_column("'spanish'::regconfig"), terms)
+        vector = literal_column(SEARCH_VECTOR)
+        stmt = stmt.where(vector.op("@@")(tsquery))
+        # ts_rank: higher is better; negated so every dialect sorts ascending.
+        return stmt, -func.ts_rank(vector, tsquery)
+    fts = table(FTS_TABLE, column("rowid"))
+    # Every word quoted (a phrase of one token: no operator survives), each a prefix.
+    match = " ".join(f'"{w}"*' if prefix else f'"{w}"' for w in words)
+    stmt = stmt.join(fts, fts.c.rowid == CatalogItem.id).where(
+        text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=match)
+    )
+    # bm25 weights per column: name, description, code, GTIN, categories (lower is better).
+    return stmt, literal_column(f"bm25({FTS_TABLE}, 10.0, 1.0, 8.0, 8.0, 3.0)")
+
+
+def _in_category(category: str) -> ColumnElement[bool]:
+    """One of the item's comma-separated categories is ``category`` (case aside)."""
+    wanted = category.strip().lower()
+    wanted = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    listed = func.lower(
+        "," + func.replace(func.replace(CatalogItem.categories, ", ", ","), " ,", ",") + ","
+    )
+    return listed.like(f"%,{wanted},%", escape="\\")
+
+
+def _hit(row: Any, buyer_company_id: int) -> SearchHit:
+    (item_id, supplier_id, legal, trade, code, gtin, name, description, unit, paid, price,
+     own_price, currency, tax, minimum, pack, availability, lead, image_type) = row
+    snippet = " ".join((description or "").split())
+    if len(snippet) > SNIPPET:
+        snippet = snippet[: SNIPPET - 1].rsplit(" ", 1)[0] + "…"
+    return SearchHit(
+        item_id=item_id, supplier_id=supplier_id, supplier_name=trade or legal, code=code,
+        gtin=gtin, name=name, snippet=snippet, unit_code=unit, price=Decimal(paid),
+        list_price=price, customer_price=own_price is not None, currency=currency,
+        tax_percent=tax, min_quantity=minimum, pack_size=pack, availability=availability,
+        lead_time_days=lead, has_picture=image_type is not None,
+        own=supplier_id == buyer_company_id,
+    )
