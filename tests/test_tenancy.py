@@ -146,7 +146,20 @@ def foreign_rows(other_company, outsider):
                           customer_company_id=other_company.id, price=Decimal("9"))
     db.session.add(price)
     db.session.commit()
+    # An order between them (we are neither its buyer nor its supplier), with a delivery.
+    from app.models import Order, OrderDelivery
+
+    order = Order(buyer_company_id=other_company.id, supplier_company_id=third.id,
+                  number="OC-X", currency="COP", issue_date=utcnow().date(), xml=b"<Order/>",
+                  status="accepted")
+    db.session.add(order)
+    db.session.flush()
+    db.session.add(OrderDelivery(order_id=order.id, buyer_company_id=other_company.id,
+                                 supplier_company_id=third.id, kind="despatch", number="D1",
+                                 day=utcnow().date(), xml=b"<DespatchAdvice/>"))
+    db.session.commit()
     return {
+        "order_id": order.id,
         "item_id": item.id,
         "price_id": price.id,
         "import_id": stored.imports[0].id,

@@ -24,10 +24,12 @@ ALL_LINKS = {item.key for group in NAVIGATION for item in group.items}
 HIDDEN = {
     "owner": set(),
     "admin": set(),
-    "payables": {"upload", "issue", "numbering", "api", "audit", "gateways", "catalog"},
-    "receivables": {"api", "audit", "catalog"},
-    "sales": {"upload", "issue", "numbering", "api", "audit", "gateways"},
-    "viewer": {"upload", "issue", "numbering", "api", "audit", "gateways", "catalog"},
+    "payables": {"upload", "issue", "numbering", "api", "audit", "gateways", "catalog",
+                 "incoming"},
+    "receivables": {"api", "audit", "catalog", "incoming", "shop", "orders"},
+    "sales": {"upload", "issue", "numbering", "api", "audit", "gateways", "shop", "orders"},
+    "viewer": {"upload", "issue", "numbering", "api", "audit", "gateways", "catalog",
+               "incoming", "shop", "orders"},
 }
 NAV_LINK = re.compile(r'<a href="([^"]+)" data-testid="nav-([a-z]+)"')
 

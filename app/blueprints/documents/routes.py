@@ -18,11 +18,11 @@ from app.services import audit, pdf_documents
 from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.services.lifecycle import transitions
+from app.services.orders import matching as order_matching
 from app.services.payments import queries as payment_queries
 from app.services.reconciliation import accounts as reconciliation_accounts
 from app.services.reconciliation import queries as reconciliation_queries
 from app.web.auth import can, company, require_permission, user
-from app.services.orders import matching as order_matching
 from app.web.confirm import ask_first
 from app.web.formatting import money
 from app.web.htmx import form_errors, is_htmx, render

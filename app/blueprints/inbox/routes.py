@@ -14,14 +14,14 @@ from app.blueprints.inbox.forms import (
 )
 from app.blueprints.inbox.rows import tray_rows
 from app.extensions import db
-from app.services.orders import matching as order_matching
-from app.services.orders import queries as order_queries
 from app.models import SavedFilter, utcnow
 from app.models.saved_filter import TRAYS
 from app.services import network
 from app.services.documents import queries, trays
 from app.services.errors import DomainError, NotFound
 from app.services.lifecycle import bulk_events
+from app.services.orders import matching as order_matching
+from app.services.orders import queries as order_queries
 from app.tenancy import get_or_404
 from app.web import conditional
 from app.web.auth import can, company, require_permission, tray_version, user

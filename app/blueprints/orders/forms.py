@@ -24,6 +24,6 @@ class CartFileForm(FlaskForm):
 
 class ToleranceForm(FlaskForm):
     supplier = HiddenField()
-    quantity_percent = StringField(_l("Quantity, %"), default="0")
-    price_percent = StringField(_l("Price, %"), default="0")
-    price_amount = StringField(_l("Price, amount"), default="0")
+    quantity_percent = StringField(_l("Quantity (percent)"), default="0")
+    price_percent = StringField(_l("Price (percent)"), default="0")
+    price_amount = StringField(_l("Price (amount)"), default="0")

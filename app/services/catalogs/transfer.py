@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -162,10 +163,7 @@ def import_items(company_id: int, *, content: bytes, actor: User) -> ImportRepor
         try:
             checked = items.check_item(values, company_id=company_id)
         except FieldErrors as error:
-            row.message = "; ".join(
-                f"{_FIELD_NAMES.get(name, name)}: {messages[0]}"
-                for name, messages in error.errors.items()
-            )
+            row.message = _field_errors(error.errors)
             continue
         seen.add(code)
         item = existing.get(code)
@@ -195,6 +193,13 @@ _FIELD_NAMES: dict[str, Any] = {
     "availability": _l("availability"), "lead_time_days": _l("lead time"),
     "categories": _l("categories"), "visibility": _l("visibility"), "customers": _l("customers"),
 }
+
+
+def _field_errors(errors: dict[str, list[Any]]) -> LazyString:
+    """Each wrong field and why, in the reader's language when shown."""
+    return LazyString(lambda: "; ".join(
+        f"{_FIELD_NAMES.get(name, name)}: {messages[0]}" for name, messages in errors.items()
+    ))
 
 
 def _fold(text: str) -> str:

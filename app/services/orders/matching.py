@@ -70,7 +70,8 @@ class ThreeWay:
         return out
 
 
-def _key(code: str, name: str) -> str:
+def line_key(code: str, name: str) -> str:
+    """How an invoice line and an order line are paired: the item code, else the name."""
     return ("c:" + code.strip().upper()) if code.strip() else ("n:" + " ".join(
         name.lower().split()))
 
@@ -154,7 +155,7 @@ def invoiced(order: Order, *, before_document_id: int | None = None) -> dict[str
         stmt = stmt.where(Document.id < before_document_id)
     out: dict[str, Decimal] = {}
     for code, name, description, quantity in db.session.execute(stmt):
-        key = _key(code, name or description)
+        key = line_key(code, name or description)
         out[key] = out.get(key, Decimal(0)) + (quantity or 0)
     return out
 
@@ -175,9 +176,9 @@ def check(document: Document) -> ThreeWay | None:
     tolerance = tolerance_for(order.buyer_company_id, order.supplier_company_id)
     order_lines = list(db.session.scalars(
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)))
-    by_code = {_key(line.substitute_seller_item_id or line.seller_item_id, ""): line
+    by_code = {line_key(line.substitute_seller_item_id or line.seller_item_id, ""): line
                for line in order_lines}
-    by_name = {_key("", line.substitute_name or line.name): line for line in order_lines}
+    by_name = {line_key("", line.substitute_name or line.name): line for line in order_lines}
     receipts = db.session.scalar(select(func.count()).select_from(OrderDelivery).where(
         OrderDelivery.order_id == order.id, OrderDelivery.kind == RECEIPT)) or 0
     earlier = invoiced(order, before_document_id=document.id)
@@ -189,10 +190,10 @@ def check(document: Document) -> ThreeWay | None:
         name = invoice_line.name or invoice_line.description
         check_line = LineCheck(invoice_line.position, invoice_line.seller_item_id, name)
         result.lines.append(check_line)
-        key = _key(invoice_line.seller_item_id, name)
+        key = line_key(invoice_line.seller_item_id, name)
         line = by_code.get(key) if key.startswith("c:") else None
         if line is None:
-            line = by_name.get(_key("", name))
+            line = by_name.get(line_key("", name))
         if line is None:
             check_line.problems.append(_l("not on the order"))
             continue

@@ -139,19 +139,26 @@ class InvoiceLine:
 
 
 def to_invoice(supplier_company_id: int, order_id: int) -> tuple[Order, list[InvoiceLine]]:
-    """What is left to invoice of an agreed order: what was delivered (received, else
-    despatched) when deliveries were recorded, else what was agreed; less what was invoiced."""
+    """What is left to invoice of an agreed order: what was delivered when deliveries were
+    recorded (what the buyer received when it recorded any, else what the supplier
+    despatched), else what was agreed; less what was invoiced already."""
     found = view(order_id)
     if found is None or found.order.supplier_company_id != supplier_company_id:
         return None, []  # type: ignore[return-value]
-    delivered = bool(found.deliveries)
+    from app.services.orders.matching import invoiced, line_key
+
+    done = invoiced(found.order)
+    kinds = {delivery.kind for delivery, _parts in found.deliveries}
     out = []
     for line in found.lines:
-        if delivered:
-            base = line.received_quantity if line.received_quantity else line.despatched_quantity
+        if "receipt" in kinds:  # what the buyer says it received
+            base = line.received_quantity
+        elif "despatch" in kinds:  # else what the supplier despatched
+            base = line.despatched_quantity
         else:
             base = line.final_quantity
-        left = base - line.invoiced_quantity
+        code = line.substitute_seller_item_id or line.seller_item_id
+        left = base - done.get(line_key(code, line.substitute_name or line.name), 0)
         if left > 0:
             out.append(InvoiceLine(line.substitute_seller_item_id or line.seller_item_id,
                                    line.substitute_name or line.name, line.unit_code, left,
