@@ -24,6 +24,7 @@ from app import security
 from app.einvoice.signature import COLOMBIA
 from app.extensions import db
 from app.models import Company, Document, Membership, Partnership, User, utcnow
+from app.models.catalog import CatalogItem
 from app.models.network import ACTIVE
 from app.services import certificates, fiscal
 from app.taxids import compact_tax_id
@@ -103,7 +104,39 @@ def load_demo(path: Path, *, only_if_empty: bool = False) -> bool:
     if issuing.software_configured():  # production without DIAN software: companies only
         _load_documents(data, companies, owners)
         _reconcile(companies, owners)
+        _commerce(companies, owners)
     return True
+
+
+def _commerce(companies: dict[str, Company], owners: dict[str, User]) -> None:
+    """El Tornillo publishes the catalog its invoices suggest, and Andina orders from it (the
+    order waits for El Tornillo's answer); Papelería Central's suggestions wait for review."""
+    from app.services.catalogs import suggestions
+    from app.services.orders import cart, placing
+
+    tornillo, andina = companies["tornillo"], companies["andina"]
+    today = dt.datetime.now(COLOMBIA).date()
+    with acting_as(tornillo.id, owners["tornillo"].id):
+        keys = [s.key for s in suggestions.review(tornillo.id).new]
+        if not keys:
+            return
+        suggestions.publish(tornillo.id, keys, actor=owners["tornillo"])
+        db.session.commit()
+    with acting_as(andina.id, owners["andina"].id):
+        found = db.session.scalars(
+            select(CatalogItem).where(CatalogItem.company_id == tornillo.id)
+            .order_by(CatalogItem.name).limit(2)
+        ).all()
+        for item, quantity in zip(found, (Decimal(10), Decimal(5)), strict=False):
+            cart.add(andina.id, item.id, quantity)
+        placing.place_from_cart(
+            andina.id, tornillo.id,
+            placing.OrderInput(delivery_date=today + dt.timedelta(days=5),
+                               delivery_address="Bodega Andina, Calle 13 # 68-90, Bogotá",
+                               buyer_reference="OC-ANDINA-001"),
+            actor=owners["andina"], today=today,
+        )
+        db.session.commit()
 
 
 def _reconcile(companies: dict[str, Company], owners: dict[str, User]) -> None:

@@ -209,3 +209,16 @@ def test_the_page_fits_a_phone_and_names_every_control(client, parties):
         if 'type="hidden"' in control:
             continue
         assert "aria-label" in control or "id=" in control, control
+
+
+def test_the_catalog_downloads_as_a_peppol_catalogue(client, parties):
+    supplier, customer, seller = parties
+    login(client, seller, supplier)
+    token = csrf(client, "/catalog/items/new")
+    client.post("/catalog/items/new", data={**FORM, "csrf_token": token})
+    response = client.get("/catalog/catalogue.xml")
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    assert b"Catalogue" in response.data and b"TOR-38" in response.data
+    assert client.get(f"/catalog/catalogue.xml?customer={customer.id}").status_code == 200
+    stranger = make_company("Extraña")
+    assert client.get(f"/catalog/catalogue.xml?customer={stranger.id}").status_code == 404

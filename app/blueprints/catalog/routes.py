@@ -12,7 +12,7 @@ from app.blueprints.catalog import bp
 from app.blueprints.catalog.forms import CustomerPriceForm, ImageForm, ImportForm, ItemForm
 from app.extensions import db
 from app.models.catalog import CatalogItem
-from app.services.catalogs import items, suggestions, transfer
+from app.services.catalogs import documents, items, suggestions, transfer
 from app.services.errors import DomainError, NotFound
 from app.spreadsheets import MEDIA_TYPES
 from app.tenancy import get_or_404
@@ -294,3 +294,21 @@ def export() -> ResponseReturnValue:
     data = transfer.export_items(company().id, fmt)
     return Response(data, mimetype=MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="catalog.{fmt}"'})
+
+
+@bp.get("/catalogue.xml")
+@require_permission(MANAGE)
+def catalogue() -> ResponseReturnValue:
+    """The published catalog as a Peppol Catalogue (UBL, T19): for one customer (what it sees,
+    at its prices) when ``customer`` names one of the supplier's customers."""
+    customer = request.args.get("customer", type=int)
+    if customer is not None and customer not in {cid for cid, _ in
+                                                  items.customers_of(company().id)}:
+        abort(404)
+    try:
+        data = documents.catalogue_xml(company().id, receiver_company_id=customer)
+    except DomainError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("catalog.index"), code=303)
+    return Response(data, mimetype="application/xml", headers={
+        "Content-Disposition": 'attachment; filename="catalogue.xml"'})

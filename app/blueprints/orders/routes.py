@@ -218,11 +218,7 @@ def _list(side: str, template: str) -> ResponseReturnValue:
 
 
 def _status_name(status: str) -> str:
-    return {
-        "sent": _("Sent"), "accepted": _("Accepted"), "rejected": _("Rejected"),
-        "changed": _("Changed by the supplier"), "confirmed": _("Confirmed"),
-        "cancelled": _("Cancelled"),
-    }.get(status, status)
+    return str(queries.STATUS_NAMES.get(status, status))
 
 
 @bp.get("/")

@@ -25,6 +25,7 @@ from app.models.order import AGREED, RECEIPT
 from app.services import audit
 from app.services.catalogs.items import parse_number
 from app.services.errors import FieldErrors
+from app.services.orders.queries import STATUS_NAMES
 
 MATCHED, EXCEPTION = "matched", "exception"
 
@@ -171,8 +172,8 @@ def check(document: Document) -> ThreeWay | None:
                number=document.order_reference)])
     result = ThreeWay(MATCHED, order.number, order.id)
     if order.status not in AGREED:
-        result.problems.append(_l("Order %(number)s is not agreed (it is %(status)s).",
-                                  number=order.number, status=order.status))
+        result.problems.append(_l("Order %(number)s is not agreed (its status: %(status)s).",
+                                  number=order.number, status=STATUS_NAMES[order.status]))
     tolerance = tolerance_for(order.buyer_company_id, order.supplier_company_id)
     order_lines = list(db.session.scalars(
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)))

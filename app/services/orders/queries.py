@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from app.extensions import db
@@ -14,6 +15,13 @@ from app.models import Company, Order, OrderDelivery, OrderDeliveryLine, OrderLi
 from app.models.order import ORDER_STATUSES
 
 PAGE = 25
+
+#: An order's status as people read it.
+STATUS_NAMES = {
+    "sent": _l("Sent to the supplier"), "accepted": _l("Accepted by the supplier"), "rejected": _l("Rejected by the supplier"),
+    "changed": _l("Changed by the supplier"), "confirmed": _l("Confirmed"),
+    "cancelled": _l("Cancelled"),
+}
 
 
 @dataclass

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 
 from app.extensions import db
 from app.models import DocumentLine
@@ -21,6 +22,13 @@ from tests.services.orders.helpers import TODAY, parties, place
 @pytest.fixture
 def p():
     return parties()
+
+
+@pytest.fixture(autouse=True)
+def _english(app):
+    """The reasons are read in English, the source language."""
+    with force_locale("en"):
+        yield
 
 
 def agreed(p, quantities, answers=None) -> str:
