@@ -301,12 +301,27 @@ def _confirm_bulk(plan, tray):
                 link_text=_("Add your identity document to your profile"),
             )
         )
+    details = list(plan.details())
+    needed = plan.needs_confirmation
+    if plan.code == "033":  # an exception of the three-way match is said before accepting
+        exceptions = _match_exceptions(plan)
+        details.extend(exceptions)
+        needed = needed or bool(exceptions)
     return ask_first(
         consequence,
         title=title,
         button=button,
         back=url_for(f"inbox.{tray}"),
-        details=plan.details(),
+        details=details,
         notices=notices,
-        needed=plan.needs_confirmation,
+        needed=needed,
     )
+
+
+def _match_exceptions(plan):
+    """One sentence per invoice of the plan whose three-way match is an exception."""
+    return [
+        _("%(number)s does not match order %(order)s: %(reasons)s", number=number,
+          order=match.order_number, reasons="; ".join(str(r) for r in match.reasons))
+        for number, match in order_matching.exceptions_among([r.document_id for r in plan.ready])
+    ]

@@ -245,3 +245,19 @@ def summaries(documents: Iterable[Document]) -> dict[int, ThreeWay]:
             out[document.id] = found
     return out
 
+
+
+def exceptions_among(document_ids: list[int]) -> list[tuple[str, ThreeWay]]:
+    """(number, match) of each of these invoices (those the acting company may read) that names
+    an order and does not match it."""
+    found = db.session.scalars(
+        select(Document).where(Document.id.in_(document_ids or [-1]),
+                               Document.order_reference.is_not(None))
+        .order_by(Document.id)
+    ).all()
+    out = []
+    for document in found:
+        match = check(document)
+        if match is not None and not match.matched:
+            out.append((document.number, match))
+    return out

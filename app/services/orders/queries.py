@@ -18,8 +18,9 @@ PAGE = 25
 
 #: An order's status as people read it.
 STATUS_NAMES = {
-    "sent": _l("Sent to the supplier"), "accepted": _l("Accepted by the supplier"), "rejected": _l("Rejected by the supplier"),
-    "changed": _l("Changed by the supplier"), "confirmed": _l("Confirmed"),
+    "sent": _l("Sent to the supplier"), "accepted": _l("Accepted by the supplier"),
+    "rejected": _l("Rejected by the supplier"), "changed": _l("Changed by the supplier"),
+    "confirmed": _l("Confirmed"),
     "cancelled": _l("Cancelled"),
 }
 

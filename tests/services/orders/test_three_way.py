@@ -157,3 +157,16 @@ def test_wrong_tolerances_are_named(p, bad):
     with acting_as(p.buyer.id, p.purchaser.id), pytest.raises(FieldErrors):
         matching.set_tolerance(p.buyer.id, None, quantity_percent=bad, price_percent="0",
                                price_amount="0", actor=p.purchaser)
+
+
+def test_the_exceptions_among_a_selection_are_named_for_a_bulk_acceptance(p):
+    order_id, number = agreed(p, {"CEM-50": "10"})
+    good = invoice(p, number, ("CEM-50", "Cemento", "10", "32000"))
+    bad = invoice(p, number, ("CEM-50", "Cemento", "1", "99999"))
+    plain = make_document(p.supplier, p.buyer)
+    with acting_as(p.buyer.id):
+        found = matching.exceptions_among([good.id, bad.id, plain.id])
+    assert [n for n, _match in found] == [bad.number]
+    other = parties()
+    with acting_as(other.buyer.id):  # another company's invoices are not read
+        assert matching.exceptions_among([bad.id]) == []
