@@ -281,7 +281,8 @@ def _build_lines(
                 line_extension=net,
                 description=line.description.strip()[:300],
                 seller_item_id=(line.item_code or "").strip()[:100],
-                standard_item_id=f"L{len(built) + 1}",
+                # DIAN's scheme 999 is the issuer's own code: the item's, else the line's number.
+                standard_item_id=(line.item_code or "").strip()[:100] or f"L{len(built) + 1}",
                 standard_item_scheme="999",
                 price=price,
                 base_quantity=Decimal("1"),

@@ -189,7 +189,7 @@ def check_item(values: dict[str, Any], *, company_id: int) -> ItemInput:
     name = text("name", 300, required=True, what=_l("Give the item's name."))
     description = text("description", 4000)
     standard = "".join(text("standard_item_id", 100).split())
-    if standard and not _valid_gtin(standard):
+    if standard and not valid_gtin(standard):
         errors.setdefault("standard_item_id", []).append(
             _l("A GTIN has 8, 12, 13 or 14 digits and a valid check digit.")
         )
@@ -296,7 +296,7 @@ def _decimal(
     return value
 
 
-def _valid_gtin(code: str) -> bool:
+def valid_gtin(code: str) -> bool:
     if not code.isdigit() or len(code) not in (8, 12, 13, 14):
         return False
     digits = [int(c) for c in code]

@@ -23,10 +23,16 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Document, DocumentLine, User, utcnow
-from app.models.catalog import CONNECTED, VISIBILITIES, CatalogItem, SuggestionDismissal
+from app.models.catalog import (
+    CONNECTED,
+    GTIN_SCHEME,
+    VISIBILITIES,
+    CatalogItem,
+    SuggestionDismissal,
+)
 from app.models.document import INVOICE
 from app.services import audit
-from app.services.catalogs.items import parse_number
+from app.services.catalogs.items import valid_gtin, parse_number
 from app.services.errors import DomainError
 from app.tenancy import unscoped
 
@@ -113,7 +119,8 @@ def invoice_lines(company_id: int) -> Iterable[Sequence[Any]]:
     line = DocumentLine
     stmt = (
         select(
-            line.seller_item_id, line.standard_item_id, line.name, line.description,
+            line.seller_item_id, line.standard_item_id, line.standard_item_scheme, line.name,
+            line.description,
             line.unit_code, line.price, line.base_quantity, line.quantity, line.line_extension,
             line.tax_percent, Document.id, Document.issue_date, Document.number,
             Document.currency, Document.customer_name, Document.customer_tax_id,
@@ -133,9 +140,11 @@ def build(rows: Iterable[Sequence[Any]]) -> tuple[list[Suggestion], int]:
     """Group invoice lines (``invoice_lines``'s rows, oldest first) into suggestions."""
     groups: dict[str, _Group] = {}
     count = 0
-    for (seller, standard, name, description, unit, price, base, quantity, amount, tax, doc_id,
-         day, number, currency, customer, customer_tax) in rows:
+    for (seller, standard, scheme, name, description, unit, price, base, quantity, amount, tax,
+         doc_id, day, number, currency, customer, customer_tax) in rows:
         count += 1
+        seller, standard = _codes(seller or "", standard or "", scheme or "")
+        name = name or (description or "").strip().split("\n")[0][:300]
         unit_price = _unit_price(price, base, quantity, amount)
         if unit_price is None or not (name or seller or standard):
             continue
@@ -185,6 +194,23 @@ def build(rows: Iterable[Sequence[Any]]) -> tuple[list[Suggestion], int]:
         ))
     out.sort(key=lambda s: (-s.invoices, s.name.lower()))
     return out, count
+
+
+def _codes(seller: str, standard: str, scheme: str) -> tuple[str, str]:
+    """(the supplier's item code, a GTIN): DIAN's scheme 999 is the issuer's own code (the
+    portal's own invoices write ``L1``, ``L2``… there, line numbers, not items); a standard id
+    is kept as a GTIN only when it is one (scheme 0160, or digits with a valid check digit)."""
+    seller, standard = seller.strip(), standard.strip()
+    if scheme == "999":
+        if not seller and not _LINE_NUMBER.fullmatch(standard):
+            seller = standard
+        return seller, ""
+    if standard and not (scheme == GTIN_SCHEME or valid_gtin(standard)):
+        return seller or standard, ""
+    return seller, standard
+
+
+_LINE_NUMBER = re.compile(r"L\d+")
 
 
 def _unit_price(

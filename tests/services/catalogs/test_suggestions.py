@@ -158,3 +158,27 @@ def test_a_typed_price_that_is_not_a_number_is_refused(supplier, seller):
     invoice(supplier, c, dt.date(2026, 1, 1), ("A-1", "Uno", "1", "10"))
     with acting_as(supplier.id, seller.id), pytest.raises(DomainError):
         suggestions.publish(supplier.id, ["id:A-1"], actor=seller, prices={"id:A-1": "diez"})
+
+
+def test_dian_issuer_codes_and_the_portals_line_numbers_are_read_for_what_they_are(supplier):
+    """DIAN's scheme 999 holds the issuer's own code (an item code); the portal's own invoices
+    write L1, L2… there (line numbers): those lines are told apart by their description."""
+    customer = make_company("Cliente")
+    for day, rows in ((dt.date(2026, 1, 5), [("L1", "Tornillo drywall 6x1", "18500"),
+                                              ("L2", "Chazo plástico 1/4", "9200")]),
+                      (dt.date(2026, 2, 5), [("L1", "Chazo plástico 1/4", "9300")]),
+                      (dt.date(2026, 3, 5), [("PRD-77", "Broca 1/2", "12000")])):
+        doc = make_document(supplier, customer, issue_date=day)
+        for position, (code, description, price) in enumerate(rows, start=1):
+            db.session.add(DocumentLine(
+                document_id=doc.id, sender_company_id=supplier.id,
+                receiver_company_id=customer.id, position=position, line_id=str(position),
+                standard_item_id=code, standard_item_scheme="999", name="",
+                description=description, quantity=Decimal(1), unit_code="94",
+                price=Decimal(price), line_extension=Decimal(price)))
+    db.session.commit()
+    found = {s.name: s for s in review(supplier).new}
+    assert set(found) == {"Tornillo drywall 6x1", "Chazo plástico 1/4", "Broca 1/2"}
+    assert found["Chazo plástico 1/4"].last_price == Decimal("9300")
+    assert found["Broca 1/2"].seller_item_id == "PRD-77"
+    assert all(s.standard_item_id == "" for s in found.values())  # none is a GTIN
