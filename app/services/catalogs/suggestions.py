@@ -32,7 +32,7 @@ from app.models.catalog import (
 )
 from app.models.document import INVOICE
 from app.services import audit
-from app.services.catalogs.items import valid_gtin, parse_number
+from app.services.catalogs.items import parse_number, valid_gtin
 from app.services.errors import DomainError
 from app.tenancy import unscoped
 
