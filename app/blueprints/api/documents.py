@@ -70,7 +70,7 @@ class TooManyFiles(DomainError):
     status = 413
 
 
-def _file(mimetype: str) -> dict[str, Any]:
+def file_answer(mimetype: str) -> dict[str, Any]:
     """Describe a 200 that is a file download (no JSON model says it)."""
     binary = {"schema": {"type": "string", "format": "binary"}}
     return {"responses": {"200": {"content": {mimetype: binary}}}}
@@ -278,14 +278,14 @@ def get_document(document_id: int) -> Any:
     tags=["documents"],
     operation_id="getDocumentXml",
     path_parameter_descriptions=DOCUMENT_ID,
-    openapi_extra=_file("application/xml"),
+    openapi_extra=file_answer("application/xml"),
 )
 def get_document_xml(document_id: int) -> Any:
     """The document's XML, as its sender signed it"""
     document = queries.get_document(current_token().company_id, document_id)
     filename = document.filename or f"{document.number}.xml"
     _accessed("document.xml_downloaded", document)
-    return _download(document.original, "application/xml", filename)
+    return download(document.original, "application/xml", filename)
 
 
 @bp.get(f"/documents/<{ID}:document_id>/pdf")
@@ -295,7 +295,7 @@ def get_document_xml(document_id: int) -> Any:
     tags=["documents"],
     operation_id="getDocumentPdf",
     path_parameter_descriptions=DOCUMENT_ID,
-    openapi_extra=_file("application/pdf"),
+    openapi_extra=file_answer("application/pdf"),
 )
 def get_document_pdf(document_id: int) -> Any:
     """The document's graphic representation (PDF with DIAN's QR code)"""
@@ -303,7 +303,7 @@ def get_document_pdf(document_id: int) -> Any:
     data = reading.document_pdf(company_id, document_id, locale=_language())
     document = queries.get_document(company_id, document_id)
     _accessed("document.pdf_downloaded", document)
-    return _download(data, "application/pdf", f"{document.number}.pdf")
+    return download(data, "application/pdf", f"{document.number}.pdf")
 
 
 @bp.get(f"/documents/<{ID}:document_id>/events")
@@ -372,7 +372,8 @@ def _accessed(action: str, document: DocumentRow) -> None:
     db.session.commit()
 
 
-def _download(data: bytes, mimetype: str, filename: str) -> FlaskResponse:
+def download(data: bytes, mimetype: str, filename: str) -> FlaskResponse:
+    """Answer a file download (the orders' documents too)."""
     response = FlaskResponse(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{_safe(filename)}"'
     return response
