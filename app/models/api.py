@@ -14,6 +14,8 @@ from app.models.company import Company
 DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE = "documents:read", "documents:write", "events:write"
 PAYMENTS_READ, PAYMENTS_WRITE = "payments:read", "payments:write"
 RECONCILIATION_READ, RECONCILIATION_WRITE = "reconciliation:read", "reconciliation:write"
+ORDERS_READ, ORDERS_WRITE = "orders:read", "orders:write"
+CATALOG_READ, CATALOG_WRITE = "catalog:read", "catalog:write"
 SCOPES = (
     DOCUMENTS_READ,
     DOCUMENTS_WRITE,
@@ -22,6 +24,10 @@ SCOPES = (
     PAYMENTS_WRITE,
     RECONCILIATION_READ,
     RECONCILIATION_WRITE,
+    ORDERS_READ,
+    ORDERS_WRITE,
+    CATALOG_READ,
+    CATALOG_WRITE,
 )
 PREFIX_LENGTH = 8
 

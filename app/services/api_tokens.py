@@ -11,9 +11,13 @@ from sqlalchemy.orm import contains_eager
 from app.extensions import db
 from app.models import ApiToken, Company, User, utcnow
 from app.models.api import (
+    CATALOG_READ,
+    CATALOG_WRITE,
     DOCUMENTS_READ,
     DOCUMENTS_WRITE,
     EVENTS_WRITE,
+    ORDERS_READ,
+    ORDERS_WRITE,
     PAYMENTS_READ,
     PAYMENTS_WRITE,
     PREFIX_LENGTH,
@@ -34,6 +38,10 @@ SCOPE_LABELS = {
     PAYMENTS_WRITE: _l("Pay invoices, record transfers and refund"),
     RECONCILIATION_READ: _l("Read bank accounts, statement lines and suggested matches"),
     RECONCILIATION_WRITE: _l("Add bank accounts, upload statements, confirm and undo matches"),
+    ORDERS_READ: _l("Read orders placed and received, and their documents"),
+    ORDERS_WRITE: _l("Place orders, answer them, confirm or cancel them"),
+    CATALOG_READ: _l("Read the catalog and search suppliers' catalogs"),
+    CATALOG_WRITE: _l("Add, change, delete and import catalog items"),
 }
 NAME_MAX = 100
 # A bearer token longer than this is not one of ours: refuse it before hashing.

@@ -1,6 +1,7 @@
 """The versioned JSON API for ERPs (/api/v1): bearer tokens, JSON in and out, JSON errors.
 
-One module per resource (``partners``, ``documents``; ``openapi`` serves the description of
+One module per resource (``partners``, ``documents``, ``payments``, ``reconciliation``,
+``orders``, ``catalog``; ``openapi`` serves the description of
 them all); ``auth`` holds ``require_token``, ``errors`` the one JSON error shape.
 """
 
@@ -18,8 +19,10 @@ limiter.limit(
 )(bp)
 
 from app.blueprints.api import (  # noqa: E402,F401
+    catalog,
     documents,
     openapi,
+    orders,
     partners,
     payments,
     reconciliation,

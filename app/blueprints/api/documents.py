@@ -11,17 +11,17 @@ from functools import wraps
 from typing import Any
 
 from flask import Response as FlaskResponse
-from flask import jsonify, request
+from flask import request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from spectree import Response
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import UnsupportedMediaType
 
 from app.blueprints.api import bp
 from app.blueprints.api.auth import acting_user, current_token, require_token
+from app.blueprints.api.replay import answer_once
 from app.blueprints.api.responses import (
     BatchDocument,
     BatchError,
@@ -52,7 +52,7 @@ from app.einvoice import events as dian_events
 from app.extensions import db
 from app.models import Document as DocumentRow
 from app.models.api import DOCUMENTS_READ, DOCUMENTS_WRITE, EVENTS_WRITE
-from app.services import audit, idempotency
+from app.services import audit
 from app.services.documents import queries, reading, storing
 from app.services.errors import DomainError, FieldErrors
 from app.services.lifecycle import transitions
@@ -70,7 +70,7 @@ class TooManyFiles(DomainError):
     status = 413
 
 
-def _file(mimetype: str) -> dict[str, Any]:
+def file_answer(mimetype: str) -> dict[str, Any]:
     """Describe a 200 that is a file download (no JSON model says it)."""
     binary = {"schema": {"type": "string", "format": "binary"}}
     return {"responses": {"200": {"content": {mimetype: binary}}}}
@@ -130,40 +130,9 @@ def create_document() -> Any:
     company_id = current_token().company_id
     if len(files) == 1:
         (filename, data), parts = files[0], ("POST /documents", *files[0])
-        return _answer_once(company_id, parts, lambda: _submit(company_id, filename, data))
+        return answer_once(company_id, parts, lambda: _submit(company_id, filename, data))
     parts = ("POST /documents batch", *(part for file in files for part in file))
-    return _answer_once(company_id, parts, lambda: _submit_batch(company_id, files))
-
-
-def _answer_once(
-    company_id: int, parts: tuple[bytes | str, ...], work: Callable[[], tuple[int, BaseModel]]
-) -> FlaskResponse:
-    """Do the work and commit; with an Idempotency-Key, keep the answer and replay it."""
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        status, answer = work()
-        db.session.commit()
-        return _json(status, answer.model_dump(mode="json"))
-    key = idempotency.check_key(key)
-    fingerprint = idempotency.request_hash(*parts)
-    stored = idempotency.find_replay(company_id, key=key, fingerprint=fingerprint)
-    if stored is None:
-        status, answer = work()
-        body = answer.model_dump(mode="json")
-        idempotency.remember_response(
-            company_id, key=key, fingerprint=fingerprint, status=status, body=body
-        )
-        try:
-            db.session.commit()
-            return _json(status, body)
-        except IntegrityError:  # the same key, sent twice at once: the first one won
-            db.session.rollback()
-            stored = idempotency.find_replay(company_id, key=key, fingerprint=fingerprint)
-            if stored is None:
-                raise
-    response = _json(stored.status_code, stored.response)
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return answer_once(company_id, parts, lambda: _submit_batch(company_id, files))
 
 
 def _uploaded_files() -> list[tuple[str, bytes]]:
@@ -309,14 +278,14 @@ def get_document(document_id: int) -> Any:
     tags=["documents"],
     operation_id="getDocumentXml",
     path_parameter_descriptions=DOCUMENT_ID,
-    openapi_extra=_file("application/xml"),
+    openapi_extra=file_answer("application/xml"),
 )
 def get_document_xml(document_id: int) -> Any:
     """The document's XML, as its sender signed it"""
     document = queries.get_document(current_token().company_id, document_id)
     filename = document.filename or f"{document.number}.xml"
     _accessed("document.xml_downloaded", document)
-    return _download(document.original, "application/xml", filename)
+    return download(document.original, "application/xml", filename)
 
 
 @bp.get(f"/documents/<{ID}:document_id>/pdf")
@@ -326,7 +295,7 @@ def get_document_xml(document_id: int) -> Any:
     tags=["documents"],
     operation_id="getDocumentPdf",
     path_parameter_descriptions=DOCUMENT_ID,
-    openapi_extra=_file("application/pdf"),
+    openapi_extra=file_answer("application/pdf"),
 )
 def get_document_pdf(document_id: int) -> Any:
     """The document's graphic representation (PDF with DIAN's QR code)"""
@@ -334,7 +303,7 @@ def get_document_pdf(document_id: int) -> Any:
     data = reading.document_pdf(company_id, document_id, locale=_language())
     document = queries.get_document(company_id, document_id)
     _accessed("document.pdf_downloaded", document)
-    return _download(data, "application/pdf", f"{document.number}.pdf")
+    return download(data, "application/pdf", f"{document.number}.pdf")
 
 
 @bp.get(f"/documents/<{ID}:document_id>/events")
@@ -397,19 +366,14 @@ def create_document_event(document_id: int, json: NewEvent) -> Any:
 # ------------------------------------------------------------------------------- the helpers
 
 
-def _json(status: int, body: dict[str, Any]) -> FlaskResponse:
-    response = jsonify(body)
-    response.status_code = status
-    return response
-
-
 def _accessed(action: str, document: DocumentRow) -> None:
     """Record that the token's company read the document (the access audit), and commit."""
     audit.record_access(acting_user(), current_token().company_id, action, document, {"via": "api"})
     db.session.commit()
 
 
-def _download(data: bytes, mimetype: str, filename: str) -> FlaskResponse:
+def download(data: bytes, mimetype: str, filename: str) -> FlaskResponse:
+    """Answer a file download (the orders' documents too)."""
     response = FlaskResponse(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{_safe(filename)}"'
     return response

@@ -339,8 +339,7 @@ def create_manual_match(line_id: int, json: NewManualMatch) -> Any:
         _company_id(),
         line_id=line_id,
         items=[
-            (i.kind, i.id, Decimal(i.amount) if i.amount is not None else None)
-            for i in json.items
+            (i.kind, i.id, Decimal(i.amount) if i.amount is not None else None) for i in json.items
         ],
         fee=Decimal(json.fee) if json.fee is not None else Decimal("0"),
         actor=acting_user(),

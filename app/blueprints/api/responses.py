@@ -19,7 +19,11 @@ from app.blueprints.api.schemas import EVENT_CODES
 from app.matching.model import KINDS as MATCH_KINDS
 from app.models import Document as DocumentRow
 from app.models import DocumentEvent, Partnership
+from app.models.catalog import AVAILABILITIES as CATALOG_AVAILABILITIES
+from app.models.catalog import VISIBILITIES as CATALOG_VISIBILITIES
 from app.models.document import DOCUMENT_TYPES, PAYMENT_STATUSES, STATUSES
+from app.models.order import LINE_STATUSES as ORDER_LINE_STATUSES
+from app.models.order import ORDER_STATUSES
 from app.models.payment import PAYMENT_STATUSES as PAYMENT_STATES
 from app.models.reconciliation import (
     LINE_STATUSES,
@@ -623,3 +627,373 @@ class ReconciliationMatched(Body):
     type: Literal["reconciliation.matched"]
     created_at: str = Field(description="ISO 8601, UTC")
     data: MatchedData
+
+
+# ------------------------------------------------------------------------------------ orders
+
+
+def _decimal_text(value: Decimal) -> str:
+    """A quantity or a price as text: as many decimals as it has (at most six), no exponent."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+DecimalText = Annotated[
+    Decimal,
+    PlainSerializer(_decimal_text, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,6})?$", "examples": ["12"]}),
+]
+
+
+class OrderLine(Body):
+    position: int
+    item_id: int | None = Field(description="The catalog item (null once it was deleted)")
+    item_code: str = Field(description="The supplier's code of the item, as ordered")
+    gtin: str
+    name: str
+    unit_code: str = Field(examples=["94", "KGM"])
+    quantity: DecimalText
+    price: DecimalText = Field(description="The unit price the buyer was offered")
+    tax_percent: DecimalText | None
+    line_extension: Money
+    status: Literal[ORDER_LINE_STATUSES] | None = Field(  # type: ignore[valid-type]
+        description="The supplier's answer (null until it answers)"
+    )
+    agreed_quantity: DecimalText | None = Field(description="Changed by the supplier")
+    agreed_price: DecimalText | None = Field(description="Changed by the supplier")
+    agreed_delivery_date: Day | None
+    substitute_item_code: str | None = Field(description="The item the supplier sends instead")
+    substitute_name: str | None
+    despatched_quantity: DecimalText
+    received_quantity: DecimalText
+
+    @classmethod
+    def of(cls, line: Any) -> Self:
+        """Return an order line with the supplier's answer and what was delivered."""
+        return cls(
+            position=line.position,
+            item_id=line.item_id,
+            item_code=line.seller_item_id,
+            gtin=line.standard_item_id,
+            name=line.name,
+            unit_code=line.unit_code,
+            quantity=line.quantity,
+            price=line.price,
+            tax_percent=line.tax_percent,
+            line_extension=line.line_extension,
+            status=line.line_status,
+            agreed_quantity=line.agreed_quantity,
+            agreed_price=line.agreed_price,
+            agreed_delivery_date=line.agreed_delivery_date,
+            substitute_item_code=line.substitute_seller_item_id or None,
+            substitute_name=line.substitute_name or None,
+            despatched_quantity=line.despatched_quantity,
+            received_quantity=line.received_quantity,
+        )
+
+
+class OrderParty(Body):
+    company_id: int
+    name: str
+    tax_id: str
+    country: str
+
+
+class Order(Body):
+    id: int
+    number: str
+    side: Literal["buyer", "supplier"] = Field(description="What the company is to this order")
+    status: Literal[ORDER_STATUSES] = Field(  # type: ignore[valid-type]
+        description="sent → accepted, rejected or changed (by the supplier) → confirmed or "
+        "cancelled (by the buyer); accepted and confirmed orders are agreed"
+    )
+    buyer: OrderParty
+    supplier: OrderParty
+    issue_date: Day
+    delivery_date: Day | None
+    delivery_address: str
+    buyer_reference: str
+    note: str
+    currency: str = Field(examples=["COP"])
+    line_extension: Money = Field(description="The lines' total before tax")
+    tax_amount: Money
+    payable: Money
+    origin: str = Field(examples=["portal", "api"])
+    response_note: str = Field(description="The supplier's note with its answer")
+    created_at: Timestamp
+    responded_at: Timestamp | None
+    closed_at: Timestamp | None = Field(description="Confirmed, cancelled or rejected")
+    lines: list[OrderLine]
+
+    @classmethod
+    def of(cls, view: Any, company_id: int) -> Self:
+        """Return an order (a queries.OrderView) as company_id sees it."""
+        order = view.order
+        return cls(
+            id=order.id,
+            number=order.number,
+            side="buyer" if order.buyer_company_id == company_id else "supplier",
+            status=order.status,
+            buyer=_party(view.buyer),
+            supplier=_party(view.supplier),
+            issue_date=order.issue_date,
+            delivery_date=order.delivery_date,
+            delivery_address=order.delivery_address,
+            buyer_reference=order.buyer_reference,
+            note=order.note,
+            currency=order.currency,
+            line_extension=order.line_extension,
+            tax_amount=order.tax_amount,
+            payable=order.payable,
+            origin=order.origin,
+            response_note=order.response_note,
+            created_at=order.created_at,
+            responded_at=order.responded_at,
+            closed_at=order.closed_at,
+            lines=[OrderLine.of(line) for line in view.lines],
+        )
+
+
+def _party(company: Any) -> OrderParty:
+    return OrderParty(
+        company_id=company.id,
+        name=company.trade_name or company.legal_name,
+        tax_id=company.tax_id,
+        country=company.country,
+    )
+
+
+class OrderSummary(Body):
+    """An order in a list (GET /orders/{id} for its lines)."""
+
+    id: int
+    number: str
+    status: Literal[ORDER_STATUSES]  # type: ignore[valid-type]
+    buyer_company_id: int
+    supplier_company_id: int
+    partner_name: str = Field(description="The other company")
+    issue_date: Day
+    delivery_date: Day | None
+    buyer_reference: str
+    currency: str
+    payable: Money
+    origin: str
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, order: Any, partner: Any) -> Self:
+        return cls(
+            id=order.id,
+            number=order.number,
+            status=order.status,
+            buyer_company_id=order.buyer_company_id,
+            supplier_company_id=order.supplier_company_id,
+            partner_name=partner.trade_name or partner.legal_name,
+            issue_date=order.issue_date,
+            delivery_date=order.delivery_date,
+            buyer_reference=order.buyer_reference,
+            currency=order.currency,
+            payable=order.payable,
+            origin=order.origin,
+            created_at=order.created_at,
+        )
+
+
+class OrderList(Body):
+    data: list[OrderSummary]
+    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page")
+
+
+# ----------------------------------------------------------------------------------- catalog
+
+
+class CatalogItem(Body):
+    id: int
+    seller_item_id: str = Field(description="The company's code for the item")
+    standard_item_id: str = Field(description="GTIN, or empty")
+    name: str
+    description: str
+    unit_code: str
+    price: DecimalText
+    currency: str
+    tax_percent: DecimalText | None
+    min_quantity: DecimalText
+    pack_size: DecimalText
+    availability: Literal[CATALOG_AVAILABILITIES]  # type: ignore[valid-type]
+    lead_time_days: int | None
+    categories: list[str]
+    visibility: Literal[CATALOG_VISIBILITIES]  # type: ignore[valid-type]
+    customers: list[int] = Field(description="For visibility chosen: who sees it")
+    published: bool
+    has_image: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def of(cls, item: Any, customers: list[int]) -> Self:
+        return cls(
+            id=item.id,
+            seller_item_id=item.seller_item_id,
+            standard_item_id=item.standard_item_id,
+            name=item.name,
+            description=item.description,
+            unit_code=item.unit_code,
+            price=item.price,
+            currency=item.currency,
+            tax_percent=item.tax_percent,
+            min_quantity=item.min_quantity,
+            pack_size=item.pack_size,
+            availability=item.availability,
+            lead_time_days=item.lead_time_days,
+            categories=item.category_list,
+            visibility=item.visibility,
+            customers=customers,
+            published=item.published,
+            has_image=item.image_type is not None,
+            created_at=item.created_at,
+            updated_at=item.updated_at,
+        )
+
+
+class CatalogItemList(Body):
+    data: list[CatalogItem]
+    next_offset: int | None = Field(description="Pass it as `offset` for the next page")
+
+
+class ImportedRow(Body):
+    line: int = Field(description="The row's number in the file")
+    code: str
+    name: str
+    accepted: bool
+    created: bool = Field(description="Added (true) or an existing item changed (false)")
+    message: str = Field(description="For people: added, updated, or why it was refused")
+
+
+class SkippedRow(Body):
+    line: int
+    reason: str
+
+
+class CatalogImported(Body):
+    """The report of an import: every row, taken or refused (a refused row changes nothing)."""
+
+    accepted: int
+    refused: int
+    rows: list[ImportedRow]
+    skipped: list[SkippedRow] = Field(description="Rows not read as items (the header)")
+
+    @classmethod
+    def of(cls, report: Any) -> Self:
+        return cls(
+            accepted=report.accepted,
+            refused=report.refused,
+            rows=[
+                ImportedRow(
+                    line=r.line,
+                    code=r.code,
+                    name=r.name,
+                    accepted=r.accepted,
+                    created=r.created,
+                    message=str(r.message),
+                )
+                for r in report.rows
+            ],
+            skipped=[SkippedRow(line=line, reason=str(why)) for line, why in report.skipped],
+        )
+
+
+class CatalogHit(Body):
+    """An item a buyer may order, at the price it pays today."""
+
+    item_id: int
+    supplier_id: int
+    supplier_name: str
+    item_code: str = Field(description="The supplier's code: use it in POST /orders")
+    gtin: str
+    name: str
+    snippet: str = Field(description="The start of the description")
+    unit_code: str
+    price: DecimalText = Field(description="What you pay today")
+    list_price: DecimalText
+    customer_price: bool = Field(description="`price` is your own negotiated price")
+    currency: str
+    tax_percent: DecimalText | None
+    min_quantity: DecimalText
+    pack_size: DecimalText
+    availability: Literal[CATALOG_AVAILABILITIES]  # type: ignore[valid-type]
+    lead_time_days: int | None
+    own: bool = Field(description="An item of your own catalog")
+
+    @classmethod
+    def of(cls, hit: Any) -> Self:
+        return cls(
+            item_id=hit.item_id,
+            supplier_id=hit.supplier_id,
+            supplier_name=hit.supplier_name,
+            item_code=hit.code,
+            gtin=hit.gtin,
+            name=hit.name,
+            snippet=hit.snippet,
+            unit_code=hit.unit_code,
+            price=hit.price,
+            list_price=hit.list_price,
+            customer_price=hit.customer_price,
+            currency=hit.currency,
+            tax_percent=hit.tax_percent,
+            min_quantity=hit.min_quantity,
+            pack_size=hit.pack_size,
+            availability=hit.availability,
+            lead_time_days=hit.lead_time_days,
+            own=hit.own,
+        )
+
+
+class CatalogHits(Body):
+    data: list[CatalogHit]
+    next_offset: int | None = Field(description="Pass it as `offset` for the next page")
+
+
+# The outbound webhooks order.received and order.responded (the document's `webhooks`): the
+# order as ``app.services.orders.placing.order_data`` writes it.
+
+
+class OrderDataLine(Body):
+    position: int
+    item_code: str
+    name: str
+    quantity: str = Field(description="Decimal text")
+    unit_code: str
+    price: str = Field(description="Decimal text")
+    status: Literal[ORDER_LINE_STATUSES] | None  # type: ignore[valid-type]
+    agreed_quantity: str | None
+    agreed_price: str | None
+
+
+class OrderData(Body):
+    id: int = Field(description="GET /orders/{id} reads it")
+    number: str
+    status: Literal[ORDER_STATUSES]  # type: ignore[valid-type]
+    buyer_company_id: int
+    supplier_company_id: int
+    issue_date: str = Field(description="YYYY-MM-DD")
+    delivery_date: str | None = Field(description="YYYY-MM-DD")
+    currency: str
+    payable: str = Field(description="Decimal text")
+    buyer_reference: str
+    lines: list[OrderDataLine]
+
+
+class OrderReceived(Body):
+    """The body POSTed to the supplier's endpoints subscribed to order.received."""
+
+    type: Literal["order.received"]
+    created_at: str = Field(description="ISO 8601, UTC")
+    data: OrderData
+
+
+class OrderResponded(Body):
+    """The body POSTed to both companies' endpoints subscribed to order.responded."""
+
+    type: Literal["order.responded"]
+    created_at: str = Field(description="ISO 8601, UTC")
+    data: OrderData

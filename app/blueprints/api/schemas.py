@@ -38,7 +38,11 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from app.einvoice.events import CLAIM_REASONS, PERSON_ID_TYPES
 from app.matching.model import KINDS as MATCH_KINDS
+from app.models.catalog import AVAILABILITIES as CATALOG_AVAILABILITIES
+from app.models.catalog import VISIBILITIES as CATALOG_VISIBILITIES
 from app.models.document import DOCUMENT_TYPES, PAYMENT_STATUSES, STATUSES
+from app.models.order import LINE_STATUSES as ORDER_LINE_STATUSES
+from app.models.order import ORDER_STATUSES
 from app.models.payment import PAYMENT_STATUSES as PAYMENT_STATES
 from app.models.reconciliation import LINE_STATUSES
 from app.services import idempotency, network
@@ -501,4 +505,184 @@ class NewManualMatch(Schema):
     items: list[ManualItem] = Field(min_length=1, max_length=100)
     fee: AmountText | None = Field(
         None, description="The part of the items' total the bank kept (a fee); default 0"
+    )
+
+
+# ------------------------------------------------------------------------------------ orders
+
+#: A quantity written as text ("12", "2.5"): never a JSON number.
+QuantityText = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,6})?$", description="A decimal quantity as text"),
+]
+#: A price written as text, up to six decimals as catalogs keep them.
+PriceText = Annotated[
+    str, Field(pattern=r"^[0-9]{1,13}(\.[0-9]{1,6})?$", description="A decimal price as text")
+]
+ItemCode = Annotated[str, AfterValidator(printable), Field(min_length=1, max_length=100)]
+
+
+class NewOrderLine(Schema):
+    item_code: ItemCode = Field(description="The supplier's code of a catalog item you can see")
+    quantity: QuantityText = Field(
+        description="How many, in the item's unit: at least its minimum, in whole packs"
+    )
+
+
+class NewOrder(Schema):
+    """An order placed with one supplier; name it by `supplier_id` or `supplier_tax_id`."""
+
+    supplier_id: int | None = Field(None, ge=1, le=MAX_ID, description="The supplier's company id")
+    supplier_tax_id: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Za-z-]{1,20}$",
+        description="The supplier's tax id (compact, in your company's country), instead of "
+        "`supplier_id`",
+    )
+    number: str = Field(
+        "", max_length=40, description="Your own order number; the portal numbers it without"
+    )
+    delivery_date: dt.date | None = Field(None, description="Wanted on this day (not before today)")
+    delivery_address: str = Field("", max_length=1000)
+    buyer_reference: str = Field("", max_length=100)
+    note: str = Field("", max_length=2000)
+    lines: list[NewOrderLine] = Field(min_length=1, max_length=500)
+
+
+class OrderQuery(QuerySchema):
+    side: Literal["buyer", "supplier"] = Field(
+        "buyer",
+        description="The orders the company placed (`buyer`, the default) or received "
+        "(`supplier`).",
+    )
+    status: Literal[ORDER_STATUSES] | None = Field(  # type: ignore[valid-type]
+        None, description="Only orders in this status."
+    )
+    since: QueryDate | None = Field(None, description="Issued on or after this day.")
+    until: QueryDate | None = Field(None, description="Issued on or before this day.")
+    cursor: Annotated[str, AfterValidator(_cursor)] | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="The `next_cursor` of the previous page, as it was given (opaque).",
+    )
+    limit: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        50, ge=1, le=200, description="Orders per page (default 50), newest first."
+    )
+
+
+class OrderXmlQuery(QuerySchema):
+    kind: Literal["order", "response"] = Field(
+        "order",
+        description="The buyer's UBL Order (default), or the supplier's OrderResponse.",
+    )
+
+
+class ResponseLine(Schema):
+    position: int = Field(ge=1, le=100_000, description="The order line's position")
+    status: Literal[ORDER_LINE_STATUSES] = Field(  # type: ignore[valid-type]
+        description="accepted, rejected, or changed (say what changes)"
+    )
+    quantity: QuantityText | None = Field(None, description="For changed: the quantity you send")
+    price: PriceText | None = Field(None, description="For changed: your price")
+    delivery_date: dt.date | None = Field(None, description="For changed: when you deliver")
+    substitute_item_code: ItemCode | None = Field(
+        None, description="For changed: the code of the item of your catalog you send instead"
+    )
+
+
+class NewOrderResponse(Schema):
+    lines: list[ResponseLine] = Field(
+        default_factory=list, max_length=500, description="Lines left out are accepted"
+    )
+    note: str = Field("", max_length=2000)
+
+
+# ----------------------------------------------------------------------------------- catalog
+
+
+class CatalogItemQuery(QuerySchema):
+    q: Annotated[str, AfterValidator(printable)] = Field(
+        "", max_length=100, description="Words in the code, GTIN, name or description."
+    )
+    category: Annotated[str, AfterValidator(printable)] = Field(
+        "", max_length=100, description="Only items naming this category."
+    )
+    published: QueryBool | None = Field(
+        None, description="Only published (true) or withdrawn (false) items."
+    )
+    offset: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        0, ge=0, le=1_000_000, description="Items to skip (the `next_offset` of a page)."
+    )
+    limit: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        50, ge=1, le=200, description="Items per page (default 50), by name."
+    )
+
+
+class NewCatalogItem(Schema):
+    """An item of the company's catalog: the fields of the catalog page and its import."""
+
+    seller_item_id: str = Field(max_length=100, description="Your code for the item (unique)")
+    name: str = Field(max_length=300)
+    price: PriceText
+    currency: str = Field("COP", pattern=r"^[A-Z]{3}$")
+    standard_item_id: str = Field("", max_length=100, description="GTIN (checked)")
+    description: str = Field("", max_length=4000)
+    unit_code: str = Field("94", max_length=10, description="UN/ECE Rec 20, e.g. 94, KGM")
+    tax_percent: PriceText | None = Field(None, description="0 to 100")
+    min_quantity: QuantityText = Field("1")
+    pack_size: QuantityText = Field("1")
+    availability: Literal[CATALOG_AVAILABILITIES] = "in_stock"  # type: ignore[valid-type]
+    lead_time_days: int | None = Field(None, ge=0, le=3650)
+    categories: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=30
+    )
+    visibility: Literal[CATALOG_VISIBILITIES] = Field(  # type: ignore[valid-type]
+        "connected",
+        description="network (everyone), connected (your customers) or chosen (`customers`)",
+    )
+    customers: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=1000, description="For chosen: the customers' ids"
+    )
+    published: bool = True
+
+    def values(self) -> dict[str, Any]:
+        """The item's fields as the catalog's checks read them (text, as typed)."""
+        values = self.model_dump()
+        for name in ("tax_percent", "lead_time_days"):
+            values[name] = "" if values[name] is None else str(values[name])
+        values["categories"] = ", ".join(self.categories)
+        return values
+
+
+class CatalogUpload(BaseModel):
+    """A multipart upload of one catalog file; the view reads it (see the operation)."""
+
+    file: Annotated[
+        bytes,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "format": "binary",
+                "description": "CSV or XLSX: code, name, price and the other columns",
+            }
+        ),
+    ]
+
+
+class CatalogSearchQuery(QuerySchema):
+    q: Annotated[str, AfterValidator(printable)] = Field(
+        "", max_length=200, description="Words; each may be the start of a word."
+    )
+    supplier_id: QueryId | None = Field(None, description="Only this supplier's items.")
+    category: Annotated[str, AfterValidator(printable)] = Field(
+        "", max_length=100, description="Only items in this category."
+    )
+    price_min: QueryAmountMin | None = Field(None, description="What you pay, at least this.")
+    price_max: QueryAmountMax | None = Field(None, description="What you pay, at most this.")
+    offset: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        0, ge=0, le=10_000, description="Hits to skip (the `next_offset` of a page)."
+    )
+    limit: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        25, ge=1, le=100, description="Hits per page (default 25), best first."
     )

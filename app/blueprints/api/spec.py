@@ -9,6 +9,8 @@ those and the URL map, spectree writes the OpenAPI 3.1 document served at
 - input is read by ``schemas.query_arguments`` and ``schemas.json_body`` (strict, unknown
   fields and parameters refused, a 422 ``validation`` naming each path; a body not sent as
   JSON is a 415 and one that cannot be parsed a 400), never by spectree's lenient defaults;
+  a view declared with ``xml_body=True`` also takes an XML body (``XML_TYPES``), left for the
+  view to read (``POST /orders``: a UBL Order), the JSON model then being None;
   a refusal is a ``DomainError``, answered in the API's one error shape by ``errors.py``;
 - a JSON response must fit the model declared for its status, or it is a server error: the
   description cannot drift from the bodies.
@@ -17,7 +19,8 @@ What spectree cannot say by itself is added here, from the routes: the errors ev
 behind ``require_token`` can answer (401, 403) and every operation can (429, any other in the
 same shape), the paths relative to the ``/api/v1`` server, and ``openapi_extra`` for the few
 things a model does not describe (an XML request body, a file download); ``WEBHOOKS`` adds the
-outbound webhooks whose bodies have a model (``reconciliation.matched``) as the document's
+outbound webhooks whose bodies have a model (``reconciliation.matched``, ``order.received``,
+``order.responded``) as the document's
 ``webhooks``. spectree's Swagger and Redoc pages load their assets from a CDN, so they are not
 served (``page_templates={}``, and ``register`` is never called).
 """
@@ -27,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
 from pydantic import BaseModel
 from spectree import SecurityScheme, SpecTree
 from spectree.metadata import iter_wrapped_functions
@@ -34,12 +38,19 @@ from spectree.models import SecuritySchemeData, Server
 from spectree.plugins.base import Context
 from spectree.plugins.flask_plugin import FlaskPlugin
 
-from app.blueprints.api.responses import Error, ReconciliationMatched
+from app.blueprints.api.responses import (
+    Error,
+    OrderReceived,
+    OrderResponded,
+    ReconciliationMatched,
+)
 from app.blueprints.api.schemas import NoQuery, json_body, query_arguments
 from app.models.api import SCOPES
-from app.models.webhook import RECONCILIATION_MATCHED
+from app.models.webhook import ORDER_RECEIVED, ORDER_RESPONDED, RECONCILIATION_MATCHED
 
 PREFIX = "/api/v1"
+#: The XML bodies a view declared with ``xml_body=True`` takes besides its JSON model.
+XML_TYPES = frozenset({"application/xml", "text/xml"})
 
 #: The errors any operation can answer, and those of an operation behind a token.
 COMMON_ERRORS = {
@@ -69,10 +80,11 @@ class StrictFlaskPlugin(FlaskPlugin):
         """Read the query string and the JSON body through the declared models."""
         # Multipart files and headers are read by the view and the services (the model of an
         # upload describes it); every other query parameter is refused, even where none is
-        # declared.
-        request.context = Context(
-            query_arguments(query or NoQuery), json_body(json) if json else None, None, None, None
-        )
+        # declared. An XML body is the view's to read where it says it takes one.
+        arguments = query_arguments(query or NoQuery)
+        if json and request.mimetype in XML_TYPES and _takes_xml(request):
+            json = None
+        request.context = Context(arguments, json_body(json) if json else None, None, None, None)
 
     def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):  # type: ignore[no-untyped-def]
         """Serialise the view's model; refuse a JSON body its status does not declare."""
@@ -122,14 +134,31 @@ class ApiSpec(SpecTree):
         )
         self._extras: dict[Callable[..., Any], dict[str, Any]] = {}
 
-    def validate(self, *, openapi_extra: dict[str, Any] | None = None, **kwargs: Any) -> Callable:
+    def validate(
+        self,
+        *,
+        openapi_extra: dict[str, Any] | None = None,
+        xml_body: bool = False,
+        **kwargs: Any,
+    ) -> Callable:
         """Declare a view's input and answers (see SpecTree.validate); openapi_extra is merged
-        into its operation for what no model says."""
+        into its operation for what no model says; xml_body: the view also takes an XML body
+        (its JSON model is then None, the view reads the XML)."""
         decorate = super().validate(**kwargs)
+        extra = openapi_extra or {}
+        if xml_body:
+            xml = {
+                "requestBody": {
+                    "content": {t: {"schema": {"type": "string"}} for t in sorted(XML_TYPES)}
+                }
+            }
+            _merge(xml, extra)
+            extra = xml
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            view.xml_body = xml_body  # type: ignore[attr-defined]  # wraps() carries it outwards
             validated = decorate(view)
-            self._extras[validated] = openapi_extra or {}
+            self._extras[validated] = extra
             return validated
 
         return decorator
@@ -173,6 +202,15 @@ WEBHOOKS: dict[str, tuple[type[BaseModel], str]] = {
         ReconciliationMatched,
         "A bank line was matched (automatically, confirmed or by hand)",
     ),
+    ORDER_RECEIVED: (
+        OrderReceived,
+        "A buyer placed an order with the company (sent to the supplier's endpoints)",
+    ),
+    ORDER_RESPONDED: (
+        OrderResponded,
+        "An order was answered by its supplier, confirmed or cancelled by its buyer (sent to "
+        "both companies' endpoints)",
+    ),
 }
 WEBHOOK_HEADERS = (
     "POSTed as JSON to each endpoint subscribed to the event (Company profile → Webhooks), "
@@ -208,6 +246,12 @@ def _add_webhooks(spec: dict[str, Any]) -> None:
             }
         }
     spec["webhooks"] = hooks
+
+
+def _takes_xml(request: Any) -> bool:
+    """Tell whether the view the request is routed to was declared with ``xml_body=True``."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "xml_body", False))
 
 
 def _error(description: str) -> dict[str, Any]:
