@@ -63,7 +63,11 @@ def test_does_the_migrated_catalog_search_match_the_models(empty_database):
         else:
             index = conn.scalar(text(
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_catalog_items_search'"))
-            assert index is not None and "catalog_fold(description)" in index
+            assert index is not None and "search_vector" in index
+            column = conn.scalar(text(
+                "SELECT generation_expression FROM information_schema.columns "
+                "WHERE table_name = 'catalog_items' AND column_name = 'search_vector'"))
+            assert column is not None and "catalog_fold(description)" in column
     engine.dispose()
 
 

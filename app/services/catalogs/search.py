@@ -34,7 +34,7 @@ from sqlalchemy.sql.expression import column
 
 from app.extensions import db
 from app.models import Company
-from app.models.catalog import FTS_TABLE, SEARCH_VECTOR, CatalogItem, CustomerPrice
+from app.models.catalog import FTS_TABLE, SEARCH_COLUMN, CatalogItem, CustomerPrice
 from app.tenancy import unscoped
 
 MAX_WORDS = 8
@@ -143,9 +143,11 @@ def search_items(
     today = date.today()
     own_price = buyer_price(buyer_company_id, today)
     paid = func.coalesce(own_price, CatalogItem.price)
-    stmt = _base(buyer_company_id, own_price, paid)
-    words = query_words(query)
-    stmt, rank = _matching(stmt, words)
+    # First the page's ids, by rank and name; then those rows' details. A sort keeps every
+    # column it is given, so one query would work out the price and the supplier's name of
+    # every matching item, not only of the page's.
+    stmt = select(CatalogItem.id).where(visible_to(buyer_company_id))
+    stmt, rank = _matching(stmt, query_words(query))
     if supplier_id is not None:
         stmt = stmt.where(CatalogItem.company_id == supplier_id)
     if category.strip():
@@ -158,9 +160,17 @@ def search_items(
     if rank is not None:
         order.insert(0, rank)
     stmt = stmt.order_by(*order).limit(limit + 1).offset(offset)
-    rows = db.session.execute(unscoped(stmt)).all()
-    hits = [_hit(row, buyer_company_id) for row in rows[:limit]]
-    return SearchPage(hits=hits, more=len(rows) > limit, offset=offset, limit=limit)
+    ids = list(db.session.scalars(unscoped(stmt)))
+    more = len(ids) > limit
+    ids = ids[:limit]
+    hits: list[SearchHit] = []
+    if ids:
+        rows = db.session.execute(unscoped(
+            _base(buyer_company_id, own_price, paid).where(CatalogItem.id.in_(ids))
+        )).all()
+        by_id = {row[0]: _hit(row, buyer_company_id) for row in rows}
+        hits = [by_id[i] for i in ids if i in by_id]
+    return SearchPage(hits=hits, more=more, offset=offset, limit=limit)
 
 
 def compare(buyer_company_id: int, item_id: int) -> list[SearchHit]:
@@ -228,7 +238,7 @@ def _matching(
         terms = " & ".join(f"{w}:*" if prefix else w for w in words)
         # The words are folded and plain already (letters and digits only).
         tsquery = func.to_tsquery(literal_column("'spanish'::regconfig"), terms)
-        vector = literal_column(SEARCH_VECTOR)
+        vector = literal_column(f"{CatalogItem.__tablename__}.{SEARCH_COLUMN}")
         stmt = stmt.where(vector.op("@@")(tsquery))
         # ts_rank: higher is better; negated so every dialect sorts ascending.
         return stmt, -func.ts_rank(vector, tsquery)
