@@ -38,6 +38,12 @@ from app.models.catalog import FTS_TABLE, SEARCH_COLUMN, CatalogItem, CustomerPr
 from app.tenancy import unscoped
 
 MAX_WORDS = 8
+# Words too common to narrow a search: left out when the query has others.
+STOPWORDS = frozenset(
+    "a al con de del e el en la las lo los o para por sin su u un una y x".split()
+)
+# A word this short is matched whole, not as a beginning ("ca" would match most of a catalog).
+MIN_PREFIX = 3
 MAX_WORD = 40
 MAX_LIMIT = 100
 SNIPPET = 160
@@ -79,14 +85,17 @@ class SearchPage:
 
 def query_words(query: str) -> list[str]:
     """The words of what a person typed, folded (lower case, no accents), operators dropped."""
-    text_ = unicodedata.normalize("NFKD", query[:1000]).lower()
+    if len(query) > 1000:  # cut between words, not inside one
+        query = query[:1000].rsplit(None, 1)[0]
+    text_ = unicodedata.normalize("NFKD", query).lower()
     text_ = "".join(c for c in text_ if not unicodedata.combining(c))
     words = []
     for word in re.findall(r"[^\W_]+", text_):
         word = word[:MAX_WORD]
         if word not in words:
             words.append(word)
-    return words[:MAX_WORDS]
+    plain = [w for w in words if w not in STOPWORDS]
+    return (plain or words)[:MAX_WORDS]
 
 
 def fold(text_: str) -> str:
@@ -235,7 +244,7 @@ def _matching(
         return stmt, None
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        terms = " & ".join(f"{w}:*" if prefix else w for w in words)
+        terms = " & ".join(f"{w}:*" if prefix and len(w) >= MIN_PREFIX else w for w in words)
         # The words are folded and plain already (letters and digits only).
         tsquery = func.to_tsquery(literal_column("'spanish'::regconfig"), terms)
         vector = literal_column(f"{CatalogItem.__tablename__}.{SEARCH_COLUMN}")
@@ -244,7 +253,8 @@ def _matching(
         return stmt, -func.ts_rank(vector, tsquery)
     fts = table(FTS_TABLE, column("rowid"))
     # Every word quoted (a phrase of one token: no operator survives), each a prefix.
-    match = " ".join(f'"{w}"*' if prefix else f'"{w}"' for w in words)
+    match = " ".join(f'"{w}"*' if prefix and len(w) >= MIN_PREFIX else f'"{w}"'
+                     for w in words)
     stmt = stmt.join(fts, fts.c.rowid == CatalogItem.id).where(
         text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=match)
     )
