@@ -186,38 +186,38 @@ SEARCH_TABLES = frozenset(
 )
 
 SQLITE_SEARCH_DDL = (
-    f"""CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
+    """CREATE VIRTUAL TABLE IF NOT EXISTS catalog_items_fts USING fts5(
         name, description, seller_item_id, standard_item_id, categories,
         content='catalog_items', content_rowid='id',
         tokenize="unicode61 remove_diacritics 2", prefix='2 3')""",
-    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_insert AFTER INSERT ON catalog_items
+    """CREATE TRIGGER IF NOT EXISTS catalog_items_fts_insert AFTER INSERT ON catalog_items
     BEGIN
-        INSERT INTO {FTS_TABLE}(rowid, name, description, seller_item_id, standard_item_id,
+        INSERT INTO catalog_items_fts(rowid, name, description, seller_item_id, standard_item_id,
                                 categories)
         VALUES (new.id, new.name, new.description, new.seller_item_id, new.standard_item_id,
                 new.categories);
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_delete AFTER DELETE ON catalog_items
+    """CREATE TRIGGER IF NOT EXISTS catalog_items_fts_delete AFTER DELETE ON catalog_items
     BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name, description, seller_item_id,
+        INSERT INTO catalog_items_fts(catalog_items_fts, rowid, name, description, seller_item_id,
                                 standard_item_id, categories)
         VALUES ('delete', old.id, old.name, old.description, old.seller_item_id,
                 old.standard_item_id, old.categories);
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_update AFTER UPDATE OF name, description,
+    """CREATE TRIGGER IF NOT EXISTS catalog_items_fts_update AFTER UPDATE OF name, description,
         seller_item_id, standard_item_id, categories ON catalog_items
     BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name, description, seller_item_id,
+        INSERT INTO catalog_items_fts(catalog_items_fts, rowid, name, description, seller_item_id,
                                 standard_item_id, categories)
         VALUES ('delete', old.id, old.name, old.description, old.seller_item_id,
                 old.standard_item_id, old.categories);
-        INSERT INTO {FTS_TABLE}(rowid, name, description, seller_item_id, standard_item_id,
+        INSERT INTO catalog_items_fts(rowid, name, description, seller_item_id, standard_item_id,
                                 categories)
         VALUES (new.id, new.name, new.description, new.seller_item_id, new.standard_item_id,
                 new.categories);
     END""",
     # A table that had rows before the index existed (the migration) is indexed once.
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+    "INSERT INTO catalog_items_fts(catalog_items_fts) VALUES ('rebuild')",
 )
 
 SEARCH_VECTOR = (
@@ -242,8 +242,9 @@ POSTGRESQL_SEARCH_DDL = (
         IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
             EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
                 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-                AS $b$ SELECT regexp_replace(lower(public.unaccent('public.unaccent'::regdictionary, $1)),
-                                           '[^[:alnum:]]+', ' ', 'g') $b$$f$;
+                AS $b$ SELECT regexp_replace(
+                    lower(public.unaccent('public.unaccent'::regdictionary, $1)),
+                    '[^[:alnum:]]+', ' ', 'g') $b$$f$;
         ELSE
             EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
                 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE

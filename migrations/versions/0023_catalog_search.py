@@ -62,8 +62,9 @@ POSTGRESQL = (
         IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
             EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
                 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-                AS $b$ SELECT regexp_replace(lower(public.unaccent('public.unaccent'::regdictionary, $1)),
-                                           '[^[:alnum:]]+', ' ', 'g') $b$$f$;
+                AS $b$ SELECT regexp_replace(
+                    lower(public.unaccent('public.unaccent'::regdictionary, $1)),
+                    '[^[:alnum:]]+', ' ', 'g') $b$$f$;
         ELSE
             EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
                 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE

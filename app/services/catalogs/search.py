@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -38,6 +39,7 @@ from app.models.catalog import FTS_TABLE, SEARCH_COLUMN, CatalogItem, CustomerPr
 from app.tenancy import unscoped
 
 MAX_WORDS = 8
+PORTAL_ZONE = ZoneInfo("America/Bogota")
 # Words too common to narrow a search: left out when the query has others.
 STOPWORDS = frozenset(
     "a al con de del e el en la las lo los o para por sin su u un una y x".split()
@@ -129,6 +131,11 @@ def buyer_price(buyer_company_id: int, on: date) -> ColumnElement[Decimal]:
     return own
 
 
+def today_here() -> date:
+    """The day prices are valid on: the portal's (Bogotá's), not the server's or UTC's."""
+    return datetime.now(PORTAL_ZONE).date()
+
+
 def visible_to(buyer_company_id: int) -> ColumnElement[bool]:
     """The items a buyer may find: published, and its own or shown to it."""
     return and_(CatalogItem.published.is_(True), CatalogItem.tenant_criteria(buyer_company_id))
@@ -149,7 +156,7 @@ def search_items(
     a category and the price the buyer pays today."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
-    today = date.today()
+    today = today_here()
     own_price = buyer_price(buyer_company_id, today)
     paid = func.coalesce(own_price, CatalogItem.price)
     # First the page's ids, by rank and name; then those rows' details. A sort keeps every
@@ -186,7 +193,7 @@ def compare(buyer_company_id: int, item_id: int) -> list[SearchHit]:
     """The same item from every supplier the buyer may see it from, cheapest first: the same
     GTIN, else the same name (accents and case aside) and unit. Empty when the buyer may not
     see the item."""
-    today = date.today()
+    today = today_here()
     own_price = buyer_price(buyer_company_id, today)
     paid = func.coalesce(own_price, CatalogItem.price)
     item = db.session.execute(
