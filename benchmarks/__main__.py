@@ -10,7 +10,9 @@ sockets in one room, over two processes and Redis and over one process; then pay
 the sandbox gateway: webhook acknowledgement under 50 concurrent deliveries, approve → paid on
 both sides, one checkout for 100 invoices, on SQLite and on PostgreSQL + Redis; last, bank
 reconciliation's matching engine: the quality of its automatic confirmations on a noisy generated
-statement, and its speed over 1,000,000 open candidates and 100,000 lines.
+statement, and its speed over 1,000,000 open candidates and 100,000 lines; then catalogs: buyer
+search over 1,000,000 items, a 50,000-row catalog import and suggestions from 100,000 invoice
+lines, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ if str(ROOT) not in sys.path:
 from benchmarks import (  # noqa: E402
     api_ingest,
     audit_overhead,
+    catalog,
     chat_fanout,
     einvoice_ingest,
     einvoice_verify,
@@ -60,6 +63,8 @@ def main() -> int:
     payments.main([])
     print()
     reconciliation.main([])
+    print()
+    catalog.main([])
     return 0
 
 

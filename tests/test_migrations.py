@@ -63,7 +63,11 @@ def test_does_the_migrated_catalog_search_match_the_models(empty_database):
         else:
             index = conn.scalar(text(
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_catalog_items_search'"))
-            assert index is not None and "catalog_fold(description)" in index
+            assert index is not None and "search_vector" in index
+            column = conn.scalar(text(
+                "SELECT generation_expression FROM information_schema.columns "
+                "WHERE table_name = 'catalog_items' AND column_name = 'search_vector'"))
+            assert column is not None and "catalog_fold(description)" in column
     engine.dispose()
 
 
@@ -77,3 +81,22 @@ def test_can_every_migration_be_undone(empty_database):
         tables = set(engine.dialect.get_table_names(conn))
     engine.dispose()
     assert tables <= {"alembic_version"}
+
+
+def test_does_migration_0023_write_the_models_search_ddl():
+    """create_all (the tests) and the migration (every real database) build the same search."""
+    import importlib.util
+    from pathlib import Path
+
+    from app.models import catalog
+
+    path = Path(__file__).parents[1] / "migrations/versions/0023_catalog_search.py"
+    spec = importlib.util.spec_from_file_location("migration_0023", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def words(statements):
+        return [" ".join(s.split()) for s in statements]
+
+    assert words(module.SQLITE) == words(catalog.SQLITE_SEARCH_DDL)
+    assert words(module.POSTGRESQL) == words(catalog.POSTGRESQL_SEARCH_DDL)

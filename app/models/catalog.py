@@ -169,52 +169,55 @@ class SuggestionDismissal(TenantScoped, Base):
 #
 # SQLite: an external-content FTS5 table over catalog_items (its rowid is the item's id), kept
 # in step by triggers; ``remove_diacritics 2`` folds "ñandú" to "nandu" on both sides.
-# PostgreSQL: an expression GIN index over a weighted 'spanish' tsvector (stemmed, so
-# "tornillos" finds "tornillo") of the text folded by ``catalog_fold`` (unaccent when the
+# PostgreSQL: a GIN index over a stored generated column ``search_vector``, a weighted
+# 'spanish' tsvector (stemmed, so "tornillos" finds "tornillo") of the text folded by
+# ``catalog_fold`` (unaccent when the
 # extension can be created, else translate(); anything but letters and digits a space, as the
-# search splits what a person types, so "MART-16" is the words "mart" and "16"). Its expression is ``SEARCH_VECTOR``: a query
-# must repeat it exactly for the planner to use the index.
+# search splits what a person types, so "MART-16" is the words "mart" and "16"). The column
+# is not mapped (SQLite has none): the search names it in SQL.
 
 FTS_TABLE = "catalog_items_fts"
 SEARCH_INDEX = "ix_catalog_items_search"
+#: PostgreSQL only: the stored tsvector the index covers (ranking reads it, never recomputes).
+SEARCH_COLUMN = "search_vector"
 #: Tables the search DDL makes that the models do not map (the FTS table and its shadows).
 SEARCH_TABLES = frozenset(
     {FTS_TABLE} | {f"{FTS_TABLE}_{s}" for s in ("data", "idx", "docsize", "config", "content")}
 )
 
 SQLITE_SEARCH_DDL = (
-    f"""CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
+    """CREATE VIRTUAL TABLE IF NOT EXISTS catalog_items_fts USING fts5(
         name, description, seller_item_id, standard_item_id, categories,
         content='catalog_items', content_rowid='id',
         tokenize="unicode61 remove_diacritics 2", prefix='2 3')""",
-    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_insert AFTER INSERT ON catalog_items
+    """CREATE TRIGGER IF NOT EXISTS catalog_items_fts_insert AFTER INSERT ON catalog_items
     BEGIN
-        INSERT INTO {FTS_TABLE}(rowid, name, description, seller_item_id, standard_item_id,
+        INSERT INTO catalog_items_fts(rowid, name, description, seller_item_id, standard_item_id,
                                 categories)
         VALUES (new.id, new.name, new.description, new.seller_item_id, new.standard_item_id,
                 new.categories);
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_delete AFTER DELETE ON catalog_items
+    """CREATE TRIGGER IF NOT EXISTS catalog_items_fts_delete AFTER DELETE ON catalog_items
     BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name, description, seller_item_id,
+        INSERT INTO catalog_items_fts(catalog_items_fts, rowid, name, description, seller_item_id,
                                 standard_item_id, categories)
         VALUES ('delete', old.id, old.name, old.description, old.seller_item_id,
                 old.standard_item_id, old.categories);
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_update AFTER UPDATE OF name, description,
+    """CREATE TRIGGER IF NOT EXISTS catalog_items_fts_update AFTER UPDATE OF name, description,
         seller_item_id, standard_item_id, categories ON catalog_items
     BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name, description, seller_item_id,
+        INSERT INTO catalog_items_fts(catalog_items_fts, rowid, name, description, seller_item_id,
                                 standard_item_id, categories)
         VALUES ('delete', old.id, old.name, old.description, old.seller_item_id,
                 old.standard_item_id, old.categories);
-        INSERT INTO {FTS_TABLE}(rowid, name, description, seller_item_id, standard_item_id,
+        INSERT INTO catalog_items_fts(rowid, name, description, seller_item_id, standard_item_id,
                                 categories)
         VALUES (new.id, new.name, new.description, new.seller_item_id, new.standard_item_id,
                 new.categories);
     END""",
     # A table that had rows before the index existed (the migration) is indexed once.
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+    "INSERT INTO catalog_items_fts(catalog_items_fts) VALUES ('rebuild')",
 )
 
 SEARCH_VECTOR = (
@@ -239,8 +242,9 @@ POSTGRESQL_SEARCH_DDL = (
         IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
             EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
                 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-                AS $b$ SELECT regexp_replace(lower(public.unaccent('public.unaccent'::regdictionary, $1)),
-                                           '[^[:alnum:]]+', ' ', 'g') $b$$f$;
+                AS $b$ SELECT regexp_replace(
+                    lower(public.unaccent('public.unaccent'::regdictionary, $1)),
+                    '[^[:alnum:]]+', ' ', 'g') $b$$f$;
         ELSE
             EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
                 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -250,8 +254,9 @@ POSTGRESQL_SEARCH_DDL = (
         END IF;
     END
     $do$""",
-    f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON catalog_items USING gin "
-    f"({SEARCH_VECTOR})",
+    f"ALTER TABLE catalog_items ADD COLUMN IF NOT EXISTS {SEARCH_COLUMN} tsvector "
+    f"GENERATED ALWAYS AS ({SEARCH_VECTOR}) STORED",
+    f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON catalog_items USING gin ({SEARCH_COLUMN})",
 )
 
 for _statement in SQLITE_SEARCH_DDL:

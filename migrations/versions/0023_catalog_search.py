@@ -1,5 +1,6 @@
 """catalog search: the full-text index of catalog items (FTS5 on SQLite, a 'spanish' tsvector
-GIN index on PostgreSQL)
+GIN index over a stored
+generated column on PostgreSQL)
 
 Revision ID: 0023_catalog_search
 Revises: 0022_catalogs
@@ -61,8 +62,9 @@ POSTGRESQL = (
         IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
             EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
                 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-                AS $b$ SELECT regexp_replace(lower(public.unaccent('public.unaccent'::regdictionary, $1)),
-                                           '[^[:alnum:]]+', ' ', 'g') $b$$f$;
+                AS $b$ SELECT regexp_replace(
+                    lower(public.unaccent('public.unaccent'::regdictionary, $1)),
+                    '[^[:alnum:]]+', ' ', 'g') $b$$f$;
         ELSE
             EXECUTE $f$CREATE OR REPLACE FUNCTION catalog_fold(text) RETURNS text
                 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -72,12 +74,14 @@ POSTGRESQL = (
         END IF;
     END
     $do$""",
-    "CREATE INDEX IF NOT EXISTS ix_catalog_items_search ON catalog_items USING gin "
-    "((setweight(to_tsvector('spanish'::regconfig, catalog_fold(name)), 'A') || "
+    "ALTER TABLE catalog_items ADD COLUMN IF NOT EXISTS search_vector tsvector "
+    "GENERATED ALWAYS AS ((setweight(to_tsvector('spanish'::regconfig, catalog_fold(name)), 'A') || "
     "setweight(to_tsvector('simple'::regconfig, catalog_fold(seller_item_id || ' ' || "
     "standard_item_id)), 'A') || "
     "setweight(to_tsvector('spanish'::regconfig, catalog_fold(categories)), 'B') || "
-    "setweight(to_tsvector('spanish'::regconfig, catalog_fold(description)), 'C')))",
+    "setweight(to_tsvector('spanish'::regconfig, catalog_fold(description)), 'C'))) STORED",
+    "CREATE INDEX IF NOT EXISTS ix_catalog_items_search ON catalog_items USING gin "
+    "(search_vector)",
 )
 
 
@@ -95,6 +99,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS catalog_items_fts")
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_catalog_items_search")
+        op.execute("ALTER TABLE catalog_items DROP COLUMN IF EXISTS search_vector")
         # unaccent stays: other schemas may use it, and dropping it needs rights creating it
         # did not.
         op.execute("DROP FUNCTION IF EXISTS catalog_fold(text)")

@@ -29,7 +29,7 @@ from app.einvoice import ordering_writer as w
 from app.extensions import db
 from app.models import Company
 from app.models.catalog import OUT_OF_STOCK, CatalogItem, CustomerPrice
-from app.services.catalogs.search import visible_to
+from app.services.catalogs.search import today_here, visible_to
 from app.services.errors import DomainError, NotFound
 from app.tenancy import unscoped
 
@@ -61,7 +61,7 @@ def catalogue_xml(supplier_company_id: int, *, receiver_company_id: int | None =
     items = list(db.session.scalars(unscoped(stmt.order_by(CatalogItem.name, CatalogItem.id))))
     if not items:
         raise DomainError(_l("There are no published items to write in a catalogue."))
-    today = dt.date.today()
+    today = today_here()
     end = today + dt.timedelta(days=VALID_DAYS)
     prices = _customer_prices(receiver.id, [i.id for i in items], today) if (
         receiver is not supplier) else {}

@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -34,10 +35,17 @@ from sqlalchemy.sql.expression import column
 
 from app.extensions import db
 from app.models import Company
-from app.models.catalog import FTS_TABLE, SEARCH_VECTOR, CatalogItem, CustomerPrice
+from app.models.catalog import FTS_TABLE, SEARCH_COLUMN, CatalogItem, CustomerPrice
 from app.tenancy import unscoped
 
 MAX_WORDS = 8
+PORTAL_ZONE = ZoneInfo("America/Bogota")
+# Words too common to narrow a search: left out when the query has others.
+STOPWORDS = frozenset(
+    "a al con de del e el en la las lo los o para por sin su u un una y x".split()
+)
+# A word this short is matched whole, not as a beginning ("ca" would match most of a catalog).
+MIN_PREFIX = 3
 MAX_WORD = 40
 MAX_LIMIT = 100
 SNIPPET = 160
@@ -79,14 +87,17 @@ class SearchPage:
 
 def query_words(query: str) -> list[str]:
     """The words of what a person typed, folded (lower case, no accents), operators dropped."""
-    text_ = unicodedata.normalize("NFKD", query[:1000]).lower()
+    if len(query) > 1000:  # cut between words, not inside one
+        query = query[:1000].rsplit(None, 1)[0]
+    text_ = unicodedata.normalize("NFKD", query).lower()
     text_ = "".join(c for c in text_ if not unicodedata.combining(c))
     words = []
     for word in re.findall(r"[^\W_]+", text_):
         word = word[:MAX_WORD]
         if word not in words:
             words.append(word)
-    return words[:MAX_WORDS]
+    plain = [w for w in words if w not in STOPWORDS]
+    return (plain or words)[:MAX_WORDS]
 
 
 def fold(text_: str) -> str:
@@ -120,6 +131,11 @@ def buyer_price(buyer_company_id: int, on: date) -> ColumnElement[Decimal]:
     return own
 
 
+def today_here() -> date:
+    """The day prices are valid on: the portal's (Bogotá's), not the server's or UTC's."""
+    return datetime.now(PORTAL_ZONE).date()
+
+
 def visible_to(buyer_company_id: int) -> ColumnElement[bool]:
     """The items a buyer may find: published, and its own or shown to it."""
     return and_(CatalogItem.published.is_(True), CatalogItem.tenant_criteria(buyer_company_id))
@@ -140,12 +156,14 @@ def search_items(
     a category and the price the buyer pays today."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
-    today = date.today()
+    today = today_here()
     own_price = buyer_price(buyer_company_id, today)
     paid = func.coalesce(own_price, CatalogItem.price)
-    stmt = _base(buyer_company_id, own_price, paid)
-    words = query_words(query)
-    stmt, rank = _matching(stmt, words)
+    # First the page's ids, by rank and name; then those rows' details. A sort keeps every
+    # column it is given, so one query would work out the price and the supplier's name of
+    # every matching item, not only of the page's.
+    stmt = select(CatalogItem.id).where(visible_to(buyer_company_id))
+    stmt, rank = _matching(stmt, query_words(query))
     if supplier_id is not None:
         stmt = stmt.where(CatalogItem.company_id == supplier_id)
     if category.strip():
@@ -158,16 +176,24 @@ def search_items(
     if rank is not None:
         order.insert(0, rank)
     stmt = stmt.order_by(*order).limit(limit + 1).offset(offset)
-    rows = db.session.execute(unscoped(stmt)).all()
-    hits = [_hit(row, buyer_company_id) for row in rows[:limit]]
-    return SearchPage(hits=hits, more=len(rows) > limit, offset=offset, limit=limit)
+    ids = list(db.session.scalars(unscoped(stmt)))
+    more = len(ids) > limit
+    ids = ids[:limit]
+    hits: list[SearchHit] = []
+    if ids:
+        rows = db.session.execute(unscoped(
+            _base(buyer_company_id, own_price, paid).where(CatalogItem.id.in_(ids))
+        )).all()
+        by_id = {row[0]: _hit(row, buyer_company_id) for row in rows}
+        hits = [by_id[i] for i in ids if i in by_id]
+    return SearchPage(hits=hits, more=more, offset=offset, limit=limit)
 
 
 def compare(buyer_company_id: int, item_id: int) -> list[SearchHit]:
     """The same item from every supplier the buyer may see it from, cheapest first: the same
     GTIN, else the same name (accents and case aside) and unit. Empty when the buyer may not
     see the item."""
-    today = date.today()
+    today = today_here()
     own_price = buyer_price(buyer_company_id, today)
     paid = func.coalesce(own_price, CatalogItem.price)
     item = db.session.execute(
@@ -225,16 +251,17 @@ def _matching(
         return stmt, None
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        terms = " & ".join(f"{w}:*" if prefix else w for w in words)
+        terms = " & ".join(f"{w}:*" if prefix and len(w) >= MIN_PREFIX else w for w in words)
         # The words are folded and plain already (letters and digits only).
         tsquery = func.to_tsquery(literal_column("'spanish'::regconfig"), terms)
-        vector = literal_column(SEARCH_VECTOR)
+        vector = literal_column(f"{CatalogItem.__tablename__}.{SEARCH_COLUMN}")
         stmt = stmt.where(vector.op("@@")(tsquery))
         # ts_rank: higher is better; negated so every dialect sorts ascending.
         return stmt, -func.ts_rank(vector, tsquery)
     fts = table(FTS_TABLE, column("rowid"))
     # Every word quoted (a phrase of one token: no operator survives), each a prefix.
-    match = " ".join(f'"{w}"*' if prefix else f'"{w}"' for w in words)
+    match = " ".join(f'"{w}"*' if prefix and len(w) >= MIN_PREFIX else f'"{w}"'
+                     for w in words)
     stmt = stmt.join(fts, fts.c.rowid == CatalogItem.id).where(
         text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=match)
     )
