@@ -1,11 +1,15 @@
 """A company as the parties of the ordering documents (Order, OrderResponse, DespatchAdvice,
 Catalogue) name it.
 
-Peppol wants an electronic address from its EAS code list; none of its schemes is Colombia's
-NIT (nor Mexico's RFC or Chile's RUT). The portal is the network both parties are on, so a
-company's address is its participant id on this network, scheme 0203 ("eDelivery Network
-Participant identifier"): the country and the compact tax id (``CO9001234567``). The tax id
-itself goes in ``PartyIdentification`` and ``PartyLegalEntity``, as DIAN's documents carry it.
+Peppol wants an electronic address (cbc:EndpointID) from its EAS code list, and its rules
+refuse a scheme outside it; none of its schemes is Colombia's NIT (nor Mexico's RFC or Chile's
+RUT). The portal is the network both parties are on, so a company's address is its participant
+id on this network under scheme 0203, "eDelivery Network Participant identifier" — the one
+scheme of the list that names no national register and no number format (0088 GLN, 0060
+DUNS… are other registers' numbers, whose check digits a receiver would test against a NIT):
+the country and the compact tax id (``CO9001234567``). The tax id itself goes in
+``PartyIdentification`` and ``PartyLegalEntity``, as DIAN's documents carry it. The API reads
+the address back to find a company (``app/blueprints/api/order_input.py``).
 """
 
 from __future__ import annotations

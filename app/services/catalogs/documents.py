@@ -5,15 +5,9 @@ prices it pays today, each line valid until its customer price ends. Without one
 published item at its own price, the supplier named as receiver too (a catalogue for whoever
 downloads it; T19 needs a ReceiverParty).
 
-Electronic addresses (cbc:EndpointID): the Peppol EAS code list has no scheme for a Colombian
-NIT (nor a Chilean RUT or a Mexican RFC; see ``structure/codelist/eas.xml``), and the T19 rules
-refuse a scheme outside it. A company's address is therefore its tax id under EAS 0203,
-"eDelivery Network Participant identifier": the one scheme of the list that names no national
-register and no number format (0088 GLN, 0060 DUNS, 0192… are other registers' numbers, whose
-check digits the rules or a receiver would test against a NIT). A country whose tax id has its
-own EAS scheme uses it (``ENDPOINT_SCHEMES``). The NIT also goes, plainly, in
-PartyLegalEntity/CompanyID. The catalogue is a file a person downloads, not a Peppol message:
-when the portal joins Peppol, its participants' registered ids replace this.
+The parties are written by ``app.services.parties.ordering_party`` (why EAS 0203: see there).
+The catalogue is a file a person downloads, not a Peppol message: when the portal joins Peppol,
+its participants' registered ids replace that address.
 """
 
 from __future__ import annotations
@@ -31,14 +25,9 @@ from app.models import Company
 from app.models.catalog import OUT_OF_STOCK, CatalogItem, CustomerPrice
 from app.services.catalogs.search import today_here, visible_to
 from app.services.errors import DomainError, NotFound
+from app.services.parties import ordering_party
 from app.tenancy import unscoped
 
-FALLBACK_ENDPOINT_SCHEME = "0203"
-#: Countries whose tax id is an EAS scheme of its own (the VAT-number schemes 99xx, 9920 Spain).
-ENDPOINT_SCHEMES = {
-    "ES": "9920", "AT": "9914", "BE": "9925", "DE": "9930", "FR": "9957", "IT": "0211",
-    "NL": "9944", "PT": "9946", "GB": "9932", "US": "9959",
-}
 VALID_DAYS = 365
 
 
@@ -97,32 +86,13 @@ def catalogue_xml(supplier_company_id: int, *, receiver_company_id: int | None =
         issue_date=today,
         validity_start=today,
         validity_end=end,
-        provider=party(supplier),
-        receiver=party(receiver),
+        provider=ordering_party(supplier),
+        receiver=ordering_party(receiver),
         lines=lines,
         currency=currency,
         name=f"Catálogo de {supplier.display_name}"[:200],
         notes=notes,
     ))
-
-
-def party(company: Company) -> w.Party:
-    """A company as a Peppol party: its tax id as its address (see the module's note)."""
-    tax_id = "".join(ch for ch in company.tax_id if ch.isalnum())
-    return w.Party(
-        name=company.legal_name,
-        endpoint_id=tax_id,
-        endpoint_scheme=ENDPOINT_SCHEMES.get(company.country, FALLBACK_ENDPOINT_SCHEME),
-        trade_name=company.trade_name or "",
-        legal_id=tax_id,
-        address=w.PostalAddress(
-            country=company.country,
-            street=company.address_line or "",
-            city=company.municipality_name or "",
-            postal_zone=company.postal_code or "",
-        ),
-        email=company.contact_email,
-    )
 
 
 def _tax(percent: Decimal | None) -> dict[str, object]:

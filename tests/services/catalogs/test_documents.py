@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Partnership
 from app.models.catalog import CatalogItem, CustomerPrice
 from app.models.network import ACTIVE
+from app.services import parties
 from app.services.catalogs import documents
 from app.services.errors import DomainError
 from tests.conftest import give_fiscal_profile, make_company, shared_data
@@ -113,13 +114,11 @@ def test_does_a_receiver_get_only_what_it_sees_at_its_prices(supplier, rules_cac
 
 
 def test_does_a_party_carry_the_nit_under_a_listed_scheme(supplier):
-    party = documents.party(supplier)
-    assert party.endpoint_id == supplier.tax_id and party.legal_id == supplier.tax_id
-    assert party.endpoint_scheme == documents.FALLBACK_ENDPOINT_SCHEME
+    party = parties.ordering_party(supplier)
+    assert party.endpoint_id == f"CO{supplier.tax_id}" and party.legal_id == supplier.tax_id
+    assert party.endpoint_scheme == parties.PARTICIPANT_SCHEME
     eas = shared_data() / "ubl/peppol-bis-ordering-3/structure/codelist/eas.xml"
-    listed = eas.read_text()
-    assert f"<Id>{party.endpoint_scheme}</Id>" in listed
-    assert all(f"<Id>{code}</Id>" in listed for code in documents.ENDPOINT_SCHEMES.values())
+    assert f"<Id>{party.endpoint_scheme}</Id>" in eas.read_text()
 
 
 def test_is_an_empty_catalog_refused(supplier):
