@@ -65,6 +65,10 @@ SKIP = {
     "payments.received_xlsx": "a file download",
     "payments.made_csv": "a file download",
     "payments.made_xlsx": "a file download",
+    "catalog.export": "a file download",
+    "catalog.catalogue": "a file download (the Peppol catalogue)",
+    "catalog.image": "a picture",
+    "orders.document": "a file download (the order's UBL)",
     "auth.confirm": "opening it confirms an address (an action), then redirects",
     "documents.pdf_review": "its token is made by POSTing a PDF (covered by test_inbox.py)",
 }
