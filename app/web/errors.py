@@ -7,9 +7,12 @@ from typing import Any
 from flask import Flask, abort, flash, redirect, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import IntegerConverter
 
 from app.blueprints.api import errors as api_errors
+from app.extensions import db
 from app.services.errors import DomainError
 from app.web.htmx import is_htmx, render
 from app.web.redirects import safe_referrer_url
@@ -31,12 +34,25 @@ def _error_page(status: int, message: Any) -> Any:
                   message=message)
 
 
+#: The largest id a table holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` in a page's URL: an id too large for the database does not match (404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (werkzeug's)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers for HTTP errors, CSRF failures and uncaught DomainErrors.
 
     Under /api/ every error is answered in the API's JSON shape instead, even a 404 or 405 the
     router raises before any API view (so before a blueprint-scoped handler could) is found.
     """
+    app.url_map.converters["int"] = BoundedInt
 
     @app.before_request
     def pages_take_forms() -> None:
@@ -63,6 +79,18 @@ def register_error_handlers(app: Flask) -> None:
             description = None
         message = description or MESSAGES.get(status, lambda: error.name)()
         return _error_page(status, message)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def number_too_large(error: Exception) -> Any:
+        # An id or number typed in a query or a form beyond what the database stores (a URL's
+        # ids are bounded by the router: see BoundedInt). Any other DataError is a fault.
+        if isinstance(error, DataError) and "out of range" not in str(error.orig):
+            raise error
+        db.session.rollback()  # PostgreSQL refuses anything more in the failed transaction
+        if api_errors.is_api_request():
+            return api_errors.http_error(BadRequest())
+        return _error_page(400, _("A number in the request is too large."))
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Any:
