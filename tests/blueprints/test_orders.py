@@ -255,3 +255,28 @@ def test_a_cart_from_a_spreadsheet_reports_each_row(app, p):
         content_type="multipart/form-data")
     page = text(response)
     assert response.status_code == 200 and "In the cart." in page and "No item" in page
+
+
+def test_accepting_invoices_that_do_not_match_their_order_asks_first_and_says_why(app, p):
+    from app.models import DocumentLine
+    from tests.services.inbox_helpers import make_document
+    from tests.services.orders.test_three_way import agreed
+
+    _order_id, number = agreed(p, {"CEM-50": "10"})
+    document = make_document(p.supplier, p.buyer, number="FE-77")
+    document.order_reference = number
+    db.session.add(DocumentLine(
+        document_id=document.id, sender_company_id=p.supplier.id, receiver_company_id=p.buyer.id,
+        position=1, line_id="1", seller_item_id="CEM-50", name="Cemento", quantity=Decimal(10),
+        unit_code="94", price=Decimal("35000"), line_extension=Decimal("350000")))
+    db.session.commit()
+    clerk = browser(app, make_user(p.buyer, role="owner"), p.buyer)
+    token = csrf(clerk, "/inbox/received")
+    question = clerk.post("/inbox/bulk", data={"csrf_token": token, "action": "accept",
+                                               "tray": "received",
+                                               "document_ids": [document.id]})
+    page = text(question)
+    assert question.status_code == 200 and "FE-77 does not match order" in page
+    assert "price 35,000" in page and "32,000" in page
+    page = text(clerk.get(f"/documents/{document.id}"))
+    assert 'data-match="exception"' in page and "the order says" in page
