@@ -176,11 +176,11 @@ def migration_compare_type(
 
 def migration_include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
     """What Alembic compares: not the tables the catalog search DDL makes outside the models
-    (the FTS5 table and its shadow tables on SQLite, the generated tsvector column and its index
-    on PostgreSQL), which autogenerate would otherwise drop."""
-    from app.models.catalog import SEARCH_COLUMN, SEARCH_INDEX, SEARCH_TABLES
+    (the FTS5 table and its shadow tables on SQLite, the tsvector columns and their index on
+    PostgreSQL, the access tokens' column on both), which autogenerate would otherwise drop."""
+    from app.models.catalog import SEARCH_COLUMNS, SEARCH_INDEX, SEARCH_TABLES
 
     return not ((type_ == "table" and name in SEARCH_TABLES)
                 or (type_ == "index" and name == SEARCH_INDEX)
-                or (type_ == "column" and name == SEARCH_COLUMN
+                or (type_ == "column" and name in SEARCH_COLUMNS
                     and parent_names.get("table_name") == "catalog_items"))

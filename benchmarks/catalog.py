@@ -18,7 +18,8 @@ about 20,000. Timed:
     lines, 5,000 distinct items): target < 10 s.
 
 BENCH_CATALOG_ITEMS / BENCH_CATALOG_QUERIES / BENCH_CATALOG_IMPORT / BENCH_CATALOG_LINES scale it
-down. Each database runs in a subprocess (``python -m benchmarks.catalog --one URL``).
+down; BENCH_CATALOG_DB names the PostgreSQL database (made and dropped). Each database runs in
+a subprocess (``python -m benchmarks.catalog --one URL``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ if str(ROOT) not in sys.path:
 
 SUPPLIERS = 1000
 CONNECTED = 50
-BENCH_DB = "portal_benchcatalog"
+# The PostgreSQL database it makes and drops (BENCH_CATALOG_DB names another).
+BENCH_DB = os.environ.get("BENCH_CATALOG_DB", "portal_benchcatalog")
 
 NOUNS = {
     "Ferretería": ["tornillo", "tuerca", "arandela", "clavo", "broca", "martillo", "alicate",

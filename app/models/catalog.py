@@ -6,6 +6,9 @@ connected customers, or to the customers the supplier chose. Only the supplier c
 (``app.services.catalogs`` loads an item for a change by its owner, never through that rule).
 """
 
+# The search DDL is SQL put together from this module's constants, never from input.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -163,60 +166,130 @@ class SuggestionDismissal(TenantScoped, Base):
 
 # ------------------------------------------------------------------------- full-text search
 # The search index of the items a buyer looks for (``app.services.catalogs.search``): name,
-# description, code, GTIN and categories, accents ignored. Built by DDL on each database
-# (migration 0023_catalog_search writes the same statements), not mapped: nothing but the
-# search reads it.
+# description, code, GTIN and categories, accents ignored, and beside them who may see the item.
+# Built by DDL on each database (migration 0023_catalog_search writes the same statements), not
+# mapped: nothing but the search reads it.
+#
+# Who may see an item is in the index, as access tokens, so that the words a buyer types and the
+# items it may see are intersected inside the index (a common word matches a tenth of a large
+# network's items; checking each of those against the access rule after matching, and ranking
+# them, was what made a search slow). A published item holds:
+#   ``zvs<supplier id>``    always (its supplier finds its own published items);
+#   ``zvnet``               when shown to the whole network;
+#   ``zvc<supplier id>``    when shown to the supplier's connected customers;
+#   ``zvh<customer id>``    per customer chosen in ``catalog_audiences`` (visibility chosen).
+# An unpublished item holds none, so no buyer's search finds it. A buyer's search asks for
+# ``zvnet OR zvs<buyer> OR zvh<buyer> OR zvc<s>`` for each supplier it has an active partnership
+# with (read when it searches, so a partnership that starts or ends needs no index change). The
+# index only narrows: the search still applies ``CatalogItem.tenant_criteria`` to the rows it
+# returns. The tokens are kept by triggers on catalog_items and catalog_audiences.
 #
 # SQLite: an external-content FTS5 table over catalog_items (its rowid is the item's id), kept
-# in step by triggers; ``remove_diacritics 2`` folds "ñandú" to "nandu" on both sides.
-# PostgreSQL: a GIN index over a stored generated column ``search_vector``, a weighted
+# in step by triggers; ``remove_diacritics 2`` folds "ñandú" to "nandu" on both sides. The
+# access tokens are stored in the unmapped column catalog_items.search_access (an FTS5
+# external-content row is deleted by giving the values it was indexed with, so they are kept).
+# PostgreSQL: a GIN index over the stored generated column ``search_vector``, a weighted
 # 'spanish' tsvector (stemmed, so "tornillos" finds "tornillo") of the text folded by
-# ``catalog_fold`` (unaccent when the
-# extension can be created, else translate(); anything but letters and digits a space, as the
-# search splits what a person types, so "MART-16" is the words "mart" and "16"). The column
-# is not mapped (SQLite has none): the search names it in SQL.
+# ``catalog_fold`` (unaccent when the extension can be created, else translate(); anything but
+# letters and digits a space, as the search splits what a person types, so "MART-16" is the
+# words "mart" and "16"), concatenated with the tsvector column ``search_access`` of the access
+# tokens (set by ``catalog_access``). Neither column is mapped: the search names them in SQL.
 
 FTS_TABLE = "catalog_items_fts"
 SEARCH_INDEX = "ix_catalog_items_search"
-#: PostgreSQL only: the stored tsvector the index covers (ranking reads it, never recomputes).
+#: PostgreSQL only: the stored tsvector of the text (ranking reads it, never recomputes).
 SEARCH_COLUMN = "search_vector"
+#: Who may see the item, as index tokens (a tsvector on PostgreSQL, text on SQLite).
+ACCESS_COLUMN = "search_access"
+#: The columns the search DDL adds to catalog_items that the models do not map.
+SEARCH_COLUMNS = frozenset({SEARCH_COLUMN, ACCESS_COLUMN})
 #: Tables the search DDL makes that the models do not map (the FTS table and its shadows).
 SEARCH_TABLES = frozenset(
     {FTS_TABLE} | {f"{FTS_TABLE}_{s}" for s in ("data", "idx", "docsize", "config", "content")}
 )
+#: The access tokens' beginnings (see above); the search builds the buyer's side from them.
+ACCESS_NETWORK, ACCESS_SUPPLIER, ACCESS_CONNECTED, ACCESS_CHOSEN = "zvnet", "zvs", "zvc", "zvh"
+
+
+def _sqlite_access(row: str) -> str:
+    """SQLite: the access tokens of the catalog_items row ``row``, space-separated."""
+    return (
+        f"CASE WHEN {row}.published THEN 'zvs' || {row}.company_id || ' ' || "
+        f"CASE {row}.visibility WHEN 'network' THEN 'zvnet' "
+        f"WHEN 'connected' THEN 'zvc' || {row}.company_id "
+        f"WHEN 'chosen' THEN (SELECT coalesce(group_concat('zvh' || a.customer_company_id, ' '), "
+        f"'') FROM catalog_audiences AS a WHERE a.item_id = {row}.id) "
+        f"ELSE '' END ELSE '' END"
+    )
+
+
+_FTS_COLUMNS = "name, description, seller_item_id, standard_item_id, categories, search_access"
+
+
+def _sqlite_reindex(item_id: str, *, when: str = "") -> tuple[str, str, str]:
+    """SQLite: drop the item's index row, set its access tokens again, index it again."""
+    where = f"id = {item_id}{when}"
+    return (
+        f"INSERT INTO catalog_items_fts(catalog_items_fts, rowid, {_FTS_COLUMNS}) "
+        f"SELECT 'delete', id, {_FTS_COLUMNS} FROM catalog_items WHERE {where};",
+        f"UPDATE catalog_items SET search_access = {_sqlite_access('catalog_items')} "
+        f"WHERE {where};",
+        f"INSERT INTO catalog_items_fts(rowid, {_FTS_COLUMNS}) "
+        f"SELECT id, {_FTS_COLUMNS} FROM catalog_items WHERE {where};",
+    )
+
+
+# A change of audience matters only to a published item shown to chosen customers.
+_CHOSEN_ONLY = " AND visibility = 'chosen' AND published"
 
 SQLITE_SEARCH_DDL = (
-    """CREATE VIRTUAL TABLE IF NOT EXISTS catalog_items_fts USING fts5(
-        name, description, seller_item_id, standard_item_id, categories,
+    "ALTER TABLE catalog_items ADD COLUMN search_access TEXT",
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS catalog_items_fts USING fts5(
+        {_FTS_COLUMNS},
         content='catalog_items', content_rowid='id',
         tokenize="unicode61 remove_diacritics 2", prefix='2 3')""",
-    """CREATE TRIGGER IF NOT EXISTS catalog_items_fts_insert AFTER INSERT ON catalog_items
+    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_insert AFTER INSERT ON catalog_items
     BEGIN
-        INSERT INTO catalog_items_fts(rowid, name, description, seller_item_id, standard_item_id,
-                                categories)
-        VALUES (new.id, new.name, new.description, new.seller_item_id, new.standard_item_id,
-                new.categories);
+        UPDATE catalog_items SET search_access = {_sqlite_access('new')} WHERE id = new.id;
+        INSERT INTO catalog_items_fts(rowid, {_FTS_COLUMNS})
+        SELECT id, {_FTS_COLUMNS} FROM catalog_items WHERE id = new.id;
     END""",
-    """CREATE TRIGGER IF NOT EXISTS catalog_items_fts_delete AFTER DELETE ON catalog_items
+    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_delete AFTER DELETE ON catalog_items
     BEGIN
-        INSERT INTO catalog_items_fts(catalog_items_fts, rowid, name, description, seller_item_id,
-                                standard_item_id, categories)
+        INSERT INTO catalog_items_fts(catalog_items_fts, rowid, {_FTS_COLUMNS})
         VALUES ('delete', old.id, old.name, old.description, old.seller_item_id,
-                old.standard_item_id, old.categories);
+                old.standard_item_id, old.categories, old.search_access);
     END""",
-    """CREATE TRIGGER IF NOT EXISTS catalog_items_fts_update AFTER UPDATE OF name, description,
-        seller_item_id, standard_item_id, categories ON catalog_items
+    # search_access is not among the columns: the triggers themselves set it.
+    f"""CREATE TRIGGER IF NOT EXISTS catalog_items_fts_update AFTER UPDATE OF name, description,
+        seller_item_id, standard_item_id, categories, company_id, published, visibility
+        ON catalog_items
     BEGIN
-        INSERT INTO catalog_items_fts(catalog_items_fts, rowid, name, description, seller_item_id,
-                                standard_item_id, categories)
+        INSERT INTO catalog_items_fts(catalog_items_fts, rowid, {_FTS_COLUMNS})
         VALUES ('delete', old.id, old.name, old.description, old.seller_item_id,
-                old.standard_item_id, old.categories);
-        INSERT INTO catalog_items_fts(rowid, name, description, seller_item_id, standard_item_id,
-                                categories)
-        VALUES (new.id, new.name, new.description, new.seller_item_id, new.standard_item_id,
-                new.categories);
+                old.standard_item_id, old.categories, old.search_access);
+        UPDATE catalog_items SET search_access = {_sqlite_access('new')} WHERE id = new.id;
+        INSERT INTO catalog_items_fts(rowid, {_FTS_COLUMNS})
+        SELECT id, {_FTS_COLUMNS} FROM catalog_items WHERE id = new.id;
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS catalog_audiences_fts_insert AFTER INSERT
+        ON catalog_audiences
+    BEGIN
+        {" ".join(_sqlite_reindex("new.item_id", when=_CHOSEN_ONLY))}
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS catalog_audiences_fts_delete AFTER DELETE
+        ON catalog_audiences
+    BEGIN
+        {" ".join(_sqlite_reindex("old.item_id", when=_CHOSEN_ONLY))}
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS catalog_audiences_fts_update AFTER UPDATE OF item_id,
+        customer_company_id ON catalog_audiences
+    BEGIN
+        {" ".join(_sqlite_reindex("old.item_id", when=_CHOSEN_ONLY))}
+        {" ".join(_sqlite_reindex("new.item_id", when=_CHOSEN_ONLY))}
     END""",
     # A table that had rows before the index existed (the migration) is indexed once.
+    f"UPDATE catalog_items SET search_access = {_sqlite_access('catalog_items')}",
     "INSERT INTO catalog_items_fts(catalog_items_fts) VALUES ('rebuild')",
 )
 
@@ -227,6 +300,9 @@ SEARCH_VECTOR = (
     "setweight(to_tsvector('spanish'::regconfig, catalog_fold(categories)), 'B') || "
     "setweight(to_tsvector('spanish'::regconfig, catalog_fold(description)), 'C'))"
 )
+#: PostgreSQL: what the index holds and a search matches (text and access tokens together, so
+#: the GIN index intersects them).
+SEARCH_INDEXED = f"({SEARCH_COLUMN} || {ACCESS_COLUMN})"
 
 POSTGRESQL_SEARCH_DDL = (
     # unaccent is not IMMUTABLE (its dictionary could change), so an index cannot call it;
@@ -256,16 +332,58 @@ POSTGRESQL_SEARCH_DDL = (
     $do$""",
     f"ALTER TABLE catalog_items ADD COLUMN IF NOT EXISTS {SEARCH_COLUMN} tsvector "
     f"GENERATED ALWAYS AS ({SEARCH_VECTOR}) STORED",
-    f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON catalog_items USING gin ({SEARCH_COLUMN})",
+    # The access tokens of an item (id, supplier, published, visibility): see above.
+    """CREATE OR REPLACE FUNCTION catalog_access(integer, integer, boolean, text)
+    RETURNS tsvector LANGUAGE sql STABLE AS $f$
+        SELECT CASE WHEN $3 THEN array_to_tsvector(ARRAY['zvs' || $2] || CASE $4
+            WHEN 'network' THEN ARRAY['zvnet']
+            WHEN 'connected' THEN ARRAY['zvc' || $2]
+            WHEN 'chosen' THEN ARRAY(SELECT 'zvh' || a.customer_company_id
+                                     FROM catalog_audiences AS a WHERE a.item_id = $1)
+            ELSE ARRAY[]::text[] END) ELSE ''::tsvector END $f$""",
+    f"ALTER TABLE catalog_items ADD COLUMN IF NOT EXISTS {ACCESS_COLUMN} tsvector "
+    "NOT NULL DEFAULT ''",
+    """CREATE OR REPLACE FUNCTION catalog_items_access() RETURNS trigger LANGUAGE plpgsql AS $f$
+    BEGIN
+        NEW.search_access := catalog_access(NEW.id, NEW.company_id, NEW.published,
+                                            NEW.visibility);
+        RETURN NEW;
+    END $f$""",
+    """CREATE TRIGGER catalog_items_access BEFORE INSERT OR UPDATE OF company_id, published,
+        visibility ON catalog_items FOR EACH ROW EXECUTE FUNCTION catalog_items_access()""",
+    # A change of audience matters only to a published item shown to chosen customers.
+    """CREATE OR REPLACE FUNCTION catalog_audiences_access() RETURNS trigger LANGUAGE plpgsql
+    AS $f$
+    BEGIN
+        IF TG_OP <> 'INSERT' THEN
+            UPDATE catalog_items AS i SET search_access = catalog_access(i.id, i.company_id,
+                                                                         i.published, i.visibility)
+            WHERE i.id = OLD.item_id AND i.visibility = 'chosen' AND i.published;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            UPDATE catalog_items AS i SET search_access = catalog_access(i.id, i.company_id,
+                                                                         i.published, i.visibility)
+            WHERE i.id = NEW.item_id AND i.visibility = 'chosen' AND i.published;
+        END IF;
+        RETURN NULL;
+    END $f$""",
+    """CREATE TRIGGER catalog_audiences_access AFTER INSERT OR DELETE
+        OR UPDATE OF item_id, customer_company_id ON catalog_audiences
+        FOR EACH ROW EXECUTE FUNCTION catalog_audiences_access()""",
+    # A table that had rows before the index existed (the migration) gets its tokens once.
+    "UPDATE catalog_items SET search_access = catalog_access(id, company_id, published, "
+    "visibility)",
+    f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON catalog_items USING gin ({SEARCH_INDEXED})",
 )
 
+# Made once both tables exist: the triggers and functions read catalog_audiences too.
 for _statement in SQLITE_SEARCH_DDL:
     event.listen(
-        CatalogItem.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
+        CatalogAudience.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
     )
 for _statement in POSTGRESQL_SEARCH_DDL:
     event.listen(
-        CatalogItem.__table__, "after_create",
+        CatalogAudience.__table__, "after_create",
         DDL(_statement.replace("%", "%%")).execute_if(dialect="postgresql"),
     )
 # drop_all drops the items table; its FTS table would be left behind on SQLite.

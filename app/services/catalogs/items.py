@@ -342,14 +342,24 @@ def save_item(
     return item
 
 
+# The columns an ``ItemInput`` sets on an item.
+SAVED = (
+    "seller_item_id", "standard_item_id", "name", "description", "unit_code", "price",
+    "currency", "tax_percent", "min_quantity", "pack_size", "availability", "lead_time_days",
+    "categories", "visibility", "published",
+)
+
+
+def item_columns(values: ItemInput) -> dict[str, Any]:
+    """The item's columns as ``values`` sets them (an import writes many rows at once)."""
+    columns = {name: getattr(values, name) for name in SAVED}
+    columns["updated_at"] = utcnow()
+    return columns
+
+
 def _apply(item: CatalogItem, values: ItemInput) -> None:
-    for name in (
-        "seller_item_id", "standard_item_id", "name", "description", "unit_code", "price",
-        "currency", "tax_percent", "min_quantity", "pack_size", "availability",
-        "lead_time_days", "categories", "visibility", "published",
-    ):
-        setattr(item, name, getattr(values, name))
-    item.updated_at = utcnow()
+    for name, value in item_columns(values).items():
+        setattr(item, name, value)
 
 
 def _set_audience(company_id: int, item: CatalogItem, customers: list[int]) -> None:

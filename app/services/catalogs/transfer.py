@@ -13,7 +13,9 @@ from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import update as sa_update
 
 from app.db import begin_nested
 from app.extensions import db
@@ -26,6 +28,7 @@ from app.spreadsheets import TableError, read_table, table_bytes
 
 MAX_IMPORT_ROWS = 50_000
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+WRITE_BATCH = 2_000
 
 # Column → the titles a header may give it (lower case, accents removed).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -140,16 +143,18 @@ def import_items(company_id: int, *, content: bytes, actor: User) -> ImportRepor
                n=f"{MAX_IMPORT_ROWS:,}"),
             field="file",
         )
+    # The codes already in the catalog, read once; the rows are written together at the end
+    # (an import of 50,000 rows through the ORM spent most of its time on the objects).
     existing = {
-        code.upper(): item for code, item in (
-            (item.seller_item_id, item) for item in db.session.scalars(
-                select(CatalogItem).where(CatalogItem.company_id == company_id)
+        code.upper(): item_id for item_id, code in db.session.execute(
+            select(CatalogItem.id, CatalogItem.seller_item_id).where(
+                CatalogItem.company_id == company_id
             )
         )
     }
     seen: set[str] = set()
-    savepoint = begin_nested(db.session())
-    created = changed = 0
+    added: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for line, cells in table:
         values = {name: cells[i] if i < len(cells) else "" for name, i in columns.items()}
         values["availability"] = _word(values.get("availability", ""), AVAILABILITY_WORDS)
@@ -166,23 +171,37 @@ def import_items(company_id: int, *, content: bytes, actor: User) -> ImportRepor
             row.message = _field_errors(error.errors)
             continue
         seen.add(code)
-        item = existing.get(code)
-        if item is None:
-            item = CatalogItem(company_id=company_id)
-            db.session.add(item)
-            existing[code] = item
+        item_id = existing.get(code)
+        if item_id is None:
+            added.append({**items.item_columns(checked), "company_id": company_id})
             row.created = True
-            created += 1
         else:
-            changed += 1
-        items._apply(item, checked)  # noqa: SLF001 (the module's own field list)
+            changed.append({**items.item_columns(checked), "item_id": item_id})
         row.accepted = True
         row.message = _l("Added.") if row.created else _l("Updated.")
-    db.session.flush()
+    savepoint = begin_nested(db.session())
+    _write(company_id, added, changed)
     savepoint.commit()
+    created = len(added)
     audit.record_event(actor, company_id, "catalog.imported", None,
-                       {"created": created, "changed": changed, "refused": report.refused})
+                       {"created": created, "changed": len(changed),
+                        "refused": report.refused})
     return report
+
+
+def _write(company_id: int, added: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
+    """Insert the new items and update the changed ones, many rows a statement (the search
+    index follows by its triggers)."""
+    table = CatalogItem.__table__
+    # The company is named in the update too: an id read from another catalog changes nothing.
+    update_ = (
+        sa_update(table)
+        .where(table.c.id == bindparam("item_id"), table.c.company_id == company_id)
+    )
+    for rows, statement in ((added, sa_insert(table)), (changed, update_)):
+        for start in range(0, len(rows), WRITE_BATCH):
+            db.session.execute(statement, rows[start:start + WRITE_BATCH])
+    db.session.expire_all()  # items the session holds are read again
 
 
 _FIELD_NAMES: dict[str, Any] = {

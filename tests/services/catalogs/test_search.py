@@ -7,15 +7,15 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select, text
 
 from app.extensions import db
 from app.models import Partnership
-from app.models.catalog import CatalogAudience, CatalogItem, CustomerPrice
+from app.models.catalog import FTS_TABLE, CatalogAudience, CatalogItem, CustomerPrice
 from app.models.network import ACTIVE
-from app.services.catalogs import search
+from app.services.catalogs import items, search
 from app.tenancy import acting_as
-from tests.conftest import make_company
+from tests.conftest import make_company, make_user
 
 _codes = iter(range(1, 10_000))
 
@@ -272,3 +272,113 @@ def test_query_words_keeps_only_plain_words():
         "tornillo", "or", "nandu", "near"]
     assert len(search.query_words("a " * 100)) == 1
     assert len(search.query_words(" ".join(f"w{n}" for n in range(50)))) == search.MAX_WORDS
+
+
+# ------------------------------------------------------------ who may see it, in the index
+
+
+def index_is_sound() -> bool:
+    """SQLite: the FTS5 index holds exactly what the items say (no stale access tokens)."""
+    if is_postgres():
+        return True
+    db.session.execute(text(
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)"))
+    return True
+
+
+def test_is_an_item_found_once_published_and_lost_once_withdrawn(supplier, buyer):
+    seller = make_user(supplier, role="sales")
+    item = add(supplier, "Taladro percutor", published=False)
+    assert names(buyer, "taladro") == []
+    assert names(supplier, "taladro") == []  # not even by its supplier, as a buyer
+    with acting_as(supplier.id, seller.id):
+        items.set_published(supplier.id, [item.id], published=True, actor=seller)
+    db.session.commit()
+    assert names(buyer, "taladro") == ["Taladro percutor"]
+    assert names(supplier, "taladro") == ["Taladro percutor"]
+    with acting_as(supplier.id, seller.id):
+        items.set_published(supplier.id, [item.id], published=False, actor=seller)
+    db.session.commit()
+    assert names(buyer, "taladro") == [] and names(supplier, "taladro") == []
+    assert index_is_sound()
+
+
+def test_does_a_change_of_visibility_change_who_finds_the_item(supplier, buyer):
+    stranger = make_company("Extraño")
+    item = add(supplier, "Sierra circular", visibility="connected")
+    assert (names(buyer, "sierra"), names(stranger, "sierra")) == (["Sierra circular"], [])
+    item.visibility = "network"
+    db.session.commit()
+    assert (names(buyer, "sierra"), names(stranger, "sierra")) == (
+        ["Sierra circular"], ["Sierra circular"])
+    item.visibility = "chosen"  # with no one chosen yet
+    db.session.commit()
+    assert (names(buyer, "sierra"), names(stranger, "sierra")) == ([], [])
+    assert names(supplier, "sierra") == ["Sierra circular"]
+    assert index_is_sound()
+
+
+def test_do_chosen_customers_added_and_removed_find_the_item_or_not(supplier, buyer):
+    second = make_company("Segunda constructora")
+    connect(supplier, second)
+    item = add(supplier, "Nivel láser", visibility="chosen", chosen=[buyer])
+    assert (names(buyer, "nivel"), names(second, "nivel")) == (["Nivel láser"], [])
+    seller = make_user(supplier, role="sales")
+    with acting_as(supplier.id, seller.id):
+        values = items.check_item({"seller_item_id": item.seller_item_id, "name": item.name,
+                                   "price": "100", "visibility": "chosen",
+                                   "customers": [second.id]}, company_id=supplier.id)
+        items.save_item(supplier.id, values, actor=seller, item_id=item.id)
+    db.session.commit()
+    assert (names(buyer, "nivel"), names(second, "nivel")) == ([], ["Nivel láser"])
+    db.session.execute(delete(CatalogAudience).where(CatalogAudience.item_id == item.id))
+    db.session.commit()
+    assert (names(buyer, "nivel"), names(second, "nivel")) == ([], [])
+    # Chosen while withdrawn: found once published again, by the chosen one only.
+    item.published = False
+    db.session.add(CatalogAudience(company_id=supplier.id, item_id=item.id,
+                                   customer_company_id=buyer.id))
+    db.session.commit()
+    assert names(buyer, "nivel") == []
+    item.published = True
+    db.session.commit()
+    assert (names(buyer, "nivel"), names(second, "nivel")) == (["Nivel láser"], [])
+    assert index_is_sound()
+    db.session.delete(item)  # its audience goes with it
+    db.session.commit()
+    assert names(buyer, "nivel") == [] and index_is_sound()
+
+
+def test_does_a_partnership_that_ends_or_starts_change_what_a_buyer_finds(supplier, buyer):
+    add(supplier, "Pulidora angular", visibility="connected")
+    add(supplier, "Pulidora de banco", visibility="network")
+    with acting_as(buyer.id):
+        partnership = db.session.scalars(select(Partnership).where(
+            Partnership.supplier_id == supplier.id, Partnership.customer_id == buyer.id)).one()
+    partnership.status = "declined"
+    db.session.commit()
+    assert names(buyer, "pulidora") == ["Pulidora de banco"]
+    partnership.status = ACTIVE
+    db.session.commit()
+    assert names(buyer, "pulidora") == ["Pulidora angular", "Pulidora de banco"]
+    # Asked for one supplier: only that supplier's items, still only those shown to the buyer.
+    other = make_company("Otro proveedor")
+    connect(other, buyer)
+    add(other, "Pulidora roja", visibility="connected")
+    add(other, "Pulidora oculta", visibility="chosen", chosen=[supplier])
+    assert names(buyer, "pulidora", supplier_id=other.id) == ["Pulidora roja"]
+    assert names(buyer, "pulidora", supplier_id=make_company("Nadie").id) == []
+
+
+def test_is_an_item_missing_from_the_rule_not_shown_even_if_the_index_says_so(supplier, buyer):
+    """The index only narrows: the access rule decides on the rows returned."""
+    stranger = make_company("Extraño")
+    item = add(supplier, "Esmeril", visibility="connected")
+    # Wrong tokens, as a broken trigger would leave them: shown to the whole network.
+    tokens = "array_to_tsvector(ARRAY['zvnet'])" if is_postgres() else "'zvnet'"
+    db.session.execute(text(f"UPDATE catalog_items SET search_access = {tokens} WHERE id = :id"),
+                       {"id": item.id})
+    if not is_postgres():
+        db.session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"))
+    db.session.commit()
+    assert names(stranger, "esmeril") == []
