@@ -13,9 +13,9 @@ from app import humanize
 from app.blueprints.auth.forms import EmptyForm
 from app.blueprints.orders import bp
 from app.blueprints.orders.forms import CartFileForm, PlaceOrderForm, ToleranceForm
-from app.db import begin_nested
 from app.extensions import db
 from app.models.order import DESPATCH, LINE_STATUSES, ORDER_STATUSES, RECEIPT
+from app.services.catalogs import search
 from app.services.catalogs.items import parse_number
 from app.services.errors import DomainError, NotFound
 from app.services.orders import cart, matching, placing, queries, responding
@@ -239,20 +239,12 @@ def accept_selected() -> ResponseReturnValue:
     """Accept several orders as they were ordered."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    accepted, refused = 0, []
-    for order_id in {int(v) for v in request.form.getlist("order") if v.isdigit()}:
-        savepoint = begin_nested(db.session())
-        try:
-            responding.respond(company().id, order_id, {}, actor=user(), today=_today())
-        except DomainError as error:
-            savepoint.rollback()
-            refused.append(str(error.message))
-            continue
-        savepoint.commit()
-        accepted += 1
+    ids = sorted({int(v) for v in request.form.getlist("order") if v.isdigit()})
+    accepted, refused = responding.accept_as_ordered(company().id, ids, actor=user(),
+                                                     today=_today())
     db.session.commit()
     flash(_("%(count)d orders accepted.", count=accepted), "success" if accepted else "info")
-    for message in sorted(set(refused)):
+    for message in sorted({str(m) for m in refused}):
         flash(message, "error")
     return redirect(url_for("orders.received"), code=303)
 
@@ -460,8 +452,6 @@ def tolerances() -> ResponseReturnValue:
 @require_permission(PLACE)
 def shop() -> ResponseReturnValue:
     """Search the catalogs the buyer may order from; compare one item across suppliers."""
-    from app.services.catalogs import search  # (landing with the search index)
-
     def amount(name: str):
         try:
             value = parse_number(request.args.get(name, "")[:30])

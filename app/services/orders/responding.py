@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app.db import after_commit
+from app.db import after_commit, begin_nested
 from app.extensions import db
 from app.models import Company, Order, OrderDelivery, OrderDeliveryLine, OrderLine, User, utcnow
 from app.models.catalog import CatalogItem
@@ -163,6 +163,25 @@ def _apply(line: OrderLine, answer: Answer, supplier_id: int, today: dt.date) ->
         problems.append(_l("Say what changes: quantity, price, delivery date or a substitute "
                            "item (or accept the line)."))
     return problems
+
+
+def accept_as_ordered(
+    supplier_company_id: int, order_ids: list[int], *, actor: User | None, today: dt.date
+) -> tuple[int, list[Any]]:
+    """Accept several sent orders as they were ordered, each on its own (one that cannot be
+    accepted is left as it is); return how many were accepted and why the others were not."""
+    accepted, refused = 0, []
+    for order_id in order_ids:
+        savepoint = begin_nested(db.session())
+        try:
+            respond(supplier_company_id, order_id, {}, actor=actor, today=today)
+        except DomainError as error:
+            savepoint.rollback()
+            refused.append(error.message)
+            continue
+        savepoint.commit()
+        accepted += 1
+    return accepted, refused
 
 
 def confirm(buyer_company_id: int, order_id: int, *, actor: User | None) -> Order:
