@@ -137,9 +137,9 @@ def one(url: str) -> None:  # noqa: PLR0915 (one straight story)
         with acting_as(company.id):
             t0, c0 = time.perf_counter(), time.process_time()
             with collector_paused():  # as matching.match_lines runs it
-                opened = candidates.invoice_rows(company.id, m.RECEIVABLE, None)
+                opened = candidates.invoice_columns(company.id, m.RECEIVABLE, None)
                 t1 = time.perf_counter()
-                matcher = Matcher.from_rows(opened, rules=matching.engine_rules(company.id),
+                matcher = Matcher.from_columns(opened, rules=matching.engine_rules(company.id),
                                             hints=matching.engine_hints(company.id))
                 t2 = time.perf_counter()
                 plain = matching.open_lines(company.id)
@@ -147,7 +147,7 @@ def one(url: str) -> None:  # noqa: PLR0915 (one straight story)
                 t3 = time.perf_counter()
                 results = matcher.run(plain, limit=matching.KEEP_SUGGESTIONS,
                                       workers=matching.run_workers())
-                invoices_read = len(opened)
+                invoices_read = len(opened[0])
                 del matcher, opened
             t4, c4 = time.perf_counter(), time.process_time()
             print(f"  (1) full matching run            {t4 - t0:7.2f} s   target < 10 s "

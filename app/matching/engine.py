@@ -408,20 +408,38 @@ class Matcher:
         ``(kind, id, amount, currency, references, partner, partner_name, date)`` and optionally
         ``end_to_end_id`` last. ``amount`` is a Decimal; ``references`` one string (or None) or
         a tuple of them; ``partner`` None when unknown; ``date`` a date or None."""
-        self = cls.__new__(cls)
         with collector_paused():
             rows = rows if type(rows) is list else list(rows)
             sizes = set(map(len, rows))
             width = len(_FIELD_NAMES)
             if not sizes <= {width - 1, width}:
                 raise ValueError(f"a candidate row has {width - 1} or {width} fields")
-            if sizes == {width - 1}:
-                columns = [*zip(*rows, strict=False), [""] * len(rows)]
-            else:
-                if width - 1 in sizes:
-                    rows = [(*r, "") if len(r) < width else r for r in rows]
-                columns = list(zip(*rows, strict=False)) if rows else [()] * width
+            if width - 1 in sizes and width in sizes:
+                rows = [(*r, "") if len(r) < width else r for r in rows]
+            columns = list(zip(*rows, strict=False)) if rows else [()] * width
             del rows
+            return cls.from_columns(columns, rules=rules, hints=hints, settings=settings)
+
+    @classmethod
+    def from_columns(
+        cls,
+        columns: Sequence[Sequence[object]],
+        *,
+        rules: Sequence[Rule] = (),
+        hints: Hints | None = None,
+        settings: Settings | None = None,
+    ) -> Matcher:
+        """``from_rows`` given the rows' fields as columns (one sequence per field, all of one
+        length; ``end_to_end_id`` may be left out): what a loader that reads a whole table
+        column-wise hands over without making a tuple per row."""
+        width = len(_FIELD_NAMES)
+        if len(columns) not in (width - 1, width) or len(set(map(len, columns))) > 1:
+            raise ValueError(f"candidates come as {width - 1} or {width} columns of one length")
+        self = cls.__new__(cls)
+        with collector_paused():
+            columns = list(columns)
+            if len(columns) == width - 1:
+                columns.append([""] * len(columns[0]))
             refs = columns[4]
             if set(map(type, refs)) - {tuple}:
                 columns[4] = [

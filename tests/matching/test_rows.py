@@ -54,6 +54,26 @@ def test_do_rows_with_and_without_an_end_to_end_id_mix():
     assert ids(m.suggest(line("500", "PAGO R-7"))[0]) == {(PAYMENT_IN, 7)}
 
 
+def test_do_columns_give_what_the_same_rows_give():
+    data = generate(partners=40, invoices=2_000, lines=300, seed=5)
+    rows = [_row(c) for c in data.candidates]
+    columns = [list(col) for col in zip(*rows, strict=True)]
+    from_rows = Matcher.from_rows(rows, rules=data.rules, hints=data.hints)
+    from_columns = Matcher.from_columns(columns, rules=data.rules, hints=data.hints)
+    assert from_columns.run(data.lines) == from_rows.run(data.lines)
+    # Without the end-to-end column, and the references as text.
+    eight = [*columns[:4], [c.references[0] for c in data.candidates], *columns[5:8]]
+    assert len(Matcher.from_columns(eight)) == len(data.candidates)
+
+
+def test_are_columns_of_different_lengths_refused():
+    with pytest.raises(ValueError, match="columns"):
+        Matcher.from_columns([[RECEIVABLE], [1], [Decimal("10")], ["COP"], ["FE-1"], [None], [""],
+                              []])
+    with pytest.raises(ValueError, match="columns"):
+        Matcher.from_columns([[RECEIVABLE], [1]])
+
+
 def test_are_unreadable_rows_refused():
     good = (RECEIVABLE, 1, Decimal("10"), "COP", "FE-1", *ANDINA, None)
     with pytest.raises(ValueError, match="fields"):

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-from sqlalchemy import exists, func, literal, select
+from sqlalchemy import Select, exists, func, literal, select
 
 from app.extensions import db
 from app.matching import model as m
@@ -49,10 +49,11 @@ def _unmatched_payment(company_id: int) -> object:
     )
 
 
-def invoice_rows(company_id: int, kind: str, currency: str | None = None) -> list[tuple]:
-    """Open receivables or payables as the engine's plain rows (``Matcher.from_rows``): read
-    on the connection, with the company's side named, so neither the ORM nor the tenancy
-    filter's OR of both sides stands between a million rows and the matcher."""
+def invoice_columns(company_id: int, kind: str, currency: str | None = None) -> list[list]:
+    """Open receivables or payables as the engine's columns (``Matcher.from_columns``: kind, id,
+    open amount, currency, number, partner's tax id, partner's name, due date): read on the
+    connection, with the company's side named, so neither the ORM nor the tenancy filter's OR
+    of both sides stands between a million rows and the matcher."""
     receivable = kind == m.RECEIVABLE
     mine = Document.sender_company_id if receivable else Document.receiver_company_id
     stmt = select(
@@ -75,7 +76,38 @@ def invoice_rows(company_id: int, kind: str, currency: str | None = None) -> lis
     # Read from the partial covering index alone (SQLite, with no statistics, might otherwise
     # walk a wider index and look every row up in the table: three times slower).
     stmt = stmt.with_hint(Document, f"INDEXED BY ix_documents_{side}_open_items", "sqlite")
-    return [tuple(row) for row in db.session.connection().execute(unscoped(stmt))]
+    return _columns(unscoped(stmt))
+
+
+def _columns(stmt: Select) -> list[list]:
+    """The statement's result as one list per column, with the values SQLAlchemy gives (its
+    own result processors: Decimal for a Numeric kept as REAL by SQLite, dates read from
+    SQLite's text), applied a column at a time rather than a row at a time — a million rows
+    read through the driver's ``fetchall`` cost half of what SQLAlchemy's rows do."""
+    connection = db.session.connection()
+    result = connection.execute(stmt)
+    try:
+        cursor = result.cursor
+        rows = cursor.fetchall()
+        codes = [d[1] for d in cursor.description]
+    finally:
+        result.close()
+    width = len(stmt.selected_columns)
+    columns = [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+    del rows
+    dialect = connection.dialect
+    for i, column in enumerate(stmt.selected_columns):
+        process = column.type.dialect_impl(dialect).result_processor(dialect, codes[i])
+        if process is None:
+            continue
+        values = columns[i]
+        distinct = set(values)
+        if len(distinct) * 4 < len(values):  # dates: a few thousand days, each converted once
+            converted = {v: process(v) for v in distinct}
+            columns[i] = list(map(converted.__getitem__, values))
+        else:
+            columns[i] = list(map(process, values))
+    return columns
 
 
 def as_row(candidate: m.Candidate) -> tuple:

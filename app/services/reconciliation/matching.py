@@ -122,15 +122,26 @@ def matcher_for(company_id: int, lines: Sequence[BankLine] | Sequence[m.Line]) -
     debits = any(line.amount < 0 for line in lines)
     currencies = {line.currency for line in lines}
     currency = currencies.pop() if len(currencies) == 1 else None
-    rows: list[tuple] = []
+    columns: list[list] = [[] for _ in range(8)]
+    others: list[m.Candidate] = []
     if credits:
-        rows += sources.invoice_rows(company_id, m.RECEIVABLE, currency)
-        rows += [sources.as_row(c) for c in sources.payments_in(company_id, currency)]
-        rows += [sources.as_row(c) for c in sources.payouts(company_id, currency)]
+        _extend(columns, sources.invoice_columns(company_id, m.RECEIVABLE, currency))
+        others += sources.payments_in(company_id, currency)
+        others += sources.payouts(company_id, currency)
     if debits:
-        rows += sources.invoice_rows(company_id, m.PAYABLE, currency)
-        rows += [sources.as_row(c) for c in sources.payments_out(company_id, currency)]
-    return Matcher.from_rows(rows, rules=engine_rules(company_id), hints=engine_hints(company_id))
+        _extend(columns, sources.invoice_columns(company_id, m.PAYABLE, currency))
+        others += sources.payments_out(company_id, currency)
+    columns.append([""] * len(columns[0]))  # invoices carry no end-to-end id
+    if others:
+        _extend(columns, [list(col) for col in zip(*map(sources.as_row, others), strict=True)])
+    return Matcher.from_columns(
+        columns, rules=engine_rules(company_id), hints=engine_hints(company_id)
+    )
+
+
+def _extend(columns: list[list], more: list[list]) -> None:
+    for column, values in zip(columns, more, strict=False):
+        column.extend(values)
 
 
 def run_workers() -> int:

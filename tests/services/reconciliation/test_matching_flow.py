@@ -217,3 +217,33 @@ def test_a_confirmation_teaches_the_account_and_the_name_for_the_next_line(parti
         line = db.session.scalars(select(BankLine).where(BankLine.amount == Decimal("910"))).one()
         best = matching.suggestions_of(supplier.id, line.id)
     assert refreshed(second).open_balance == 0 or best[0].items[0].id == second.id
+
+
+def test_open_invoices_are_read_as_the_engine_columns_with_exact_amounts_and_dates(parties):
+    """A whole ledger is read column-wise through the driver: the amounts still come as exact
+    Decimals (cents kept, the held part left out), the dates as dates, both sides apart."""
+    from app.matching import model as m
+    from app.services.reconciliation import candidates
+
+    supplier, buyer, _s_user, _b_user = parties
+    first = invoice(supplier, buyer, "1234567.89")
+    second = invoice(supplier, buyer, "0.10")
+    held = invoice(supplier, buyer, "500.55")
+    held.held_amount = Decimal("200.05")
+    invoice(buyer, supplier, "77.70")  # the buyer's own receivable: not the supplier's
+    db.session.commit()
+    with acting_as(supplier.id):
+        columns = candidates.invoice_columns(supplier.id, m.RECEIVABLE)
+        payables = candidates.invoice_columns(supplier.id, m.PAYABLE)
+    assert len(columns) == 8 and {len(c) for c in columns} == {3}
+    rows = {row[1]: row for row in zip(*columns, strict=True)}
+    assert set(rows) == {first.id, second.id, held.id}
+    assert rows[first.id][2] == Decimal("1234567.89") and type(rows[first.id][2]) is Decimal
+    assert rows[second.id][2] == Decimal("0.10")
+    assert rows[held.id][2] == Decimal("300.50")
+    assert rows[first.id][0] == m.RECEIVABLE and rows[first.id][4] == first.number
+    assert rows[first.id][5] == buyer.tax_id and rows[first.id][6] == buyer.legal_name
+    assert rows[first.id][7] == first.due_date and type(rows[first.id][7]).__name__ == "date"
+    assert [row[2] for row in zip(*payables, strict=True)] == [Decimal("77.70")]
+    with acting_as(supplier.id):
+        assert candidates.invoice_columns(supplier.id, m.RECEIVABLE, "USD") == [[]] * 8
