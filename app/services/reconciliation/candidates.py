@@ -76,10 +76,10 @@ def invoice_columns(company_id: int, kind: str, currency: str | None = None) -> 
     # Read from the partial covering index alone (SQLite, with no statistics, might otherwise
     # walk a wider index and look every row up in the table: three times slower).
     stmt = stmt.with_hint(Document, f"INDEXED BY ix_documents_{side}_open_items", "sqlite")
-    return _columns(unscoped(stmt))
+    return read_columns(unscoped(stmt))
 
 
-def _columns(stmt: Select) -> list[list]:
+def read_columns(stmt: Select) -> list[list]:
     """The statement's result as one list per column, with the values SQLAlchemy gives (its
     own result processors: Decimal for a Numeric kept as REAL by SQLite, dates read from
     SQLite's text), applied a column at a time rather than a row at a time — a million rows
@@ -101,7 +101,7 @@ def _columns(stmt: Select) -> list[list]:
         if process is None:
             continue
         values = columns[i]
-        distinct = set(values)
+        distinct = set(values)  # (the values a driver returns are hashable)
         if len(distinct) * 4 < len(values):  # dates: a few thousand days, each converted once
             converted = {v: process(v) for v in distinct}
             columns[i] = list(map(converted.__getitem__, values))

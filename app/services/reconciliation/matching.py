@@ -158,7 +158,7 @@ def open_lines(company_id: int) -> list[m.Line]:
         BankLine.counterparty_name, BankLine.counterparty_account, BankLine.bank_account_id,
     ).where(BankLine.company_id == company_id, BankLine.status.in_((UNMATCHED, SUGGESTED)))
         .order_by(BankLine.booking_date, BankLine.id))
-    return [m.Line(*row) for row in db.session.connection().execute(stmt)]
+    return list(map(m.Line, *sources.read_columns(stmt)))
 
 
 def match_lines(
