@@ -193,6 +193,7 @@ def order_data(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "payable": str(order.payable),
         "buyer_reference": order.buyer_reference,
+        "cancel_reason": order.cancel_reason,
         "lines": [
             {"position": line.position, "item_code": line.seller_item_id,
              "name": line.name, "quantity": str(line.quantity), "unit_code": line.unit_code,
