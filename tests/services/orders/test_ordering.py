@@ -256,6 +256,19 @@ def test_only_its_supplier_answers_and_only_its_buyer_confirms_or_cancels(p):
         respond(p, order_id, {})
 
 
+def test_the_buyers_reason_for_cancelling_is_kept_and_limited(p):
+    order_id = place(p, {"CEM-50": "1"})
+    with acting_as(p.buyer.id, p.purchaser.id):
+        with pytest.raises(FieldErrors) as raised:
+            responding.cancel(p.buyer.id, order_id, reason="x" * 501, actor=p.purchaser)
+        assert list(raised.value.errors) == ["reason"]
+        db.session.rollback()
+        cancelled = responding.cancel(p.buyer.id, order_id, reason="  Ya no lo necesitamos \n",
+                                      actor=p.purchaser)
+        db.session.commit()
+        assert (cancelled.status, cancelled.cancel_reason) == (CANCELLED, "Ya no lo necesitamos")
+
+
 # ------------------------------------------------------------------------------- deliveries
 
 
