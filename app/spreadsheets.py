@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -146,6 +147,19 @@ def _xlsx_cell(cell_class: Any, sheet: Any, value: Any) -> Any:
 MAX_READ_ROWS = 100_000
 
 
+class NumberCell(str):
+    """A workbook's number cell as ``read_table`` gives it: the text of the number (plain digits
+    and a point, never an exponent) that also keeps the number itself, so a reader never takes
+    a typed ``1.234`` for one thousand two hundred and thirty-four."""
+
+    number: Decimal
+
+    def __new__(cls, number: Decimal) -> NumberCell:
+        cell = super().__new__(cls, format(number, "f"))
+        cell.number = number
+        return cell
+
+
 class TableError(ValueError):
     """A file that is not a table this module reads (the message says why, in English; callers
     put their own words in front of users)."""
@@ -160,7 +174,8 @@ def read_table(content: bytes, *, max_rows: int = MAX_READ_ROWS) -> list[tuple[i
     XLSX workbook's first sheet, each with its line (row) number, cells as stripped text.
 
     A leading ``'`` a safe export put in front of formula-like text is taken off again. Numbers
-    in a workbook come back as Python writes them (``1250.5``), dates as ``YYYY-MM-DD``.
+    in a workbook come back as ``NumberCell`` text with a point (``1250.5``, never ``1e-05``),
+    dates as ``YYYY-MM-DD``.
     """
     if content.startswith(b"PK\x03\x04"):
         rows = _xlsx_rows(content, max_rows)
@@ -237,8 +252,13 @@ def _cell_text(value: Any) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float):
-        return repr(value) if not value.is_integer() else str(int(value))
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        # The shortest text that reads back as the float: 0.1 is 0.1, not 0.1000000000000000055
+        return NumberCell(Decimal(int(value)) if value.is_integer() else Decimal(repr(value)))
+    if isinstance(value, int | Decimal) and Decimal(value).is_finite():
+        return NumberCell(Decimal(value))
     return _unquote(str(value).strip())
 
 

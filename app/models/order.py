@@ -83,6 +83,8 @@ class Order(_Shared, Base):
     xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     response_xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     response_note: Mapped[str] = mapped_column(Text, default="")
+    # The buyer's reason, when it cancelled (the supplier reads it with the order).
+    cancel_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # Where the order came from: the portal's cart, a file, the API (an ERP).
     origin: Mapped[str] = mapped_column(String(10), default="portal")
     created_by_user_id: Mapped[int | None] = mapped_column(

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from babel import Locale
+from babel.numbers import get_decimal_symbol
 from flask import Flask, has_request_context
 from flask_babel import get_locale
 from flask_login import current_user
@@ -18,7 +19,9 @@ from flask_login import current_user
 from app import humanize
 from app.humanize import DEFAULT_TIMEZONE, MONEY_PATTERN
 
-__all__ = ["MONEY_PATTERN", "date_filter", "money", "register", "user_timezone"]
+__all__ = [
+    "MONEY_PATTERN", "date_filter", "decimal_comma", "money", "register", "user_timezone",
+]
 
 
 def _locale(locale: Locale | str | None) -> Locale | str | None:
@@ -30,6 +33,12 @@ def user_timezone() -> str:
     if has_request_context() and getattr(current_user, "is_authenticated", False):
         return getattr(current_user, "timezone", None) or DEFAULT_TIMEZONE
     return DEFAULT_TIMEZONE
+
+
+def decimal_comma() -> bool:
+    """Whether the request's language writes a decimal comma (Spanish: 1.234,5), for reading
+    the numbers of a file it uploads."""
+    return get_decimal_symbol(get_locale() or "es") == ","
 
 
 def money(amount: Any, currency: str | None = "COP", *, locale: Locale | None = None) -> str:

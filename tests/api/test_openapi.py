@@ -171,13 +171,15 @@ PATH_IDS = {
     "matches": "match_id",
     "orders": "order_id",
     "items": "item_id",
+    "deliveries": "delivery_id",
 }
 
 
 def _path_of(url: str) -> str:
     """The document's path for a URL: /documents/7/events → /documents/{document_id}/events."""
     return re.sub(
-        r"/(documents|payments|bank-accounts|bank-lines|matches|orders|items)/[0-9]+(?=/|$)",
+        r"/(documents|payments|bank-accounts|bank-lines|matches|orders|items|deliveries)/[0-9]+"
+        r"(?=/|$)",
         lambda m: f"/{m[1]}/{{{PATH_IDS[m[1]]}}}",
         url.split("?")[0][len(API_PREFIX) :],
     )
@@ -422,7 +424,30 @@ def test_do_the_real_answers_of_every_operation_fit_the_document(
     call("post", order + "/confirm", 409, headers=buyer)
     call("post", order + "/cancel", 409, headers=buyer)
     call("post", order + "/cancel", 403, headers=seller)
-    call("post", f"/api/v1/orders/{other['id']}/cancel", 200, headers=buyer)
+    call("post", f"/api/v1/orders/{other['id']}/cancel", 200, headers=buyer,
+         json={"reason": "Pedido duplicado"})
+    call("post", f"/api/v1/orders/{other['id']}/cancel", 422, headers=buyer,
+         json={"reason": "x" * 501})
+    call("post", f"/api/v1/orders/{other['id']}/cancel", 415, data=b"{}", headers=buyer)
+    call("post", f"/api/v1/orders/{other['id']}/cancel", 400, data=b"{",
+         headers={**buyer, **as_json})
+    # Deliveries of the agreed order: the supplier despatches, the buyer receives.
+    sent_out = {"kind": "despatch", "lines": [{"position": 1, "quantity": "2"}]}
+    call("post", order + "/deliveries", 403, json=sent_out, headers=buyer)
+    call("post", order + "/deliveries", 422, json={**sent_out, "lines": [
+        {"position": 1, "quantity": "3"}]}, headers=seller)  # 2 were agreed
+    call("post", order + "/deliveries", 415, data=b"{}", headers=seller)
+    call("post", order + "/deliveries", 400, data=b"{", headers={**seller, **as_json})
+    despatch = call("post", order + "/deliveries", 201, json=sent_out, headers=seller)
+    received = {"kind": "receipt", "lines": [{"position": 1, "quantity": "2"}]}
+    receipt = call("post", order + "/deliveries", 201, json=received, headers=buyer)
+    call("post", f"/api/v1/orders/{other['id']}/deliveries", 409, json=received,
+         headers=buyer)  # cancelled
+    call("post", "/api/v1/orders/999999/deliveries", 404, json=received, headers=buyer)
+    call("get", order + "/deliveries", 200, headers=seller)
+    call("get", "/api/v1/orders/999999/deliveries", 404, headers=seller)
+    call("get", order + f"/deliveries/{despatch['id']}/xml", 200, headers=buyer)
+    call("get", order + f"/deliveries/{receipt['id']}/xml", 404, headers=buyer)
     call("post", "/api/v1/orders/999999/confirm", 404, headers=buyer)
     call("post", "/api/v1/orders/999999/cancel", 404, headers=buyer)
     call("delete", catalog_item, 204, headers=seller)
@@ -535,6 +560,7 @@ BUSINESS_REFUSALS = {
     "respondOrder",
     "confirmOrder",
     "cancelOrder",
+    "createOrderDelivery",
     "createCatalogItem",
     "updateCatalogItem",
     "importCatalogItems",

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import jsonschema_rs
 import pytest
+from flask_babel import force_locale
 from lxml import etree
 from sqlalchemy import select
 
@@ -459,3 +460,256 @@ def test_scopes_are_required(client, world):
     error_of(client.get(f"{API}/orders"), 401)
     assert stored(order_id).status == "sent"
     assert Decimal(stored(order_id).payable) > 0
+
+
+# --------------------------------------------------------------------------------- cancelling
+
+
+def test_the_buyer_says_why_it_cancels_and_the_supplier_reads_it(client, world):
+    p = world["p"]
+    db.session.add(WebhookEndpoint(company_id=p.supplier.id, url="http://127.0.0.1:9/hooks",
+                                   secret="whsec_x", events=["order.responded"]))
+    db.session.commit()
+    order_id = place(p, {"CEM-50": "2"})
+    assert client.get(f"{API}/orders/{order_id}", headers=world["buyer"]).json[
+        "cancel_reason"] == ""
+    cancelled = client.post(f"{API}/orders/{order_id}/cancel", headers=world["buyer"],
+                            json={"reason": "  Pedido duplicado: use OC-9  "})
+    assert cancelled.status_code == 200, cancelled.json
+    assert cancelled.json["cancel_reason"] == "Pedido duplicado: use OC-9"
+    seen = client.get(f"{API}/orders/{order_id}", headers=world["supplier"]).json
+    assert (seen["status"], seen["cancel_reason"]) == ("cancelled", "Pedido duplicado: use OC-9")
+    (hook,) = db.session.scalars(unscoped(select(WebhookDelivery).where(
+        WebhookDelivery.company_id == p.supplier.id))).all()
+    assert hook.payload["data"]["cancel_reason"] == "Pedido duplicado: use OC-9"
+    jsonschema_rs.validate(webhook_schema(client, "order.responded"), hook.payload)
+
+
+def test_a_cancellation_without_a_body_or_with_an_empty_one_gives_no_reason(client, world):
+    first, second = place(world["p"], {"CEM-50": "1"}), place(world["p"], {"CEM-50": "1"})
+    assert client.post(f"{API}/orders/{first}/cancel", headers=world["buyer"]).json[
+        "cancel_reason"] == ""
+    assert client.post(f"{API}/orders/{second}/cancel", headers=world["buyer"],
+                       json={}).json["cancel_reason"] == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "path"),
+    [
+        ({"reason": "x" * 501}, 422, "reason"),
+        ({"reason": 12}, 422, "reason"),
+        ({"reason": None}, 422, "reason"),
+        ({"why": "no"}, 422, "why"),
+        (["no"], 422, "body"),
+    ],
+)
+def test_a_bad_cancellation_is_refused_and_changes_nothing(client, world, body, status, path):
+    order_id = place(world["p"], {"CEM-50": "1"})
+    error = error_of(client.post(f"{API}/orders/{order_id}/cancel", headers=world["buyer"],
+                                 json=body), status)
+    assert path in error["details"]["fields"], error
+    error_of(client.post(f"{API}/orders/{order_id}/cancel", headers=world["buyer"] | {
+        "Content-Type": "text/plain"}, data=b"no"), 415)
+    assert stored(order_id).status == "sent" and stored(order_id).cancel_reason == ""
+
+
+def test_a_reason_of_500_characters_is_kept_whole(client, world):
+    order_id = place(world["p"], {"CEM-50": "1"})
+    reason = "ñ" * 500
+    cancelled = client.post(f"{API}/orders/{order_id}/cancel", headers=world["buyer"],
+                            json={"reason": reason})
+    assert cancelled.status_code == 200 and cancelled.json["cancel_reason"] == reason
+    assert stored(order_id).cancel_reason == reason
+
+
+# --------------------------------------------------------------------------------- deliveries
+
+
+def agreed_order(client, world, quantities: dict[str, str]) -> int:
+    order_id = place(world["p"], quantities)
+    answered = client.post(f"{API}/orders/{order_id}/response", headers=world["supplier"],
+                           json={})
+    assert answered.json["status"] == "accepted"
+    return order_id
+
+
+def deliver(client, world, order_id, side, body):
+    return client.post(f"{API}/orders/{order_id}/deliveries", headers=world[side], json=body)
+
+
+def test_the_supplier_despatches_and_the_buyer_receives_through_the_api(client, world):
+    order_id = agreed_order(client, world, {"TOR-38": "100", "CEM-50": "10"})
+    day = today().isoformat()
+    sent = deliver(client, world, order_id, "supplier", {
+        "kind": "despatch", "note": "Camión 2", "day": day,
+        "lines": [{"position": 1, "quantity": "60"}, {"position": 2, "quantity": "10"}]})
+    assert sent.status_code == 201, sent.json
+    body = sent.json
+    assert (body["kind"], body["number"], body["day"], body["note"], body["has_document"]) == (
+        "despatch", f"{stored(order_id).number}-D1", day, "Camión 2", True)
+    assert [(li["position"], li["item_code"], li["quantity"]) for li in body["lines"]] == [
+        (1, "TOR-38", "60"), (2, "CEM-50", "10")]
+    # The DespatchAdvice, as the portal writes it.
+    xml = client.get(f"{API}/orders/{order_id}/deliveries/{body['id']}/xml",
+                     headers=world["buyer"])
+    assert xml.status_code == 200 and xml.mimetype == "application/xml"
+    document, _findings = read_ordering(xml.data)
+    assert document.document_type == "DespatchAdvice"
+    assert document.order_reference == stored(order_id).number
+    assert [line.delivered_quantity for line in document.lines] == [Decimal(60), Decimal(10)]
+
+    got = deliver(client, world, order_id, "buyer", {
+        "kind": "receipt", "lines": [{"position": 1, "quantity": "59.5"}]})
+    assert got.status_code == 201, got.json
+    assert (got.json["kind"], got.json["has_document"]) == ("receipt", False)
+    error_of(client.get(f"{API}/orders/{order_id}/deliveries/{got.json['id']}/xml",
+                        headers=world["buyer"]), 404)  # a receipt has no document
+
+    for side in ("buyer", "supplier"):
+        listed = client.get(f"{API}/orders/{order_id}/deliveries", headers=world[side]).json
+        assert [(d["kind"], d["number"]) for d in listed["data"]] == [
+            ("despatch", body["number"]), ("receipt", f"{stored(order_id).number}-E1")]
+    lines = client.get(f"{API}/orders/{order_id}", headers=world["reader"]).json["lines"]
+    assert [(li["despatched_quantity"], li["received_quantity"]) for li in lines] == [
+        ("60", "59.5"), ("10", "0")]
+
+
+def test_deliveries_never_go_past_what_was_agreed(client, world):
+    order_id = agreed_order(client, world, {"TOR-38": "100", "CEM-50": "10"})
+    first = deliver(client, world, order_id, "supplier", {
+        "kind": "despatch", "lines": [{"position": 1, "quantity": "60"}]})
+    assert first.status_code == 201
+    too_much = deliver(client, world, order_id, "supplier", {
+        "kind": "despatch", "lines": [{"position": 2, "quantity": "1"},
+                                      {"position": 1, "quantity": "40.000001"}]})
+    with force_locale("en"):
+        error = error_of(too_much, 422)
+    assert list(error["details"]["fields"]) == ["lines[1]"]
+    assert "60 of 100 already recorded" in error["details"]["fields"]["lines[1]"][0]
+    # A receipt counts against the agreed quantity too (not against what was despatched).
+    error_of(deliver(client, world, order_id, "buyer", {
+        "kind": "receipt", "lines": [{"position": 2, "quantity": "11"}]}), 422)
+    rest = deliver(client, world, order_id, "supplier", {
+        "kind": "despatch", "lines": [{"position": 1, "quantity": "40"}]})
+    assert rest.status_code == 201
+    error_of(deliver(client, world, order_id, "supplier", {
+        "kind": "despatch", "lines": [{"position": 1, "quantity": "0.000001"}]}), 422)
+    assert [(line["despatched_quantity"]) for line in client.get(
+        f"{API}/orders/{order_id}", headers=world["buyer"]).json["lines"]] == ["100", "0"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "path"),
+    [
+        ([{"position": 9, "quantity": "1"}], "lines[0].position"),
+        ([{"position": 1, "quantity": "1"}, {"position": 1, "quantity": "2"}],
+         "lines[1].position"),
+        ([{"position": 1, "quantity": "0"}], "lines"),  # nothing delivered
+        ([{"position": 1, "quantity": "-1"}], "lines.0.quantity"),
+        ([{"position": 1, "quantity": "1e3"}], "lines.0.quantity"),
+        ([{"position": 1, "quantity": "1,5"}], "lines.0.quantity"),
+        ([{"position": 1, "quantity": "1.0000001"}], "lines.0.quantity"),
+        ([{"position": 1, "quantity": "9999999999999"}], "lines.0.quantity"),  # 13 digits
+        ([{"position": 1, "quantity": "999999999999"}], "lines[0]"),  # more than agreed
+        ([{"position": 1, "quantity": 5}], "lines.0.quantity"),
+        ([{"position": "1", "quantity": "5"}], "lines.0.position"),
+        ([{"position": 0, "quantity": "5"}], "lines.0.position"),
+        ([{"position": 1}], "lines.0.quantity"),
+        ([], "lines"),
+    ],
+)
+def test_a_bad_delivery_is_refused_naming_its_line(client, world, lines, path):
+    order_id = agreed_order(client, world, {"TOR-38": "10"})
+    error = error_of(deliver(client, world, order_id, "supplier", {
+        "kind": "despatch", "lines": lines}), 422)
+    assert path in error["details"]["fields"], error
+    assert client.get(f"{API}/orders/{order_id}/deliveries",
+                      headers=world["buyer"]).json["data"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "gift", "lines": [{"position": 1, "quantity": "1"}]},
+        {"kind": "despatch", "day": "mañana", "lines": [{"position": 1, "quantity": "1"}]},
+        {"kind": "despatch", "note": "x" * 2001, "lines": [{"position": 1, "quantity": "1"}]},
+        {"kind": "despatch", "lines": [{"position": 1, "quantity": "1"}], "extra": True},
+        {"kind": "despatch", "lines": [{"position": 1, "quantity": "1"}] * 501},
+    ],
+)
+def test_a_delivery_of_the_wrong_shape_is_refused(client, world, body):
+    order_id = agreed_order(client, world, {"TOR-38": "10"})
+    error_of(deliver(client, world, order_id, "supplier", body), 422)
+
+
+def test_a_delivery_dated_in_the_future_is_refused(client, world):
+    order_id = agreed_order(client, world, {"TOR-38": "10"})
+    later = (today() + dt.timedelta(days=3)).isoformat()
+    error = error_of(deliver(client, world, order_id, "supplier", {
+        "kind": "despatch", "day": later, "lines": [{"position": 1, "quantity": "1"}]}), 422)
+    assert "day" in error["details"]["fields"]
+
+
+def test_each_side_records_only_its_own_deliveries_and_only_on_agreed_orders(client, world):
+    waiting = place(world["p"], {"TOR-38": "10"})
+    one = [{"position": 1, "quantity": "1"}]
+    error_of(deliver(client, world, waiting, "supplier", {"kind": "despatch", "lines": one}),
+             409)
+    order_id = agreed_order(client, world, {"TOR-38": "10"})
+    with force_locale("en"):
+        forbidden = error_of(deliver(client, world, order_id, "buyer", {
+            "kind": "despatch", "lines": one}), 403)
+    assert forbidden["code"] == "forbidden" and "despatch" in forbidden["message"]
+    error_of(deliver(client, world, order_id, "supplier", {"kind": "receipt", "lines": one}),
+             403)
+    assert client.get(f"{API}/orders/{order_id}/deliveries",
+                      headers=world["buyer"]).json["data"] == []
+
+
+def test_another_companys_order_and_deliveries_are_not_found(client, world):
+    order_id = agreed_order(client, world, {"TOR-38": "10"})
+    despatch = deliver(client, world, order_id, "supplier", {
+        "kind": "despatch", "lines": [{"position": 1, "quantity": "1"}]}).json
+    h = world["stranger_h"]
+    for method, url, kwargs in (
+        ("GET", "/deliveries", {}),
+        ("GET", f"/deliveries/{despatch['id']}/xml", {}),
+        ("POST", "/deliveries", {"json": {"kind": "receipt",
+                                          "lines": [{"position": 1, "quantity": "1"}]}}),
+        ("POST", "/deliveries", {"json": {"wrong": "shape"}}),  # 404 before the body is read
+        ("POST", "/cancel", {"json": {"reason": "x"}}),
+    ):
+        error = error_of(client.open(f"{API}/orders/{order_id}{url}", method=method, headers=h,
+                                     **kwargs), 404)
+        assert error["code"] == "not_found"
+    # Another order's delivery is not this order's.
+    other = agreed_order(client, world, {"CEM-50": "1"})
+    error_of(client.get(f"{API}/orders/{other}/deliveries/{despatch['id']}/xml",
+                        headers=world["buyer"]), 404)
+    error_of(client.get(f"{API}/orders/{order_id}/deliveries/999999/xml",
+                        headers=world["buyer"]), 404)
+    assert stored(order_id).status == "accepted"
+
+
+def test_a_despatch_sent_twice_with_one_idempotency_key_is_recorded_once(client, world):
+    order_id = agreed_order(client, world, {"TOR-38": "10"})
+    headers = world["supplier"] | {"Idempotency-Key": "despatch-1"}
+    body = {"kind": "despatch", "lines": [{"position": 1, "quantity": "4"}]}
+    first = client.post(f"{API}/orders/{order_id}/deliveries", headers=headers, json=body)
+    again = client.post(f"{API}/orders/{order_id}/deliveries", headers=headers, json=body)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json == first.json
+    assert len(client.get(f"{API}/orders/{order_id}/deliveries",
+                          headers=world["buyer"]).json["data"]) == 1
+
+
+def test_delivery_scopes_are_required(client, world):
+    order_id = agreed_order(client, world, {"TOR-38": "10"})
+    body = {"kind": "receipt", "lines": [{"position": 1, "quantity": "1"}]}
+    error = error_of(client.post(f"{API}/orders/{order_id}/deliveries", headers=world["reader"],
+                                 json=body), 403)
+    assert error["details"]["required_scope"] == "orders:write"
+    for url in (f"/orders/{order_id}/deliveries", f"/orders/{order_id}/deliveries/1/xml"):
+        error = error_of(client.get(API + url, headers=world["catalog_only"]), 403)
+        assert error["details"]["required_scope"] == "orders:read"
+    error_of(client.get(f"{API}/orders/{order_id}/deliveries"), 401)

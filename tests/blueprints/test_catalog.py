@@ -222,3 +222,19 @@ def test_the_catalog_downloads_as_a_peppol_catalogue(client, parties):
     assert client.get(f"/catalog/catalogue.xml?customer={customer.id}").status_code == 200
     stranger = make_company("Extraña")
     assert client.get(f"/catalog/catalogue.xml?customer={stranger.id}").status_code == 404
+
+
+@pytest.mark.parametrize(("locale", "price"), [("es", Decimal(1000)), ("en", Decimal(1))])
+def test_an_import_reads_1_000_as_the_uploaders_language_writes_it(client, parties, locale,
+                                                                   price):
+    """A file that does not show its decimal separator: 1.000 is a thousand in Spanish."""
+    supplier, _customer, seller = parties
+    with client.session_transaction() as session:
+        session["locale"] = locale
+    login(client, seller, supplier)
+    token = csrf(client, "/catalog/")
+    response = client.post("/catalog/import", data={
+        "csrf_token": token, "file": (io.BytesIO(b"code;name;price\nA-1;Uno;1.000\n"), "c.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert items()["A-1"].price == price

@@ -36,6 +36,7 @@ from app.extensions import db
 from app.models.api import CATALOG_READ, CATALOG_WRITE
 from app.services.catalogs import items, search, transfer
 from app.services.errors import DomainError
+from app.web.formatting import decimal_comma
 
 ID = f"int(min=1, max={MAX_ID})"
 ITEM_ID = {"item_id": "The catalog item's id"}
@@ -214,7 +215,8 @@ def import_catalog_items() -> Any:
     if upload is None:
         raise DomainError(_l("Send the file in the multipart field “file”."), field="file")
     content = upload.read(transfer.MAX_IMPORT_BYTES + 1)
-    report = transfer.import_items(_company_id(), content=content, actor=acting_user())
+    report = transfer.import_items(_company_id(), content=content, actor=acting_user(),
+                                   decimal_comma=decimal_comma())
     db.session.commit()
     return CatalogImported.of(report)
 

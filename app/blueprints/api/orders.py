@@ -9,7 +9,7 @@ confirmation or a cancellation through ``order.responded`` (the document's ``web
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import wraps
 from typing import Any
@@ -25,10 +25,19 @@ from app.blueprints.api.auth import acting_user, current_token, require_token
 from app.blueprints.api.documents import download, file_answer
 from app.blueprints.api.order_input import Requested, place_order, read_order_xml, supplier_of
 from app.blueprints.api.replay import answer_once
-from app.blueprints.api.responses import Error, Order, OrderList, OrderSummary
+from app.blueprints.api.responses import (
+    Delivery,
+    DeliveryList,
+    Error,
+    Order,
+    OrderList,
+    OrderSummary,
+)
 from app.blueprints.api.schemas import (
     MAX_ID,
+    CancelOrder,
     DocumentHeaders,
+    NewDelivery,
     NewOrder,
     NewOrderResponse,
     OrderQuery,
@@ -39,6 +48,7 @@ from app.extensions import db
 from app.models import Company
 from app.models import Order as OrderRow
 from app.models.api import ORDERS_READ, ORDERS_WRITE
+from app.models.order import DESPATCH
 from app.services.documents.queries import Cursor
 from app.services.errors import FieldErrors, Forbidden, NotFound
 from app.services.orders import placing, queries, responding
@@ -81,16 +91,16 @@ def _answer(order_id: int) -> Order:
     return Order.of(_view(order_id), _company_id())
 
 
-def _side(order_id: int, side: str) -> None:
-    """Refuse (403) an action of the order's other side."""
+def _side(order_id: int, side: str, *, refusal: Any = None) -> None:
+    """Refuse (403) an action of the order's other side, saying ``refusal`` when given."""
     order = _view(order_id).order
     mine = order.supplier_company_id if side == "supplier" else order.buyer_company_id
     if mine != _company_id():
-        raise Forbidden(
+        raise Forbidden(refusal or (
             _l("Only the order's supplier answers it.")
             if side == "supplier"
             else _l("Only the order's buyer confirms or cancels it.")
-        )
+        ))
 
 
 # ------------------------------------------------------------------------------------ placing
@@ -277,7 +287,7 @@ def respond_order(order_id: int, json: NewOrderResponse) -> Any:
     OrderResponse. Only the supplier answers, once (409 after). Needs `orders:write`.
     """
     _side(order_id, "supplier")
-    index = _positions(order_id, json)
+    index = _positions(order_id, json.lines, twice=_l("This line is answered twice."))
     answers = {
         line.position: responding.Answer(
             status=line.status,
@@ -300,16 +310,17 @@ def respond_order(order_id: int, json: NewOrderResponse) -> Any:
     return _answer(order_id)
 
 
-def _positions(order_id: int, json: NewOrderResponse) -> dict[int, int]:
-    """Where each answered position is in the request; refuse unknown or repeated ones."""
+def _positions(order_id: int, lines: Sequence[Any], *, twice: Any) -> dict[int, int]:
+    """Where each position named is in the request's lines; refuse unknown or repeated ones
+    (saying ``twice``)."""
     known = {line.position for line in _view(order_id).lines}
     index: dict[int, int] = {}
     errors: dict[str, list[Any]] = {}
-    for i, line in enumerate(json.lines):
+    for i, line in enumerate(lines):
         if line.position not in known:
             errors[f"lines[{i}].position"] = [_l("The order has no line %(n)s.", n=line.position)]
         elif line.position in index:
-            errors[f"lines[{i}].position"] = [_l("This line is answered twice.")]
+            errors[f"lines[{i}].position"] = [twice]
         index.setdefault(line.position, i)
     if errors:
         raise FieldErrors(errors)
@@ -317,7 +328,7 @@ def _positions(order_id: int, json: NewOrderResponse) -> dict[int, int]:
 
 
 def _response_path(name: str, index: dict[int, int]) -> str:
-    """The API's path for a field respond names: ``line-3`` is the request's line of
+    """The API's path for a field a service names: ``line-3`` is the request's line of
     position 3."""
     if name.startswith("line-") and name[5:].isdigit() and int(name[5:]) in index:
         return f"lines[{index[int(name[5:])]}]"
@@ -355,11 +366,15 @@ def confirm_order(order_id: int) -> Any:
 @require_token(ORDERS_WRITE)
 @visible_order
 @api.validate(
+    json=CancelOrder,
+    optional_body=True,
     resp=Response(
-        HTTP_200=(Order, "The order, cancelled"),
+        HTTP_200=(Order, "The order, cancelled, with `cancel_reason`"),
+        HTTP_400=BAD_JSON,
         HTTP_403=(Error, "The token lacks the scope, or the company is the order's supplier"),
         HTTP_404=NOT_FOUND,
         HTTP_409=(Error, "The order was agreed or closed already"),
+        HTTP_415=NOT_JSON,
         HTTP_422=UNPROCESSABLE,
     ),
     tags=TAGS,
@@ -369,13 +384,124 @@ def confirm_order(order_id: int) -> Any:
 def cancel_order(order_id: int) -> Any:
     """Withdraw an order not answered yet, or refuse the supplier's changes
 
-    Only while the order is `sent` or `changed`. Needs the `orders:write` scope; only the
-    buyer cancels.
+    Only while the order is `sent` or `changed`. The body is optional: `{"reason": "…"}` (at
+    most 500 characters) tells the supplier why; the order carries it as `cancel_reason`.
+    Needs the `orders:write` scope; only the buyer cancels.
     """
     _side(order_id, "buyer")
-    responding.cancel(_company_id(), order_id, actor=acting_user())
+    body: CancelOrder | None = request.context.json  # type: ignore[attr-defined]
+    responding.cancel(_company_id(), order_id, reason=body.reason if body else "",
+                      actor=acting_user())
     db.session.commit()
     return _answer(order_id)
+
+
+# --------------------------------------------------------------------------------- deliveries
+
+
+@bp.get(f"/orders/<{ID}:order_id>/deliveries")
+@require_token(ORDERS_READ)
+@api.validate(
+    resp=Response(
+        HTTP_200=(DeliveryList, "The order's despatches and receipts, oldest first"),
+        HTTP_404=NOT_FOUND,
+        HTTP_422=UNPROCESSABLE,
+    ),
+    tags=TAGS,
+    operation_id="listOrderDeliveries",
+    path_parameter_descriptions=ORDER_ID,
+)
+def list_deliveries(order_id: int) -> Any:
+    """The despatches the supplier and the receipts the buyer recorded on an order
+
+    Both companies of the order read them. Needs the `orders:read` scope.
+    """
+    found = _view(order_id)
+    return DeliveryList(data=[Delivery.of(d, parts) for d, parts in found.deliveries])
+
+
+@bp.post(f"/orders/<{ID}:order_id>/deliveries")
+@require_token(ORDERS_WRITE)
+@visible_order
+@api.validate(
+    json=NewDelivery,
+    headers=DocumentHeaders,
+    resp=Response(
+        HTTP_201=(Delivery, "The delivery, recorded (a despatch with its DespatchAdvice)"),
+        HTTP_400=BAD_JSON,
+        HTTP_403=(Error, "The token lacks the scope, or a despatch by the buyer or a receipt "
+                  "by the supplier"),
+        HTTP_404=NOT_FOUND,
+        HTTP_409=(Error, "The order is not agreed (accepted or confirmed)"),
+        HTTP_415=NOT_JSON,
+        HTTP_422=(
+            Error,
+            "Refused; `details.fields` names each input: `lines[1].position` (no such line, "
+            "or given twice), `lines[1]` (more than agreed with the earlier deliveries), "
+            "`day` (in the future), `lines` (every quantity 0)",
+        ),
+    ),
+    tags=TAGS,
+    operation_id="createOrderDelivery",
+    path_parameter_descriptions=ORDER_ID,
+)
+def create_delivery(order_id: int, json: NewDelivery) -> Any:
+    """Record a despatch (the supplier) or a receipt (the buyer) of an agreed order
+
+    Quantities per line (by `position`, decimal text); with the earlier deliveries of the same
+    kind, a line never goes past the quantity agreed. A despatch is written as a Peppol
+    DespatchAdvice (T16), as the portal writes it. The same `Idempotency-Key` header again
+    within 24 hours answers the first delivery. Needs the `orders:write` scope.
+    """
+    if json.kind == DESPATCH:
+        _side(order_id, "supplier", refusal=_l("Only the order's supplier records a despatch."))
+    else:
+        _side(order_id, "buyer", refusal=_l("Only the order's buyer records a receipt."))
+    index = _positions(order_id, json.lines, twice=_l("This line is given twice."))
+    company_id = _company_id()
+    parts = (f"POST /orders/{order_id}/deliveries", request.get_data(cache=True))
+    return answer_once(company_id, parts, lambda: (201, _deliver(order_id, json, index)))
+
+
+def _deliver(order_id: int, json: NewDelivery, index: dict[int, int]) -> Delivery:
+    try:
+        delivery = responding.record_delivery(
+            _company_id(), order_id, {line.position: line.quantity for line in json.lines},
+            kind=json.kind, day=json.day or _today(), today=_today(), note=json.note,
+            actor=acting_user(),
+        )
+    except FieldErrors as error:
+        raise FieldErrors(
+            {_response_path(name, index): m for name, m in error.errors.items()}
+        ) from None
+    found = _view(order_id)
+    return next(Delivery.of(d, p) for d, p in found.deliveries if d.id == delivery.id)
+
+
+@bp.get(f"/orders/<{ID}:order_id>/deliveries/<{ID}:delivery_id>/xml")
+@require_token(ORDERS_READ)
+@api.validate(
+    resp=Response(
+        HTTP_200=(None, "The UBL DespatchAdvice"),
+        HTTP_404=(Error, "No such order of yours, no such delivery of it, or a receipt (which "
+                  "has no document)"),
+        HTTP_422=UNPROCESSABLE,
+    ),
+    tags=TAGS,
+    operation_id="getOrderDeliveryXml",
+    path_parameter_descriptions={**ORDER_ID, "delivery_id": "The delivery's id"},
+    openapi_extra=file_answer("application/xml"),
+)
+def get_delivery_xml(order_id: int, delivery_id: int) -> Any:
+    """A despatch's UBL DespatchAdvice (Peppol BIS T16), as the supplier's despatch wrote it
+
+    Needs the `orders:read` scope.
+    """
+    _view(order_id)
+    filename, data = queries.document_of(order_id, DESPATCH, delivery_id)
+    if not data:
+        raise NotFound(_l("This order has no such despatch."))
+    return download(data, "application/xml", filename)
 
 
 def _language() -> str:

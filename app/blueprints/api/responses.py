@@ -723,6 +723,7 @@ class Order(Body):
     created_at: Timestamp
     responded_at: Timestamp | None
     closed_at: Timestamp | None = Field(description="Confirmed, cancelled or rejected")
+    cancel_reason: str = Field(description="The buyer's reason, when it cancelled (or empty)")
     lines: list[OrderLine]
 
     @classmethod
@@ -750,6 +751,7 @@ class Order(Body):
             created_at=order.created_at,
             responded_at=order.responded_at,
             closed_at=order.closed_at,
+            cancel_reason=order.cancel_reason,
             lines=[OrderLine.of(line) for line in view.lines],
         )
 
@@ -761,6 +763,54 @@ def _party(company: Any) -> OrderParty:
         tax_id=company.tax_id,
         country=company.country,
     )
+
+
+class DeliveryLine(Body):
+    position: int = Field(description="The order line's position")
+    item_code: str
+    name: str
+    unit_code: str
+    quantity: DecimalText = Field(description="Despatched or received with this delivery")
+
+
+class Delivery(Body):
+    """A despatch the supplier recorded (written as a DespatchAdvice) or a receipt the buyer
+    recorded."""
+
+    id: int
+    order_id: int
+    kind: Literal["despatch", "receipt"]
+    number: str = Field(examples=["OC-000001-D1", "OC-000001-E1"])
+    day: Day
+    note: str
+    has_document: bool = Field(
+        description="A despatch's UBL DespatchAdvice: GET /orders/{order_id}/deliveries/{id}/xml"
+    )
+    created_at: Timestamp
+    lines: list[DeliveryLine]
+
+    @classmethod
+    def of(cls, delivery: Any, parts: list[tuple[Any, Decimal]]) -> Self:
+        """Return a delivery with its (order line, quantity) parts."""
+        return cls(
+            id=delivery.id,
+            order_id=delivery.order_id,
+            kind=delivery.kind,
+            number=delivery.number,
+            day=delivery.day,
+            note=delivery.note,
+            has_document=delivery.kind == "despatch",
+            created_at=delivery.created_at,
+            lines=[
+                DeliveryLine(position=line.position, item_code=line.seller_item_id,
+                             name=line.name, unit_code=line.unit_code, quantity=quantity)
+                for line, quantity in parts
+            ],
+        )
+
+
+class DeliveryList(Body):
+    data: list[Delivery] = Field(description="Oldest first")
 
 
 class OrderSummary(Body):
@@ -980,6 +1030,7 @@ class OrderData(Body):
     currency: str
     payable: str = Field(description="Decimal text")
     buyer_reference: str
+    cancel_reason: str = Field(description="The buyer's reason, when it cancelled (or empty)")
     lines: list[OrderDataLine]
 
 

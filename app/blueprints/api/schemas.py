@@ -598,6 +598,32 @@ class NewOrderResponse(Schema):
     note: str = Field("", max_length=2000)
 
 
+class CancelOrder(Schema):
+    reason: str = Field(
+        "", max_length=500, description="Why you cancel; the supplier reads it with the order"
+    )
+
+
+class DeliveredLine(Schema):
+    position: int = Field(ge=1, le=100_000, description="The order line's position")
+    quantity: QuantityText = Field(
+        description="How many went out (despatch) or came in (receipt) with this delivery; "
+        "with the earlier ones, at most the quantity agreed"
+    )
+
+
+class NewDelivery(Schema):
+    """A despatch (the supplier's) or a receipt (the buyer's) of an agreed order."""
+
+    kind: Literal["despatch", "receipt"] = Field(
+        description="`despatch` for the supplier (written as a DespatchAdvice), `receipt` for "
+        "the buyer"
+    )
+    day: dt.date | None = Field(None, description="When it went out or came in; default today")
+    note: str = Field("", max_length=2000)
+    lines: list[DeliveredLine] = Field(min_length=1, max_length=500)
+
+
 # ----------------------------------------------------------------------------------- catalog
 
 

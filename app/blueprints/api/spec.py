@@ -84,6 +84,8 @@ class StrictFlaskPlugin(FlaskPlugin):
         arguments = query_arguments(query or NoQuery)
         if json and request.mimetype in XML_TYPES and _takes_xml(request):
             json = None
+        if json and _body_optional(request) and not request.get_data(cache=True):
+            json = None  # no body at all: the view takes its model's defaults
         request.context = Context(arguments, json_body(json) if json else None, None, None, None)
 
     def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):  # type: ignore[no-untyped-def]
@@ -139,13 +141,19 @@ class ApiSpec(SpecTree):
         *,
         openapi_extra: dict[str, Any] | None = None,
         xml_body: bool = False,
+        optional_body: bool = False,
         **kwargs: Any,
     ) -> Callable:
         """Declare a view's input and answers (see SpecTree.validate); openapi_extra is merged
         into its operation for what no model says; xml_body: the view also takes an XML body
-        (its JSON model is then None, the view reads the XML)."""
+        (its JSON model is then None, the view reads the XML); optional_body: the JSON body may
+        be left out altogether (its model is then None, the view takes the defaults)."""
         decorate = super().validate(**kwargs)
         extra = openapi_extra or {}
+        if optional_body:
+            optional = {"requestBody": {"required": False}}
+            _merge(optional, extra)
+            extra = optional
         if xml_body:
             xml = {
                 "requestBody": {
@@ -157,6 +165,7 @@ class ApiSpec(SpecTree):
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             view.xml_body = xml_body  # type: ignore[attr-defined]  # wraps() carries it outwards
+            view.optional_body = optional_body  # type: ignore[attr-defined]
             validated = decorate(view)
             self._extras[validated] = extra
             return validated
@@ -252,6 +261,12 @@ def _takes_xml(request: Any) -> bool:
     """Tell whether the view the request is routed to was declared with ``xml_body=True``."""
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "xml_body", False))
+
+
+def _body_optional(request: Any) -> bool:
+    """Tell whether the view the request is routed to may be called without a body."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "optional_body", False))
 
 
 def _error(description: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from app.spreadsheets import MEDIA_TYPES
 from app.tenancy import get_or_404
 from app.web.auth import company, require_permission, user
 from app.web.confirm import ask_first
+from app.web.formatting import decimal_comma
 from app.web.htmx import form_errors, render
 
 MANAGE = "catalog.manage"
@@ -275,7 +276,7 @@ def import_file() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             report = transfer.import_items(company().id, content=form.file.data.read(),
-                                           actor=user())
+                                           actor=user(), decimal_comma=decimal_comma())
         except DomainError as error:
             db.session.rollback()
             form_errors(form, error)

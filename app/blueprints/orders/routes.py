@@ -22,6 +22,7 @@ from app.services.orders import cart, matching, placing, queries, responding
 from app.spreadsheets import MEDIA_TYPES, table_bytes
 from app.web.auth import can, company, require_permission, user
 from app.web.confirm import ask_first
+from app.web.formatting import decimal_comma
 from app.web.htmx import form_errors, render
 
 PLACE, SELL = "orders.place", "catalog.manage"
@@ -162,7 +163,8 @@ def cart_file() -> ResponseReturnValue:
         flash(_("Choose a supplier and a file."), "error")
         return redirect(url_for("orders.view_cart"), code=303)
     try:
-        rows = placing.cart_from_file(company().id, supplier_id, form.file.data.read())
+        rows = placing.cart_from_file(company().id, supplier_id, form.file.data.read(),
+                                      decimal_comma=decimal_comma())
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")

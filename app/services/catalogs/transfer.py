@@ -107,8 +107,19 @@ def export_items(company_id: int, fmt: str) -> bytes:
     return table_bytes(fmt, rows, header=EXPORT_HEADER, title="Catalog")
 
 
-def import_items(company_id: int, *, content: bytes, actor: User) -> ImportReport:
-    """Create or change an item per row of a CSV or XLSX file; report every row."""
+# The columns that hold numbers; the file's decimal separator is read from all of them.
+NUMBER_COLUMNS = ("price", "tax_percent", "min_quantity", "pack_size")
+
+
+def import_items(
+    company_id: int, *, content: bytes, actor: User, decimal_comma: bool = False
+) -> ImportReport:
+    """Create or change an item per row of a CSV or XLSX file; report every row.
+
+    Numbers are read with the decimal separator the file's number columns show (``1,5`` or
+    ``1.234,50``: a comma); when none shows it, ``1.000`` is one thousand for a reader who
+    writes a decimal comma (``decimal_comma``) and one for the others (``items.parse_number``).
+    """
     if len(content) > MAX_IMPORT_BYTES:
         raise DomainError(_l("The file is larger than 20 MB."), field="file")
     try:
@@ -152,6 +163,11 @@ def import_items(company_id: int, *, content: bytes, actor: User) -> ImportRepor
             )
         )
     }
+    decimal_mark = items.decimal_mark_of(
+        (cells[columns[name]] for _, cells in table for name in NUMBER_COLUMNS
+         if name in columns and columns[name] < len(cells)),
+        decimal_comma=decimal_comma,
+    )
     seen: set[str] = set()
     added: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -166,7 +182,8 @@ def import_items(company_id: int, *, content: bytes, actor: User) -> ImportRepor
             row.message = _l("This code appears earlier in the file.")
             continue
         try:
-            checked = items.check_item(values, company_id=company_id)
+            checked = items.check_item(values, company_id=company_id,
+                                       decimal_mark=decimal_mark)
         except FieldErrors as error:
             row.message = _field_errors(error.errors)
             continue

@@ -193,6 +193,7 @@ def order_data(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "payable": str(order.payable),
         "buyer_reference": order.buyer_reference,
+        "cancel_reason": order.cancel_reason,
         "lines": [
             {"position": line.position, "item_code": line.seller_item_id,
              "name": line.name, "quantity": str(line.quantity), "unit_code": line.unit_code,
@@ -258,10 +259,13 @@ class FileRow:
 
 
 def cart_from_file(
-    buyer_company_id: int, supplier_company_id: int, content: bytes
+    buyer_company_id: int, supplier_company_id: int, content: bytes, *,
+    decimal_comma: bool = False,
 ) -> list[FileRow]:
     """Fill the cart for a supplier from a CSV/XLSX of item codes and quantities; report each
-    row (a row that cannot go in changes nothing)."""
+    row (a row that cannot go in changes nothing). Quantities are read with the decimal
+    separator the column shows, else ``1.000`` is a thousand for a reader who writes a decimal
+    comma (``decimal_comma``) and one for the others (``catalog.parse_number``)."""
     if len(content) > MAX_FILE_BYTES:
         raise DomainError(_l("The file is larger than 5 MB."), field="file")
     try:
@@ -287,6 +291,10 @@ def cart_from_file(
             .where(CatalogItem.company_id == supplier_company_id)
         )
     }
+    decimal_mark = catalog.decimal_mark_of(
+        (cells[quantity_at] for _, cells in table if quantity_at < len(cells)),
+        decimal_comma=decimal_comma,
+    )
     rows: list[FileRow] = []
     for number, cells in table:
         code = cells[code_at] if code_at < len(cells) else ""
@@ -298,7 +306,7 @@ def cart_from_file(
             row.message = _l("No item of this supplier has this code.")
             continue
         try:
-            quantity = catalog.parse_number(raw)
+            quantity = catalog.parse_number(raw, decimal_mark=decimal_mark)
             if quantity is None:
                 raise ValueError(raw)
         except ValueError:

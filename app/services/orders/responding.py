@@ -38,6 +38,7 @@ from app.services.errors import Conflict, DomainError, FieldErrors, NotFound
 from app.services.orders import documents, placing
 
 MAX_QUANTITY = Decimal("1e9")
+MAX_CANCEL_REASON = 500
 
 
 @dataclass
@@ -199,14 +200,19 @@ def confirm(buyer_company_id: int, order_id: int, *, actor: User | None) -> Orde
 
 def cancel(buyer_company_id: int, order_id: int, *, reason: str = "", actor: User | None
            ) -> Order:
-    """The buyer withdraws an order not answered yet, or refuses the supplier's changes."""
+    """The buyer withdraws an order not answered yet, or refuses the supplier's changes, and
+    may say why (at most ``MAX_CANCEL_REASON`` characters, kept with the order)."""
+    reason = reason.strip()
+    if len(reason) > MAX_CANCEL_REASON:
+        raise FieldErrors({"reason": [_l("At most %(n)d characters.", n=MAX_CANCEL_REASON)]})
     order = order_of(buyer_company_id, order_id, side="buyer")
     if order.status not in (SENT, CHANGED):
         raise Conflict(_l("An order already agreed or closed cannot be cancelled here."))
     order.status = CANCELLED
+    order.cancel_reason = reason
     order.updated_at = order.closed_at = utcnow()
     audit.record_event(actor or "system", buyer_company_id, "order.cancelled", order,
-                       {"number": order.number, "reason": reason[:500]})
+                       {"number": order.number, "reason": reason})
     _announce(order)
     return order
 

@@ -5,10 +5,13 @@ deliveries, reordering and a cart filled from a spreadsheet."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from lxml import etree
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.einvoice.ordering import check_ordering, read_ordering
@@ -253,6 +256,19 @@ def test_only_its_supplier_answers_and_only_its_buyer_confirms_or_cancels(p):
         respond(p, order_id, {})
 
 
+def test_the_buyers_reason_for_cancelling_is_kept_and_limited(p):
+    order_id = place(p, {"CEM-50": "1"})
+    with acting_as(p.buyer.id, p.purchaser.id):
+        with pytest.raises(FieldErrors) as raised:
+            responding.cancel(p.buyer.id, order_id, reason="x" * 501, actor=p.purchaser)
+        assert list(raised.value.errors) == ["reason"]
+        db.session.rollback()
+        cancelled = responding.cancel(p.buyer.id, order_id, reason="  Ya no lo necesitamos \n",
+                                      actor=p.purchaser)
+        db.session.commit()
+        assert (cancelled.status, cancelled.cancel_reason) == (CANCELLED, "Ya no lo necesitamos")
+
+
 # ------------------------------------------------------------------------------- deliveries
 
 
@@ -329,6 +345,50 @@ def test_a_spreadsheet_of_codes_and_quantities_fills_the_cart_row_by_row(p):
             with pytest.raises(DomainError):
                 placing.cart_from_file(p.buyer.id, p.supplier.id, bad)
     assert db.session.scalars(unscoped(select(CartLine))).all()
+
+
+@pytest.mark.parametrize(
+    ("content", "decimal_comma", "quantities"),
+    [
+        # A decimal comma elsewhere in the column: 1.000 is a thousand, whoever uploads it.
+        ("código;cantidad\nTOR-38;1.000\nCEM-50;2,5\n", False, [1000, Decimal("2.5")]),
+        # Nothing in the column says: the uploader's language decides.
+        ("código;cantidad\nTOR-38;1.000\nCEM-50;3\n", True, [1000, 3]),
+        ("código;cantidad\nTOR-38;1.000\nCEM-50;3\n", False, [1, 3]),
+        ('code,quantity\nTOR-38,"1,000"\nCEM-50,1.5\n', True, [1000, Decimal("1.5")]),
+    ],
+)
+def test_a_spreadsheets_quantities_are_read_as_its_column_writes_them(
+    p, content, decimal_comma, quantities
+):
+    with acting_as(p.buyer.id):
+        rows = placing.cart_from_file(p.buyer.id, p.supplier.id, content.encode(),
+                                      decimal_comma=decimal_comma)
+        assert all(row.accepted for row in rows), [str(row.message) for row in rows]
+        (basket,) = cart.carts(p.buyer.id, today=TODAY)
+        assert sorted(row.line.quantity for row in basket.rows) == sorted(quantities)
+
+
+def test_a_spreadsheets_bad_quantities_are_refused_row_by_row(p):
+    content = ("code;quantity\nTOR-38;1e3\nTOR-38;1.2.3\nTOR-38;-5\nTOR-38;" + "9" * 300
+               + "\nCEM-50;2\n")
+    workbook = Workbook()
+    for row in (["code", "quantity"], ["TOR-38", 1.5], ["CEM-50", 1000]):
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    with acting_as(p.buyer.id), force_locale("en"):
+        rows = placing.cart_from_file(p.buyer.id, p.supplier.id, content.encode(),
+                                      decimal_comma=True)
+        assert [row.accepted for row in rows] == [False, False, False, False, True]
+        assert [str(row.message) for row in rows[:2]] == ["The quantity is not a number."] * 2
+        assert str(rows[3].message) == "The quantity is not a number."
+        db.session.rollback()
+        typed = placing.cart_from_file(p.buyer.id, p.supplier.id, out.getvalue(),
+                                       decimal_comma=True)
+        assert [row.accepted for row in typed] == [True, True]
+        (basket,) = cart.carts(p.buyer.id, today=TODAY)
+        assert sorted(row.line.quantity for row in basket.rows) == [Decimal("1.5"), 1000]
 
 
 def test_an_order_document_is_wellformed_utf8(p):
