@@ -77,19 +77,6 @@ def line_key(code: str, name: str) -> str:
         name.lower().split()))
 
 
-def tolerance_for(buyer_company_id: int, supplier_company_id: int) -> Tolerance:
-    rows = {row.supplier_company_id: row for row in db.session.scalars(
-        select(MatchTolerance).where(
-            MatchTolerance.company_id == buyer_company_id,
-            (MatchTolerance.supplier_company_id == supplier_company_id)
-            | MatchTolerance.supplier_company_id.is_(None),
-        ))}
-    row = rows.get(supplier_company_id) or rows.get(None)
-    if row is None:
-        return Tolerance()
-    return Tolerance(row.quantity_percent, row.price_percent, row.price_amount)
-
-
 def set_tolerance(
     buyer_company_id: int, supplier_company_id: int | None, *, quantity_percent: str,
     price_percent: str, price_amount: str, actor: User,
@@ -131,16 +118,6 @@ def tolerances(buyer_company_id: int) -> list[MatchTolerance]:
         MatchTolerance.company_id == buyer_company_id)))
 
 
-def order_for(document: Document) -> Order | None:
-    if not document.order_reference or document.receiver_company_id is None:
-        return None
-    return db.session.scalars(select(Order).where(
-        Order.buyer_company_id == document.receiver_company_id,
-        Order.supplier_company_id == document.sender_company_id,
-        Order.number == document.order_reference,
-    )).first()
-
-
 def invoiced(order: Order, *, before_document_id: int | None = None) -> dict[str, Decimal]:
     """Quantities invoiced against the order so far, by item (code, else name)."""
     stmt = (
@@ -163,28 +140,128 @@ def invoiced(order: Order, *, before_document_id: int | None = None) -> dict[str
 
 def check(document: Document) -> ThreeWay | None:
     """The three-way match of an invoice that names an order; None when it names none."""
-    if document.document_type != INVOICE or not document.order_reference:
-        return None
-    order = order_for(document)
-    if order is None:
-        return ThreeWay(EXCEPTION, document.order_reference, problems=[
-            _l("Order %(number)s was not placed through the portal with this supplier.",
-               number=document.order_reference)])
+    return summaries([document]).get(document.id)
+
+
+def summaries(documents: Iterable[Document]) -> dict[int, ThreeWay]:
+    """The three-way match of each invoice that names an order (a tray page's, a bulk
+    acceptance's): what they need is read in a few queries for all of them, not per invoice."""
+    invoices = [d for d in documents if d.document_type == INVOICE and d.order_reference]
+    if not invoices:
+        return {}
+    orders = _orders_of(invoices)
+    found = list({order.id: order for order in orders.values()}.values())
+    order_ids = [order.id for order in found]
+    order_lines: dict[int, list[OrderLine]] = {}
+    for line in db.session.scalars(select(OrderLine).where(OrderLine.order_id.in_(order_ids))
+                                   .order_by(OrderLine.order_id, OrderLine.position)):
+        order_lines.setdefault(line.order_id, []).append(line)
+    receipts = dict(db.session.execute(
+        select(OrderDelivery.order_id, func.count()).where(
+            OrderDelivery.order_id.in_(order_ids), OrderDelivery.kind == RECEIPT)
+        .group_by(OrderDelivery.order_id)).all()) if order_ids else {}
+    tolerances = _tolerances({(o.buyer_company_id, o.supplier_company_id) for o in found})
+    history = _invoiced_lines(found)
+    lines: dict[int, list[DocumentLine]] = {}
+    for line in db.session.scalars(
+        select(DocumentLine).where(DocumentLine.document_id.in_([d.id for d in invoices]))
+        .order_by(DocumentLine.document_id, DocumentLine.position)
+    ):
+        lines.setdefault(line.document_id, []).append(line)
+    out = {}
+    for document in invoices:
+        order = orders.get(_order_key(document))
+        if order is None:
+            out[document.id] = ThreeWay(EXCEPTION, document.order_reference, problems=[
+                _l("Order %(number)s was not placed through the portal with this supplier.",
+                   number=document.order_reference)])
+            continue
+        earlier: dict[str, Decimal] = {}
+        for document_id, key, quantity in history.get(order.id, ()):
+            if document_id < document.id:
+                earlier[key] = earlier.get(key, Decimal(0)) + quantity
+        out[document.id] = _matched(
+            order, order_lines.get(order.id, []), bool(receipts.get(order.id)),
+            tolerances.get((order.buyer_company_id, order.supplier_company_id), Tolerance()),
+            earlier, lines.get(document.id, []))
+    return out
+
+
+def _order_key(document: Document) -> tuple[int | None, int, str | None]:
+    return (document.receiver_company_id, document.sender_company_id, document.order_reference)
+
+
+def _orders_of(invoices: list[Document]) -> dict[tuple, Order]:
+    """The order each invoice names, by (buyer, supplier, number): the first placed."""
+    named = {_order_key(d) for d in invoices if d.receiver_company_id is not None}
+    if not named:
+        return {}
+    out: dict[tuple, Order] = {}
+    for order in db.session.scalars(select(Order).where(
+        Order.buyer_company_id.in_({k[0] for k in named}),
+        Order.supplier_company_id.in_({k[1] for k in named}),
+        Order.number.in_({k[2] for k in named}),
+    ).order_by(Order.id.desc())):
+        key = (order.buyer_company_id, order.supplier_company_id, order.number)
+        if key in named:
+            out[key] = order  # (the lowest id last)
+    return out
+
+
+def _tolerances(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Tolerance]:
+    """Each (buyer, supplier)'s tolerance: the one set for the supplier, else the buyer's
+    default for every supplier, else none."""
+    if not pairs:
+        return {}
+    rows = db.session.scalars(select(MatchTolerance).where(
+        MatchTolerance.company_id.in_({buyer for buyer, _ in pairs})))
+    by = {(row.company_id, row.supplier_company_id): row for row in rows}
+    out = {}
+    for buyer, supplier in pairs:
+        row = by.get((buyer, supplier)) or by.get((buyer, None))
+        if row is not None:
+            out[(buyer, supplier)] = Tolerance(row.quantity_percent, row.price_percent,
+                                               row.price_amount)
+    return out
+
+
+def _invoiced_lines(orders: list[Order]) -> dict[int, list[tuple[int, str, Decimal]]]:
+    """(invoice id, item key, quantity) of every invoice line against each of the orders."""
+    if not orders:
+        return {}
+    by_key = {(o.supplier_company_id, o.buyer_company_id, o.number): o.id for o in orders}
+    stmt = (
+        select(Document.id, Document.sender_company_id, Document.receiver_company_id,
+               Document.order_reference, DocumentLine.seller_item_id, DocumentLine.name,
+               DocumentLine.description, DocumentLine.quantity)
+        .join(Document, Document.id == DocumentLine.document_id)
+        .where(Document.sender_company_id.in_({o.supplier_company_id for o in orders}),
+               Document.receiver_company_id.in_({o.buyer_company_id for o in orders}),
+               Document.document_type == INVOICE,
+               Document.order_reference.in_({o.number for o in orders}))
+    )
+    out: dict[int, list[tuple[int, str, Decimal]]] = {}
+    for doc_id, sender, receiver, number, code, name, description, quantity in \
+            db.session.execute(stmt):
+        order_id = by_key.get((sender, receiver, number))
+        if order_id is not None:
+            out.setdefault(order_id, []).append(
+                (doc_id, line_key(code, name or description), quantity or Decimal(0)))
+    return out
+
+
+def _matched(
+    order: Order, order_lines: list[OrderLine], received: bool, tolerance: Tolerance,
+    earlier: dict[str, Decimal], lines: list[DocumentLine],
+) -> ThreeWay:
+    """An invoice's lines against its order's (plain data in: what ``summaries`` read)."""
     result = ThreeWay(MATCHED, order.number, order.id)
     if order.status not in AGREED:
         result.problems.append(_l("Order %(number)s is not agreed (its status: %(status)s).",
                                   number=order.number, status=STATUS_NAMES[order.status]))
-    tolerance = tolerance_for(order.buyer_company_id, order.supplier_company_id)
-    order_lines = list(db.session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)))
     by_code = {line_key(line.substitute_seller_item_id or line.seller_item_id, ""): line
                for line in order_lines}
     by_name = {line_key("", line.substitute_name or line.name): line for line in order_lines}
-    receipts = db.session.scalar(select(func.count()).select_from(OrderDelivery).where(
-        OrderDelivery.order_id == order.id, OrderDelivery.kind == RECEIPT)) or 0
-    earlier = invoiced(order, before_document_id=document.id)
-    lines = db.session.scalars(select(DocumentLine).where(
-        DocumentLine.document_id == document.id).order_by(DocumentLine.position)).all()
     if not lines:
         result.problems.append(_l("The invoice's lines could not be read."))
     for invoice_line in lines:
@@ -199,7 +276,7 @@ def check(document: Document) -> ThreeWay | None:
             check_line.problems.append(_l("not on the order"))
             continue
         check_line.ordered = line.final_quantity
-        check_line.received = line.received_quantity if receipts else None
+        check_line.received = line.received_quantity if received else None
         quantity = invoice_line.quantity or Decimal(0)
         check_line.invoiced = earlier.get(key, Decimal(0)) + quantity
         limit = check_line.received if check_line.received is not None else line.final_quantity
@@ -236,17 +313,6 @@ def _n(value: Decimal) -> LazyString:
     return LazyString(lambda: humanize.number(value, locale=get_locale()))
 
 
-def summaries(documents: Iterable[Document]) -> dict[int, ThreeWay]:
-    """The three-way match of each invoice of a tray page that names an order."""
-    out = {}
-    for document in documents:
-        found = check(document)
-        if found is not None:
-            out[document.id] = found
-    return out
-
-
-
 def exceptions_among(document_ids: list[int]) -> list[tuple[str, ThreeWay]]:
     """(number, match) of each of these invoices (those the acting company may read) that names
     an order and does not match it."""
@@ -255,9 +321,6 @@ def exceptions_among(document_ids: list[int]) -> list[tuple[str, ThreeWay]]:
                                Document.order_reference.is_not(None))
         .order_by(Document.id)
     ).all()
-    out = []
-    for document in found:
-        match = check(document)
-        if match is not None and not match.matched:
-            out.append((document.number, match))
-    return out
+    matches = summaries(found)
+    return [(document.number, matches[document.id]) for document in found
+            if document.id in matches and not matches[document.id].matched]

@@ -170,3 +170,46 @@ def test_the_exceptions_among_a_selection_are_named_for_a_bulk_acceptance(p):
     other = parties()
     with acting_as(other.buyer.id):  # another company's invoices are not read
         assert matching.exceptions_among([bad.id]) == []
+
+
+def test_a_page_of_invoices_is_checked_in_a_few_queries_with_each_its_own_answer(p):
+    """A tray page's marks: the invoices' orders, lines, receipts, tolerances and earlier
+    invoices are read once for the page (not per invoice), and each invoice gets what
+    checking it alone gives — a second invoice against one order counts the first."""
+    from sqlalchemy import event
+
+    first_id, first = agreed(p, {"TOR-38": "100"})
+    second_id, second = agreed(p, {"CEM-50": "10"})
+    receive(p, second_id, {1: "4"})
+    with acting_as(p.buyer.id, p.purchaser.id):
+        matching.set_tolerance(p.buyer.id, p.supplier.id, quantity_percent="10",
+                               price_percent="0", price_amount="0", actor=p.purchaser)
+        db.session.commit()
+    docs = [
+        invoice(p, first, ("TOR-38", "Tornillo", "60", "1250.50")),
+        invoice(p, first, ("TOR-38", "Tornillo", "50", "1250.50")),  # 110 of 100 (+10 %)
+        invoice(p, first, ("TOR-38", "Tornillo", "1", "1250.50")),  # 111: past the tolerance
+        invoice(p, second, ("CEM-50", "Cemento", "4", "32000")),
+        invoice(p, second, ("CEM-50", "Cemento", "1", "32000")),  # 5 of 4 received
+        invoice(p, "OC-NO-EXISTE", ("X", "Otra cosa", "1", "1")),
+    ]
+    alone = {doc.id: check(p, doc) for doc in docs}
+    assert [alone[d.id].matched for d in docs] == [True, True, False, True, False, False]
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with acting_as(p.buyer.id):
+            together = matching.summaries(docs)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) <= 7
+    assert {i: (r.status, r.reasons) for i, r in together.items()} == {
+        i: (r.status, r.reasons) for i, r in alone.items()}
+    assert together[docs[2].id].lines[0].invoiced == 111
+    with acting_as(p.buyer.id):
+        assert [n for n, _ in matching.exceptions_among([d.id for d in docs])] == [
+            docs[2].number, docs[4].number, docs[5].number]
