@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Payment
+from app.models import Payment, User
 from app.services.payments import banked, paying
 from app.services.payments.paying import Item
 from app.tenancy import acting_as
@@ -366,3 +366,24 @@ def test_the_list_is_paged_with_its_filters(client, world, monkeypatch):
     second = ids(client, "/payments/received?method=bank&page=2")
     assert second | set(map(int, re.findall(r'data-payment="(\d+)"', first))) == {
         w["invoice"].id, w["debit"].id, w["new"].id}
+
+
+def test_the_period_is_the_readers_days_not_utcs(app, client, world):
+    """A payment at 8 p.m. in Bogotá on 31 January is 1 February in UTC: the list shows it on
+    the 31st, so a reader in Bogotá finds it in January and not in February; a reader whose
+    zone is UTC the other way round."""
+    w = world
+    db.session.execute(update(Payment).where(Payment.id == w["debit"].id).values(
+        created_at=dt.datetime(2026, 2, 1, 1, 0, tzinfo=dt.UTC)))
+    db.session.commit()
+    login(client, w["clerk"], w["supplier"])
+    assert w["clerk"].timezone in (None, "America/Bogota")
+    on_31st = "/payments/received?date_from=2026-01-31&date_to=2026-01-31"
+    assert w["debit"].id in ids(client, on_31st)
+    assert w["debit"].id not in ids(client, "/payments/received?date_from=2026-02-01")
+    db.session.execute(update(User).where(User.id == w["clerk"].id).values(timezone="UTC"))
+    db.session.commit()
+    other = app.test_client()  # (this client's requests share one ``g``: its signed-in user)
+    login(other, w["clerk"], w["supplier"])
+    assert w["debit"].id not in ids(other, "/payments/received?date_to=2026-01-31")
+    assert w["debit"].id in ids(other, on_31st.replace("01-31", "02-01"))

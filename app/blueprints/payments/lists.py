@@ -101,6 +101,7 @@ def _statement(view: str, form: PaymentFilterForm) -> Any:
         payment_id=form.payment_id(),
         within=within,
         without=without,
+        zone=user_timezone(),
     )
 
 

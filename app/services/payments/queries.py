@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -39,9 +40,12 @@ def payments(
     payment_id: int | None = None,
     within: SelectBase | None = None,
     without: SelectBase | None = None,
+    zone: str = "UTC",
 ) -> Select[tuple[Payment]]:
     """The company's payments, newest first, narrowed by each filter given.
 
+    since / until: calendar days in ``zone`` (the reader's time zone: a payment made at 8 p.m.
+    in Bogotá on the 1st is the 1st's, though it is the 2nd in UTC).
     tax_id: the counterparty's tax id or its first characters (as the company is registered,
     or as the invoices paid name it, for a payer not on the network); document_type: a payment
     allocated to at least one document of that type; within / without: a select of payment ids
@@ -85,13 +89,19 @@ def payments(
     if without is not None:
         stmt = stmt.where(Payment.id.not_in(without))
     if since:
-        stmt = stmt.where(Payment.created_at >= dt.datetime.combine(since, dt.time(), dt.UTC))
+        stmt = stmt.where(Payment.created_at >= _midnight(since, zone))
     if until:
-        stmt = stmt.where(
-            Payment.created_at
-            < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
-        )
+        stmt = stmt.where(Payment.created_at < _midnight(until + dt.timedelta(days=1), zone))
     return stmt.order_by(Payment.created_at.desc(), Payment.id.desc())
+
+
+def _midnight(day: dt.date, zone: str) -> dt.datetime:
+    """The day's first moment in ``zone``, in UTC."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        tz = ZoneInfo("UTC")
+    return dt.datetime.combine(day, dt.time(), tz).astimezone(dt.UTC)
 
 
 def _counterparty_tax_id(company_id: int, digits: str) -> ColumnElement[bool]:
