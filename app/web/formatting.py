@@ -15,6 +15,7 @@ from babel.numbers import get_decimal_symbol
 from flask import Flask, has_request_context
 from flask_babel import get_locale
 from flask_login import current_user
+from jinja2 import pass_context
 
 from app import humanize
 from app.humanize import DEFAULT_TIMEZONE, MONEY_PATTERN
@@ -81,6 +82,13 @@ def time_filter(value: Any, style: str = "short") -> str:
     return humanize.time(value, style, locale=get_locale(), tz=user_timezone())
 
 
+@pass_context
+def _input_number_filter(_context: Any, value: Any) -> str:
+    # pass_context: Jinja would otherwise fold `1250.5|input_number` into the template when it
+    # is compiled, in the language of whoever asked first.
+    return input_number(value)
+
+
 def _with_locale(function):
     def filter_(value, *args, **kwargs):
         return function(value, *args, locale=get_locale(), **kwargs)
@@ -97,7 +105,7 @@ def register(app: Flask) -> None:
     filters["date"] = date_filter
     filters["day"] = day_filter
     filters["time"] = time_filter
-    filters["input_number"] = input_number
+    filters["input_number"] = _input_number_filter
     for name in (
         "number",
         "percent",
