@@ -34,6 +34,7 @@ from babel.numbers import (
     format_percent,
     get_currency_name,
     get_currency_symbol,
+    get_decimal_symbol,
     parse_pattern,
 )
 from stdnum.exceptions import InvalidChecksum
@@ -175,6 +176,26 @@ def number(value: Any, *, locale: LocaleLike = None, max_decimals: int = 6) -> s
         if found.is_zero():
             found = Decimal(0)
         return format_decimal(found, locale=number_locale(locale), decimal_quantization=False)
+
+
+def input_number(value: Any, *, locale: LocaleLike = None) -> str:
+    """A number to put in a text input as a person of the locale types it: no thousands
+    groups, the locale's decimal symbol, only the decimals it has, never an exponent ('1,5' in
+    Spanish, '1.5' in English, '12500' in both); what ``parse_number`` reads back with that
+    locale's decimal mark."""
+    found = _decimal(value)
+    if found is None:
+        return "" if value is None else str(value)
+    if not found.is_finite():
+        return str(value)
+    if found.is_zero():
+        return "0"
+    if abs(found.adjusted()) > _MAX_DIGITS:
+        return str(found)  # no field holds such a number: as Python writes it, not a page of 0s
+    with localcontext() as context:
+        context.prec = _MAX_DIGITS + 10
+        text = format(found.normalize(), "f")  # 'f' writes 1E+2 as 100
+    return text.replace(".", get_decimal_symbol(number_locale(locale)))
 
 
 def percent(value: Any, *, locale: LocaleLike = None) -> str:

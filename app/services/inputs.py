@@ -1,11 +1,16 @@
-"""Checks of what users type that several services share: e-mail addresses and tax ids."""
+"""Checks of what users type that several services share: e-mail addresses and tax ids; and
+the numbers their messages quote, written as the reader's language writes them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
+from app import humanize
 from app.services.errors import DomainError
 from app.taxids import TaxIdError, compact_tax_id
 
@@ -36,3 +41,8 @@ def validate_tax_id(country: str, value: str, *, field: str = "tax_id") -> str:
         return compact_tax_id(country, value)
     except TaxIdError as error:
         raise DomainError(TAX_ID_MESSAGES[error.reason], field=field) from None
+
+
+def shown_number(value: Any) -> LazyString:
+    """A number for a message, written as the reader's language writes it when it is shown."""
+    return LazyString(lambda: humanize.number(value, locale=get_locale()))

@@ -15,13 +15,20 @@ from babel.numbers import get_decimal_symbol
 from flask import Flask, has_request_context
 from flask_babel import get_locale
 from flask_login import current_user
+from jinja2 import pass_context
 
 from app import humanize
 from app.humanize import DEFAULT_TIMEZONE, MONEY_PATTERN
 
 __all__ = [
-    "MONEY_PATTERN", "date_filter", "decimal_comma", "money", "register", "user_timezone",
+    "MONEY_PATTERN", "NUMBER_INPUT", "date_filter", "decimal_comma", "input_decimal_mark",
+    "input_number", "money", "register", "user_timezone",
 ]
+
+#: A form field's ``render_kw`` for a number typed in the request's language (the value
+#: written with ``input_number``, read with ``input_decimal_mark``): phones show a keypad
+#: with the decimal separator.
+NUMBER_INPUT = {"inputmode": "decimal"}
 
 
 def _locale(locale: Locale | str | None) -> Locale | str | None:
@@ -39,6 +46,19 @@ def decimal_comma() -> bool:
     """Whether the request's language writes a decimal comma (Spanish: 1.234,5), for reading
     the numbers of a file it uploads."""
     return get_decimal_symbol(get_locale() or "es") == ","
+
+
+def input_decimal_mark() -> str:
+    """The decimal separator of the request's language (``","`` or ``"."``), passed as
+    ``decimal_mark`` to ``parse_number`` to read a number typed in a form: the one the
+    ``input_number`` filter writes its values with, so a Spanish ``1.000`` is a thousand."""
+    return "," if decimal_comma() else "."
+
+
+def input_number(value: Any) -> str:
+    """A number as the value of a text input, for the request's language to type over: '1,5'
+    in Spanish, '1.5' in English, '12500' in both (read back with ``input_decimal_mark``)."""
+    return humanize.input_number(value, locale=get_locale())
 
 
 def money(amount: Any, currency: str | None = "COP", *, locale: Locale | None = None) -> str:
@@ -62,6 +82,13 @@ def time_filter(value: Any, style: str = "short") -> str:
     return humanize.time(value, style, locale=get_locale(), tz=user_timezone())
 
 
+@pass_context
+def _input_number_filter(_context: Any, value: Any) -> str:
+    # pass_context: Jinja would otherwise fold `1250.5|input_number` into the template when it
+    # is compiled, in the language of whoever asked first.
+    return input_number(value)
+
+
 def _with_locale(function):
     def filter_(value, *args, **kwargs):
         return function(value, *args, locale=get_locale(), **kwargs)
@@ -78,6 +105,7 @@ def register(app: Flask) -> None:
     filters["date"] = date_filter
     filters["day"] = day_filter
     filters["time"] = time_filter
+    filters["input_number"] = _input_number_filter
     for name in (
         "number",
         "percent",

@@ -238,3 +238,90 @@ def test_an_import_reads_1_000_as_the_uploaders_language_writes_it(client, parti
         content_type="multipart/form-data")
     assert response.status_code == 200
     assert items()["A-1"].price == price
+
+
+def saved_item(client, parties, locale: str) -> int:
+    supplier, _customer, seller = parties
+    with client.session_transaction() as session:
+        session["locale"] = locale
+    login(client, seller, supplier)
+    token = csrf(client, "/catalog/items/new")
+    client.post("/catalog/items/new", data={**FORM, "min_quantity": "2.5" if locale == "en"
+                                            else "2,5", "csrf_token": token})
+    return items()["TOR-38"].id
+
+
+@pytest.mark.parametrize(("locale", "price", "minimum"), [("es", "1250,5", "2,5"),
+                                                          ("en", "1250.5", "2.5")])
+def test_the_item_form_is_filled_as_the_supplier_types_numbers(client, parties, locale, price,
+                                                               minimum):
+    item_id = saved_item(client, parties, locale)
+    assert items()["TOR-38"].min_quantity == Decimal("2.5")
+    page = client.get(f"/catalog/items/{item_id}").get_data(as_text=True)
+    for name, value in (("price", price), ("min_quantity", minimum), ("pack_size", "100"),
+                        ("tax_percent", "19")):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+        assert f'value="{value}"' in tag and 'inputmode="decimal"' in tag
+    # Saved again as shown, nothing changes.
+    token = csrf(client, f"/catalog/items/{item_id}")
+    client.post(f"/catalog/items/{item_id}", data={
+        **FORM, "price": price, "min_quantity": minimum, "csrf_token": token})
+    saved = items()["TOR-38"]
+    assert (saved.price, saved.min_quantity, saved.pack_size) == (
+        Decimal("1250.5"), Decimal("2.5"), Decimal(100))
+
+
+@pytest.mark.parametrize(("locale", "typed", "meant"), [
+    ("es", "1.000", Decimal(1000)), ("es", "1,5", Decimal("1.5")),
+    ("en", "1,000", Decimal(1000)), ("en", "1.5", Decimal("1.5")),
+])
+def test_a_customer_price_is_read_as_the_supplier_writes_it(client, parties, locale, typed,
+                                                            meant):
+    _supplier, customer, _seller = parties
+    item_id = saved_item(client, parties, locale)
+    token = csrf(client, f"/catalog/items/{item_id}")
+    client.post(f"/catalog/items/{item_id}/prices", data={
+        "csrf_token": token, "customer": str(customer.id), "price": typed})
+    assert db.session.scalars(unscoped(select(CustomerPrice))).one().price == meant
+
+
+def suggested(supplier, customer, price: str) -> None:
+    doc = make_document(supplier, customer, issue_date=dt.date(2026, 3, 1))
+    db.session.add(DocumentLine(
+        document_id=doc.id, sender_company_id=supplier.id, receiver_company_id=customer.id,
+        position=1, line_id="1", seller_item_id="ARE-01", name="Arena", quantity=Decimal(1),
+        unit_code="94", price=Decimal(price), line_extension=Decimal(price),
+        tax_percent=Decimal("19")))
+    db.session.commit()
+
+
+@pytest.mark.parametrize(("locale", "typed", "meant", "shown"), [
+    ("es", "1.000", Decimal(1000), "1,5"), ("es", "1,5", Decimal("1.5"), "1,5"),
+    ("en", "1,000", Decimal(1000), "1.5"), ("en", "1.5", Decimal("1.5"), "1.5"),
+])
+def test_a_suggested_catalog_price_is_shown_and_read_in_the_suppliers_language(
+        client, parties, locale, typed, meant, shown):
+    supplier, customer, seller = parties
+    suggested(supplier, customer, "1.50")
+    with client.session_transaction() as session:
+        session["locale"] = locale
+    login(client, seller, supplier)
+    page = client.get("/catalog/suggestions").get_data(as_text=True)
+    assert re.search(rf'name="price-id:ARE-01" value="{re.escape(shown)}"', page)
+    token = csrf(client, "/catalog/suggestions")
+    client.post("/catalog/suggestions", data={
+        "csrf_token": token, "key": ["id:ARE-01"], "price-id:ARE-01": typed,
+        "action": "publish", "visibility": "connected"})
+    assert items()["ARE-01"].price == meant
+
+
+def test_a_suggested_price_that_is_not_a_number_is_said(client, parties):
+    supplier, customer, seller = parties
+    suggested(supplier, customer, "1.50")
+    login(client, seller, supplier)
+    token = csrf(client, "/catalog/suggestions")
+    response = client.post("/catalog/suggestions", data={
+        "csrf_token": token, "key": ["id:ARE-01"], "price-id:ARE-01": "1,2,3",
+        "action": "publish", "visibility": "connected"}, follow_redirects=True)
+    assert response.status_code == 200 and "A price must be a number" in text(response)
+    assert items() == {}

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.einvoice.codelists import UNITS
 from app.gateways.currencies import ISO_DECIMALS
+from app.web.formatting import NUMBER_INPUT
 
 
 def unit_choices():
@@ -42,15 +43,16 @@ class ItemForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
     unit_code = SelectField(_l("Unit"), choices=unit_choices, default="94")
     price = StringField(_l("Price"), validators=[DataRequired(), Length(max=30)],
-                        description=_l("Before taxes, per unit."))
+                        description=_l("Before taxes, per unit."), render_kw=NUMBER_INPUT)
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in sorted(ISO_DECIMALS)],
                            default="COP")
     tax_percent = StringField(_l("Tax %"), validators=[Optional(), Length(max=10)],
-                              description=_l("IVA, e.g. 19."))
+                              description=_l("IVA, e.g. 19."), render_kw=NUMBER_INPUT)
     min_quantity = StringField(_l("Minimum quantity"), validators=[Optional(), Length(max=30)],
-                               default="1")
+                               default="1", render_kw=NUMBER_INPUT)
     pack_size = StringField(_l("Pack size"), validators=[Optional(), Length(max=30)],
-                            default="1", description=_l("Units sold together."))
+                            default="1", description=_l("Units sold together."),
+                            render_kw=NUMBER_INPUT)
     availability = SelectField(_l("Availability"), choices=availability_choices)
     lead_time_days = StringField(_l("Lead time (days)"), validators=[Optional(), Length(max=5)])
     categories = StringField(_l("Categories"), validators=[Optional(), Length(max=300)],
@@ -69,7 +71,8 @@ class ImageForm(FlaskForm):
 
 class CustomerPriceForm(FlaskForm):
     customer = SelectField(_l("Customer"), choices=[], coerce=int)
-    price = StringField(_l("Price"), validators=[DataRequired(), Length(max=30)])
+    price = StringField(_l("Price"), validators=[DataRequired(), Length(max=30)],
+                        render_kw=NUMBER_INPUT)
     valid_from = DateField(_l("From"), validators=[Optional()])
     valid_to = DateField(_l("To"), validators=[Optional()])
 

@@ -18,7 +18,7 @@ from app.spreadsheets import MEDIA_TYPES
 from app.tenancy import get_or_404
 from app.web.auth import company, require_permission, user
 from app.web.confirm import ask_first
-from app.web.formatting import decimal_comma
+from app.web.formatting import decimal_comma, input_decimal_mark, input_number
 from app.web.htmx import form_errors, render
 
 MANAGE = "catalog.manage"
@@ -69,18 +69,20 @@ def _item_form(found: CatalogItem | None) -> ResponseReturnValue:
     form.customers.choices = customers
     if found is not None and request.method == "GET":
         form.customers.data = items.audience_of(found)
-        form.price.data = _plain(found.price)
-        form.tax_percent.data = _plain(found.tax_percent)
-        form.min_quantity.data = _plain(found.min_quantity)
-        form.pack_size.data = _plain(found.pack_size)
+        form.price.data = input_number(found.price)
+        form.tax_percent.data = input_number(found.tax_percent)
+        form.min_quantity.data = input_number(found.min_quantity)
+        form.pack_size.data = input_number(found.pack_size)
         form.lead_time_days.data = "" if found.lead_time_days is None else str(found.lead_time_days)
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in items.FIELDS}
         values["customers"] = form.customers.data or []
         values["published"] = form.published.data
         try:
-            saved = items.save_item(acting.id, items.check_item(values, company_id=acting.id),
-                                    actor=user(), item_id=found.id if found else None)
+            checked = items.check_item(values, company_id=acting.id,
+                                       decimal_mark=input_decimal_mark())
+            saved = items.save_item(acting.id, checked, actor=user(),
+                                    item_id=found.id if found else None)
         except DomainError as error:
             db.session.rollback()
             form_errors(form, error)
@@ -96,13 +98,6 @@ def _item_form(found: CatalogItem | None) -> ResponseReturnValue:
         image_form=ImageForm(), button_form=EmptyForm(),
         status=422 if form.is_submitted() else 200,
     )
-
-
-def _plain(value: object) -> str:
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
-    return text
 
 
 @bp.post("/items/<int:item_id>/delete")
@@ -194,7 +189,7 @@ def add_price(item_id: int) -> ResponseReturnValue:
             items.add_customer_price(
                 company().id, found.id, customer_company_id=form.customer.data,
                 price=form.price.data, valid_from=form.valid_from.data,
-                valid_to=form.valid_to.data, actor=user(),
+                valid_to=form.valid_to.data, actor=user(), decimal_mark=input_decimal_mark(),
             )
         except DomainError as error:
             db.session.rollback()
@@ -253,6 +248,7 @@ def decide_suggestions() -> ResponseReturnValue:
             added, repriced = suggestions.publish(
                 company().id, keys, actor=user(), prices=prices,
                 visibility=request.form.get("visibility", "connected"),
+                decimal_mark=input_decimal_mark(),
             )
             message = _("%(added)d items added and %(repriced)d prices changed in your catalog.",
                         added=added, repriced=repriced)

@@ -4,6 +4,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.web.formatting import NUMBER_INPUT
+
 
 class PlaceOrderForm(FlaskForm):
     supplier = HiddenField()
@@ -24,6 +26,6 @@ class CartFileForm(FlaskForm):
 
 class ToleranceForm(FlaskForm):
     supplier = HiddenField()
-    quantity_percent = StringField(_l("Quantity (percent)"), default="0")
-    price_percent = StringField(_l("Price (percent)"), default="0")
-    price_amount = StringField(_l("Price (amount)"), default="0")
+    quantity_percent = StringField(_l("Quantity (percent)"), default="0", render_kw=NUMBER_INPUT)
+    price_percent = StringField(_l("Price (percent)"), default="0", render_kw=NUMBER_INPUT)
+    price_amount = StringField(_l("Price (amount)"), default="0", render_kw=NUMBER_INPUT)

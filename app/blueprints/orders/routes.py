@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app import humanize
@@ -17,12 +19,12 @@ from app.extensions import db
 from app.models.order import DESPATCH, LINE_STATUSES, ORDER_STATUSES, RECEIPT
 from app.services.catalogs import search
 from app.services.catalogs.items import parse_number
-from app.services.errors import DomainError, NotFound
+from app.services.errors import DomainError, FieldErrors, NotFound
 from app.services.orders import cart, matching, placing, queries, responding
 from app.spreadsheets import MEDIA_TYPES, table_bytes
 from app.web.auth import can, company, require_permission, user
 from app.web.confirm import ask_first
-from app.web.formatting import decimal_comma
+from app.web.formatting import decimal_comma, input_decimal_mark
 from app.web.htmx import form_errors, render
 
 PLACE, SELL = "orders.place", "catalog.manage"
@@ -48,7 +50,8 @@ def add_to_cart() -> ResponseReturnValue:
         abort(400)
     back = _safe_back(request.form.get("back")) or url_for("orders.view_cart")
     try:
-        quantity = parse_number(request.form.get("quantity", "1")) or 0
+        quantity = parse_number(request.form.get("quantity", "1"),
+                                decimal_mark=input_decimal_mark()) or 0
         item_id = int(request.form.get("item", ""))
     except ValueError:
         flash(_("Give a quantity, like 10."), "error")
@@ -62,7 +65,8 @@ def add_to_cart() -> ResponseReturnValue:
         flash(str(error.message), "error")
         return redirect(back, code=303)
     db.session.commit()
-    flash(_("In your cart: %(quantity)s.", quantity=humanize.number(line.quantity)), "success")
+    flash(_("In your cart: %(quantity)s.",
+            quantity=humanize.number(line.quantity, locale=get_locale())), "success")
     return redirect(back, code=303)
 
 
@@ -94,7 +98,8 @@ def update_cart() -> ResponseReturnValue:
         abort(400)
     try:
         item_id = int(request.form.get("item", ""))
-        quantity = parse_number(request.form.get("quantity", ""))
+        quantity = parse_number(request.form.get("quantity", ""),
+                                decimal_mark=input_decimal_mark())
     except ValueError:
         flash(_("Give a quantity, like 10."), "error")
         return redirect(url_for("orders.view_cart"), code=303)
@@ -257,14 +262,17 @@ def accept_selected() -> ResponseReturnValue:
 @bp.get("/<int:order_id>")
 @require_permission("company.view")
 def show(order_id: int) -> ResponseReturnValue:
-    found = queries.view(order_id)
-    if found is None:
-        abort(404)
+    return _order_page(_order_or_404(order_id))
+
+
+def _order_page(found: queries.OrderView, *, cancel_reason: str = "",
+                cancel_error: object = None, status: int = 200) -> ResponseReturnValue:
     side = "supplier" if found.order.supplier_company_id == company().id else "buyer"
     return render("orders/show.html", "orders/_order.html", view=found, side=side,
                   line_statuses=LINE_STATUSES, status_name=_status_name,
                   can_sell=can(SELL), can_buy=can(PLACE), button_form=EmptyForm(),
-                  today=_today())
+                  today=_today(), cancel_reason=cancel_reason, cancel_error=cancel_error,
+                  status=status)
 
 
 def _order_or_404(order_id: int) -> queries.OrderView:
@@ -300,7 +308,7 @@ def respond(order_id: int) -> ResponseReturnValue:
     try:
         order = responding.respond(company().id, found.order.id, answers,
                                    note=request.form.get("note", "")[:2000], actor=user(),
-                                   today=_today())
+                                   today=_today(), decimal_mark=input_decimal_mark())
     except NotFound:
         abort(404)
     except DomainError as error:
@@ -336,20 +344,25 @@ def confirm(order_id: int) -> ResponseReturnValue:
 @require_permission(PLACE)
 def cancel(order_id: int) -> ResponseReturnValue:
     found = _order_or_404(order_id)
+    reason = request.form.get("reason", "")
     question = ask_first(
         _("Order %(number)s is cancelled and %(supplier)s is told.",
           number=found.order.number, supplier=found.supplier.display_name),
         title=_("Cancel order %(number)s?", number=found.order.number),
         button=_("Cancel the order"),
         back=url_for("orders.show", order_id=order_id),
+        details=[_("Your reason: %(reason)s", reason=reason.strip())] if reason.strip() else [],
     )
     if question is not None:
         return question
     try:
-        responding.cancel(company().id, order_id, reason=request.form.get("reason", ""),
-                          actor=user())
+        responding.cancel(company().id, order_id, reason=reason, actor=user())
     except NotFound:
         abort(404)
+    except FieldErrors as error:  # the reason: the form again, with the text typed and why
+        db.session.rollback()
+        return _order_page(_order_or_404(order_id), cancel_reason=reason,
+                           cancel_error=error.message, status=422)
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -379,7 +392,8 @@ def record_delivery(order_id: int) -> ResponseReturnValue:
     try:
         delivery = responding.record_delivery(
             company().id, order_id, quantities, kind=kind, day=day, today=_today(),
-            note=request.form.get("note", ""), actor=user())
+            note=request.form.get("note", ""), actor=user(),
+            decimal_mark=input_decimal_mark())
     except NotFound:
         abort(404)
     except DomainError as error:
@@ -433,7 +447,8 @@ def tolerances() -> ResponseReturnValue:
             matching.set_tolerance(company().id, supplier,
                                    quantity_percent=form.quantity_percent.data or "0",
                                    price_percent=form.price_percent.data or "0",
-                                   price_amount=form.price_amount.data or "0", actor=user())
+                                   price_amount=form.price_amount.data or "0", actor=user(),
+                                   decimal_mark=input_decimal_mark())
         except DomainError as error:
             db.session.rollback()
             form_errors(form, error)
@@ -454,12 +469,18 @@ def tolerances() -> ResponseReturnValue:
 @require_permission(PLACE)
 def shop() -> ResponseReturnValue:
     """Search the catalogs the buyer may order from; compare one item across suppliers."""
+    wrong: list[str] = []  # a price filter that is not a price is left out, and said
+
     def amount(name: str):
         try:
-            value = parse_number(request.args.get(name, "")[:30])
+            value = parse_number(request.args.get(name, "")[:30],
+                                 decimal_mark=input_decimal_mark())
         except ValueError:
+            value = Decimal(-1)
+        if value is not None and value < 0:
+            wrong.append(name)
             return None
-        return value if value is not None and value >= 0 else None
+        return value
 
     query = request.args.get("q", "")[:200]
     supplier = request.args.get("supplier", type=int)
@@ -473,6 +494,7 @@ def shop() -> ResponseReturnValue:
     compared = search.compare(company().id, compared_id) if compared_id else []
     return render("orders/shop.html", "orders/_shop_results.html", found=found, q=query,
                   supplier=supplier, category=category, min=request.args.get("min", ""),
-                  max=request.args.get("max", ""), page_number=page, compared=compared,
+                  max=request.args.get("max", ""), wrong_prices=wrong, page_number=page,
+                  compared=compared,
                   suppliers=queries.suppliers_to_order_from(company().id),
                   in_cart=cart.count(company().id), button_form=EmptyForm())

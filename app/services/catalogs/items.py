@@ -34,6 +34,7 @@ from app.models.network import ACTIVE
 from app.services import audit
 from app.services.documents.reading import sniff_content_type
 from app.services.errors import DomainError, FieldErrors, NotFound
+from app.services.inputs import shown_number
 from app.spreadsheets import NumberCell
 from app.tenancy import unscoped
 
@@ -415,7 +416,7 @@ def _decimal(
         return None
     if value < 0 or (value == 0 and not zero) or value > most:
         errors.setdefault(name, []).append(
-            _l("Give a number from 0 to %(most)s.", most=f"{most:,.0f}") if zero
+            _l("Give a number from 0 to %(most)s.", most=shown_number(most)) if zero
             else _l("Give a number above 0.")
         )
         return None
@@ -549,14 +550,16 @@ def remove_image(company_id: int, item_id: int, *, actor: User) -> None:
 
 def add_customer_price(
     company_id: int, item_id: int, *, customer_company_id: int, price: str,
-    valid_from: date | None, valid_to: date | None, actor: User,
+    valid_from: date | None, valid_to: date | None, actor: User, decimal_mark: str = ".",
 ) -> CustomerPrice:
-    """A connected customer's own price for the item, from/to a date (either open)."""
+    """A connected customer's own price for the item, from/to a date (either open); the price
+    is text read with ``decimal_mark``."""
     item = own_item(company_id, item_id)
     errors: dict[str, list[Any]] = {}
     if customer_company_id not in {cid for cid, _ in customers_of(company_id)}:
         errors["customer"] = [_l("Only your connected customers can have their own price.")]
-    value = _decimal(price, "price", errors=errors, required=True, most=MAX_PRICE, zero=True)
+    value = _decimal(price, "price", errors=errors, required=True, most=MAX_PRICE, zero=True,
+                     decimal_mark=decimal_mark)
     if valid_from and valid_to and valid_to < valid_from:
         errors["valid_to"] = [_l("The price must end on or after the day it starts.")]
     if errors:

@@ -292,10 +292,11 @@ def review(company_id: int) -> Review:
 
 def publish(
     company_id: int, keys: Sequence[str], *, actor: User, visibility: str = CONNECTED,
-    prices: dict[str, str] | None = None,
+    prices: dict[str, str] | None = None, decimal_mark: str = ".",
 ) -> tuple[int, int]:
     """Add the ticked new suggestions to the catalog and give the ticked changed ones their
-    new price (or the price the supplier typed instead); return (added, repriced)."""
+    new price (or the price the supplier typed instead, read with ``decimal_mark``); return
+    (added, repriced)."""
     if visibility not in VISIBILITIES:
         raise DomainError(_l("Choose who sees the items."), field="visibility")
     wanted = set(keys)
@@ -313,7 +314,7 @@ def publish(
     for s in current.new + current.changed:
         if s.key not in wanted:
             continue
-        price = _typed_price((prices or {}).get(s.key), s.last_price)
+        price = _typed_price((prices or {}).get(s.key), s.last_price, decimal_mark)
         if s.change == NEW:
             code = s.seller_item_id
             if code.upper() in codes or (code.upper() in taken and not s.key.startswith("id:")):
@@ -344,9 +345,9 @@ def publish(
     return added, repriced
 
 
-def _typed_price(typed: str | None, default: Decimal) -> Decimal:
+def _typed_price(typed: str | None, default: Decimal, decimal_mark: str) -> Decimal:
     try:
-        value = parse_number(typed)
+        value = parse_number(typed, decimal_mark=decimal_mark)
     except ValueError:
         raise DomainError(_l("A price must be a number, like 1250.50."), field="price") from None
     if value is None:

@@ -18,6 +18,7 @@ from app.models import CartLine, Company
 from app.models.catalog import OUT_OF_STOCK, CatalogItem
 from app.services.catalogs import items as catalog
 from app.services.errors import DomainError, NotFound
+from app.services.inputs import shown_number
 
 MAX_QUANTITY = Decimal("1e9")
 MAX_LINES = 500
@@ -63,11 +64,11 @@ def check_quantity(item: CatalogItem, quantity: Decimal) -> None:
     if quantity < item.min_quantity:
         raise DomainError(
             _l("%(name)s is sold from %(min)s.", name=item.name,
-               min=f"{item.min_quantity.normalize():f}"), field="quantity")
+               min=shown_number(item.min_quantity)), field="quantity")
     if item.pack_size and item.pack_size != 1 and (quantity % item.pack_size) != 0:
         raise DomainError(
             _l("%(name)s is sold in packs of %(pack)s: order a multiple of it.",
-               name=item.name, pack=f"{item.pack_size.normalize():f}"), field="quantity")
+               name=item.name, pack=shown_number(item.pack_size)), field="quantity")
     if item.availability == OUT_OF_STOCK:
         raise DomainError(_l("%(name)s is out of stock.", name=item.name), field="quantity")
 

@@ -13,11 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app import humanize
 from app.extensions import db
 from app.models import Document, DocumentLine, MatchTolerance, Order, OrderDelivery, OrderLine, User
 from app.models.document import INVOICE
@@ -25,6 +23,7 @@ from app.models.order import AGREED, RECEIPT
 from app.services import audit
 from app.services.catalogs.items import parse_number
 from app.services.errors import FieldErrors
+from app.services.inputs import shown_number as _n
 from app.services.orders.queries import STATUS_NAMES
 
 MATCHED, EXCEPTION = "matched", "exception"
@@ -79,20 +78,22 @@ def line_key(code: str, name: str) -> str:
 
 def set_tolerance(
     buyer_company_id: int, supplier_company_id: int | None, *, quantity_percent: str,
-    price_percent: str, price_amount: str, actor: User,
+    price_percent: str, price_amount: str, actor: User, decimal_mark: str = ".",
 ) -> MatchTolerance:
+    """Save the buyer's tolerances (for one supplier, or every one), typed as text read with
+    ``decimal_mark`` (the web form's language; the API writes a decimal point)."""
     errors: dict[str, list[Any]] = {}
     values = {}
     for name, raw, most in (("quantity_percent", quantity_percent, Decimal(100)),
                             ("price_percent", price_percent, Decimal(100)),
                             ("price_amount", price_amount, Decimal("1e12"))):
         try:
-            value = parse_number(raw) or Decimal(0)
+            value = parse_number(raw, decimal_mark=decimal_mark) or Decimal(0)
         except ValueError:
             errors[name] = [_l("Give a number, like 1250.50.")]
             continue
         if value < 0 or value > most:
-            errors[name] = [_l("Give a number from 0 to %(most)s.", most=f"{most:,.0f}")]
+            errors[name] = [_l("Give a number from 0 to %(most)s.", most=_n(most))]
             continue
         values[name] = value
     if errors:
@@ -308,9 +309,6 @@ def _unit_price(line: DocumentLine) -> Decimal | None:
     return None
 
 
-def _n(value: Decimal) -> LazyString:
-    """A number written as the reader's language writes it, when the message is shown."""
-    return LazyString(lambda: humanize.number(value, locale=get_locale()))
 
 
 def exceptions_among(document_ids: list[int]) -> list[tuple[str, ThreeWay]]:

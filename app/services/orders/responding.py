@@ -35,6 +35,7 @@ from app.realtime import notify_company
 from app.services import audit, webhooks
 from app.services.catalogs.items import parse_number
 from app.services.errors import Conflict, DomainError, FieldErrors, NotFound
+from app.services.inputs import shown_number
 from app.services.orders import documents, placing
 
 MAX_QUANTITY = Decimal("1e9")
@@ -75,10 +76,11 @@ def lines_of(order: Order) -> list[OrderLine]:
 
 def respond(
     supplier_company_id: int, order_id: int, answers: dict[int, Answer], *, note: str = "",
-    actor: User | None, today: dt.date,
+    actor: User | None, today: dt.date, decimal_mark: str = ".",
 ) -> Order:
     """Answer a sent order: all accepted as ordered → accepted; all rejected → rejected;
-    anything else → changed, for the buyer to confirm."""
+    anything else → changed, for the buyer to confirm. Changed quantities and prices are text
+    read with ``decimal_mark`` (the web form's language; the API writes a decimal point)."""
     order = order_of(supplier_company_id, order_id, side="supplier")
     if order.status != SENT:
         raise Conflict(_l("This order was already answered."))
@@ -91,7 +93,7 @@ def respond(
         errors["lines"] = [_l("The order has no line %(n)s.", n=min(unknown))]
     for line in lines:
         answer = answers.get(line.position, Answer(LINE_ACCEPTED))
-        problems = _apply(line, answer, supplier_company_id, today)
+        problems = _apply(line, answer, supplier_company_id, today, decimal_mark)
         if problems:
             errors[f"line-{line.position}"] = problems
     if errors:
@@ -119,7 +121,8 @@ def respond(
     return order
 
 
-def _apply(line: OrderLine, answer: Answer, supplier_id: int, today: dt.date) -> list[Any]:
+def _apply(line: OrderLine, answer: Answer, supplier_id: int, today: dt.date,
+           decimal_mark: str) -> list[Any]:
     """Set the line's answer; return what is wrong with it."""
     problems: list[Any] = []
     line.agreed_quantity = line.agreed_price = line.agreed_delivery_date = None
@@ -131,8 +134,8 @@ def _apply(line: OrderLine, answer: Answer, supplier_id: int, today: dt.date) ->
         return problems
     changed = False
     try:
-        quantity = parse_number(answer.quantity)
-        price = parse_number(answer.price)
+        quantity = parse_number(answer.quantity, decimal_mark=decimal_mark)
+        price = parse_number(answer.price, decimal_mark=decimal_mark)
     except ValueError:
         return [_l("Quantity and price must be numbers.")]
     if quantity is not None:
@@ -239,10 +242,11 @@ def _announce(order: Order) -> None:
 
 def record_delivery(
     company_id: int, order_id: int, quantities: dict[int, str], *, kind: str, day: dt.date,
-    today: dt.date, note: str = "", actor: User | None,
+    today: dt.date, note: str = "", actor: User | None, decimal_mark: str = ".",
 ) -> OrderDelivery:
     """The supplier's despatch (written as a DespatchAdvice) or what the buyer received, per
-    line (by position); never more than agreed."""
+    line (by position, its quantity text read with ``decimal_mark``); never more than
+    agreed."""
     side = "supplier" if kind == DESPATCH else "buyer"
     if kind not in (DESPATCH, RECEIPT):
         raise DomainError(_l("Unknown delivery."))
@@ -258,7 +262,7 @@ def record_delivery(
             errors["lines"] = [_l("The order has no line %(n)s.", n=position)]
             continue
         try:
-            quantity = parse_number(raw)
+            quantity = parse_number(raw, decimal_mark=decimal_mark)
         except ValueError:
             errors[f"line-{position}"] = [_l("The quantity is not a number.")]
             continue
@@ -270,9 +274,8 @@ def record_delivery(
         elif done + quantity > line.final_quantity:
             errors[f"line-{position}"] = [_l(
                 "%(name)s: %(done)s of %(agreed)s already recorded; %(quantity)s more is too much.",
-                name=line.name, done=f"{done.normalize():f}",
-                agreed=f"{line.final_quantity.normalize():f}",
-                quantity=f"{quantity.normalize():f}")]
+                name=line.name, done=shown_number(done),
+                agreed=shown_number(line.final_quantity), quantity=shown_number(quantity))]
         else:
             taken.append((line, quantity))
     if not taken and not errors:
