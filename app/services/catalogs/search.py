@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
     and_,
     cast,
     func,
@@ -44,6 +45,7 @@ from app.models.catalog import (
     ACCESS_NETWORK,
     ACCESS_SUPPLIER,
     FTS_TABLE,
+    KEY_SEPARATOR,
     SEARCH_COLUMN,
     CatalogItem,
     CustomerPrice,
@@ -52,6 +54,8 @@ from app.models.network import ACTIVE
 from app.tenancy import unscoped
 
 MAX_WORDS = 8
+# A lexeme as PostgreSQL writes a tsquery: quoted, a quote inside doubled.
+_LEXEME = re.compile(r"'((?:[^']|'')*)'")
 PORTAL_ZONE = ZoneInfo("America/Bogota")
 # Words too common to narrow a search: left out when the query has others.
 STOPWORDS = frozenset(
@@ -190,10 +194,9 @@ def search_items(
     if words and not by_row and db.session.get_bind().dialect.name == "sqlite":
         stmt = _ranked_page(words, access, limit=limit, offset=offset)
     else:
-        stmt = select(CatalogItem.id)
-        if not words:
+        stmt, rank = _matching(select(CatalogItem.id), words, access=access)
+        if rank is None:  # no words (or only words the search leaves out): the rule picks them
             stmt = stmt.where(visible_to(buyer_company_id))
-        stmt, rank = _matching(stmt, words, access=access)
         if category.strip():
             stmt = stmt.where(_in_category(category))
         if price_min is not None:
@@ -296,7 +299,10 @@ def _matching(
     stmt: Select[Any], words: list[str], *, prefix: bool = True, access: list[list[str]]
 ) -> tuple[Select[Any], Any]:
     """Keep the rows matching every word and the access tokens; return the statement and its
-    rank (lower first)."""
+    rank (lower first). No rank (and the statement as it was) when no word is left to match:
+    on PostgreSQL, when the words are all ones its 'spanish' configuration leaves out ("que");
+    the caller then picks the rows by the access rule (as the index did: every item the buyer
+    may see) and orders them by name."""
     if not words:
         return stmt, None
     dialect = db.session.get_bind().dialect.name
@@ -305,10 +311,22 @@ def _matching(
         # The words are folded and plain already (letters and digits only); so are the tokens,
         # which are lexemes as they are (not parsed, not stemmed).
         tsquery = func.to_tsquery(literal_column("'spanish'::regconfig"), terms)
-        allowed = cast(" & ".join(f"({' | '.join(group)})" for group in access), TSQUERY)
+        # The words as the index holds them (stemmed, stop words left out): "'tornill':*". In
+        # the same round trip, for the rest of the transaction (the search's statements): no
+        # parallel workers and no JIT compilation, whose start costs more than a search of the
+        # index (a common word's ranking was estimated costly enough for both: 30 ms of JIT).
+        lexemes = db.session.execute(select(
+            cast(tsquery, Text),
+            func.set_config("max_parallel_workers_per_gather", "0", True),
+            func.set_config("jit", "off", True),
+        )).first()[0] or ""
+        if not _LEXEME.search(lexemes):
+            return stmt, None
         # The index's expression (``SEARCH_INDEXED``), its columns named with their table.
-        indexed = literal_column(f"({TABLE}.{SEARCH_COLUMN} || {TABLE}.{ACCESS_COLUMN})")
-        stmt = stmt.where(indexed.op("@@")(tsquery.op("&&")(allowed)))
+        indexed = literal_column(
+            f"catalog_search_keys({TABLE}.{SEARCH_COLUMN}, {TABLE}.{ACCESS_COLUMN})"
+        )
+        stmt = stmt.where(indexed.op("@@")(cast(_keyed_query(lexemes, access), TSQUERY)))
         # ts_rank of the words over the text alone: higher is better; negated so every dialect
         # sorts ascending.
         vector = literal_column(f"{TABLE}.{SEARCH_COLUMN}")
@@ -317,6 +335,18 @@ def _matching(
         _fts_match(words, access, prefix=prefix)
     )
     return stmt, BM25
+
+
+def _keyed_query(lexemes: str, access: list[list[str]]) -> str:
+    """PostgreSQL: the query of the index's keys (``SEARCH_INDEXED``): the words' query
+    (``lexemes``, as to_tsquery writes it) once per access token, its lexemes joined to the token,
+    ORed within each group of tokens, the groups ANDed."""
+    def keyed(token: str) -> str:
+        return _LEXEME.sub(lambda m: f"'{token}{KEY_SEPARATOR}{m.group(1)}'", lexemes)
+
+    return " & ".join(
+        "(" + " | ".join(f"({keyed(token)})" for token in group) + ")" for group in access
+    )
 
 
 def _fts_match(words: list[str], access: list[list[str]], *, prefix: bool = True) -> Any:

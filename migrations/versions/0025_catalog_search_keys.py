@@ -1,0 +1,43 @@
+"""catalog search keys: on PostgreSQL the search's GIN index holds each access token joined to
+each word of the item (catalog_search_keys), not the words and the access tokens side by side,
+so a buyer's search reads only the entries of the items it may see; SQLite is unchanged
+
+Revision ID: 0025_catalog_search_keys
+Revises: 0024_orders
+Create Date: 2026-12-07 14:50:00
+
+The statements are ``app.models.catalog``'s search DDL as of this revision (its last two),
+written out here so the migration stays what it was when the models change.
+"""
+
+from alembic import op
+
+revision = '0025_catalog_search_keys'
+down_revision = '0024_orders'
+branch_labels = None
+depends_on = None
+
+POSTGRESQL = (
+    """CREATE OR REPLACE FUNCTION catalog_search_keys(tsvector, tsvector) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+        SELECT array_to_tsvector(ARRAY(
+            SELECT a || '_' || w FROM unnest(tsvector_to_array($2)) AS a,
+                                                   unnest(tsvector_to_array($1)) AS w)) $f$""",
+    """CREATE INDEX IF NOT EXISTS ix_catalog_items_search ON catalog_items USING gin (catalog_search_keys(search_vector, search_access))""",
+)
+# 0023's index: the words and the access tokens side by side.
+PREVIOUS_INDEX = """CREATE INDEX IF NOT EXISTS ix_catalog_items_search ON catalog_items USING gin ((search_vector || search_access))"""
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_catalog_items_search")
+        for statement in POSTGRESQL:
+            op.execute(statement)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_catalog_items_search")
+        op.execute("DROP FUNCTION IF EXISTS catalog_search_keys(tsvector, tsvector)")
+        op.execute(PREVIOUS_INDEX)
