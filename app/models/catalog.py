@@ -55,6 +55,9 @@ class CatalogItem(SharedAccess, Base):
         UniqueConstraint("company_id", "seller_item_id"),
         Index("ix_catalog_items_company_name", "company_id", "name"),
         Index("ix_catalog_items_visible", "published", "visibility", "company_id"),
+        # A search without words lists the items a buyer may see by name: read in this order,
+        # the first page is found after a few hundred rows, not after sorting every one.
+        Index("ix_catalog_items_name", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,7 @@
 """catalog search keys: on PostgreSQL the search's GIN index holds each access token joined to
 each word of the item (catalog_search_keys), not the words and the access tokens side by side,
-so a buyer's search reads only the entries of the items it may see; SQLite is unchanged
+so a buyer's search reads only the entries of the items it may see; on both, an index of the
+items by name (a search without words lists them by name)
 
 Revision ID: 0025_catalog_search_keys
 Revises: 0024_orders
@@ -30,6 +31,7 @@ PREVIOUS_INDEX = """CREATE INDEX IF NOT EXISTS ix_catalog_items_search ON catalo
 
 
 def upgrade() -> None:
+    op.create_index("ix_catalog_items_name", "catalog_items", ["name", "id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_catalog_items_search")
         for statement in POSTGRESQL:
@@ -41,3 +43,4 @@ def downgrade() -> None:
         op.execute("DROP INDEX IF EXISTS ix_catalog_items_search")
         op.execute("DROP FUNCTION IF EXISTS catalog_search_keys(tsvector, tsvector)")
         op.execute(PREVIOUS_INDEX)
+    op.drop_index("ix_catalog_items_name", table_name="catalog_items")
