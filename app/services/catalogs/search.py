@@ -67,8 +67,6 @@ MAX_WORD = 40
 MAX_LIMIT = 100
 SNIPPET = 160
 COMPARE_LIMIT = 50
-# SQLite: the most matches whose rows one statement reads (each id is a bound parameter).
-MAX_CHUNK = 4000
 # PostgreSQL: the access tokens one condition on the index's keys asks for (see ``_chunks``).
 KEYED_CHUNK = 10
 TABLE = CatalogItem.__tablename__
@@ -194,26 +192,26 @@ def search_items(
     # rows (``_base``). Without words, the rule picks them.
     words = query_words(query)
     access = _access(buyer_company_id, supplier_id)
-    conditions = []
-    if category.strip():
-        conditions.append(_in_category(category))
-    if price_min is not None:
-        conditions.append(paid >= price_min)
-    if price_max is not None:
-        conditions.append(paid <= price_max)
-    if supplier_id is not None:
-        conditions.append(CatalogItem.company_id == supplier_id)
-    if words and db.session.get_bind().dialect.name == "sqlite":
-        ids = _ranked_ids(words, access, conditions, limit=limit, offset=offset)
+    by_row = bool(category.strip()) or price_min is not None or price_max is not None
+    if words and not by_row and db.session.get_bind().dialect.name == "sqlite":
+        stmt = _ranked_page(words, access, limit=limit, offset=offset)
     else:
         stmt, rank = _matching(select(CatalogItem.id), words, access=access)
         if rank is None:  # no words (or only words the search leaves out): the rule picks them
             stmt = stmt.where(visible_to(buyer_company_id))
+        if category.strip():
+            stmt = stmt.where(_in_category(category))
+        if price_min is not None:
+            stmt = stmt.where(paid >= price_min)
+        if price_max is not None:
+            stmt = stmt.where(paid <= price_max)
         order = [CatalogItem.name, CatalogItem.id]
         if rank is not None:
             order.insert(0, rank)
-        stmt = stmt.where(*conditions).order_by(*order).limit(limit + 1).offset(offset)
-        ids = list(db.session.scalars(unscoped(stmt)))
+        stmt = stmt.order_by(*order).limit(limit + 1).offset(offset)
+    if supplier_id is not None:
+        stmt = stmt.where(CatalogItem.company_id == supplier_id)
+    ids = list(db.session.scalars(unscoped(stmt)))
     more = len(ids) > limit
     ids = ids[:limit]
     hits: list[SearchHit] = []
@@ -376,40 +374,31 @@ def _fts_match(words: list[str], access: list[list[str]], *, prefix: bool = True
     return text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=match)
 
 
-def _ranked_ids(
-    words: list[str], access: list[list[str]], conditions: list[Any], *, limit: int,
-    offset: int
-) -> list[int]:
-    """SQLite: the page's ids (and one more, if there is one) by rank, then name, then id.
-
-    The FTS table alone ranks every match (its id and bm25, nothing read from the items); the
-    items are read only for the matches that rank as well as the page's last one, in rank order,
-    and with filters (``conditions``) only until the page is full: a common word matches
-    thousands of items, and reading each one's row (for its name, category or price) and sorting
-    them in SQL was most of the search's time."""
-    found = db.session.execute(
-        select(FTS.c.rowid, BM25).where(_fts_match(words, access))
-    ).all()
-    ranked = sorted(found, key=lambda row: row[1])
-    wanted = offset + limit + 1
-    kept: list[tuple[float, str, int]] = []  # (rank, name, id) of the rows that pass
-    start, chunk = 0, wanted * 2
-    while start < len(ranked):
-        # The rows that pass are complete up to the rank of the last row read; the page is
-        # known once ``wanted`` of them rank at most that.
-        if len(kept) >= wanted and sorted(kept)[wanted - 1][0] < ranked[start][1]:
-            break
-        rows = ranked[start:start + chunk]
-        start += len(rows)
-        rank_of = {row[0]: row[1] for row in rows}
-        names = db.session.execute(unscoped(
-            select(CatalogItem.id, CatalogItem.name)
-            .where(CatalogItem.id.in_(list(rank_of)), *conditions)
-        )).all()
-        kept.extend((rank_of[i], name, i) for i, name in names)
-        chunk = min(chunk * 2, MAX_CHUNK)
-    kept.sort()
-    return [i for _rank, _name, i in kept[offset:wanted]]
+def _ranked_page(
+    words: list[str], access: list[list[str]], *, limit: int, offset: int
+) -> Select[Any]:
+    """SQLite: the page's ids by rank, then name, ranked in the FTS table alone; only the rows
+    that rank as well as the page's last are read from the items for their names. (Sorting every
+    match by rank and name read each one's row: half the time of a common word's search.)"""
+    ranked = (
+        select(FTS.c.rowid.label("id"), BM25.label("rank"))
+        .where(_fts_match(words, access))
+        .cte("ranked")
+        .prefix_with("MATERIALIZED")
+    )
+    last = (
+        select(ranked.c.rank).order_by(ranked.c.rank).limit(1).offset(offset + limit)
+        .scalar_subquery()
+    )
+    return (
+        select(CatalogItem.id)
+        .select_from(ranked)
+        .join(CatalogItem, CatalogItem.id == ranked.c.id)
+        .where(or_(last.is_(None), ranked.c.rank <= last))
+        .order_by(ranked.c.rank, CatalogItem.name, CatalogItem.id)
+        .limit(limit + 1)
+        .offset(offset)
+    )
 
 
 def _in_category(category: str) -> ColumnElement[bool]:
