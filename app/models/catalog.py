@@ -387,11 +387,21 @@ POSTGRESQL_SEARCH_DDL = (
     "visibility)",
     # The index's keys (``SEARCH_INDEXED``): each access token joined to each word; no weights
     # and no positions (the ranking reads search_vector).
+    # PL/pgSQL, not SQL: an SQL function's query is planned again for every statement that
+    # calls it (every row an import inserts), a PL/pgSQL function's once per session.
     f"""CREATE OR REPLACE FUNCTION catalog_search_keys(tsvector, tsvector) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$
-        SELECT array_to_tsvector(ARRAY(
-            SELECT a || '{KEY_SEPARATOR}' || w FROM unnest(tsvector_to_array($2)) AS a,
-                                                   unnest(tsvector_to_array($1)) AS w)) $f$""",
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+    DECLARE
+        words text[] := tsvector_to_array($1);
+        token text;
+        keys text[] := '{{}}';
+    BEGIN
+        FOREACH token IN ARRAY tsvector_to_array($2) LOOP
+            keys := keys || ARRAY(SELECT token || '{KEY_SEPARATOR}' || w
+                                  FROM unnest(words) AS w);
+        END LOOP;
+        RETURN array_to_tsvector(keys);
+    END $f$""",
     f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON catalog_items USING gin ({SEARCH_INDEXED})",
 )
 

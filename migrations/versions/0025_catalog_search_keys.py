@@ -20,10 +20,18 @@ depends_on = None
 
 POSTGRESQL = (
     """CREATE OR REPLACE FUNCTION catalog_search_keys(tsvector, tsvector) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$
-        SELECT array_to_tsvector(ARRAY(
-            SELECT a || '_' || w FROM unnest(tsvector_to_array($2)) AS a,
-                                                   unnest(tsvector_to_array($1)) AS w)) $f$""",
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+    DECLARE
+        words text[] := tsvector_to_array($1);
+        token text;
+        keys text[] := '{}';
+    BEGIN
+        FOREACH token IN ARRAY tsvector_to_array($2) LOOP
+            keys := keys || ARRAY(SELECT token || '_' || w
+                                  FROM unnest(words) AS w);
+        END LOOP;
+        RETURN array_to_tsvector(keys);
+    END $f$""",
     """CREATE INDEX IF NOT EXISTS ix_catalog_items_search ON catalog_items USING gin (catalog_search_keys(search_vector, search_access))""",
 )
 # 0023's index: the words and the access tokens side by side.
