@@ -83,20 +83,28 @@ def test_can_every_migration_be_undone(empty_database):
     assert tables <= {"alembic_version"}
 
 
-def test_does_migration_0023_write_the_models_search_ddl():
-    """create_all (the tests) and the migration (every real database) build the same search."""
+def _migration(name):
     import importlib.util
     from pathlib import Path
 
-    from app.models import catalog
-
-    path = Path(__file__).parents[1] / "migrations/versions/0023_catalog_search.py"
-    spec = importlib.util.spec_from_file_location("migration_0023", path)
+    path = Path(__file__).parents[1] / f"migrations/versions/{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_do_migrations_0023_and_0025_write_the_models_search_ddl():
+    """create_all (the tests) and the migrations (every real database) build the same search:
+    0023's statements, on PostgreSQL its index replaced by 0025's keys and index."""
+    from app.models import catalog
+
+    first, keys = _migration("0023_catalog_search"), _migration("0025_catalog_search_keys")
 
     def words(statements):
         return [" ".join(s.split()) for s in statements]
 
-    assert words(module.SQLITE) == words(catalog.SQLITE_SEARCH_DDL)
-    assert words(module.POSTGRESQL) == words(catalog.POSTGRESQL_SEARCH_DDL)
+    assert words(first.SQLITE) == words(catalog.SQLITE_SEARCH_DDL)
+    assert words(first.POSTGRESQL[-1:]) == words([keys.PREVIOUS_INDEX])
+    assert words(first.POSTGRESQL[:-1] + keys.POSTGRESQL) == words(
+        catalog.POSTGRESQL_SEARCH_DDL)

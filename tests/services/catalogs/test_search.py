@@ -86,6 +86,21 @@ def test_are_little_words_left_out_when_there_are_others(supplier, buyer):
     assert names(buyer, "de") == ["Tornillo de acero"] or is_postgres()
 
 
+def test_do_words_postgresql_leaves_out_find_what_the_buyer_may_see_by_name(supplier, buyer):
+    if not is_postgres():
+        pytest.skip("the 'spanish' configuration's stop words are PostgreSQL's")
+    stranger = make_company("Otro proveedor")
+    add(supplier, "Tornillo de acero")
+    add(supplier, "Alicate", visibility="connected")
+    add(supplier, "Borrador", published=False)
+    add(stranger, "Arandela", visibility="connected")
+    # "que" and "sobre" are stop words of PostgreSQL's, not the search's: nothing is left to
+    # match, so every item the buyer may see is found, by name (as without words).
+    assert names(buyer, "que") == ["Alicate", "Tornillo de acero"]
+    assert names(buyer, "que sobre", supplier_id=stranger.id) == []
+    assert names(buyer, "que", supplier_id=supplier.id) == ["Alicate", "Tornillo de acero"]
+
+
 def test_does_a_plural_find_the_singular_on_postgresql(supplier, buyer):
     if not is_postgres():
         pytest.skip("Spanish stemming is PostgreSQL's ('tornillos' is a prefix search on SQLite)")
