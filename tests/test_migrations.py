@@ -96,10 +96,10 @@ def _migration(name):
 
 def test_do_migrations_0023_and_0025_write_the_models_search_ddl():
     """create_all (the tests) and the migrations (every real database) build the same search:
-    0023's statements, on PostgreSQL its index replaced by 0025's keys and index."""
+    0023's statements, on PostgreSQL its index replaced by 0026's keys and index."""
     from app.models import catalog
 
-    first, keys = _migration("0023_catalog_search"), _migration("0025_catalog_search_keys")
+    first, keys = _migration("0023_catalog_search"), _migration("0026_catalog_search_keys")
 
     def words(statements):
         return [" ".join(s.split()) for s in statements]

@@ -3,8 +3,8 @@ each word of the item (catalog_search_keys), not the words and the access tokens
 so a buyer's search reads only the entries of the items it may see; on both, an index of the
 items by name (a search without words lists them by name)
 
-Revision ID: 0025_catalog_search_keys
-Revises: 0024_orders
+Revision ID: 0026_catalog_search_keys
+Revises: 0025_order_cancel_reason
 Create Date: 2026-12-07 14:50:00
 
 The statements are ``app.models.catalog``'s search DDL as of this revision (its last two),
@@ -13,8 +13,8 @@ written out here so the migration stays what it was when the models change.
 
 from alembic import op
 
-revision = '0025_catalog_search_keys'
-down_revision = '0024_orders'
+revision = '0026_catalog_search_keys'
+down_revision = '0025_order_cancel_reason'
 branch_labels = None
 depends_on = None
 
