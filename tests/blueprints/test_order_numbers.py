@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import CartLine, MatchTolerance, Order, OrderDelivery, OrderLine
 from app.tenancy import unscoped
-from tests.conftest import login
+from tests.blueprints.test_orders import browser, csrf, text
 from tests.services.orders.helpers import TODAY, item, parties, place
 
 # (what a person types, what it means) in each language.
@@ -29,23 +29,6 @@ CASES = [(locale, typed, meant) for locale, pairs in TYPED.items() for typed, me
 @pytest.fixture
 def p():
     return parties()
-
-
-def browser(app, user, company, locale: str):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["locale"] = locale
-    login(client, user, company)
-    return client
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True)).replace("\xa0", " ")
-
-
-def csrf(client, url: str) -> str:
-    page = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
 def fresh(model, *where):

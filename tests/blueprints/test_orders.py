@@ -27,10 +27,10 @@ def p():
     return parties()
 
 
-def browser(app, user, company):
+def browser(app, user, company, locale: str = "en"):
     client = app.test_client()
     with client.session_transaction() as session:
-        session["locale"] = "en"
+        session["locale"] = locale
     login(client, user, company)
     return client
 
