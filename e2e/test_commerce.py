@@ -189,6 +189,21 @@ def test_from_invoices_to_a_catalog_an_order_and_a_matched_invoice(new_context, 
     seller.keyboard.press("Tab")
     expect(seller.locator(f"#l{position}-q")).to_be_focused()
     seller.keyboard.type(CHANGED)
+    # The order changes meanwhile (the page hears it as it hears the server's notice) and is
+    # drawn again: the answer being written survives, and the cursor stays in its box.
+    seller.locator("#answer-note").fill("Solo quedan 6 pares")
+    seller.locator(f"#l{position}-q").focus()
+    seller.evaluate(
+        "document.getElementById('order').dataset.drawn = 'before';"
+        "document.body.dispatchEvent(new CustomEvent('order-changed', {detail: {}}))"
+    )
+    expect(seller.locator('#order[data-drawn="before"]')).to_have_count(0)  # drawn anew
+    expect(seller.locator(f"#l{position}-q")).to_have_value(CHANGED)
+    expect(seller.locator(f"#l{position}-q")).to_be_focused()
+    expect(change).to_be_checked()
+    expect(seller.locator(f"#l{position}-accepted")).not_to_be_checked()
+    expect(gloves.locator("details")).to_have_attribute("open", "")
+    expect(seller.locator("#answer-note")).to_have_value("Solo quedan 6 pares")
     seller.keyboard.press("Enter")  # sends the answer form
     status = seller.locator("#order h1 [data-status]")
     expect(status).to_have_attribute("data-status", "changed")

@@ -21,27 +21,87 @@
     }
   });
 
-  // A tray re-fetched because a document changed keeps the boxes the clerk had ticked.
-  var ticked = null;
+  // ---- A live refresh keeps what the person was doing. A region that re-fetches itself on a
+  // "…-changed" event (hx-trigger="order-changed from:body", the tray, a payment) is drawn anew
+  // by the server; whatever was typed, ticked or chosen in it and not sent yet (a field whose
+  // value is not the one the page came with), the "Changes" sections opened and the field being
+  // typed in (with its cursor) are put back on the new drawing wherever the same field is still
+  // there. A field the new state no longer offers (the order was answered meanwhile) is gone.
+  function fieldKey(field) {
+    var form = field.form;
+    var scope = form ? (form.id || form.getAttribute("action") || "") : "";
+    if (field.id) return scope + "#" + field.id;
+    if (!field.name) return null;
+    if (field.type === "checkbox" || field.type === "radio") return scope + "|" + field.name + "=" + field.value;
+    var same = (form || document).querySelectorAll('[name="' + CSS.escape(field.name) + '"]');
+    return scope + "|" + field.name + "@" + Array.prototype.indexOf.call(same, field);
+  }
+
+  function keptField(field) {
+    if (field.disabled || field.type === "hidden" || field.type === "file" || field.type === "submit" || field.type === "button") return null;
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked ? { checked: field.checked } : null;
+    }
+    if (field.tagName === "SELECT") {
+      var changed = Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+      return changed ? { value: field.value } : null;
+    }
+    return field.value !== field.defaultValue ? { value: field.value } : null;
+  }
+
+  var keptWork = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var target = event.detail.target;
     var config = event.detail.requestConfig;
     var trigger = config && config.triggeringEvent;
-    if (!target || target.id !== "tray" || !trigger) return;
-    if (trigger.type !== "document-changed" && trigger.type !== "dispute-changed") return;
-    ticked = Array.prototype.map.call(
-      target.querySelectorAll('input[name="document_ids"]:checked'),
-      function (box) { return box.value; }
-    );
+    var target = event.detail.target;
+    if (!event.detail.shouldSwap || !target || !target.id || !trigger || !/-changed$/.test(trigger.type)) return;
+    var fields = {};
+    target.querySelectorAll("input, textarea, select").forEach(function (field) {
+      var state = keptField(field);
+      var key = state && fieldKey(field);
+      if (key) fields[key] = state;
+    });
+    var opened = Array.prototype.map.call(target.querySelectorAll("details[open][id]"), function (d) { return d.id; });
+    var active = document.activeElement;
+    var focus = null;
+    if (active && active !== document.body && target.contains(active)) {
+      focus = { key: active.matches("input, textarea, select") ? fieldKey(active) : null, id: active.id || null };
+      try { focus.start = active.selectionStart; focus.end = active.selectionEnd; } catch (e) { /* no cursor */ }
+    }
+    keptWork = { id: target.id, fields: fields, opened: opened, focus: focus };
   });
   document.addEventListener("htmx:afterSettle", function () {
-    if (!ticked) return;
-    var tray = document.getElementById("tray");
-    ticked.forEach(function (value) {
-      var box = tray && tray.querySelector('input[name="document_ids"][value="' + value + '"]');
-      if (box) box.checked = true;
+    var work = keptWork;
+    keptWork = null;
+    var region = work && document.getElementById(work.id);
+    if (!region) return;
+    work.opened.forEach(function (id) {
+      var details = document.getElementById(id);
+      if (details && region.contains(details)) details.open = true;
     });
-    ticked = null;
+    var focusAt = null;
+    region.querySelectorAll("input, textarea, select").forEach(function (field) {
+      var key = fieldKey(field);
+      var state = key && work.fields[key];
+      if (state && !field.disabled) {
+        if ("checked" in state) {
+          if (field.checked !== state.checked) {
+            field.checked = state.checked;
+            field.dispatchEvent(new Event("change", { bubbles: true }));
+          }
+        } else {
+          field.value = state.value;
+        }
+      }
+      if (work.focus && work.focus.key && key === work.focus.key) focusAt = field;
+    });
+    if (!focusAt && work.focus && work.focus.id) focusAt = document.getElementById(work.focus.id);
+    if (focusAt && region.contains(focusAt)) {
+      focusAt.focus();
+      if (work.focus.start != null) {
+        try { focusAt.setSelectionRange(work.focus.start, work.focus.end); } catch (e) { /* no cursor */ }
+      }
+    }
   });
 
   // ---- Irreversible actions ask first (app/web/confirm.py). A form or submit button marked
