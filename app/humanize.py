@@ -488,6 +488,12 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(DEFAULT_TIMEZONE)
 
 
+def day_start(day: dt.date, tz: Any = DEFAULT_TIMEZONE) -> dt.datetime:
+    """The first moment of ``day`` as read in time zone ``tz`` (a name or a ZoneInfo), in UTC:
+    where a period a person chose by its days begins (and, for the day after, ends)."""
+    return dt.datetime.combine(day, dt.time(), zone(tz)).astimezone(dt.UTC)
+
+
 def is_timezone(name: Any) -> bool:
     """Is this an IANA time zone name this system knows?"""
     try:

@@ -242,8 +242,11 @@ class EventFilters:
     date_to: dt.date | None = None
 
 
-def events(company_id: int, *, filters: EventFilters | None = None) -> Select[tuple[AuditEvent]]:
-    """Return the company's audit events matching filters, newest first."""
+def events(
+    company_id: int, *, filters: EventFilters | None = None, zone: str = "UTC"
+) -> Select[tuple[AuditEvent]]:
+    """Return the company's audit events matching filters, newest first; the period's days are
+    read in time zone ``zone`` (the reader's, as the list shows the times)."""
     f = filters or EventFilters()
     stmt = select(AuditEvent).where(AuditEvent.company_id == company_id)
     if f.user_id is not None:
@@ -251,19 +254,16 @@ def events(company_id: int, *, filters: EventFilters | None = None) -> Select[tu
     if f.action:
         stmt = stmt.where(AuditEvent.action == f.action)
     if f.date_from is not None:
-        stmt = stmt.where(AuditEvent.created_at >= _midnight(f.date_from))
+        stmt = stmt.where(AuditEvent.created_at >= humanize.day_start(f.date_from, zone))
     if f.date_to is not None:
-        stmt = stmt.where(AuditEvent.created_at < _midnight(f.date_to + dt.timedelta(days=1)))
+        end = humanize.day_start(f.date_to + dt.timedelta(days=1), zone)
+        stmt = stmt.where(AuditEvent.created_at < end)
     if f.document:
         stmt = stmt.where(
             AuditEvent.target_type == Document.__tablename__,
             AuditEvent.target_id.in_(_document_ids(company_id, f.document)),
         )
     return stmt.order_by(AuditEvent.seq.desc())
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
 def _document_ids(company_id: int, text: str) -> list[str]:

@@ -10,6 +10,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 
 from app.extensions import db
 from app.models import AuditEvent
@@ -284,3 +285,35 @@ def test_is_the_audit_page_in_spanish_and_english(client, supplier, seller, trai
     en = make_user(supplier, role="admin", locale="en")
     login(client, en, supplier)
     assert "Export this list" in client.get("/audit/").get_data(as_text=True)
+
+
+def test_is_the_period_the_readers_days_not_utcs(app, client, supplier, seller, monkeypatch):
+    """An event at 8 p.m. in Bogotá on 31 January is 1 February in UTC: the page shows it on the
+    31st, so a reader in Bogotá finds it on the 31st and not on the 1st (the list and both
+    exports); a reader whose zone is UTC, the other way round."""
+    late = datetime.datetime(2026, 2, 1, 1, 0, tzinfo=datetime.UTC)
+    monkeypatch.setattr(audit, "utcnow", lambda: late)
+    with acting_as(supplier.id, seller.id):
+        audit.record_event(seller, supplier, "auth.signed_in", seller)
+        db.session.commit()
+    login(client, seller, supplier)
+    assert seller.timezone in (None, "America/Bogota")
+
+    def found(reader, day: str) -> int:
+        page = reader.get(f"/audit/?date_from={day}&date_to={day}").get_data(as_text=True)
+        exported = reader.get(f"/audit/events.csv?date_from={day}&date_to={day}")
+        rows = exported.get_data(as_text=True).lstrip("\ufeff").strip().splitlines()[1:]
+        assert page.count("data-event=") == len(rows)
+        return len(rows)
+
+    assert found(client, "2026-01-31") == 1
+    assert found(client, "2026-02-01") == 0
+    utc = make_user(supplier, role="admin", email="utc@example.test")
+    db.session.execute(
+        sa_update(type(utc)).where(type(utc).id == utc.id).values(timezone="UTC")
+    )
+    db.session.commit()
+    other = app.test_client()
+    login(other, utc, supplier)
+    assert found(other, "2026-01-31") == 0
+    assert found(other, "2026-02-01") == 1

@@ -38,7 +38,7 @@ def index():
     form = _filter_form(request.args)
     result, status = audit.EventPage([], None), 200
     if form.validate():
-        stmt = audit.events(company().id, filters=form.filters())
+        stmt = audit.events(company().id, filters=form.filters(), zone=user_timezone())
         result = audit.page(
             stmt,
             cursor=request.args.get("cursor", ""),
@@ -76,7 +76,7 @@ def _export(fmt):
     form = _filter_form(request.args)
     if not form.validate():
         raise DomainError(_("Check the filters."))
-    stmt = audit.events(company().id, filters=form.filters())
+    stmt = audit.events(company().id, filters=form.filters(), zone=user_timezone())
     timezone = user_timezone()
     rows = audit.export_rows(
         stmt,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -16,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import SelectBase
 
 from app.extensions import db
+from app.humanize import day_start
 from app.models.document import Document
 from app.models.payment import Payment, PaymentAllocation, Refund
 from app.services.errors import DomainError, NotFound
@@ -89,19 +89,10 @@ def payments(
     if without is not None:
         stmt = stmt.where(Payment.id.not_in(without))
     if since:
-        stmt = stmt.where(Payment.created_at >= _midnight(since, zone))
+        stmt = stmt.where(Payment.created_at >= day_start(since, zone))
     if until:
-        stmt = stmt.where(Payment.created_at < _midnight(until + dt.timedelta(days=1), zone))
+        stmt = stmt.where(Payment.created_at < day_start(until + dt.timedelta(days=1), zone))
     return stmt.order_by(Payment.created_at.desc(), Payment.id.desc())
-
-
-def _midnight(day: dt.date, zone: str) -> dt.datetime:
-    """The day's first moment in ``zone``, in UTC."""
-    try:
-        tz = ZoneInfo(zone)
-    except (ValueError, ZoneInfoNotFoundError):
-        tz = ZoneInfo("UTC")
-    return dt.datetime.combine(day, dt.time(), tz).astimezone(dt.UTC)
 
 
 def _counterparty_tax_id(company_id: int, digits: str) -> ColumnElement[bool]:
