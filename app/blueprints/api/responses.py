@@ -460,7 +460,8 @@ class StatementImported(Body):
     line_ids: list[int] = Field(description="The new lines' ids")
     matching_pending: bool = Field(
         default=False,
-        description="True for a long statement: a job matches its lines in a moment "
+        description="True for a long statement, or when the company's payouts are first "
+        "fetched from a gateway reached over the network: a job matches its lines in a moment "
         "(list the lines again, or listen for reconciliation.matched)",
     )
 

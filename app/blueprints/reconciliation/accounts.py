@@ -202,8 +202,9 @@ def import_file(account_id: int) -> ResponseReturnValue:
     for finding in result.findings:
         flash(finding, "error")
     if result.pending:
-        flash(_("A long statement: its lines are being matched in the background. Reload "
-                "this page in a minute to see them matched."), "info")
+        flash(_("Its lines are being matched in the background (a long statement, or payouts "
+                "to fetch from your payment gateways first). Reload this page in a minute to "
+                "see them matched."), "info")
     return redirect(url_for("reconciliation.account", account_id=account.id), code=303)
 
 

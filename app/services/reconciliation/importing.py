@@ -151,15 +151,20 @@ def store_statements(
         {"file": filename[:200], "format": fmt, "new": result.new_lines,
          "duplicates": result.duplicates},
     )
-    if len(result.line_ids) > INLINE_LINES:
-        # A long statement is matched by a job (app.jobs.relay hands it the pending imports):
-        # its confirmations would hold the request for minutes.
+    # A credit may be a gateway's payout, which needs its copy from the gateway first.
+    credits = any(e.amount > 0 for s in statements for e in s.entries)
+    if len(result.line_ids) > INLINE_LINES or (
+        result.line_ids and credits and payouts.has_remote(company_id)
+    ):
+        # Matched by a job (app.jobs.relay hands it the pending imports): a long statement's
+        # confirmations would hold the request for minutes, and a gateway reached over the
+        # network (its payouts, page after page) for as long as it takes to answer.
         for record in result.imports:
             record.matching_state = "pending"
         result.pending = True
     elif result.line_ids:
-        if any(s.entries and any(e.amount > 0 for e in s.entries) for s in statements):
-            payouts.sync_payouts(company_id)  # a payout on the statement needs its copy
+        if credits:
+            payouts.sync_payouts(company_id, remote=False)  # the embedded sandbox's
         report = matching.match_lines(company_id, line_ids=result.line_ids, actor=actor)
         result.suggested, result.confirmed = report.suggested, report.confirmed
     return result

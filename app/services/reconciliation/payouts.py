@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.gateways import base as gw
 from app.models.base import utcnow
-from app.models.payment import GatewayConnection, Payment
+from app.models.payment import SANDBOX, GatewayConnection, Payment
 from app.models.reconciliation import GatewayPayout, GatewayPayoutLine
 from app.services.errors import DomainError
 from app.services.payments import connections
@@ -32,12 +32,17 @@ class SyncReport:
     failed: list[str] | None = None
 
 
-def sync_payouts(company_id: int, *, since: dt.date | None = None) -> SyncReport:
+def sync_payouts(
+    company_id: int, *, since: dt.date | None = None, remote: bool = True
+) -> SyncReport:
     """Copy the company's payouts from every active connection; a gateway that does not
-    answer is named in ``failed`` and the others still sync."""
+    answer is named in ``failed`` and the others still sync. ``remote=False``: only from the
+    embedded sandbox gateway, which answers without the network (what a request may wait for)."""
     report = SyncReport(failed=[])
     since = since or (utcnow() - LOOKBACK).date()
     for connection in connections.connections(company_id, active_only=True):
+        if not remote and connection.gateway != SANDBOX:
+            continue
         try:
             settlements = connections.adapter_for(connection).list_settlements(since=since)
         except (gw.GatewayError, DomainError) as exc:  # down, or its keys no longer open
@@ -51,6 +56,12 @@ def sync_payouts(company_id: int, *, since: dt.date | None = None) -> SyncReport
                 report.updated += 1
     db.session.flush()
     return report
+
+
+def has_remote(company_id: int) -> bool:
+    """Whether the company has an active connection to a gateway reached over the network
+    (its payouts are fetched by a job, never while a request waits)."""
+    return any(c.gateway != SANDBOX for c in connections.connections(company_id, active_only=True))
 
 
 def _store(connection: GatewayConnection, settlement: gw.Settlement) -> bool:

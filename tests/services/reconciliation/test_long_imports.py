@@ -52,3 +52,47 @@ def test_the_sweep_re_enqueues_an_import_whose_job_was_lost(held_jobs):
         created_at=utcnow() - dt.timedelta(minutes=11))))
     db.session.commit()
     assert tasks.sweep.call_local()["statement_imports"] == 1
+
+
+def test_with_a_gateway_over_the_network_even_a_short_import_waits_for_its_job(
+    held_jobs, monkeypatch
+):
+    """A company connected to Stripe or Wompi: their payouts are fetched page after page over
+    the network, so a statement with credits is matched by the job (which fetches them first),
+    never while the upload waits; with the embedded sandbox alone it is matched at once."""
+    from app.services.reconciliation import payouts
+    from tests.payments_helpers import connect_fake
+
+    fetched: list[tuple[int, bool]] = []
+    real_sync = payouts.sync_payouts
+
+    def watched(company_id, *, since=None, remote=True):
+        fetched.append((company_id, remote))
+        return real_sync(company_id, since=since, remote=False)  # (no network in tests)
+
+    monkeypatch.setattr(payouts, "sync_payouts", watched)
+    supplier, buyer = make_company("Remota S.A.S."), make_company("Cliente S.A.S.")
+    doc = invoice(supplier, buyer, "5500.00")
+    account = bank_account(supplier)
+    connect_fake(supplier, gateway="sandbox")
+    result = store(supplier, account, statement(entry("5500.00", text=f"pago {doc.number}")))
+    assert not result.pending and result.confirmed == 1  # the sandbox alone: at once
+    assert fetched == [(supplier.id, False)]
+
+    other = make_company("Con Stripe S.A.S.")
+    second = invoice(other, buyer, "7700.00")
+    connect_fake(other, gateway="stripe")
+    fetched.clear()
+    other_account = bank_account(other)
+    result = store(other, other_account, statement(entry("7700.00", text=f"pago {second.number}")),
+                   digest="first")
+    assert result.pending and result.confirmed == 0 and fetched == []
+    assert refreshed(second).open_balance == second.payable
+    held_jobs.run()
+    assert fetched == [(other.id, True)]  # the job fetched every gateway's payouts
+    assert refreshed(second).open_balance == 0
+    # Debits only (no payout can be among them): matched at once, nothing fetched.
+    fetched.clear()
+    result = store(other, other_account, statement(entry("-10.00", text="comision")),
+                   digest="second")
+    assert not result.pending and fetched == []
