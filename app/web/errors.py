@@ -64,6 +64,27 @@ def register_error_handlers(app: Flask) -> None:
         if request.is_json and request.blueprint != "gateway_webhooks":
             abort(415)
 
+    @app.before_request
+    def no_nul_characters() -> None:
+        # A NUL is never typed: PostgreSQL refuses it in any text, so a query, a form or a JSON
+        # body holding one is refused here, the same on both databases, before any view.
+        if any("\x00" in value for _name, value in request.args.items(multi=True)) or any(
+            "\x00" in value for value in (request.view_args or {}).values()
+            if isinstance(value, str)
+        ):
+            abort(400, description=_("The request holds a character that is not allowed (NUL)."))
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            texts = (value for _name, value in request.form.items(multi=True))
+        elif request.is_json:
+            body = request.get_data(cache=True)
+            texts = ("\x00",) if b"\\u0000" in body or b"\x00" in body else ()
+        else:
+            return
+        if any("\x00" in value for value in texts):
+            abort(400, description=_("The request holds a character that is not allowed (NUL)."))
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
         return _error_page(400, _("Your session expired or the form is stale. Reload the page "
@@ -74,9 +95,9 @@ def register_error_handlers(app: Flask) -> None:
         if api_errors.is_api_request():
             return api_errors.http_error(error)
         status = error.code or 500
-        description = error.description if status == 403 and error.description else None
-        if description and description.startswith("You don't have the permission"):
-            description = None
+        # A description set on purpose (not Werkzeug's default for browsers) is the message.
+        custom = bool(error.description) and error.description != type(error).description
+        description = error.description if custom and status in (400, 403) else None
         message = description or MESSAGES.get(status, lambda: error.name)()
         return _error_page(status, message)
 

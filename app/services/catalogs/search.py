@@ -182,6 +182,8 @@ def search_items(
     a category and the price the buyer pays today."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
+    if supplier_id is not None and int(supplier_id) <= 0:  # no company has such an id
+        return SearchPage(offset=offset, limit=limit)
     today = today_here()
     own_price = buyer_price(buyer_company_id, today)
     paid = func.coalesce(own_price, CatalogItem.price)
@@ -369,8 +371,9 @@ def _fts_match(words: list[str], access: list[list[str]], *, prefix: bool = True
     match = " ".join(f'"{w}"*' if prefix and len(w) >= MIN_PREFIX else f'"{w}"'
                      for w in words)
     match = f"{{{' '.join(TEXT_COLUMNS)}}} : ({match})"
-    for group in access:
-        match += f" AND {ACCESS_COLUMN} : ({' OR '.join(group)})"
+    for group in access:  # (quoted too: a token is letters and digits, but never trusted)
+        tokens = " OR ".join(f'"{token}"' for token in group)
+        match += f" AND {ACCESS_COLUMN} : ({tokens})"
     return text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=match)
 
 
