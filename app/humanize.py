@@ -181,8 +181,8 @@ def number(value: Any, *, locale: LocaleLike = None, max_decimals: int = 6) -> s
 def input_number(value: Any, *, locale: LocaleLike = None) -> str:
     """A number to put in a text input as a person of the locale types it: no thousands
     groups, the locale's decimal symbol, only the decimals it has, never an exponent ('1,5' in
-    Spanish, '1.5' in English, '12500' in both); what ``parse_number`` reads back with that
-    locale's decimal mark."""
+    Spanish, '1.5' in English, '12500' in both); what ``app.numbers.parse_number`` reads back
+    with that locale's decimal mark."""
     found = _decimal(value)
     if found is None:
         return "" if value is None else str(value)

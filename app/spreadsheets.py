@@ -27,6 +27,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from app.numbers import NumberCell  # a number cell read: its text that keeps its number
+
 # Signs that start a formula in Excel, LibreOffice or Google Sheets, with their full-width
 # (U+FF1D ＝, U+FF0B ＋, U+FF0D －, U+FF20 ＠), small (U+FE62 ﹢, U+FE63 ﹣, U+FE66 ﹦) and
 # mathematical (U+2212 −) look-alikes.
@@ -145,19 +147,6 @@ def _xlsx_cell(cell_class: Any, sheet: Any, value: Any) -> Any:
 # ------------------------------------------------------------------------------ reading tables
 
 MAX_READ_ROWS = 100_000
-
-
-class NumberCell(str):
-    """A workbook's number cell as ``read_table`` gives it: the text of the number (plain digits
-    and a point, never an exponent) that also keeps the number itself, so a reader never takes
-    a typed ``1.234`` for one thousand two hundred and thirty-four."""
-
-    number: Decimal
-
-    def __new__(cls, number: Decimal) -> NumberCell:
-        cell = super().__new__(cls, format(number, "f"))
-        cell.number = number
-        return cell
 
 
 class TableError(ValueError):

@@ -13,7 +13,7 @@ from flask import render_template_string
 from flask_babel import refresh
 
 from app import humanize
-from app.services.catalogs.items import parse_number
+from app.numbers import parse_number
 from app.web.formatting import input_decimal_mark
 
 VALUES = [Decimal(text) for text in (

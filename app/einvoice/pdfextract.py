@@ -33,6 +33,7 @@ from lxml import etree
 
 from app.einvoice import xmlsafe
 from app.einvoice.findings import Finding, error, warning
+from app.numbers import parse_number
 
 FIELDS = ("supplier_name", "supplier_tax_id", "customer_name", "customer_tax_id", "number",
           "issue_date", "due_date", "currency", "subtotal", "tax", "total")
@@ -989,27 +990,13 @@ def _number_style(text: str) -> str:
 
 
 def parse_amount(raw: str, style: str = ".") -> Decimal | None:
-    """Parse an amount written in es/en/fr/de style ('1.785.000,00', '1,785.00', '45,93')."""
-    text = raw.strip().replace(" ", "").replace("'", "").replace("−", "-")
-    if not text:
-        return None
-    has_comma, has_point = "," in text, "." in text
-    if has_comma and has_point:
-        decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
-    elif has_comma or has_point:
-        mark = "," if has_comma else "."
-        head, _, tail = text.rpartition(mark)
-        if text.count(mark) > 1 or (len(tail) == 3 and mark != style):
-            decimal_mark = "," if mark == "." else "."  # the mark is a thousands separator
-        else:
-            decimal_mark = mark
-    else:
-        decimal_mark = "."
-    thousands = "." if decimal_mark == "," else ","
-    text = text.replace(thousands, "").replace(decimal_mark, ".")
+    """Parse an amount written in es/en/fr/de/ch style ('1.785.000,00', '1,785.00', '45,93',
+    "1'234.50", '1 785 000,00'), None when it is not one: ``app.numbers.parse_number`` with the
+    document's decimal mark (``style``, from ``_number_style``) reading a lone '1.785'."""
+    text = raw.replace(" ", "").replace("'", "")  # spaces and apostrophes group thousands
     try:
-        return Decimal(text)
-    except InvalidOperation:
+        return parse_number(text, decimal_mark=style)
+    except ValueError:
         return None
 
 

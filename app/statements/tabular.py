@@ -18,6 +18,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from app.numbers import parse_number, shown_mark
 from app.statements.model import ColumnMapping, Counterparty, Entry, Statement, StatementError
 from app.statements.util import clean, currency_code, decode_text, plain_date
 
@@ -71,8 +72,6 @@ _DATE_FORMATS = (
     "%d/%m/%y", "%m/%d/%y", "%d-%m-%y", "%d.%m.%y", "%Y%m%d", "%d %b %Y", "%d-%b-%Y",
     "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
 )
-_POINT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[+-]?\.\d+$")
-_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$|^[+-]?,\d+$")
 _SYMBOLS = re.compile(r"[€$£¥\s\u00a0\u202f']|EUR|USD|COP|GBP|MXN", re.IGNORECASE)
 
 
@@ -262,25 +261,15 @@ def guess_date_format(values: Iterable[Cell]) -> str:
 
 def guess_decimal_comma(values: Iterable[Cell]) -> bool:
     """True when the amounts use a decimal comma ("1.234,56"), False for a point."""
-    comma = point = 0
+    votes = {".": 0, ",": 0}
     for value in values:
         if not isinstance(value, str):
             continue
-        text = _SYMBOLS.sub("", value).strip("()+-")
-        if "," in text and "." in text:
-            if text.rfind(",") > text.rfind("."):
-                comma += 1
-            else:
-                point += 1
-        elif "," in text:
-            if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
-                continue  # 1,234: a thousands separator or three decimals
-            comma += 1
-        elif "." in text:
-            if re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
-                continue
-            point += 1
-    return comma > point
+        # 1,234 shows nothing (a thousands separator or three decimals), nor does garbage
+        mark = shown_mark(_SYMBOLS.sub("", value).strip("()+-"))
+        if mark is not None:
+            votes[mark] += 1
+    return votes[","] > votes["."]
 
 
 # ---------------------------------------------------------------- values
@@ -306,13 +295,10 @@ def parse_amount(value: Cell, decimal_comma: bool) -> Decimal | None:
         negative, text = True, text[1:-1]
     if text.endswith("-") and not text.startswith(("-", "+")):
         negative, text = True, text[:-1]
-    if not (_COMMA if decimal_comma else _POINT).match(text):
-        raise ValueError
-    if decimal_comma:
-        text = text.replace(".", "").replace(",", ".")
-    else:
-        text = text.replace(",", "")
-    amount = Decimal(text)
+    # The mapping's decimal separator is the only one; the other only groups thousands.
+    amount = parse_number(text, decimal_mark="," if decimal_comma else ".", fixed_mark=True)
+    if amount is None:
+        raise ValueError(value)  # "()" or "-" alone
     return -amount if negative else amount
 
 

@@ -50,8 +50,8 @@ def decimal_comma() -> bool:
 
 def input_decimal_mark() -> str:
     """The decimal separator of the request's language (``","`` or ``"."``), passed as
-    ``decimal_mark`` to ``parse_number`` to read a number typed in a form: the one the
-    ``input_number`` filter writes its values with, so a Spanish ``1.000`` is a thousand."""
+    ``decimal_mark`` to ``app.numbers.parse_number`` to read a number typed in a form: the one
+    the ``input_number`` filter writes its values with, so a Spanish ``1.000`` is a thousand."""
     return "," if decimal_comma() else "."
 
 

@@ -793,6 +793,18 @@ def test_amounts_typed_in_the_search_are_read_either_way(typed, amount):
     assert parse_amount(typed) == amount
 
 
+@pytest.mark.parametrize(("typed", "amount"), [
+    ("1.234", Decimal("1234")), ("1,234", Decimal("1234")), ("1 234,56", Decimal("1234.56")),
+    ("USD 1,000,000", Decimal("1000000")), ("0,500", Decimal("0.500")),
+    ("1234.567", Decimal("1234.567")), ("1.2.3", None), ("5.", None), ("1e3", None), ("NaN", None),
+    ("−5", None), ("1" * 41, None),
+])
+def test_are_amounts_in_the_search_read_by_the_shared_rules(typed, amount):
+    from app.services.reconciliation.search import parse_amount
+
+    assert parse_amount(typed) == amount
+
+
 def test_the_search_without_javascript_opens_the_line_page_with_the_results(client, parties):
     supplier, buyer, owner = parties
     a, b = invoice(supplier, buyer, "300.00"), invoice(supplier, buyer, "200.00")

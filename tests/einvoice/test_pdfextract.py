@@ -483,3 +483,18 @@ def test_is_an_amount_grouped_with_a_no_break_or_thin_space_read_whole(space):
     extraction = extract_from_text(text)
     assert extraction.value("total") == Decimal("1200.00")
     assert extraction.value("subtotal") == Decimal("1000.00")
+
+
+@pytest.mark.parametrize(("raw", "style", "expected"), [
+    # A lone separator before three digits that cannot group thousands (after a 0 or four
+    # digits) is a decimal one, whatever the document's style (app.numbers' rules).
+    ("0,500", ".", "0.500"), ("1234.567", ",", "1234.567"), ("−12,50", ",", "-12.50"),
+    ("1\u00a0785\u00a0000,00", ",", "1785000.00"),
+])
+def test_is_an_amount_read_by_the_shared_number_rules(raw, style, expected):
+    assert parse_amount(raw, style) == Decimal(expected)
+
+
+@pytest.mark.parametrize("raw", ["1,234,56", "1.234.5678", "NaN", "1e3", "Infinity", "", "1" * 41])
+def test_is_what_is_not_an_amount_not_guessed(raw):
+    assert parse_amount(raw, ".") is None and parse_amount(raw, ",") is None

@@ -174,3 +174,26 @@ def test_guesses():
 def test_a_bad_currency_cell_is_named():
     with pytest.raises(StatementError, match="row 2, column 'Currency': 'Euro'"):
         read_tabular(b"Date,Amount,Currency\n2024-01-01,1.00,Euro\n")
+
+
+@pytest.mark.parametrize(("text", "comma", "expected"), [
+    ("\u221212,00", True, "-12.00"), ("1\u2009234.50", False, "1234.50"), ("1,234", False, "1234"),
+    ("1.000", True, "1000"), ("1.000", False, "1.000"),
+])
+def test_amounts_read_with_the_mappings_decimal_separator(text, comma, expected):
+    assert str(parse_amount(text, comma)) == expected
+
+
+@pytest.mark.parametrize(("text", "comma"), [
+    ("0,500", False), ("0.500", True), ("1e3", False), ("NaN", True), ("()", False), ("-", True),
+    ("1" * 41, False),
+])
+def test_not_amounts_either(text, comma):
+    with pytest.raises(ValueError):
+        parse_amount(text, comma)
+
+
+def test_a_column_grouped_by_points_shows_a_decimal_comma():
+    assert guess_decimal_comma(["1.234.567", "5"]) is True
+    assert guess_decimal_comma(["1,234,567", "5"]) is False
+    assert guess_decimal_comma(["5,", "abc,", "1.5"]) is False  # garbage shows nothing

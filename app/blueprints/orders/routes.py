@@ -17,8 +17,8 @@ from app.blueprints.orders import bp
 from app.blueprints.orders.forms import CartFileForm, PlaceOrderForm, ToleranceForm
 from app.extensions import db
 from app.models.order import DESPATCH, LINE_STATUSES, ORDER_STATUSES, RECEIPT
+from app.numbers import parse_number
 from app.services.catalogs import search
-from app.services.catalogs.items import parse_number
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.services.orders import cart, matching, placing, queries, responding
 from app.spreadsheets import MEDIA_TYPES, table_bytes

@@ -7,8 +7,6 @@ tenancy rule that also shows buyers the items published to them.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -31,11 +29,11 @@ from app.models.catalog import (
     CustomerPrice,
 )
 from app.models.network import ACTIVE
+from app.numbers import parse_number
 from app.services import audit
 from app.services.documents.reading import sniff_content_type
 from app.services.errors import DomainError, FieldErrors, NotFound
 from app.services.inputs import shown_number
-from app.spreadsheets import NumberCell
 from app.tenancy import unscoped
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -178,7 +176,7 @@ def check_item(
 ) -> ItemInput:
     """Turn typed values (a form's or an imported row's) into an ``ItemInput``, or raise
     ``FieldErrors`` naming each wrong field in words; numbers are read with ``decimal_mark``
-    (see ``parse_number``)."""
+    (see ``app.numbers.parse_number``)."""
     errors: dict[str, list[Any]] = {}
 
     def text(name: str, limit: int, *, required: bool = False, what: Any = None) -> str:
@@ -259,146 +257,6 @@ def check_item(
         lead_time_days=lead_time, categories=categories, visibility=visibility,
         published=bool(values.get("published", True)), customers=customers,
     )
-
-
-# The longest number text read: 40 characters hold any price or quantity with its separators.
-MAX_NUMBER_TEXT = 40
-_SPACED = re.compile(r"[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+(?:[.,][0-9]+)?")
-_GROUPED = {mark: re.compile(rf"[1-9][0-9]{{0,2}}(?:\{mark}[0-9]{{3}})*") for mark in ".,"}
-
-
-def parse_number(raw: Any, *, decimal_mark: str | None = ".") -> Decimal | None:
-    """Read a number as people write it; None when empty, ValueError when it is not a number.
-
-    Text is digits with an optional leading sign, and separators read by these rules:
-
-    - both ``.`` and ``,``: the last one is the decimal separator and the other groups
-      thousands (``1.234,50`` and ``1,234.50`` are 1234.5);
-    - one separator several times: thousands, in groups of three (``1.000.000``,
-      ``1,000,000``);
-    - one separator once, followed by anything but three digits: decimal (``1,5``, ``1.5``,
-      ``1234,567``, ``0,500``);
-    - one separator once, between one to three digits (not starting with 0) and exactly three:
-      ambiguous (``1.000``, ``1,000``), read by ``decimal_mark``, the decimal separator in
-      force: with ``"."`` (the default) ``1.000`` is 1 and ``1,000`` is 1000; with ``","``
-      ``1.000`` is 1000 and ``1,000`` is 1; with None (the file does not show which, and its
-      reader writes a decimal comma) both are 1000 — a Colombian ``1.000`` is one thousand.
-      An import finds the mark with ``decimal_mark_of``.
-
-    Spaces may group thousands too (``1 000 000``). Exponents (``1e3``), ``NaN``, a separator
-    at the end (``5.``), misplaced groups (``1.2.3``) and text longer than 40 characters are
-    not numbers. A spreadsheet's typed cell (an int, a float, a Decimal or a ``NumberCell``)
-    is taken as the number it is, whatever ``decimal_mark`` says.
-    """
-    if raw is None:
-        return None
-    if isinstance(raw, bool):
-        raise ValueError(raw)
-    if isinstance(raw, NumberCell):
-        value = raw.number
-    elif isinstance(raw, int | Decimal):
-        value = Decimal(raw)
-    elif isinstance(raw, float):
-        value = Decimal(repr(raw))
-    else:
-        return _number_text(str(raw), decimal_mark)
-    if not value.is_finite():
-        raise ValueError(raw)
-    return value
-
-
-def decimal_mark_of(values: Iterable[Any], *, decimal_comma: bool) -> str | None:
-    """The decimal separator a file's numbers show: ``","`` or ``"."``, whichever more of its
-    values show unambiguously (``1,5`` or ``1.000.000`` show a decimal comma; ``1.5`` or
-    ``1,000,000`` a point). When none shows it (or as many show each): ``"."`` for a reader
-    who writes a decimal point, None for one who writes a decimal comma (``decimal_comma``:
-    the reader's language), for ``parse_number``."""
-    votes = {".": 0, ",": 0}
-    for value in values:
-        if isinstance(value, str) and not isinstance(value, NumberCell):
-            mark = _shown_mark(value)
-            if mark is not None:
-                votes[mark] += 1
-    if votes["."] != votes[","]:
-        return "." if votes["."] > votes[","] else ","
-    return None if decimal_comma else "."
-
-
-def _number_text(raw: str, decimal_mark: str | None) -> Decimal | None:
-    text = raw.strip()
-    if not text:
-        return None
-    if len(text) > MAX_NUMBER_TEXT:
-        raise ValueError(raw)
-    sign, text = _sign(text)
-    shape = _shape(text)
-    if shape is None:
-        raise ValueError(raw)
-    whole, separator, fraction = shape
-    if separator and _ambiguous(whole, fraction) and decimal_mark != separator:
-        return Decimal(f"{sign}{whole}{fraction}")  # a lone group of thousands: 1.000
-    if separator:
-        return Decimal(f"{sign}{whole or '0'}.{fraction}")
-    return Decimal(f"{sign}{whole}")
-
-
-def _ambiguous(whole: str, fraction: str) -> bool:
-    """Whether ``whole``, a lone separator and ``fraction`` could be thousands or decimals."""
-    return len(fraction) == 3 and 1 <= len(whole) <= 3 and whole[0] != "0"
-
-
-def _sign(text: str) -> tuple[str, str]:
-    if text[:1] in ("-", "+", "\u2212"):
-        return ("" if text[0] == "+" else "-"), text[1:]
-    return "", text
-
-
-def _shape(text: str) -> tuple[str, str, str] | None:
-    """``text`` (no sign) as (whole digits, the separator of a lone ``.`` or ``,`` or "", the
-    digits after it) with thousands separators taken out; None when it is not a number."""
-    if _SPACED.fullmatch(text):
-        text = re.sub(r"[ \u00a0\u202f]", "", text)
-    if not re.fullmatch(r"[0-9.,]*[0-9][0-9.,]*", text):
-        return None
-    dots, commas = text.count("."), text.count(",")
-    if dots and commas:
-        mark = "," if text.rfind(",") > text.rfind(".") else "."
-        whole, _, fraction = text.rpartition(mark)
-        group = "." if mark == "," else ","
-        if not fraction or not _GROUPED[group].fullmatch(whole):
-            return None
-        return whole.replace(group, ""), mark, fraction
-    if not dots and not commas:
-        return text, "", ""
-    separator = "." if dots else ","
-    if dots + commas > 1:
-        if not _GROUPED[separator].fullmatch(text):
-            return None
-        return text.replace(separator, ""), "", ""
-    whole, _, fraction = text.partition(separator)
-    if not fraction:
-        return None  # "5." or ","
-    return whole, separator, fraction
-
-
-def _shown_mark(value: str) -> str | None:
-    """The decimal separator one value shows beyond doubt, or None."""
-    text = value.strip()
-    if not text or len(text) > MAX_NUMBER_TEXT:
-        return None
-    text = _sign(text)[1]
-    shape = _shape(text)
-    if shape is None:
-        return None
-    whole, separator, fraction = shape
-    dots, commas = text.count("."), text.count(",")
-    if dots and commas:
-        return separator
-    if dots + commas > 1:
-        return "," if dots else "."  # 1.000.000 groups with dots: the decimal is a comma
-    if separator and not _ambiguous(whole, fraction):
-        return separator
-    return None
 
 
 def _decimal(

@@ -31,8 +31,9 @@ from app.models.catalog import (
     SuggestionDismissal,
 )
 from app.models.document import INVOICE
+from app.numbers import parse_number
 from app.services import audit
-from app.services.catalogs.items import parse_number, valid_gtin
+from app.services.catalogs.items import valid_gtin
 from app.services.errors import DomainError
 from app.tenancy import unscoped
 

@@ -21,6 +21,7 @@ from app.db import begin_nested
 from app.extensions import db
 from app.models import User
 from app.models.catalog import CatalogItem
+from app.numbers import decimal_mark_of
 from app.services import audit
 from app.services.catalogs import items
 from app.services.errors import DomainError, FieldErrors
@@ -118,7 +119,8 @@ def import_items(
 
     Numbers are read with the decimal separator the file's number columns show (``1,5`` or
     ``1.234,50``: a comma); when none shows it, ``1.000`` is one thousand for a reader who
-    writes a decimal comma (``decimal_comma``) and one for the others (``items.parse_number``).
+    writes a decimal comma (``decimal_comma``) and one for the others
+    (``app.numbers.parse_number``).
     """
     if len(content) > MAX_IMPORT_BYTES:
         raise DomainError(_l("The file is larger than 20 MB."), field="file")
@@ -163,7 +165,7 @@ def import_items(
             )
         )
     }
-    decimal_mark = items.decimal_mark_of(
+    decimal_mark = decimal_mark_of(
         (cells[columns[name]] for _, cells in table for name in NUMBER_COLUMNS
          if name in columns and columns[name] < len(cells)),
         decimal_comma=decimal_comma,

@@ -20,8 +20,8 @@ from app.extensions import db
 from app.models import Document, DocumentLine, MatchTolerance, Order, OrderDelivery, OrderLine, User
 from app.models.document import INVOICE
 from app.models.order import AGREED, RECEIPT
+from app.numbers import parse_number
 from app.services import audit
-from app.services.catalogs.items import parse_number
 from app.services.errors import FieldErrors
 from app.services.inputs import shown_number as _n
 from app.services.orders.queries import STATUS_NAMES

@@ -25,6 +25,7 @@ from app.gateways.currencies import quantum
 from app.models import CartLine, Company, Order, OrderLine, User, utcnow
 from app.models.catalog import CatalogItem
 from app.models.webhook import ORDER_RECEIVED
+from app.numbers import decimal_mark_of, parse_number
 from app.realtime import notify_company
 from app.services import audit, webhooks
 from app.services.catalogs import items as catalog
@@ -265,7 +266,7 @@ def cart_from_file(
     """Fill the cart for a supplier from a CSV/XLSX of item codes and quantities; report each
     row (a row that cannot go in changes nothing). Quantities are read with the decimal
     separator the column shows, else ``1.000`` is a thousand for a reader who writes a decimal
-    comma (``decimal_comma``) and one for the others (``catalog.parse_number``)."""
+    comma (``decimal_comma``) and one for the others (``app.numbers.parse_number``)."""
     if len(content) > MAX_FILE_BYTES:
         raise DomainError(_l("The file is larger than 5 MB."), field="file")
     try:
@@ -291,7 +292,7 @@ def cart_from_file(
             .where(CatalogItem.company_id == supplier_company_id)
         )
     }
-    decimal_mark = catalog.decimal_mark_of(
+    decimal_mark = decimal_mark_of(
         (cells[quantity_at] for _, cells in table if quantity_at < len(cells)),
         decimal_comma=decimal_comma,
     )
@@ -306,7 +307,7 @@ def cart_from_file(
             row.message = _l("No item of this supplier has this code.")
             continue
         try:
-            quantity = catalog.parse_number(raw, decimal_mark=decimal_mark)
+            quantity = parse_number(raw, decimal_mark=decimal_mark)
             if quantity is None:
                 raise ValueError(raw)
         except ValueError:
@@ -323,6 +324,6 @@ def cart_from_file(
 
 def _is_number(text: str) -> bool:
     try:
-        return catalog.parse_number(text) is not None
+        return parse_number(text) is not None
     except ValueError:
         return False

@@ -31,9 +31,9 @@ from app.models.order import (
     SENT,
 )
 from app.models.webhook import ORDER_RESPONDED
+from app.numbers import parse_number
 from app.realtime import notify_company
 from app.services import audit, webhooks
-from app.services.catalogs.items import parse_number
 from app.services.errors import Conflict, DomainError, FieldErrors, NotFound
 from app.services.inputs import shown_number
 from app.services.orders import documents, placing

@@ -13,7 +13,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
@@ -36,6 +36,7 @@ from app.models.payment import (
     Refund,
 )
 from app.models.user import User
+from app.numbers import parse_number
 from app.services import audit
 from app.services.errors import Conflict, DomainError, FieldErrors, NotFound
 from app.services.payments import balances, connections, effects, state
@@ -98,11 +99,14 @@ class ReturnUrls:
 
 
 def parse_amount(text: object, currency: str) -> Decimal:
-    """A typed amount ("1234.50", "1.234,50" is refused: one decimal point) in the currency."""
+    """A typed amount ("1234.50", "1.234,50" is refused: one decimal point, no thousands
+    separators; ``app.numbers.parse_number``) in the currency."""
     try:
-        value = Decimal(str(text).strip())
-    except (InvalidOperation, ValueError):
-        raise FieldErrors({"amount": [_l("Write the amount as a number, like 1234.50.")]}) from None
+        value = parse_number(text, decimal_mark=".", fixed_mark=True, thousands=False)
+    except ValueError:
+        value = None
+    if value is None:
+        raise FieldErrors({"amount": [_l("Write the amount as a number, like 1234.50.")]})
     try:
         return currencies.normalize(value, currency)
     except currencies.CurrencyError:

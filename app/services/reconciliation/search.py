@@ -8,38 +8,32 @@ come from ``candidates`` (those still open, a few per bank line) and are filtere
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.matching import model as m
 from app.models.document import DEBIT_NOTE, INVOICE, Document
+from app.numbers import parse_number
 from app.services.reconciliation import candidates
 
 LIMIT = 20
-_AMOUNT = re.compile(r"^[\d.,\s]+$")
+_AMOUNT = re.compile(r"[0-9.,]+")  # no sign: "-5" is text to look for
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """The amount a person typed ("1.234,56", "1,234.56", "1234"), or None when it is not one."""
+    """The amount a person typed ("1.234,56", "1,234.56", "$ 1.234", "1234"), or None when it
+    is not one. Spaces, ``$``, ``€`` and COP/USD/EUR are taken out; a lone ``1.234`` or
+    ``1,234`` is a thousand two hundred and thirty-four either way (``app.numbers``, mark
+    None)."""
     raw = re.sub(r"[\s$€]|COP|USD|EUR", "", (text or "").strip(), flags=re.IGNORECASE)
-    if not raw or not _AMOUNT.match(raw) or not any(ch.isdigit() for ch in raw):
+    if not _AMOUNT.fullmatch(raw):
         return None
-    comma, dot = raw.rfind(","), raw.rfind(".")
-    if comma > dot:  # "1.234,56" or "1234,5"
-        decimals = raw[comma + 1 :]
-        raw = raw.replace(".", "").replace(",", ".") if len(decimals) != 3 or dot >= 0 \
-            else raw.replace(",", "")
-    elif dot > comma:  # "1,234.56" or "1.234" (thousands)
-        decimals = raw[dot + 1 :]
-        raw = raw.replace(",", "") if len(decimals) != 3 or comma >= 0 \
-            else raw.replace(".", "")
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
+        return parse_number(raw, decimal_mark=None)
+    except ValueError:
         return None
-    return value if value.is_finite() else None
 
 
 def search(

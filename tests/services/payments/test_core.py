@@ -524,3 +524,21 @@ def test_the_payees_erp_hears_of_the_payment_with_its_remittance(parties, fake_g
         (b.number, "20.00"),
     ]
     assert data["gateway_reference"] == payment.gateway_reference
+
+
+@pytest.mark.parametrize(("typed", "amount"), [
+    ("1234.50", Decimal("1234.50")), (" 12 ", Decimal("12.00")), (".5", Decimal("0.50")),
+    (Decimal("7.5"), Decimal("7.50")), (3, Decimal("3.00")),
+])
+def test_is_a_typed_amount_read_with_one_decimal_point(typed, amount):
+    found = paying.parse_amount(typed, "USD")
+    assert found == amount and str(found) == str(amount)
+
+
+@pytest.mark.parametrize("typed", [
+    "1.234,50", "1,234.50", "1,5", "1 000", "1e3", "NaN", "Infinity", "5.", "", None, True, "abc",
+])
+def test_is_an_amount_not_written_with_one_decimal_point_refused(typed):
+    with pytest.raises(FieldErrors) as caught:
+        paying.parse_amount(typed, "USD")
+    assert "amount" in caught.value.errors

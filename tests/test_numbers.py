@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.services.catalogs.items import MAX_NUMBER_TEXT, decimal_mark_of, parse_number
-from app.spreadsheets import NumberCell
+from app.numbers import MAX_NUMBER_TEXT, NumberCell, decimal_mark_of, parse_number, shown_mark
 
 D = Decimal
 
@@ -140,3 +139,139 @@ def test_does_a_column_read_the_same_text_the_same_way():
     mark = decimal_mark_of(english, decimal_comma=True)
     assert [parse_number(v, decimal_mark=mark) for v in english] == [
         D("1000"), D("12500"), D("3750.50"), D("0.250")]
+
+
+# ------------------------------------------------------------------ the shared reader's edges
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("1\u2009000", D("1000")),  # thin space
+        ("1\u202f000\u202f000,25", D("1000000.25")),  # narrow no-break space
+        ("12\u00a0345.5", D("12345.5")),
+        ("-1 000", D("-1000")),
+        ("\u22121 234 567", D("-1234567")),
+    ],
+)
+def test_do_spaces_group_thousands(text, number):
+    for mark in (".", ",", None):
+        assert parse_number(text, decimal_mark=mark) == number
+
+
+@pytest.mark.parametrize("text", ["1 00", "12 34", "1 0000", "1  000", "1 000.000,5", " 1 000 0"])
+def test_are_misplaced_spaces_refused(text):
+    with pytest.raises(ValueError):
+        parse_number(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("-0", D("-0")), ("+0,5", D("0.5")), ("\u2212.5", D("-0.5")), ("-1.234,5", D("-1234.5"))],
+)
+def test_are_signs_read(text, number):
+    found = parse_number(text)
+    assert found == number and found.is_signed() == number.is_signed()
+
+
+def test_is_the_length_counted_without_the_spaces_around():
+    assert parse_number(" " * 50 + "7" + " " * 50) == D("7")
+    grouped = "1.234.567.890.123.456.789.012.345.678,50"  # 39 characters
+    assert parse_number(grouped) == D("1234567890123456789012345678.50")
+    with pytest.raises(ValueError):
+        parse_number("-" + "1" * MAX_NUMBER_TEXT)
+
+
+@pytest.mark.parametrize("raw", [[1], (1,), {"a": 1}, b"12", object(), 1j])
+def test_are_values_of_other_types_refused(raw):
+    with pytest.raises(ValueError):
+        parse_number(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "number"),
+    [(0, D("0")), (-12, D("-12")), (10**20, D(10**20)), (2.5, D("2.5")), (-0.1, D("-0.1")),
+     (D("1E+3"), D("1000")), (D("-0.000"), D("-0.000"))],
+)
+def test_is_a_typed_number_the_same_in_every_reading(raw, number):
+    for options in ({}, {"decimal_mark": None}, {"decimal_mark": ",", "fixed_mark": True},
+                    {"fixed_mark": True, "thousands": False}):
+        assert parse_number(raw, **options) == number
+
+
+def test_is_a_wrong_decimal_mark_a_programming_error():
+    with pytest.raises(TypeError):
+        parse_number("1", decimal_mark=";")
+    with pytest.raises(TypeError):
+        parse_number("1", decimal_mark=None, fixed_mark=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "comma"),
+    [
+        # The mark in force is the only decimal separator; the other one groups thousands.
+        ("1,234.5", D("1234.5"), ValueError),
+        ("1.234,5", ValueError, D("1234.5")),
+        ("1,234", D("1234"), D("1.234")),
+        ("1.234", D("1.234"), D("1234")),
+        ("1,234,567", D("1234567"), ValueError),
+        ("1.234.567", ValueError, D("1234567")),
+        ("1,5", ValueError, D("1.5")),
+        ("1.5", D("1.5"), ValueError),
+        ("1234,567", ValueError, D("1234.567")),
+        ("0,500", ValueError, D("0.500")),  # a group of thousands does not start with 0
+        ("1 234,5", ValueError, D("1234.5")),
+        ("1 234.5", D("1234.5"), ValueError),
+        (".5", D("0.5"), ValueError),
+        (",5", ValueError, D("0.5")),
+        ("-12", D("-12"), D("-12")),
+        ("5.", ValueError, ValueError),
+        ("5,", ValueError, ValueError),
+        ("1.2.3", ValueError, ValueError),
+        ("1e3", ValueError, ValueError),
+    ],
+)
+def test_is_a_fixed_mark_the_only_decimal_separator(text, point, comma):
+    for mark, expected in ((".", point), (",", comma)):
+        if expected is ValueError:
+            with pytest.raises(ValueError):
+                parse_number(text, decimal_mark=mark, fixed_mark=True)
+        else:
+            assert parse_number(text, decimal_mark=mark, fixed_mark=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("1234.50", D("1234.50")), ("-3", D("-3")), ("+0.5", D("0.5")), (".25", D("0.25")),
+     ("1.000", D("1.000")), (" 12 ", D("12"))],
+)
+def test_does_a_point_only_reading_take_plain_decimals(text, number):
+    assert parse_number(text, decimal_mark=".", fixed_mark=True, thousands=False) == number
+
+
+@pytest.mark.parametrize(
+    "text", ["1,234.50", "1.234,50", "1,5", "1,000", "1 000", "1.000.000", "1e3", "NaN", "5."],
+)
+def test_does_a_point_only_reading_refuse_separators_and_exponents(text):
+    with pytest.raises(ValueError):
+        parse_number(text, decimal_mark=".", fixed_mark=True, thousands=False)
+
+
+def test_without_thousands_is_a_lone_separator_a_decimal_one():
+    assert parse_number("1,000", decimal_mark=".", thousands=False) == D("1.000")
+    assert parse_number("1.000", decimal_mark=None, thousands=False) == D("1.000")
+    with pytest.raises(ValueError):
+        parse_number("1.000,5", thousands=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "mark"),
+    [
+        ("1,5", ","), ("1.5", "."), ("1.234,5", ","), ("1,234.5", "."), ("1.000.000", ","),
+        ("1,000,000", "."), ("0,500", ","), ("1234.567", "."), ("-2,25", ","),
+        ("1 000,5", ","), ("1.000", None), ("1,000", None), ("12", None), ("", None),
+        ("abc", None), ("1.2.3", None), ("1e3", None), ("1" * (MAX_NUMBER_TEXT + 1), None),
+    ],
+)
+def test_does_a_value_show_its_decimal_separator(text, mark):
+    assert shown_mark(text) == mark
