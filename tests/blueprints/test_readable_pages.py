@@ -129,8 +129,12 @@ def test_is_an_unknown_time_zone_refused_and_the_old_one_kept(client, zone):
     user = make_user(company, name="Ana")
     login(client, user, company)
     response = client.post("/auth/profile", data=profile_of(user) | {"timezone": zone})
-    assert response.status_code == 422
-    assert "Elija una zona horaria de la lista." in response.get_data(as_text=True)
+    if "\x00" in zone:  # refused before the form is read (a NUL in any field: app/web/errors)
+        assert response.status_code == 400
+        assert "no está permitido (NUL)" in response.get_data(as_text=True)
+    else:
+        assert response.status_code == 422
+        assert "Elija una zona horaria de la lista." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, user.id).timezone == "America/Bogota"
 
