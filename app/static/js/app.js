@@ -68,12 +68,15 @@
       focus = { key: active.matches("input, textarea, select") ? fieldKey(active) : null, id: active.id || null };
       try { focus.start = active.selectionStart; focus.end = active.selectionEnd; } catch (e) { /* no cursor */ }
     }
-    keptWork = { id: target.id, fields: fields, opened: opened, focus: focus };
+    keptWork = { id: target.id, xhr: event.detail.xhr, fields: fields, opened: opened, focus: focus };
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  // Put back right after the swap, in the same task: a second refresh cannot read the new
+  // drawing before what was kept is on it.
+  document.addEventListener("htmx:afterSwap", function (event) {
     var work = keptWork;
+    if (!work || (event.detail && event.detail.xhr !== work.xhr)) return;
     keptWork = null;
-    var region = work && document.getElementById(work.id);
+    var region = document.getElementById(work.id);
     if (!region) return;
     work.opened.forEach(function (id) {
       var details = document.getElementById(id);
