@@ -69,7 +69,14 @@ def test_does_a_clerk_issue_an_invoice_from_a_phone(new_context):
     andina = page.locator("#customer-results label", has_text="Distribuidora Andina")
     expect(andina).to_be_visible()
     expect(page.locator("#customer-results label", has_text="Papelería")).to_have_count(0)
-    search.press("Enter")  # searches again; the form is not sent
+    # Enter searches again (the form is not sent): wait for that answer to be drawn before
+    # choosing, or the late redraw would undo the choice.
+    page.evaluate(
+        "document.querySelectorAll('#customer-results label')"
+        ".forEach(function (l) { l.dataset.drawn = 'before'; })"
+    )
+    search.press("Enter")
+    expect(page.locator('#customer-results label[data-drawn="before"]')).to_have_count(0)
     expect(andina).to_have_count(1)
     # By keyboard: Tab past "Search" into the choices, an arrow picks Andina.
     search.press("Tab")
