@@ -69,7 +69,10 @@ def register_error_handlers(app: Flask) -> None:
         # A NUL is never typed: PostgreSQL refuses it in any text, so a query, a form or a JSON
         # body holding one is refused here, the same on both databases, before any view.
         # (Not ?next=, which only chooses where to land and is checked as such: a hostile link
-        # to the sign-in page still signs the person in, landing on the home page.)
+        # to the sign-in page still signs the person in, landing on the home page.) An API call
+        # without a token is left to be answered 401 by its view, whatever it holds.
+        if api_errors.is_api_request() and "Authorization" not in request.headers:
+            return
         if any("\x00" in value for name, value in request.args.items(multi=True)
                if name != "next") or any(
             "\x00" in value for value in (request.view_args or {}).values()
