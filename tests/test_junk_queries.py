@@ -64,7 +64,8 @@ def test_junk_in_any_query_string_is_never_a_500(app, client):
 def test_a_nul_character_is_refused_in_queries_forms_and_json_alike(app, client):
     """PostgreSQL refuses a NUL in any text; the portal refuses it first, on both databases,
     with a message: in a page's query, a posted form (any field, any position of a repeated
-    one) and an API's JSON body (escaped, as JSON writes it). Nothing is stored."""
+    one), an API's query and JSON body (escaped, as JSON writes it) once its token is valid
+    (without one: 401). Nothing is stored."""
     from sqlalchemy import func, select
 
     from app.models.catalog import CatalogItem
@@ -86,6 +87,12 @@ def test_a_nul_character_is_refused_in_queries_forms_and_json_alike(app, client)
     answer = client.post("/api/v1/catalog/items", json=item, headers=bearer(plaintext))
     assert answer.status_code == 400
     assert "not allowed" in answer.get_json()["error"]["message"]
+    listed = client.get("/api/v1/catalog/items?q=a%00b", headers=bearer(plaintext))
+    assert listed.status_code == 400 and "not allowed" in listed.get_json()["error"]["message"]
+    # Without a valid token the call is told to sign in first, whatever it holds.
+    for headers in ({}, bearer("not-a-token")):
+        refused = client.post("/api/v1/catalog/items", json=item, headers=headers)
+        assert refused.status_code == 401, refused.get_data(as_text=True)
     item["name"] = "Tornillo"
     assert client.post("/api/v1/catalog/items", json=item,
                        headers=bearer(plaintext)).status_code == 201  # the same, without it

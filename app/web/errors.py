@@ -15,6 +15,7 @@ from app.blueprints.api import errors as api_errors
 from app.extensions import db
 from app.services.errors import DomainError
 from app.web.htmx import is_htmx, render
+from app.web.input_guard import refuse_nul
 from app.web.redirects import safe_referrer_url
 
 MESSAGES = {
@@ -70,26 +71,10 @@ def register_error_handlers(app: Flask) -> None:
         # body holding one is refused here, the same on both databases, before any view.
         # (Not ?next=, which only chooses where to land and is checked as such: a hostile link
         # to the sign-in page still signs the person in, landing on the home page.) An API call
-        # without a token is left to be answered 401 by its view, whatever it holds.
-        if api_errors.is_api_request() and "Authorization" not in request.headers:
-            return
-        if any("\x00" in value for name, value in request.args.items(multi=True)
-               if name != "next") or any(
-            "\x00" in value for value in (request.view_args or {}).values()
-            if isinstance(value, str)
-        ):
-            abort(400, description=_("The request holds a character that is not allowed (NUL)."))
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return
-        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            texts = (value for _name, value in request.form.items(multi=True))
-        elif request.is_json:
-            body = request.get_data(cache=True)
-            texts = ("\x00",) if b"\\u0000" in body or b"\x00" in body else ()
-        else:
-            return
-        if any("\x00" in value for value in texts):
-            abort(400, description=_("The request holds a character that is not allowed (NUL)."))
+        # is checked once its token is (``require_token``): without a valid one it is told 401,
+        # whatever it holds.
+        if not api_errors.is_api_request():
+            refuse_nul()
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models import ApiToken, AuditEvent, User, utcnow
 from app.security import hash_secret_token
 from app.services import api_tokens, audit
+from app.web.input_guard import refuse_nul
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -118,6 +119,7 @@ def require_token(scope: str | None = None) -> Callable[[F], F]:
                     details={"required_scope": scope},
                 )
             try:
+                refuse_nul()
                 response = view(*args, **kwargs)
             except Exception:
                 if not landed:  # undone with the view's work: record the call on its own

@@ -151,10 +151,11 @@ def store_statements(
         {"file": filename[:200], "format": fmt, "new": result.new_lines,
          "duplicates": result.duplicates},
     )
-    # A credit may be a gateway's payout, which needs its copy from the gateway first.
+    # A credit may be a gateway's payout, which needs its copy from the gateway first: copied
+    # here when no gateway needs the network to answer.
     credits = any(e.amount > 0 for s in statements for e in s.entries)
     if len(result.line_ids) > INLINE_LINES or (
-        result.line_ids and credits and payouts.has_remote(company_id)
+        result.line_ids and credits and not payouts.sync_without_network(company_id)
     ):
         # Matched by a job (app.jobs.relay hands it the pending imports): a long statement's
         # confirmations would hold the request for minutes, and a gateway reached over the
@@ -163,8 +164,6 @@ def store_statements(
             record.matching_state = "pending"
         result.pending = True
     elif result.line_ids:
-        if credits:
-            payouts.sync_payouts(company_id, remote=False)  # the embedded sandbox's
         report = matching.match_lines(company_id, line_ids=result.line_ids, actor=actor)
         result.suggested, result.confirmed = report.suggested, report.confirmed
     return result

@@ -32,17 +32,27 @@ class SyncReport:
     failed: list[str] | None = None
 
 
-def sync_payouts(
-    company_id: int, *, since: dt.date | None = None, remote: bool = True
-) -> SyncReport:
+def sync_payouts(company_id: int, *, since: dt.date | None = None) -> SyncReport:
     """Copy the company's payouts from every active connection; a gateway that does not
-    answer is named in ``failed`` and the others still sync. ``remote=False``: only from the
-    embedded sandbox gateway, which answers without the network (what a request may wait for)."""
+    answer is named in ``failed`` and the others still sync."""
+    return _sync(connections.connections(company_id, active_only=True), since)
+
+
+def sync_without_network(company_id: int) -> bool:
+    """Copy the company's payouts now if every active connection answers without the network
+    (the embedded sandbox gateway: what a request may wait for) and say so; False, copying
+    nothing, when one is reached over the network (a job fetches them instead)."""
+    active = connections.connections(company_id, active_only=True)
+    if any(c.gateway != SANDBOX for c in active):
+        return False
+    _sync(active, None)
+    return True
+
+
+def _sync(active: list[GatewayConnection], since: dt.date | None) -> SyncReport:
     report = SyncReport(failed=[])
     since = since or (utcnow() - LOOKBACK).date()
-    for connection in connections.connections(company_id, active_only=True):
-        if not remote and connection.gateway != SANDBOX:
-            continue
+    for connection in active:
         try:
             settlements = connections.adapter_for(connection).list_settlements(since=since)
         except (gw.GatewayError, DomainError) as exc:  # down, or its keys no longer open
@@ -56,12 +66,6 @@ def sync_payouts(
                 report.updated += 1
     db.session.flush()
     return report
-
-
-def has_remote(company_id: int) -> bool:
-    """Whether the company has an active connection to a gateway reached over the network
-    (its payouts are fetched by a job, never while a request waits)."""
-    return any(c.gateway != SANDBOX for c in connections.connections(company_id, active_only=True))
 
 
 def _store(connection: GatewayConnection, settlement: gw.Settlement) -> bool:

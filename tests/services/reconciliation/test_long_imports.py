@@ -63,21 +63,21 @@ def test_with_a_gateway_over_the_network_even_a_short_import_waits_for_its_job(
     from app.services.reconciliation import payouts
     from tests.payments_helpers import connect_fake
 
-    fetched: list[tuple[int, bool]] = []
-    real_sync = payouts.sync_payouts
+    fetched: list[list[str]] = []  # the gateways asked for payouts, each time
+    real_sync = payouts._sync
 
-    def watched(company_id, *, since=None, remote=True):
-        fetched.append((company_id, remote))
-        return real_sync(company_id, since=since, remote=False)  # (no network in tests)
+    def watched(active, since):
+        fetched.append(sorted(c.gateway for c in active))
+        return real_sync([c for c in active if c.gateway == "sandbox"], since)  # (no network)
 
-    monkeypatch.setattr(payouts, "sync_payouts", watched)
+    monkeypatch.setattr(payouts, "_sync", watched)
     supplier, buyer = make_company("Remota S.A.S."), make_company("Cliente S.A.S.")
     doc = invoice(supplier, buyer, "5500.00")
     account = bank_account(supplier)
     connect_fake(supplier, gateway="sandbox")
     result = store(supplier, account, statement(entry("5500.00", text=f"pago {doc.number}")))
     assert not result.pending and result.confirmed == 1  # the sandbox alone: at once
-    assert fetched == [(supplier.id, False)]
+    assert fetched == [["sandbox"]]
 
     other = make_company("Con Stripe S.A.S.")
     second = invoice(other, buyer, "7700.00")
@@ -89,7 +89,7 @@ def test_with_a_gateway_over_the_network_even_a_short_import_waits_for_its_job(
     assert result.pending and result.confirmed == 0 and fetched == []
     assert refreshed(second).open_balance == second.payable
     held_jobs.run()
-    assert fetched == [(other.id, True)]  # the job fetched every gateway's payouts
+    assert fetched == [["stripe"]]  # the job fetched every gateway's payouts
     assert refreshed(second).open_balance == 0
     # Debits only (no payout can be among them): matched at once, nothing fetched.
     fetched.clear()
