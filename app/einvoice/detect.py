@@ -9,6 +9,7 @@ travel inside it as CDATA text and are parsed again with the same safe parser.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -35,6 +36,7 @@ ATTACHED = UBL + "AttachedDocument-2"
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PEPPOL_POST_AWARD = "urn:fdc:peppol.eu:poacc:"
 EN16931 = "urn:cen.eu:en16931:2017"
+SBDH = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 
 # Formats we recognise but do not import: (namespace or prefix, format, Spanish, English name).
 _FOREIGN = (
@@ -102,6 +104,20 @@ def detect_tree(tree: etree._ElementTree) -> Detection:
     root = tree.getroot()
     qname = etree.QName(root)
     namespace = qname.namespace or ""
+    if namespace == SBDH and qname.localname == "StandardBusinessDocument":
+        return _unwrap_sbdh(root)
+    if namespace.startswith(UBL) and namespace.endswith("-2"):
+        # A UBL 2 namespace names its one root element: Invoice in …:Invoice-2.
+        expected = namespace[len(UBL):-2]
+        if qname.localname != expected:
+            return Detection(Format.UNKNOWN, findings=[error(
+                "FORMAT-ROOT-MISMATCH",
+                f"El elemento raíz {qname.localname} no corresponde a su espacio de nombres "
+                f"'{namespace}', que es el de un documento UBL {expected}.",
+                f"The root element {qname.localname} does not match its namespace "
+                f"'{namespace}', which is a UBL {expected} document's.",
+                f"/{qname.localname}",
+            )])
     if namespace in UBL_ROOTS:
         kind = UBL_ROOTS[namespace]
         return Detection(_ubl_flavour(root), kind, tree)
@@ -120,12 +136,35 @@ def detect_tree(tree: etree._ElementTree) -> Detection:
             return Detection(fmt, tree=None, findings=[unsupported(es_name, en_name)])
     if namespace.startswith(UBL):
         name = qname.localname
+        if not namespace.endswith("-2"):  # UBL 1.0, or a namespace made up
+            return Detection(Format.UNKNOWN, findings=[error(
+                "FORMAT-UBL-VERSION",
+                f"UBL {name} con el espacio de nombres '{namespace}': solo se leen documentos "
+                f"UBL 2 (espacio '{UBL}{name}-2').",
+                f"UBL {name} with the namespace '{namespace}': only UBL 2 documents are read "
+                f"(namespace '{UBL}{name}-2').",
+            )])
         return Detection(Format.UBL21, findings=[unsupported(f"UBL {name}", f"UBL {name}")])
     return Detection(Format.UNKNOWN, findings=[error(
         "FORMAT-UNKNOWN",
         f"No es una factura electrónica conocida (raíz {qname.localname}, espacio '{namespace}').",
         f"Not a known e-invoice (root {qname.localname}, namespace '{namespace}').",
     )])
+
+
+def _unwrap_sbdh(root: etree._Element) -> Detection:
+    """A document in a Standard Business Document envelope (how Peppol carries it): the
+    document after the header is read as if it were the file."""
+    inner = [child for child in root if isinstance(child.tag, str)
+             and etree.QName(child).localname != "StandardBusinessDocumentHeader"]
+    if not inner:
+        return Detection(Format.UNKNOWN, findings=[error(
+            "SBDH-NO-PAYLOAD",
+            "El sobre StandardBusinessDocument no trae ningún documento tras su encabezado.",
+            "The StandardBusinessDocument envelope carries no document after its header.",
+            "/StandardBusinessDocument",
+        )])
+    return detect_tree(etree.ElementTree(copy.deepcopy(inner[0])))
 
 
 def _ubl_flavour(root: etree._Element) -> Format:

@@ -514,7 +514,10 @@ def _read(root: etree._Element, kind: OrderingType) -> OrderingDocument:
             delivery.find("cac:DeliveryLocation/cac:Address", NS) if delivery is not None else None
         ),
         tax_amount=_dec(root, "cac:TaxTotal/cbc:TaxAmount"),
-        totals=_totals(root.find("cac:AnticipatedMonetaryTotal", NS)),
+        # An order agreement (T110) states the agreed totals as an invoice does.
+        totals=_totals(root.find("cac:AnticipatedMonetaryTotal", NS)
+                       if root.find("cac:AnticipatedMonetaryTotal", NS) is not None
+                       else root.find("cac:LegalMonetaryTotal", NS)),
     )
     if not doc.currency:
         # A catalogue need not name a currency; its prices do.

@@ -18,6 +18,7 @@ read-only. In a process, each stylesheet is compiled by Saxon once and used unde
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -97,6 +98,11 @@ TRANSACTIONS = {
         ),
     )
 }
+#: Elements of the document's root a transaction uses that UBL 2.1 does not have: Peppol's order
+#: response advanced (T116) names the order change it answers, a UBL 2.3 element.
+LATER_UBL_ELEMENTS: dict[str, tuple[str, ...]] = {"T116": ("cac:OrderChangeDocumentReference",)}
+_NS = {"cac": rules.UBL_NS_PREFIX + "CommonAggregateComponents-2"}
+
 #: The transaction a root gets when its CustomizationID names none.
 DEFAULT_TRANSACTION = {
     "Order": "T01",
@@ -151,7 +157,7 @@ def check_ordering_tree(
                 [label] + ([rule_label] if schematron and chosen else []), folder
             )
         ]
-    findings, skipped = rules._schema_findings(root, "ubl", folder)
+    findings, skipped = rules._schema_findings(_for_xsd(root, chosen), "ubl", folder)
     if schematron and chosen is not None:
         try:
             path = compiled_rules(chosen.code, folder, cache_dir=cache_dir)
@@ -164,6 +170,19 @@ def check_ordering_tree(
     if skipped:
         findings.append(rules._skipped_finding(skipped, folder))
     return findings
+
+
+def _for_xsd(root: etree._Element, chosen: Transaction | None) -> etree._Element:
+    """The document as the UBL 2.1 XSD reads it: without the elements its Peppol transaction
+    takes from a later UBL (which that XSD does not know; the transaction's rules check them)."""
+    later = LATER_UBL_ELEMENTS.get(chosen.code, ()) if chosen is not None else ()
+    if not any(root.find(path, _NS) is not None for path in later):
+        return root
+    copied = copy.deepcopy(root)
+    for path in later:
+        for element in copied.findall(path, _NS):
+            copied.remove(element)
+    return copied
 
 
 def _run(root: etree._Element, path: Path, label: str) -> list[Finding]:

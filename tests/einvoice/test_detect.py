@@ -162,3 +162,32 @@ def test_is_an_unknown_xml_reported_as_such():
     detection = detect_bytes(b'<note xmlns="urn:x"><to>me</to></note>')
     assert detection.format is Format.UNKNOWN
     assert [f.code for f in detection.findings] == ["FORMAT-UNKNOWN"]
+
+
+UBL_NS = "urn:oasis:names:specification:ubl:schema:xsd:"
+
+
+@pytest.mark.parametrize(
+    ("root", "namespace", "code"),
+    [
+        ("PurchaseOrder", "Order-2", "FORMAT-ROOT-MISMATCH"),
+        ("Order", "Invoice-2", "FORMAT-ROOT-MISMATCH"),
+        ("Invoice", "Order-2", "FORMAT-ROOT-MISMATCH"),
+        ("Catalogue", "CreditNote-2", "FORMAT-ROOT-MISMATCH"),
+        ("Order", "Order-1.0", "FORMAT-UBL-VERSION"),
+        ("Order", "Order-2.1", "FORMAT-UBL-VERSION"),
+    ],
+)
+def test_is_a_root_its_namespace_does_not_name_refused(root, namespace, code):
+    """A UBL 2 namespace names its one root: an element of another name in it is neither read
+    as the namespace's document nor passed as valid; a UBL 1.0 or made-up namespace is named."""
+    from app.einvoice.engine import ingest
+
+    data = (f'<{root} xmlns="{UBL_NS}{namespace}" xmlns:cbc="{UBL_NS}CommonBasicComponents-2">'
+            f"<cbc:ID>1</cbc:ID></{root}>").encode()
+    detection = detect_bytes(data)
+    assert not detection.readable and not detection.is_ordering
+    assert [f.code for f in detection.findings] == [code]
+    assert root in detection.findings[0].message_en and root in detection.findings[0].message_es
+    result = ingest(data)
+    assert not result.readable and not result.valid

@@ -301,6 +301,48 @@ def test_is_a_wrong_root_named_not_read():
     assert "Invoice" in findings[0].message_en and "Invoice" in findings[0].message_es
 
 
+SBDH = (b'<StandardBusinessDocument xmlns="http://www.unece.org/cefact/namespaces/'
+        b'StandardBusinessDocumentHeader"><StandardBusinessDocumentHeader><HeaderVersion>1.0'
+        b"</HeaderVersion></StandardBusinessDocumentHeader>%s</StandardBusinessDocument>")
+
+
+def test_is_an_order_in_a_peppol_envelope_read_as_the_order():
+    """Peppol carries a document in a Standard Business Document envelope: the document after
+    the header is read; an envelope with none is named as such."""
+    order = w.write_order(_order())
+    result = ingest(SBDH % order.split(b"?>", 1)[1])
+    assert result.readable and result.ordering.document_type is OrderingType.ORDER
+    assert len(result.ordering.lines) == 2 and result.ordering.number == "PO-2026-001"
+    empty = ingest(SBDH % b"")
+    assert not empty.readable and [f.code for f in empty.findings] == ["SBDH-NO-PAYLOAD"]
+
+
+def test_does_an_order_agreement_read_its_legal_totals():
+    """An order agreement (T110) states its totals as an invoice does (LegalMonetaryTotal)."""
+    data = w.write_order(_order()).replace(b"AnticipatedMonetaryTotal", b"LegalMonetaryTotal")
+    document, _findings = read_ordering(data)
+    expected, _ = read_ordering(w.write_order(_order()))
+    assert document.totals.payable == expected.totals.payable and document.totals.payable
+
+
+def test_does_an_order_response_advanced_pass_the_xsd_with_its_later_ubl_element(rules_cache):
+    """Peppol's order response advanced (T116) names the order change it answers with a UBL 2.3
+    element the UBL 2.1 XSD does not know: not an XSD error there; in a plain T76 it is one."""
+    tree = etree.fromstring(w.write_order_response(_response("AP")))
+    ns = {"cbc": rules.CBC, "cac": rules.CBC.replace("CommonBasic", "CommonAggregate")}
+    change = etree.Element(f"{{{ns['cac']}}}OrderChangeDocumentReference")
+    etree.SubElement(change, f"{{{ns['cbc']}}}ID").text = "CH-1"
+    tree.find("cac:OrderReference", ns).addnext(change)
+    plain = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+    assert any(f.code == rules.XSD_CODE and "OrderChangeDocumentReference" in f.message_en
+               for f in check_ordering(plain, rules_dir=shared_data(), cache_dir=rules_cache))
+    customization = tree.find("cbc:CustomizationID", ns)
+    customization.text = ordering_rules.TRANSACTIONS["T116"].customization
+    advanced = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+    findings = check_ordering(advanced, rules_dir=shared_data(), cache_dir=rules_cache)
+    assert not any(f.code == rules.XSD_CODE for f in findings), _errors(findings)
+
+
 def test_does_an_xxe_order_never_read_the_file():
     result = ingest(XXE)
     assert "root:" not in json.dumps([f.to_json() for f in result.findings])
