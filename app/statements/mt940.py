@@ -35,10 +35,16 @@ _SEPA_KEYS = (
     "SVCL", "EXCH", "OCMT", "CDTRREF", "CDTRREFTP", "ISSR", "CD", "USTD", "STRD", "CUR", "ID",
 )
 _SEPA_MARK = re.compile(r"/(" + "|".join(sorted(_SEPA_KEYS, key=len, reverse=True)) + r")/")
-# The library reads "1.234,56" as 1 without a word: amounts are checked here first.
-_BALANCE_LINE = re.compile(r"^[CD]\d{6}([A-Z]{3})?\d+,\d*(?![\d.,])", re.IGNORECASE)
-_ENTRY_LINE = re.compile(r"^\d{6}(\d{4}|\s{4})?R?[CD][A-Z]?\s?\d+,\d*(?![\d.,])", re.IGNORECASE)
+# The library reads "1.234,56" as 1 without a word: amounts are checked here first (digits, a
+# decimal comma where the bank writes one: Knab writes whole amounts without).
+_BALANCE_LINE = re.compile(r"^[CD]\d{6}([A-Z]{3})?\d+(,\d*)?(?![\d.,])", re.IGNORECASE)
+_ENTRY_LINE = re.compile(r"^\d{6}(\d{4}|\s{4})?R?[CD][A-Z]?\s?\d+(,\d*)?(?![\d.,])",
+                         re.IGNORECASE)
 _ACCOUNT = re.compile(r"^[A-Z0-9]{6,34}$")
+_KNAB_PARTY = re.compile(r"REK:\s*([A-Z]{2}\d{2}[A-Z0-9]{10,30})\s*/NAAM:\s*([^\n]+)")
+_LEADING_IBAN = re.compile(r"^([A-Z]{2}\d{2}[A-Z0-9]{10,30})\s+(\S.*)$")
+#: The library's opt-in layouts of an entry line (``:61:``), tried when the standard one fails.
+_STATEMENT_VARIANTS = (mt940.tags.StatementASNB, mt940.tags.StatementGLS)
 _NONE_REFS = {"NONREF", "NOTPROVIDED", ""}
 
 
@@ -78,7 +84,7 @@ def _trim(block: str) -> str:
 
 
 def _check_amounts(block: str, first_line: int) -> None:
-    """Refuse a balance or entry line whose amount is not digits with one decimal comma."""
+    """Refuse a balance or entry line whose amount is not digits with at most one decimal comma."""
     for number, line in enumerate(block.split("\n"), first_line):
         tag = _TAG.match(line)
         if not tag or tag.group(1)[:2] not in ("60", "61", "62", "64", "65"):
@@ -92,11 +98,31 @@ def _check_amounts(block: str, first_line: int) -> None:
             )
 
 
+def _transactions(block: str, statement_tag: Any = None) -> Any:
+    tags = {statement_tag.id: statement_tag} if statement_tag is not None else None
+    transactions = mt940.models.Transactions(tags=tags, options=_OPTIONS)
+    transactions.parse(block)
+    return transactions
+
+
 def _parse(block: str, first_line: int) -> Any:
     _check_amounts(block, first_line)
-    transactions = mt940.models.Transactions(options=_OPTIONS)
     try:
-        transactions.parse(block)
+        try:
+            transactions = _transactions(block)
+        except RuntimeError as exc:
+            if not isinstance(exc.args[1] if len(exc.args) > 1 else None, mt940.tags.Statement):
+                raise
+            # An entry line of a bank the library reads with its own layout (ASN: the other
+            # account's IBAN where the reference goes; GLS: a long reference), else the error.
+            for variant in _STATEMENT_VARIANTS:
+                try:
+                    transactions = _transactions(block, variant())
+                    break
+                except RuntimeError:
+                    continue
+            else:
+                raise
     except RuntimeError as exc:
         value = exc.args[2] if len(exc.args) > 2 and isinstance(exc.args[2], str) else ""
         tag = getattr(exc.args[1], "id", "?") if len(exc.args) > 1 else "?"
@@ -221,12 +247,15 @@ def _entry(data: dict[str, Any], statement_ccy: str | None) -> Entry:
         description = clean(" ".join(filter(None, (data.get("posting_text"), reference))))
     elif data.get("non_swift_text"):
         description = clean(data.get("non_swift_text"))
+    if details and account is None and name is None:
+        account, name = _free_text_party(details)
     extra = clean(data.get("extra_details"))
     if account is None and extra and _ACCOUNT.match(extra):  # Rabobank: the other account
         account = extra
     if e2e and e2e.upper() in _NONE_REFS:
         e2e = None
-    if customer_ref and (customer_ref.upper() in _NONE_REFS or customer_ref in _SEPA_KEYS):
+    if customer_ref and (customer_ref.upper() in _NONE_REFS or customer_ref in _SEPA_KEYS
+                         or customer_ref == account):  # (ASN: the other account goes there)
         customer_ref = None
     return Entry(
         booking_date=booking_date,
@@ -239,3 +268,13 @@ def _entry(data: dict[str, Any], statement_ccy: str | None) -> Entry:
         description=description,
         bank_reference=clean(data.get("bank_reference")),
     )
+
+
+def _free_text_party(details: str) -> tuple[str | None, str | None]:
+    """The other party of a ``:86:`` in free text, where a bank writes one: Knab's
+    ``REK: <IBAN>/NAAM: <name>``, or an IBAN and a name opening the text (ASN). (The IBAN's
+    shape only: banks' sample files carry made-up ones, and it is a hint, never a payment.)"""
+    found = _KNAB_PARTY.search(details) or _LEADING_IBAN.match(details.split("\n", 1)[0].strip())
+    if found:
+        return found.group(1), clean(found.group(2))
+    return None, None

@@ -53,7 +53,8 @@ def read_ofx(data: bytes) -> list[Statement]:
         )
     tree = OFXTree()
     try:
-        tree.parse(io.BytesIO(data))
+        # Blank lines before the header (some exports start with a dozen) hide it from ofxtools.
+        tree.parse(io.BytesIO(data.lstrip(b"\r\n\t \xef\xbb\xbf")))
     except (OFXHeaderError, ParseError, ET.ParseError) as exc:
         raise StatementError(f"The OFX file could not be read: {_first_line(exc)}") from None
     except (ValueError, UnicodeError, LookupError) as exc:
@@ -62,12 +63,24 @@ def read_ofx(data: bytes) -> list[Statement]:
     if root is None or root.tag != "OFX":
         raise StatementError("The OFX file has no <OFX> element.")
     found = [el for el in root.iter() if el.tag in _KINDS]
+    status = next((el for el in root.iter("STATUS") if _text(el, "CODE") not in (None, "0")),
+                  None)
+    if not found and status is not None:  # a bank's error answer instead of a statement
+        said = _text(status, "MESSAGE") or f"code {_text(status, 'CODE')}"
+        raise StatementError(
+            "The OFX file holds no bank or credit-card statement (STMTRS, CCSTMTRS): the bank "
+            f"answered with an error: {said}."
+        )
     return [_statement(el, n) for n, el in enumerate(found, 1)]
 
 
 def _first_line(exc: Exception) -> str:
     text = str(exc.args[0] if exc.args else exc)
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    text = re.sub(r"\s*-?\s*<[^<>]*object at 0x[0-9a-f]+>", "", text)  # (ofxtools' own repr)
+    first = text.splitlines()[0][:300] if text.strip() else ""
+    if first.strip(" -:").lower() in ("invalid ofx header", "ofx header is malformed", ""):
+        return "its header (OFXHEADER:100 … or <?OFX …?>) is missing or malformed"
+    return first
 
 
 def _text(el: ET.Element | None, path: str) -> str | None:
@@ -104,9 +117,10 @@ def _statement(rs: ET.Element, n: int) -> Statement:
         _entry(trn, currency, f"{where}, STMTTRN {m}")
         for m, trn in enumerate((t for tl in lists for t in tl.findall("STMTTRN")), 1)
     )
-    ledger = rs.find("LEDGERBAL")
-    closing = (_amount(_text(ledger, "BALAMT"), f"{where}: LEDGERBAL/BALAMT")
-               if ledger is not None else None)
+    # (Nested wherever the file left it: a BANKTRANLIST never closed holds what follows it.)
+    ledger = rs.find(".//LEDGERBAL")
+    balance = _text(ledger, "BALAMT")
+    closing = _amount(balance, f"{where}: LEDGERBAL/BALAMT") if balance else None
     return Statement(
         account=_text(rs, f"{_KINDS[rs.tag]}/ACCTID"),
         currency=currency,

@@ -123,3 +123,51 @@ def test_a_notprovided_end_to_end_id_is_none():
     [statement] = read_mt940(text.encode())
     assert statement.entries[0].end_to_end_id is None
     assert statement.entries[0].counterparty.name == "X"
+
+
+KNAB = """:20:C140730-1
+:25:NL59KNAB0123456789
+:28C:1
+:60F:C140729EUR3058,98
+:61:1407290729D7260,NTRFNONREF//B4G29PGCVO7Q06US
+:86:FACTUUR 201403110, 201403113
+REK: NL65INGB0123456789/NAAM: PICQER
+:61:1407290729C500NTRF29-07-2014 10:05//B4G29PGDCK1QFV3E
+:86:12160475 0050001631430920 ORDERID: 264267 MEDIA MARKT ONLINE NE
+REK: NL84INGB0234561789/NAAM: MMS ONLINE NEDERLAND B.V.
+:62F:D140730EUR3701,02
+"""
+
+ASN = """:20:0000000000
+:25:NL81ASNB9999999999
+:28C:1/1
+:60F:C200101EUR444,29
+:61:2001010101D65,00NOVBNL47INGB9999999999
+hr gjlm paulissen
+:86:NL47INGB9999999999 hr gjlm paulissen
+Betaling sieraden
+:62F:C200101EUR379,29
+"""
+
+
+def test_banks_own_layouts_whole_amounts_and_free_text_parties():
+    """Knab writes whole amounts without a decimal comma and the other party as "REK: …/NAAM:
+    …"; ASN puts the other account's IBAN where the reference goes (the library's ASN layout)
+    and opens the :86: with it. Both read, the balances add up, the party is named."""
+    [knab] = read_mt940(KNAB.encode())
+    paid, got = knab.entries
+    assert (paid.amount, got.amount) == (Decimal("-7260"), Decimal("500"))
+    assert knab.opening_balance + paid.amount + got.amount == knab.closing_balance
+    assert (paid.counterparty.account, paid.counterparty.name) == ("NL65INGB0123456789", "PICQER")
+    assert got.counterparty.name == "MMS ONLINE NEDERLAND B.V."
+    [asn] = read_mt940(ASN.encode())
+    [entry] = asn.entries
+    assert entry.amount == Decimal("-65.00") and asn.closing_balance == Decimal("379.29")
+    assert (entry.counterparty.account, entry.counterparty.name) == (
+        "NL47INGB9999999999", "hr gjlm paulissen")
+    assert entry.reference is None  # the IBAN is the party's, not a reference
+
+
+def test_a_whole_amount_is_still_digits_only():
+    with pytest.raises(StatementError, match="line 8, tag :61:"):
+        read_mt940(KNAB.replace("C500NTRF", "C5.00NTRF").encode())

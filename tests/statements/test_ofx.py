@@ -111,3 +111,28 @@ def test_a_truncated_or_mangled_file_is_a_clear_error():
         read_statement(XML.replace(b"</STMTTRN>", b"</STMTTRN>stray"))
     with pytest.raises(StatementError, match="OFX"):
         read_statement(b"OFXHEADER:100\nnothing else")
+
+
+def test_what_real_exports_do_to_the_layout_is_read():
+    """Blank lines before the header, an empty balance (no balance, not a broken file), and a
+    BANKTRANLIST never closed (its balance nested inside it) are read as the bank meant."""
+    [statement] = read_ofx(b"\r\n" * 12 + SGML)
+    assert len(statement.entries) == 2 and statement.closing_balance == Decimal("3250000.50")
+    [statement] = read_ofx(SGML.replace(b"<BALAMT>3250000.50", b"<BALAMT></BALAMT>"))
+    assert statement.closing_balance is None and len(statement.entries) == 2
+    unclosed = SGML.replace(b"</BANKTRANLIST>\n", b"")
+    [statement] = read_ofx(unclosed)
+    assert statement.closing_balance == Decimal("3250000.50") and len(statement.entries) == 2
+
+
+def test_a_banks_error_answer_is_refused_with_its_message():
+    """An OFX the bank sent instead of a statement (a STATUS with an error code, no STMTRS)
+    says what the bank answered; an empty one reads as no statement (the shared sample)."""
+    refused = SGML.replace(SGML[SGML.index(b"<STMTRS>"):SGML.index(b"</STMTTRNRS>")], b"").replace(
+        b"<TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>",
+        b"<TRNUID>1<STATUS><CODE>2000<SEVERITY>ERROR<MESSAGE>General Server Error</STATUS>")
+    with pytest.raises(StatementError, match="answered with an error: General Server Error"):
+        read_statement(refused)
+    with pytest.raises(StatementError) as caught:
+        read_statement(b"\n\n<OFX><STMTRS></STMTRS></OFX>")
+    assert "object at 0x" not in caught.value.message and "header" in caught.value.message
