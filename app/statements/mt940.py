@@ -40,7 +40,11 @@ _SEPA_MARK = re.compile(r"/(" + "|".join(sorted(_SEPA_KEYS, key=len, reverse=Tru
 _BALANCE_LINE = re.compile(r"^[CD]\d{6}([A-Z]{3})?\d+(,\d*)?(?![\d.,])", re.IGNORECASE)
 _ENTRY_LINE = re.compile(r"^\d{6}(\d{4}|\s{4})?R?[CD][A-Z]?\s?\d+(,\d*)?(?![\d.,])",
                          re.IGNORECASE)
-_ACCOUNT = re.compile(r"^[A-Z0-9]{6,34}$")
+# The other party's account in a :61:'s supplementary details: an IBAN, or a domestic number (a
+# long run of digits there is the bank's own reference, as PostFinance's).
+_ACCOUNT = re.compile(r"^([A-Z]{2}\d{2}[A-Z0-9]{10,30}|[A-Z0-9]{6,18})$")
+# An MT942 (interim report): its SWIFT header's message type, or its floor-limit tag.
+_MT942 = re.compile(r"\{2:[IO]942|^:34F:", re.MULTILINE)
 _KNAB_PARTY = re.compile(r"REK:\s*([A-Z]{2}\d{2}[A-Z0-9]{10,30})\s*/NAAM:\s*([^\n]+)")
 _LEADING_IBAN = re.compile(r"^([A-Z]{2}\d{2}[A-Z0-9]{10,30})\s+(\S.*)$")
 #: The library's opt-in layouts of an entry line (``:61:``), tried when the standard one fails.
@@ -51,6 +55,13 @@ _NONE_REFS = {"NONREF", "NOTPROVIDED", ""}
 def read_mt940(data: bytes) -> list[Statement]:
     """Read every statement (``:20:`` block) of an MT940 file."""
     text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
+    if _MT942.search(text):
+        raise StatementError(
+            "The file is an MT942 interim (intraday) report, not an MT940 statement: import the "
+            "day's MT940 statement, which has the balances.",
+            "El archivo es un reporte intradía MT942, no un extracto MT940: importe el extracto "
+            "MT940 del día, que trae los saldos.",
+        )
     statements = []
     offset_line = 1
     for block in _BLOCK.split(text):
@@ -179,9 +190,10 @@ def _statement(block: str, first_line: int) -> Statement:
         block, "62")
     account = clean(data.get("account_identification"))
     currency = open_ccy or close_ccy
-    if account and re.match(r"^\S+ [A-Z]{3}$", account):  # "NL71RABO0123456789 EUR"
-        account, suffix = account.split(" ")
-        currency = currency or suffix
+    glued = re.match(r"^(\S*\d) ?([A-Z]{3})$", account or "")  # "NL71RABO0123456789 EUR"
+    if glued and (currency is None or glued.group(2) == currency):  # (or "1291.99.348EUR")
+        account = glued.group(1)
+        currency = currency or glued.group(2)
     entries = tuple(_entry(t.data, currency) for t in transactions)
     number = clean(data.get("statement_number"))
     sequence = clean(data.get("sequence_number"))

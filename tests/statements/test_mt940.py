@@ -171,3 +171,21 @@ def test_banks_own_layouts_whole_amounts_and_free_text_parties():
 def test_a_whole_amount_is_still_digits_only():
     with pytest.raises(StatementError, match="line 8, tag :61:"):
         read_mt940(KNAB.replace("C500NTRF", "C5.00NTRF").encode())
+
+
+def test_an_intraday_mt942_is_named_not_read_as_a_statement():
+    mt942 = ("{1:F01BREXPLPWAXXX0000000000}{2:O942BREXPLPWXXXXN}{4:\n:20:MT942\n:25:/PL1\n"
+             ":28C:1\n:34F:PLN0,\n:13D:1402200915+0100\n:61:1402200220D5,00NTRFNONREF\n"
+             ":86:020~00X\n:90D:1PLN5,00\n-}")
+    with pytest.raises(StatementError, match="MT942 interim"):
+        read_statement(mt942.encode())
+
+
+def test_an_account_with_its_currency_glued_and_a_bank_reference_in_the_details():
+    """Old Rabobank files write the account as "1291.99.348EUR"; PostFinance writes its own
+    32-digit reference on the :61:'s second line, which is no one's account."""
+    old = ONE.replace(":25:NL91ABNA0417164300", ":25:1291.99.348EUR").replace(
+        ":61:240302D34,06NMSCNONREF", ":61:240302D34,06NMSCNONREF\n20131209007602198765432000000012")
+    [statement] = read_mt940(old.encode())
+    assert statement.account == "1291.99.348" and statement.currency == "EUR"
+    assert statement.entries[1].counterparty.account is None
