@@ -185,7 +185,8 @@ def test_an_account_with_its_currency_glued_and_a_bank_reference_in_the_details(
     """Old Rabobank files write the account as "1291.99.348EUR"; PostFinance writes its own
     32-digit reference on the :61:'s second line, which is no one's account."""
     old = ONE.replace(":25:NL91ABNA0417164300", ":25:1291.99.348EUR").replace(
-        ":61:240302D34,06NMSCNONREF", ":61:240302D34,06NMSCNONREF\n20131209007602198765432000000012")
+        ":61:240302D34,06NMSCNONREF",
+        ":61:240302D34,06NMSCNONREF\n20131209007602198765432000000012")
     [statement] = read_mt940(old.encode())
     assert statement.account == "1291.99.348" and statement.currency == "EUR"
     assert statement.entries[1].counterparty.account is None
