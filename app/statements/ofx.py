@@ -69,7 +69,9 @@ def read_ofx(data: bytes) -> list[Statement]:
         said = _text(status, "MESSAGE") or f"code {_text(status, 'CODE')}"
         raise StatementError(
             "The OFX file holds no bank or credit-card statement (STMTRS, CCSTMTRS): the bank "
-            f"answered with an error: {said}."
+            f"answered with an error: {said}.",
+            "El archivo OFX no trae ningún extracto bancario ni de tarjeta (STMTRS, CCSTMTRS): el "
+            f"banco respondió con un error: {said}.",
         )
     return [_statement(el, n) for n, el in enumerate(found, 1)]
 
