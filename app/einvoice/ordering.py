@@ -70,6 +70,7 @@ _PARTY_PATHS[OrderingType.DESPATCH_ADVICE] = (
     ("delivery_customer", "cac:DeliveryCustomerParty/cac:Party"),
     ("buyer", "cac:BuyerCustomerParty/cac:Party"),
     ("seller", "cac:SellerSupplierParty/cac:Party"),
+    ("originator", "cac:OriginatorCustomerParty/cac:Party"),
 )
 #: The role read as "the supplier" and "the customer" in summaries and the JSON report.
 SUPPLIER_ROLES = ("provider", "despatch_supplier", "seller")

@@ -209,7 +209,7 @@ def test_does_the_response_example_read_status_changes_and_substitutes():
 def test_do_despatch_and_catalogue_examples_read_their_own_parties():
     folder = shared_data() / ORDERING / "examples"
     despatch, _ = read_ordering((folder / "DespatchAdvice_Example.xml").read_bytes())
-    assert set(despatch.parties) >= {"despatch_supplier", "delivery_customer"}
+    assert set(despatch.parties) >= {"despatch_supplier", "delivery_customer", "originator"}
     assert despatch.supplier is despatch.parties["despatch_supplier"]
     assert despatch.lines[0].delivered_quantity is not None
     assert despatch.lines[0].order_line_reference and despatch.order_reference
