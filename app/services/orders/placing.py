@@ -250,6 +250,12 @@ def reorder(buyer_company_id: int, order_id: int, *, today: dt.date) -> tuple[in
     return added, left
 
 
+_CODE_TITLES = frozenset(
+    ("code", "item", "item code", "sku", "código", "codigo", "referencia", "item id")
+)
+_QUANTITY_TITLES = frozenset(("quantity", "qty", "cantidad"))
+
+
 @dataclass
 class FileRow:
     line: int
@@ -275,23 +281,41 @@ def cart_from_file(
         raise DomainError(
             _l("The file is empty.") if error.reason == "empty"
             else _l("The file is not a CSV or XLSX table."), field="file") from None
-    first = [cell.lower() for cell in table[0][1]]
+    by_code: dict[str, int] = {}
+    by_folded: dict[str, list[int]] = {}
+    for code, item_id in db.session.execute(
+        select(CatalogItem.seller_item_id, CatalogItem.id)
+        .where(CatalogItem.company_id == supplier_company_id)
+    ):
+        by_code[code] = item_id
+        by_folded.setdefault(code.upper(), []).append(item_id)
+
+    def item_of(code: str) -> int | None:
+        """The item with this code; case aside only when that finds one item ("abc" and "ABC"
+        may both exist)."""
+        code = code.strip()
+        if code in by_code:
+            return by_code[code]
+        folded = by_folded.get(code.upper(), [])
+        return folded[0] if len(folded) == 1 else None
+
+    first = [cell.strip().lower() for cell in table[0][1]]
     code_at, quantity_at = 0, 1
-    if any(not _is_number(cell) for cell in first[1:2]):  # a title row
+    # A title row: it names a column, or it is not an item of the supplier and shows no quantity.
+    # (A first row "TOR-38;" or "TOR-38;10 und" is an order line, reported as such.)
+    titled = any(cell in _CODE_TITLES or cell in _QUANTITY_TITLES for cell in first) or (
+        bool(first) and item_of(table[0][1][0]) is None
+        and any(not _is_number(cell) for cell in first[1:2])
+    )
+    if titled:
         for index, title in enumerate(first):
-            if title in ("code", "item", "item code", "sku", "código", "codigo", "referencia"):
+            if title in _CODE_TITLES:
                 code_at = index
-            if title in ("quantity", "qty", "cantidad"):
+            if title in _QUANTITY_TITLES:
                 quantity_at = index
         table = table[1:]
     if len(table) > MAX_LINES:
         raise DomainError(_l("An order has at most %(n)d lines.", n=MAX_LINES), field="file")
-    codes = {
-        code.upper(): item_id for code, item_id in db.session.execute(
-            select(CatalogItem.seller_item_id, CatalogItem.id)
-            .where(CatalogItem.company_id == supplier_company_id)
-        )
-    }
     decimal_mark = decimal_mark_of(
         (cells[quantity_at] for _, cells in table if quantity_at < len(cells)),
         decimal_comma=decimal_comma,
@@ -302,7 +326,7 @@ def cart_from_file(
         raw = cells[quantity_at] if quantity_at < len(cells) else ""
         row = FileRow(number, code, raw)
         rows.append(row)
-        item_id = codes.get(code.strip().upper())
+        item_id = item_of(code)
         if item_id is None:
             row.message = _l("No item of this supplier has this code.")
             continue

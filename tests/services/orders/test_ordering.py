@@ -348,6 +348,37 @@ def test_a_spreadsheet_of_codes_and_quantities_fills_the_cart_row_by_row(p):
 
 
 @pytest.mark.parametrize(
+    ("content", "accepted"),
+    [
+        ("TOR-38;\nCEM-50;3\n", [False, True]),  # no titles: the first row is an order line
+        ("TOR-38;10 und\nCEM-50;3\n", [False, True]),
+        ("Referencia;Unidades\nCEM-50;3\n", [True]),  # a title row with one name known
+        ("Producto;Unidades\nCEM-50;3\n", [True]),  # no code there and no quantity: titles
+    ],
+)
+def test_a_spreadsheets_first_row_is_a_title_row_only_when_it_reads_as_one(p, content, accepted):
+    """A first row that is an order line (an item's code) is reported like any other row, even
+    without a quantity; only a row that names the columns, or holds no code and no number, is
+    taken for the titles."""
+    with acting_as(p.buyer.id):
+        rows = placing.cart_from_file(p.buyer.id, p.supplier.id, content.encode())
+        assert [row.accepted for row in rows] == accepted, [str(r.message) for r in rows]
+        assert rows[-1].code == "CEM-50" and rows[0].line == (1 if len(accepted) == 2 else 2)
+
+
+def test_a_code_differing_only_in_case_finds_the_item_written_so(p):
+    """A supplier may have "abc" and "ABC": the file's code finds the one written exactly so;
+    case aside only when that names one item."""
+    lower = item(p.supplier, "tor-38", "Otro tornillo", "5")
+    with acting_as(p.buyer.id):
+        rows = placing.cart_from_file(p.buyer.id, p.supplier.id, b"tor-38;2\nTOR-38;1\ncem-50;1\n")
+        assert [row.accepted for row in rows] == [True, True, True]
+        (basket,) = cart.carts(p.buyer.id, today=TODAY)
+        assert {row.line.item_id for row in basket.rows} == {
+            lower.id, p.items["TOR-38"], p.items["CEM-50"]}
+
+
+@pytest.mark.parametrize(
     ("content", "decimal_comma", "quantities"),
     [
         # A decimal comma elsewhere in the column: 1.000 is a thousand, whoever uploads it.
