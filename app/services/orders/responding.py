@@ -157,7 +157,8 @@ def _apply(line: OrderLine, answer: Answer, supplier_id: int, today: dt.date,
     if code:
         item = db.session.scalars(select(CatalogItem).where(
             CatalogItem.company_id == supplier_id, func.upper(CatalogItem.seller_item_id)
-            == code.upper())).first()
+            == code.upper()).order_by(  # the code as written first ("abc" and "ABC" may exist)
+                (CatalogItem.seller_item_id == code).desc(), CatalogItem.id)).first()
         if item is None:
             problems.append(_l("No item of your catalog has the code %(code)s.", code=code))
         elif item.seller_item_id != line.seller_item_id:

@@ -232,6 +232,11 @@ def test_a_substitute_item_is_named_by_its_code(p):
     respond(p, order_id, {1: Answer("changed", substitute_code="cem-50b", price="41000")})
     (line,) = lines(order_id)
     assert line.substitute_seller_item_id == "CEM-50B" and line.final_price == 41000
+    # With "cem-50b" in the catalog too, the code as written names that one.
+    item(p.supplier, "cem-50b", "Cemento blanco (otro)", "40000")
+    second = place(p, {"CEM-50": "10"})
+    respond(p, second, {1: Answer("changed", substitute_code="cem-50b", price="40000")})
+    assert lines(second)[0].substitute_seller_item_id == "cem-50b"
 
 
 def test_only_its_supplier_answers_and_only_its_buyer_confirms_or_cancels(p):
