@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import re
+from decimal import Decimal
 from pathlib import Path
 
 from app.statements.model import (
     FORMATS,
+    MAX_AMOUNT,
     ColumnMapping,
     Counterparty,
     Entry,
@@ -19,11 +21,11 @@ from app.statements.model import (
     Statement,
     StatementError,
 )
-from app.statements.util import MAX_BYTES, check_size
+from app.statements.util import MAX_BYTES, amount_fits, check_size, is_utf16
 
 __all__ = [
-    "FORMATS", "MAX_BYTES", "ColumnMapping", "Counterparty", "Entry", "ParseResult", "Statement",
-    "StatementError", "detect_format", "inspect_file", "read_statement",
+    "FORMATS", "MAX_AMOUNT", "MAX_BYTES", "ColumnMapping", "Counterparty", "Entry", "ParseResult",
+    "Statement", "StatementError", "detect_format", "inspect_file", "read_statement",
 ]
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ _UNKNOWN_ES = ("El archivo no es un extracto bancario de un formato admitido (ca
 
 def _head_text(data: bytes) -> str:
     head = data[:8192]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if is_utf16(head):
         try:
             return head.decode("utf-16", errors="ignore").lstrip("\ufeff")
         except UnicodeError:
@@ -89,7 +91,7 @@ def detect_format(data: bytes, filename: str = "") -> str | None:
         return None
     if _MT940.search(text) and _MT940_BALANCE.search(text):
         return "mt940"
-    if _looks_binary(data[:8192]):
+    if not is_utf16(data) and _looks_binary(data[:8192]):  # UTF-16 text is half zero bytes
         return None
     if _looks_tabular(text) or filename.lower().endswith((".csv", ".tsv")):
         return "csv"
@@ -97,9 +99,16 @@ def detect_format(data: bytes, filename: str = "") -> str | None:
 
 
 def read_statement(
-    data: bytes, *, filename: str = "", mapping: ColumnMapping | None = None
+    data: bytes, *, filename: str = "", mapping: ColumnMapping | None = None,
+    decimal_comma: bool = False,
 ) -> tuple[str, list[Statement]]:
-    """Read a statement file: (format, statements). Raises StatementError."""
+    """Read a statement file: (format, statements). Raises StatementError, also for an amount
+    or balance beyond ``MAX_AMOUNT``.
+
+    ``decimal_comma``: the person importing writes a decimal comma (their language). A CSV or
+    XLSX read without a mapping whose amounts show no decimal separator beyond doubt (only
+    ``150.000`` or ``1,500``) is then read with a decimal comma, else with a point.
+    """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise StatementError("The input is not bytes.", "La entrada no son bytes.")
     data = bytes(data)
@@ -111,7 +120,7 @@ def read_statement(
         _refuse_unknown(data)
     assert fmt is not None  # for the type checker: _refuse_unknown always raises
     try:
-        return fmt, _read(fmt, data, mapping)
+        statements = _read(fmt, data, mapping, decimal_comma)
     except StatementError:
         raise
     except Exception as exc:  # noqa: BLE001 (a library's own error on odd input: say what failed)
@@ -122,9 +131,13 @@ def read_statement(
             f"El archivo {_LABELS[fmt]} no se pudo leer (error interno: "
             f"{type(exc).__name__}: {exc}).",
         ) from exc
+    _check_amounts(statements)
+    return fmt, statements
 
 
-def _read(fmt: str, data: bytes, mapping: ColumnMapping | None) -> list[Statement]:
+def _read(
+    fmt: str, data: bytes, mapping: ColumnMapping | None, decimal_comma: bool
+) -> list[Statement]:
     if fmt == "camt053":
         from app.statements.camt import read_camt053
 
@@ -139,7 +152,48 @@ def _read(fmt: str, data: bytes, mapping: ColumnMapping | None) -> list[Statemen
         return read_ofx(data)
     from app.statements.tabular import read_tabular
 
-    return read_tabular(data, mapping)
+    return read_tabular(data, mapping, decimal_comma=decimal_comma)
+
+
+def _shown(value: Decimal) -> str:
+    text = format(value, "f")
+    return text if len(text) <= 30 else text[:30] + "…"
+
+
+def _check_amounts(statements: list[Statement]) -> None:
+    """Refuse an amount or balance the app cannot keep, naming the entry or the balance."""
+    limit_en = "at most 15 digits before the decimal point"
+    limit_es = "como máximo 15 cifras antes de los decimales"
+    for number, statement in enumerate(statements, 1):
+        of_en = f" of statement {number}" if len(statements) > 1 else ""
+        of_es = f" del extracto {number}" if len(statements) > 1 else ""
+        for label_en, label_es, value in (
+            ("opening balance", "saldo inicial", statement.opening_balance),
+            ("closing balance", "saldo final", statement.closing_balance),
+        ):
+            if value is not None and not amount_fits(value):
+                raise StatementError(
+                    f"The {label_en}{of_en}, {_shown(value)}, is too large ({limit_en}).",
+                    f"El {label_es}{of_es}, {_shown(value)}, es demasiado grande ({limit_es}).",
+                )
+        for index, entry in enumerate(statement.entries, 1):
+            if not amount_fits(entry.amount):
+                day = entry.booking_date or entry.value_date
+                on = f" ({day.isoformat()})" if day else ""
+                raise StatementError(
+                    f"Entry {index}{of_en}{on}: the amount {_shown(entry.amount)} is too large "
+                    f"({limit_en}).",
+                    f"Movimiento {index}{of_es}{on}: el importe {_shown(entry.amount)} es "
+                    f"demasiado grande ({limit_es}).",
+                )
+        gap = statement.balance_gap()
+        if gap is not None and not amount_fits(gap):
+            raise StatementError(
+                f"The closing balance{of_en} differs from the opening balance plus the entries "
+                f"by {_shown(gap)}, too large an amount ({limit_en}).",
+                f"El saldo final{of_es} difiere del saldo inicial más los movimientos en "
+                f"{_shown(gap)}, un importe demasiado grande ({limit_es}).",
+            )
 
 
 def _refuse_unknown(data: bytes) -> None:

@@ -13,6 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 FORMATS = ("camt053", "mt940", "ofx", "csv")  # "csv" also names XLSX exports (tabular)
+#: Amounts and balances are kept with at most 15 digits before the decimal point (the app's
+#: bank line columns are NUMERIC(20, 5)): ``read_statement`` refuses a file with a larger one.
+MAX_AMOUNT = Decimal(10) ** 15
 
 
 class StatementError(Exception):

@@ -2,7 +2,9 @@
 
 One file is one statement: account and currency come from the mapping (or a currency column),
 balances are absent. Row numbers in messages are the file's own (1 = first line), as a
-spreadsheet shows them.
+spreadsheet shows them. A mapping names a column by its header or, when no header cell is
+named so, by its number counting from 1. Lines without a date after the last dated line (a
+total, a closing balance) are left out; one between dated lines is an error.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from app.numbers import parse_number, shown_mark
 from app.statements.model import ColumnMapping, Counterparty, Entry, Statement, StatementError
-from app.statements.util import clean, currency_code, decode_text, plain_date
+from app.statements.util import amount_fits, clean, currency_code, decode_text, plain_date
 
 Cell = Any  # str from CSV; str, int, float, datetime or None from XLSX
 _HEADER_SEARCH = 20  # rows looked at for a header when there is no mapping
@@ -72,6 +74,7 @@ _DATE_FORMATS = (
     "%d/%m/%y", "%m/%d/%y", "%d-%m-%y", "%d.%m.%y", "%Y%m%d", "%d %b %Y", "%d-%b-%Y",
     "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
 )
+_WORD = re.compile(r"[^\W\d_]")  # a letter: "Total", "Saldo final" (no date)
 _SYMBOLS = re.compile(r"[€$£¥\s\u00a0\u202f']|EUR|USD|COP|GBP|MXN", re.IGNORECASE)
 
 
@@ -196,9 +199,12 @@ def _find(header: Sequence[Cell], field: str) -> str | None:
     return None
 
 
-def guess_mapping(header: Sequence[Cell], rows: Iterable[Sequence[Cell]] = ()) -> ColumnMapping:
+def guess_mapping(
+    header: Sequence[Cell], rows: Iterable[Sequence[Cell]] = (), *, decimal_comma: bool = False
+) -> ColumnMapping:
     """A mapping from header names in English, Spanish, Dutch or German, with the date format and
-    decimal mark guessed from the rows' values; StatementError names what is missing."""
+    decimal mark guessed from the rows' values (``decimal_comma``, the importing person's mark,
+    when no value shows one beyond doubt); StatementError names what is missing."""
     found = {field: _find(header, field) for field in _NAMES}
     shown = ", ".join(str(c) for c in header if clean(c)) or "nothing"
     if found["date_column"] is None:
@@ -229,13 +235,12 @@ def guess_mapping(header: Sequence[Cell], rows: Iterable[Sequence[Cell]] = ()) -
     dates = values(mapping.date_column)
     amounts = [v for c in (mapping.amount_column, mapping.debit_column, mapping.credit_column)
                for v in values(c)]
-    debits = values(mapping.debit_column)
+    comma = guess_decimal_comma(amounts, default=decimal_comma)
     return replace(
         mapping,
         date_format=guess_date_format(dates),
-        decimal_comma=guess_decimal_comma(amounts),
-        debit_is_negative=any(isinstance(d, str) and d.strip().startswith("-") for d in debits)
-        or any(isinstance(d, int | float | Decimal) and d < 0 for d in debits),
+        decimal_comma=comma,
+        debit_is_negative=all_negative(values(mapping.debit_column), comma),
     )
 
 
@@ -259,8 +264,9 @@ def guess_date_format(values: Iterable[Cell]) -> str:
     )
 
 
-def guess_decimal_comma(values: Iterable[Cell]) -> bool:
-    """True when the amounts use a decimal comma ("1.234,56"), False for a point."""
+def guess_decimal_comma(values: Iterable[Cell], *, default: bool = False) -> bool:
+    """True when the amounts use a decimal comma ("1.234,56"), False for a point; ``default``
+    when no value shows either beyond doubt (only "150.000", "1,500" or "12")."""
     votes = {".": 0, ",": 0}
     for value in values:
         if not isinstance(value, str):
@@ -269,7 +275,24 @@ def guess_decimal_comma(values: Iterable[Cell]) -> bool:
         mark = shown_mark(_SYMBOLS.sub("", value).strip("()+-"))
         if mark is not None:
             votes[mark] += 1
+    if votes[","] == votes["."]:
+        return default
     return votes[","] > votes["."]
+
+
+def all_negative(values: Iterable[Cell], decimal_comma: bool) -> bool:
+    """Whether a debit column carries its own minus: every non-zero amount in it is negative
+    (one negative among positive debits is a reversal, money in)."""
+    signs = []
+    for value in values:
+        try:
+            amount = parse_amount(value.strip() if isinstance(value, str) else value,
+                                  decimal_comma)
+        except (ValueError, ArithmeticError):
+            continue  # named by the row that holds it
+        if amount:
+            signs.append(amount < 0)
+    return bool(signs) and all(signs)
 
 
 # ---------------------------------------------------------------- values
@@ -324,14 +347,14 @@ def _index(header: Sequence[Cell]) -> dict[str, int]:
     return index
 
 
-def _find_header(rows: list[list[Cell]]) -> tuple[int, ColumnMapping]:
+def _find_header(rows: list[list[Cell]], decimal_comma: bool) -> tuple[int, ColumnMapping]:
     """The first row (of the first few) whose names give a mapping, and that mapping."""
     first_error: StatementError | None = None
     for i, row in enumerate(rows[:_HEADER_SEARCH]):
         if sum(1 for c in row if clean(c)) < 2:
             continue
         try:
-            return i, guess_mapping(row, rows[i + 1:])
+            return i, guess_mapping(row, rows[i + 1:], decimal_comma=decimal_comma)
         except StatementError as exc:
             first_error = first_error or exc
             if "date format" in exc.message:
@@ -340,11 +363,15 @@ def _find_header(rows: list[list[Cell]]) -> tuple[int, ColumnMapping]:
                                         "El archivo no tiene fila de encabezado.")
 
 
-def read_tabular(data: bytes, mapping: ColumnMapping | None = None) -> list[Statement]:
-    """Read a CSV or XLSX export into one Statement."""
+def read_tabular(
+    data: bytes, mapping: ColumnMapping | None = None, *, decimal_comma: bool = False
+) -> list[Statement]:
+    """Read a CSV or XLSX export into one Statement. Without a mapping, one is guessed from the
+    header; amounts that show no decimal separator beyond doubt are read with a decimal comma
+    when ``decimal_comma`` (the importing person's language writes one)."""
     rows = rows_of(data, mapping)
     if mapping is None:
-        header_at, mapping = _find_header(rows)
+        header_at, mapping = _find_header(rows, decimal_comma)
     else:
         header_at = mapping.skip_rows
         if header_at >= len(rows):
@@ -352,18 +379,27 @@ def read_tabular(data: bytes, mapping: ColumnMapping | None = None) -> list[Stat
                                  f"{header_at + 1}.")
     header = rows[header_at]
     index = _index(header)
+    width = max((len(row) for row in rows[header_at:]), default=0)
 
     def column(name: str | None) -> int | None:
         if not name:
             return None
-        if _norm(name) not in index:
-            shown = ", ".join(str(c) for c in header if clean(c)) or "nothing"
-            raise StatementError(
-                f"The column '{name}' is not in the header (row {header_at + 1} has: {shown}).",
-                f"La columna '{name}' no está en el encabezado (la fila {header_at + 1} tiene: "
-                f"{shown}).",
-            )
-        return index[_norm(name)]
+        if _norm(name) in index:
+            return index[_norm(name)]
+        text = name.strip()
+        if text.isascii() and text.isdigit() and int(text) >= 1:  # the column's number
+            if int(text) > width:
+                raise StatementError(
+                    f"The file has {width} columns: there is no column {int(text)}.",
+                    f"El archivo tiene {width} columnas: no hay columna {int(text)}.",
+                )
+            return int(text) - 1
+        shown = ", ".join(str(c) for c in header if clean(c)) or "nothing"
+        raise StatementError(
+            f"The column '{name}' is not in the header (row {header_at + 1} has: {shown}).",
+            f"La columna '{name}' no está en el encabezado (la fila {header_at + 1} tiene: "
+            f"{shown}).",
+        )
 
     if not mapping.amount_column and not (mapping.debit_column and mapping.credit_column):
         raise StatementError("The column mapping names no amount column, nor debit and credit "
@@ -380,11 +416,23 @@ def read_tabular(data: bytes, mapping: ColumnMapping | None = None) -> list[Stat
         "account": column(mapping.counterparty_account_column),
         "currency": column(mapping.currency_column),
     }
+    if cols["debit"] is not None and not mapping.debit_is_negative:
+        debits = [row[cols["debit"]] for row in rows[header_at + 1:] if len(row) > cols["debit"]]
+        mapping = replace(mapping, debit_is_negative=all_negative(debits, mapping.decimal_comma))
     entries = []
+    dateless: _Dateless | None = None  # the first line without a date since the last dated one
     for number, row in enumerate(rows[header_at + 1:], header_at + 2):
-        entry = _entry(row, number, cols, header, mapping)
+        try:
+            entry = _entry(row, number, cols, header, mapping)
+        except _Dateless as exc:
+            dateless = dateless or exc
+            continue
         if entry is not None:
+            if dateless is not None:
+                raise dateless  # between dated lines: not a footer
             entries.append(entry)
+    if dateless is not None and not entries:
+        raise dateless
     currencies = {e.currency for e in entries if e.currency}
     currency = mapping.currency or (currencies.pop() if len(currencies) == 1 else None)
     dates = [e.booking_date for e in entries if e.booking_date]
@@ -399,6 +447,17 @@ def read_tabular(data: bytes, mapping: ColumnMapping | None = None) -> list[Stat
     )]
 
 
+class _Dateless(StatementError):
+    """A line with an amount but without a date: a total or a balance when it comes after the
+    last dated line."""
+
+
+def _label(header: list[Cell], i: int) -> str:
+    """A column as messages name it: its header, or its number when the header cell is blank."""
+    name = clean(header[i]) if i < len(header) else None
+    return name or str(i + 1)
+
+
 def _entry(row: list[Cell], number: int, cols: dict[str, int | None], header: list[Cell],
            mapping: ColumnMapping) -> Entry | None:
     def cell(key: str) -> Cell:
@@ -408,27 +467,35 @@ def _entry(row: list[Cell], number: int, cols: dict[str, int | None], header: li
         value = row[i]
         return value.strip() or None if isinstance(value, str) else value
 
-    def fail(key: str, what: str) -> StatementError:
-        name = str(header[cols[key]]).strip()  # type: ignore[index]
+    def fail(key: str, what: str, what_es: str | None = None) -> StatementError:
+        name = _label(header, cols[key])  # type: ignore[arg-type]
         return StatementError(f"row {number}, column '{name}': {what}",
-                              f"fila {number}, columna '{name}': {what}")
+                              f"fila {number}, columna '{name}': {what_es or what}")
 
     def money(key: str) -> Decimal | None:
         value = cell(key)
         try:
-            return parse_amount(value, mapping.decimal_comma)
+            amount = parse_amount(value, mapping.decimal_comma)
         except (ValueError, ArithmeticError):
-            raise fail(key, f"'{value}' is not an amount") from None
+            raise fail(key, f"'{value}' is not an amount",
+                       f"'{value}' no es un importe") from None
+        if amount is not None and not amount_fits(amount):
+            raise fail(key, f"'{value}' is too large an amount (at most 15 digits before the "
+                            "decimal point)",
+                       f"'{value}' es un importe demasiado grande (como máximo 15 cifras antes "
+                       "de los decimales)")
+        return amount
 
     def day(key: str, required: bool) -> dt.date | None:
         value = cell(key)
         try:
             found = parse_date(value, mapping.date_format)
         except (ValueError, TypeError):
-            raise fail(key, f"'{value}' is not a date in the format {mapping.date_format}"
+            raise fail(key, f"'{value}' is not a date in the format {mapping.date_format}",
+                       f"'{value}' no es una fecha con el formato {mapping.date_format}"
                        ) from None
         if found is None and required:
-            raise fail(key, "the date is empty")
+            raise fail(key, "the date is empty", "la fecha está vacía")
         return found
 
     if not any(clean(c) for c in row):
@@ -442,12 +509,20 @@ def _entry(row: list[Cell], number: int, cols: dict[str, int | None], header: li
         if debit is None and credit is None:
             return None
         debit, credit = debit or Decimal(0), credit or Decimal(0)
-        amount = credit + debit if mapping.debit_is_negative else credit - abs(debit)
-    booking = day("date", required=True)
+        # An unsigned debit column's negative value is a reversal: money in.
+        amount = credit + debit if mapping.debit_is_negative else credit - debit
+    try:
+        booking = day("date", required=True)
+    except StatementError as exc:
+        written = cell("date")
+        if written is not None and not (isinstance(written, str) and _WORD.search(written)):
+            raise  # a date mistyped ("31/02/2024") is an error wherever it is
+        raise _Dateless(exc.message, exc.message_es) from None
     currency_text = cell("currency")
     currency = currency_code(currency_text) if currency_text is not None else None
     if currency_text is not None and currency is None:
-        raise fail("currency", f"'{currency_text}' is not a currency code")
+        raise fail("currency", f"'{currency_text}' is not a currency code",
+                   f"'{currency_text}' no es un código de moneda")
     return Entry(
         booking_date=booking,
         value_date=day("value_date", required=False) if cols["value_date"] is not None else None,

@@ -18,6 +18,7 @@ from app.models.api import (
     RECONCILIATION_READ,
     RECONCILIATION_WRITE,
 )
+from app.models.reconciliation import BankLine
 from app.services.reconciliation import importing
 from app.statements.model import StatementError
 from app.tenancy import unscoped
@@ -54,7 +55,7 @@ def world(app, monkeypatch):
 def stub_statement(monkeypatch, *statements):
     calls = []
 
-    def read(data, *, filename="", mapping=None):
+    def read(data, *, filename="", mapping=None, decimal_comma=False):
         calls.append((data, filename))
         return "camt053", list(statements)
 
@@ -186,6 +187,18 @@ def test_an_unreadable_statement_is_a_422_naming_the_problem(client, world, monk
     error = error_of(client.post(url, headers=spanish,
                                  data={"file": (io.BytesIO(b"garbage"), "s.csv")}), 422)
     assert error["message"] == "Línea 7: el valor 'abc' no es un número."
+
+
+def test_a_csv_reads_amounts_that_leave_the_mark_open_in_the_callers_language(client, world):
+    account = bank_account(world["supplier"])
+    url = f"{API}/bank-accounts/{account.id}/statements"
+    data = b"Fecha;Concepto;Valor\n05/01/2024;Pago;-150.000\n06/01/2024;Abono;1.500\n"
+    spanish = world["h"] | {"Accept-Language": "es"}
+    response = client.post(url, headers=spanish, data={"file": (io.BytesIO(data), "s.csv")})
+    assert response.status_code == 201, response.json
+    db.session.expire_all()
+    assert list(db.session.scalars(unscoped(select(BankLine.amount).order_by(BankLine.id)))) == [
+        Decimal(-150000), Decimal(1500)]
 
 
 def test_a_statement_of_another_account_or_empty_is_refused(client, world, monkeypatch):

@@ -255,7 +255,7 @@ def test_an_imported_file_shows_its_lines_with_a_running_balance(client, parties
     account = bank_account(supplier)
     seen = {}
 
-    def read(data, *, filename="", mapping=None):
+    def read(data, *, filename="", mapping=None, decimal_comma=False):
         seen["args"] = (data, filename)
         return "camt053", [statement(
             entry("250000.00", text=f"Pago {doc.number}", name="Compradora",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from decimal import Decimal
 
 import pytest
 
@@ -99,3 +100,33 @@ def test_a_mapping_makes_an_unrecognised_text_tabular():
 def test_not_bytes():
     with pytest.raises(StatementError, match="not bytes"):
         read_statement("text")  # type: ignore[arg-type]
+
+
+def test_an_amount_or_balance_the_app_cannot_keep_is_refused_whatever_the_format():
+    """Bank lines keep 15 digits before the decimal point: a larger amount or balance is
+    refused, naming the entry or the balance, before anything is stored."""
+    huge = "1234567890123456.78"
+    data = doc(stmt(ntry("1.00", "CRDT")), stmt(ntry("2.00", "CRDT") + ntry(huge, "DBIT"),
+                                                 sid="S2"))
+    with pytest.raises(StatementError) as caught:
+        read_statement(data)
+    assert caught.value.message == (
+        "Entry 2 of statement 2 (2024-03-01): the amount -1234567890123456.78 is too large (at "
+        "most 15 digits before the decimal point).")
+    assert caught.value.message_es == (
+        "Movimiento 2 del extracto 2 (2024-03-01): el importe -1234567890123456.78 es demasiado "
+        "grande (como máximo 15 cifras antes de los decimales).")
+    fmt, [statement] = read_statement(doc(stmt(ntry("999999999999999.99", "CRDT"))))
+    assert statement.entries[0].amount == Decimal("999999999999999.99")
+    closing = MT940.replace(b":62F:C240101EUR1,00", b":62F:C240101EUR1234567890123456,00")
+    with pytest.raises(StatementError) as caught:
+        read_statement(closing)
+    assert caught.value.message == ("The closing balance, 1234567890123456, is too large (at "
+                                    "most 15 digits before the decimal point).")
+    assert caught.value.message_es.startswith("El saldo final, 1234567890123456, es demasiado")
+    # Balances each within the limit whose gap to the entries is not (the gap is kept too).
+    gap = MT940.replace(b":60F:C240101EUR0,00", b":60F:C240101EUR900000000000000,00").replace(
+        b":62F:C240101EUR1,00", b":62F:D240101EUR900000000000000,00")
+    with pytest.raises(StatementError, match=r"^The closing balance differs from the opening "
+                       r"balance plus the entries by -1800000000000001\.00, too large"):
+        read_statement(gap)

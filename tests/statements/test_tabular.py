@@ -132,7 +132,7 @@ def test_lines_without_an_amount_are_skipped_but_an_amount_without_a_date_is_not
     [statement] = read_tabular(b"Date;Amount\n2024-01-01;1,50\n;\nEnd of export;\n2024-01-02;\n")
     assert [e.amount for e in statement.entries] == [Decimal("1.50")]
     with pytest.raises(StatementError, match="row 3, column 'Date': the date is empty"):
-        read_tabular(b"Date;Amount\n2024-01-01;1,50\n;2,00\n")
+        read_tabular(b"Date;Amount\n2024-01-01;1,50\n;2,00\n2024-01-02;3,00\n")
 
 
 @pytest.mark.parametrize(("text", "comma", "expected"), [
@@ -197,3 +197,112 @@ def test_a_column_grouped_by_points_shows_a_decimal_comma():
     assert guess_decimal_comma(["1.234.567", "5"]) is True
     assert guess_decimal_comma(["1,234,567", "5"]) is False
     assert guess_decimal_comma(["5,", "abc,", "1.5"]) is False  # garbage shows nothing
+
+
+# ---------------------------------------------------------------- what an exploratory tester found
+
+
+def test_an_amount_the_app_cannot_keep_is_refused_naming_its_row():
+    text = "Fecha;Concepto;Importe\n05/01/2024;a;12.345.678.901.234.567,89\n"
+    with pytest.raises(StatementError) as caught:
+        read_statement(text.encode(), filename="extracto.csv")
+    assert caught.value.message == (
+        "row 2, column 'Importe': '12.345.678.901.234.567,89' is too large an amount (at most 15 "
+        "digits before the decimal point)")
+    assert caught.value.message_es.startswith("fila 2, columna 'Importe': '12.345.678.901.234."
+                                              "567,89' es un importe demasiado grande")
+    # The largest amount kept still reads.
+    [statement] = read_tabular(b"Fecha;Importe\n05/01/2024;-999.999.999.999.999,99\n")
+    assert statement.entries[0].amount == Decimal("-999999999999999.99")
+
+
+COP = "Fecha;Descripcion;Valor\n05/01/2024;Pago;-150.000\n06/01/2024;Abono;25.000\n" \
+      "07/01/2024;x;1.500\n"
+
+
+def test_amounts_that_leave_the_decimal_mark_open_are_read_with_the_importers_mark():
+    _fmt, [spanish] = read_statement(COP.encode(), filename="extracto.csv", decimal_comma=True)
+    assert [e.amount for e in spanish.entries] == [Decimal(-150000), Decimal(25000),
+                                                   Decimal(1500)]
+    _fmt, [english] = read_statement(COP.encode(), filename="extracto.csv")
+    assert [e.amount for e in english.entries] == [Decimal("-150"), Decimal("25"),
+                                                   Decimal("1.5")]
+    # A value that shows the mark beyond doubt decides, whoever imports.
+    shown = "Date;Amount\n2024-01-05;1,234.50\n2024-01-06;25,000\n"
+    _fmt, [statement] = read_statement(shown.encode(), filename="x.csv", decimal_comma=True)
+    assert [e.amount for e in statement.entries] == [Decimal("1234.50"), Decimal("25000")]
+    shown = "Fecha;Valor\n05/01/2024;1.234,50\n06/01/2024;25.000\n"
+    _fmt, [statement] = read_statement(shown.encode(), filename="x.csv")
+    assert [e.amount for e in statement.entries] == [Decimal("1234.50"), Decimal("25000")]
+
+
+def test_a_reversal_in_a_debit_column_is_money_in_and_the_other_debits_stay_money_out():
+    text = ("Fecha;Concepto;Débito;Crédito\n05/01/2024;compra;100,00;\n"
+            "06/01/2024;reverso;-20,00;\n07/01/2024;abono;;50,00\n")
+    [statement] = read_tabular(text.encode())
+    assert [e.amount for e in statement.entries] == [Decimal("-100.00"), Decimal("20.00"),
+                                                     Decimal("50.00")]
+    mapping = ColumnMapping(date_column="Fecha", debit_column="Débito", credit_column="Crédito",
+                            date_format="%d/%m/%Y", decimal_comma=True)
+    [statement] = read_tabular(text.encode(), mapping)
+    assert [e.amount for e in statement.entries] == [Decimal("-100.00"), Decimal("20.00"),
+                                                     Decimal("50.00")]
+    # A debit column where every value carries its minus is read as signed, mapped or not.
+    signed = "Fecha;Débito;Crédito\n05/01/2024;-100,00;\n06/01/2024;0,00;\n07/01/2024;;50,00\n"
+    [statement] = read_tabular(signed.encode(), mapping)
+    assert [e.amount for e in statement.entries] == [Decimal("-100.00"), Decimal("0.00"),
+                                                     Decimal("50.00")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_excels_unicode_text_is_read_like_utf8(encoding):
+    text = ("Fecha\tConcepto\tImporte\r\n05/01/2024\tPago ñandú\t-1.234,56\r\n"
+            "06/01/2024\tAbono\t2.000,00\r\n")
+    data = ("\ufeff" + text).encode(encoding) if encoding.endswith("be") else text.encode(encoding)
+    assert data[:2] in (b"\xff\xfe", b"\xfe\xff")
+    assert detect_format(data, "movimientos.txt") == "csv"
+    _fmt, [statement] = read_statement(data, filename="movimientos.txt")
+    assert [e.amount for e in statement.entries] == [Decimal("-1234.56"), Decimal("2000.00")]
+    assert statement.entries[0].description == "Pago ñandú"
+    mapping = ColumnMapping(date_column="Fecha", amount_column="Importe", date_format="%d/%m/%Y",
+                            decimal_comma=True)
+    _fmt, [statement] = read_statement(data, filename="movimientos.txt", mapping=mapping)
+    assert [e.amount for e in statement.entries] == [Decimal("-1234.56"), Decimal("2000.00")]
+
+
+def test_a_mapping_names_a_column_by_its_number_counting_from_one():
+    text = "Fecha;;Valor;2\n05/01/2024;Pago;-1,50;R-1\n"
+    mapping = ColumnMapping(date_column="1", amount_column="3", description_column="2",
+                            reference_column="2 ", date_format="%d/%m/%Y", decimal_comma=True)
+    [statement] = read_tabular(text.encode(), mapping)
+    [entry] = statement.entries
+    assert entry.amount == Decimal("-1.50") and entry.booking_date == dt.date(2024, 1, 5)
+    # "2" is the blank column's number; a header cell named "2" wins over the position.
+    assert entry.description == "R-1" and entry.reference == "R-1"
+    mapping = ColumnMapping(date_column="1", amount_column="2", date_format="%d/%m/%Y")
+    with pytest.raises(StatementError, match=r"row 2, column '2': 'Pago' is not an amount"):
+        read_tabular(b"Fecha;;Valor\n05/01/2024;Pago;-1,50\n", mapping)
+    mapping = ColumnMapping(date_column="1", amount_column="7", date_format="%d/%m/%Y")
+    with pytest.raises(StatementError) as caught:
+        read_tabular(text.encode(), mapping)
+    assert caught.value.message == "The file has 4 columns: there is no column 7."
+    assert caught.value.message_es == "El archivo tiene 4 columnas: no hay columna 7."
+
+
+def test_a_total_or_balance_line_after_the_last_dated_line_is_left_out():
+    text = ("Fecha;Concepto;Importe\n05/01/2024;a;-10,00\n06/01/2024;b;5,50\n"
+            "Total;;-4,50\nSaldo final;;1.000,00\n;;995,50\n")
+    [statement] = read_tabular(text.encode())
+    assert [e.amount for e in statement.entries] == [Decimal("-10.00"), Decimal("5.50")]
+    # Between dated lines it is an error naming the line, in both languages.
+    middle = "Fecha;Concepto;Importe\n05/01/2024;a;-10,00\nTotal;;-10,00\n06/01/2024;b;5,50\n"
+    with pytest.raises(StatementError) as caught:
+        read_tabular(middle.encode())
+    assert caught.value.message.startswith("row 3, column 'Fecha': 'Total' is not a date")
+    assert caught.value.message_es.startswith("fila 3, columna 'Fecha': 'Total' no es una")
+    # A mistyped date is an error even on the last line.
+    mistyped = "Fecha;Importe\n05/01/2024;-10,00\n31/02/2024;5,50\n"
+    mapping = ColumnMapping(date_column="Fecha", amount_column="Importe", date_format="%d/%m/%Y",
+                            decimal_comma=True)
+    with pytest.raises(StatementError, match=r"row 3, column 'Fecha': '31/02/2024' is not a"):
+        read_tabular(mistyped.encode(), mapping)

@@ -50,6 +50,7 @@ from app.models.reconciliation import BankLine as BankLineRow
 from app.services.documents.queries import Cursor
 from app.services.errors import DomainError
 from app.services.reconciliation import accounts, importing, matching, queries
+from app.web.formatting import decimal_comma
 
 ID = f"int(min=1, max={MAX_ID})"
 #: The raw bodies a statement may come as (besides multipart): XML, text, anything else.
@@ -204,7 +205,8 @@ def import_statement(account_id: int, query: StatementQuery) -> Any:
             field="file",
         )
     result = importing.import_statement(
-        _company_id(), account_id=account_id, data=data, filename=filename, actor=acting_user()
+        _company_id(), account_id=account_id, data=data, filename=filename, actor=acting_user(),
+        decimal_comma=decimal_comma(),
     )
     waiting = 0
     for start in range(0, len(result.line_ids), 500):

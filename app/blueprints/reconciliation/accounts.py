@@ -27,6 +27,7 @@ from app.services.errors import DomainError, NotFound
 from app.services.reconciliation import accounts, importing, queries
 from app.web.auth import company, require_permission, user
 from app.web.confirm import ask_first
+from app.web.formatting import decimal_comma
 from app.web.htmx import form_errors, render
 
 VIEW, MANAGE = "company.view", "reconciliation.manage"
@@ -191,7 +192,7 @@ def import_file(account_id: int) -> ResponseReturnValue:
     try:
         result = importing.import_statement(
             company().id, account_id=account.id, data=data, filename=upload.filename or "",
-            actor=user(),
+            actor=user(), decimal_comma=decimal_comma(),
         )
     except DomainError as error:
         db.session.rollback()

@@ -101,15 +101,21 @@ def import_statement(
     filename: str = "",
     actor: User | None = None,
     mapping: ColumnMapping | None = None,
+    decimal_comma: bool = False,
 ) -> ImportResult:
     """Read ``data`` into the account; StatementError's message becomes a FieldErrors on
-    ``file``. Lines already here are counted as duplicates, never added twice."""
+    ``file``. Lines already here are counted as duplicates, never added twice.
+
+    ``decimal_comma``: the importing person writes a decimal comma (their language); a CSV or
+    XLSX read without a mapping whose amounts leave the decimal separator open (``150.000``)
+    is read with it."""
     account = accounts.get_bank_account(company_id, account_id)
     if len(data) > MAX_BYTES:
         raise FieldErrors({"file": [_l("The file is too large (20 MB at most).")]})
     try:
         fmt, statements = read_statement(
-            data, filename=filename, mapping=mapping or accounts.mapping_of(account)
+            data, filename=filename, mapping=mapping or accounts.mapping_of(account),
+            decimal_comma=decimal_comma,
         )
     except StatementError as exc:
         raise FieldErrors({"file": [_message(exc)]}) from None
