@@ -273,8 +273,13 @@ def cart_from_file(
         table = read_table(content, max_rows=MAX_LINES + 1)
     except TableError as error:
         raise DomainError(
-            _l("The file is empty.") if error.reason == "empty"
-            else _l("The file is not a CSV or XLSX table."), field="file") from None
+            {
+                "empty": _l("The file is empty."),
+                "too_large": _l("The workbook unpacks to too much data; split it into "
+                                "smaller files."),
+            }.get(error.reason, _l("The file is not a CSV or XLSX table.")),
+            field="file",
+        ) from None
     first = [cell.lower() for cell in table[0][1]]
     code_at, quantity_at = 0, 1
     if any(not _is_number(cell) for cell in first[1:2]):  # a title row
