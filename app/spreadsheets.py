@@ -23,6 +23,8 @@ import datetime as dt
 import io
 import math
 import re
+import zipfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -147,6 +149,14 @@ def _xlsx_cell(cell_class: Any, sheet: Any, value: Any) -> Any:
 # ------------------------------------------------------------------------------ reading tables
 
 MAX_READ_ROWS = 100_000
+# A workbook is a zip: what it unpacks to is read, not the bytes sent. A real workbook packs
+# about 15 to 1; a "zip bomb" of a few kilobytes unpacks to gigabytes. The same limits as an
+# uploaded ZIP of invoices (app.services.documents.storing).
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_PACK_RATIO = 100  # for a part that unpacks to more than a megabyte
+# The separators a CSV may use; ties go to the first (a Spanish Excel writes ";").
+DELIMITERS = ";,\t|"
+SNIFF_LINES = 50
 
 
 class TableError(ValueError):
@@ -155,16 +165,19 @@ class TableError(ValueError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason  # "empty", "not_table", "too_many_rows", "broken_workbook"
+        # "empty", "not_table", "too_many_rows", "broken_workbook", "too_large" (unpacked)
+        self.reason = reason
 
 
 def read_table(content: bytes, *, max_rows: int = MAX_READ_ROWS) -> list[tuple[int, list[str]]]:
-    """The non-blank rows of a CSV (``,`` ``;`` or tab; UTF-8, UTF-16 or Windows-1252) or of an
-    XLSX workbook's first sheet, each with its line (row) number, cells as stripped text.
+    """The non-blank rows of a CSV (``;`` ``,`` tab or ``|``, the one that splits its lines
+    into a steady number of fields; UTF-8, UTF-16 or Windows-1252) or of an XLSX workbook's
+    first sheet, each with its line (row) number, cells as stripped text.
 
     A leading ``'`` a safe export put in front of formula-like text is taken off again. Numbers
     in a workbook come back as ``NumberCell`` text with a point (``1250.5``, never ``1e-05``),
-    dates as ``YYYY-MM-DD``.
+    a percentage as the number shown (a cell of 0.19 shown as ``19%`` is ``19``), dates as
+    ``YYYY-MM-DD``. A workbook that unpacks to too much is refused before it is read.
     """
     if content.startswith(b"PK\x03\x04"):
         rows = _xlsx_rows(content, max_rows)
@@ -191,9 +204,55 @@ def _decode_text(content: bytes) -> str:
     raise TableError("not_table")  # pragma: no cover (cp1252 decodes almost anything)
 
 
+def check_unpacked_size(content: bytes) -> None:
+    """Refuse a workbook (a zip) that unpacks to more than MAX_UNPACKED_BYTES, or with a part
+    packed more tightly than a spreadsheet packs: TableError "too_large" (or
+    "broken_workbook" when it is no zip). The sizes are the zip's own: a reader never gets
+    more out of a part than its header declares."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise TableError("broken_workbook") from None
+    if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES or any(
+        part.file_size > 1024 * 1024
+        and part.file_size > MAX_PACK_RATIO * max(part.compress_size, 1)
+        for part in parts
+    ):
+        raise TableError("too_large")
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The separator of a CSV sample: the one that splits the most lines into the same number
+    of fields (quotes respected), csv.Sniffer's choice among equals, else the first of
+    DELIMITERS. Counting characters would split ``Tornillo, acero;1.250,50`` on its commas."""
+    scores = {d: _steadiness(sample, d) for d in DELIMITERS}
+    best = max(scores.values())
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        sniffed = ""
+    if sniffed in scores and scores[sniffed] == best:
+        return sniffed
+    return next(d for d in DELIMITERS if scores[d] == best)
+
+
+def _steadiness(sample: str, delimiter: str) -> tuple[int, int]:
+    """How many non-blank lines share the commonest number of fields (above one), and that
+    number."""
+    try:
+        counts = Counter(
+            len(row)
+            for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+            if any(cell.strip() for cell in row)
+        )
+    except csv.Error:
+        return (0, 0)
+    return max(((lines, fields) for fields, lines in counts.items() if fields > 1), default=(0, 0))
+
+
 def _csv_rows(text: str, max_rows: int) -> list[tuple[int, list[str]]]:
-    sample = [line for line in text.splitlines()[:20] if line.strip()]
-    delimiter = max((";", ",", "\t"), key=lambda d: sum(line.count(d) for line in sample))
+    delimiter = sniff_delimiter("\n".join(text.splitlines()[:SNIFF_LINES]))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     out: list[tuple[int, list[str]]] = []
     start = 1
@@ -210,10 +269,9 @@ def _csv_rows(text: str, max_rows: int) -> list[tuple[int, list[str]]]:
 
 
 def _xlsx_rows(content: bytes, max_rows: int) -> list[tuple[int, list[str]]]:
-    import zipfile
-
     from openpyxl import load_workbook
 
+    check_unpacked_size(content)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
@@ -223,8 +281,8 @@ def _xlsx_rows(content: bytes, max_rows: int) -> list[tuple[int, list[str]]]:
         if sheet is None:
             return []
         out: list[tuple[int, list[str]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in values]
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            cells = [_cell_text(cell.value, getattr(cell, "number_format", None)) for cell in row]
             if any(cells):
                 out.append((number, cells))
                 if len(out) > max_rows:
@@ -234,7 +292,7 @@ def _xlsx_rows(content: bytes, max_rows: int) -> list[tuple[int, list[str]]]:
         book.close()
 
 
-def _cell_text(value: Any) -> str:
+def _cell_text(value: Any, number_format: str | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -243,12 +301,28 @@ def _cell_text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return str(value)
+    number: Decimal | None = None
     if isinstance(value, float) and math.isfinite(value):
         # The shortest text that reads back as the float: 0.1 is 0.1, not 0.1000000000000000055
-        return NumberCell(Decimal(int(value)) if value.is_integer() else Decimal(repr(value)))
-    if isinstance(value, int | Decimal) and Decimal(value).is_finite():
-        return NumberCell(Decimal(value))
-    return _unquote(str(value).strip())
+        number = Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
+    elif isinstance(value, int | Decimal) and Decimal(value).is_finite():
+        number = Decimal(value)
+    if number is None:
+        return _unquote(str(value).strip())
+    if number_format and _is_percent(number_format):
+        # What the person sees: 0.19 shown as 19% is 19 (a tax column, say), moved two places
+        # so no float noise comes in.
+        number = number.scaleb(2)
+    return NumberCell(number)
+
+
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|[_*].')
+
+
+def _is_percent(number_format: str) -> bool:
+    """Whether a number format multiplies by 100 (a ``%`` outside quotes, escapes and
+    brackets; ``0"%"`` only writes the sign)."""
+    return "%" in _FORMAT_LITERALS.sub("", number_format)
 
 
 def _unquote(text: str) -> str:

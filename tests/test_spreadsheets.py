@@ -212,3 +212,98 @@ def test_does_a_workbooks_number_cell_read_back_as_the_number_it_holds():
     numbers = [cell.number if isinstance(cell, NumberCell) else None for cell in cells]
     assert numbers == [None, Decimal("1.234"), Decimal("0.00001"), Decimal(10**16),
                        Decimal(7702004003508), Decimal("0.3"), None, None]
+
+
+# ------------------------------------------------------------------------------ reading tables
+
+
+def workbook(rows, formats=None) -> bytes:
+    """An XLSX of rows; formats maps a cell ("D2") to its number format."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    for cell, number_format in (formats or {}).items():
+        book.active[cell].number_format = number_format
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def zip_bomb(unpacked: int = 2 * 1024 * 1024) -> bytes:
+    """A real workbook with one more part of ``unpacked`` zero bytes, packed a thousand to one
+    (a "zip bomb" of shared strings packs the same way)."""
+    import zipfile
+
+    data = workbook([["code", "name", "price"], ["A", "x", 1]])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in source.infolist():
+            archive.writestr(part.filename, source.read(part.filename))
+        archive.writestr("xl/media/padding.bin", b"\0" * unpacked)
+    return out.getvalue()
+
+
+def test_is_a_percentage_cell_read_as_the_number_the_person_sees():
+    """A tax column formatted as a percentage holds 0.19 and shows 19%: it is 19, not 0.19."""
+    data = workbook(
+        [["tax", "other"], [0.19, 0.0725], [1, 0.07], [19, dt.date(2024, 1, 5)],
+         [1250, 1234.5], [0.1 + 0.2, 7702004003508]],
+        formats={"A2": "0%", "B2": "0.00%", "A3": "0%", "B3": "0%",
+                 "A4": '0"%"',  # the sign as text: the number is 19 as typed
+                 "B4": "dd/mm/yyyy", "A5": "#,##0", "B5": "#,##0.00",
+                 "A6": "[Red]0.0%", "B6": "0"},
+    )
+    cells = [cells for _line, cells in read_table(data)[1:]]
+    assert cells == [["19", "7.25"], ["100", "7"], ["19", "2024-01-05"], ["1250", "1234.5"],
+                     ["30", "7702004003508"]]
+
+
+def test_are_numbers_in_other_formats_read_as_they_were():
+    data = workbook([["a", "b", "c"], [0.1 + 0.2, 1e-05, dt.datetime(2024, 1, 5, 13, 5)]],
+                    formats={"A2": "General", "B2": "0.00E+00", "C2": "yyyy-mm-dd hh:mm"})
+    assert read_table(data)[1][1] == ["0.3", "0.00001", "2024-01-05T13:05:00"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A Spanish Excel's CSV: semicolons, and commas in the names and the prices.
+        ("Código;Nombre;Precio\nTOR-38;Tornillo, cabeza plana, acero, 3/8;1.250,50\n"
+         "CEM-50;Cemento gris, tipo I, 50 kg;32.000,00\n",
+         [["Código", "Nombre", "Precio"], ["TOR-38", "Tornillo, cabeza plana, acero, 3/8",
+                                           "1.250,50"],
+          ["CEM-50", "Cemento gris, tipo I, 50 kg", "32.000,00"]]),
+        # A title line above, with a comma of its own.
+        ("Catálogo, lista 2024\ncódigo;nombre;precio\nA;Cable, cobre;1,5\n",
+         [["Catálogo, lista 2024"], ["código", "nombre", "precio"], ["A", "Cable, cobre", "1,5"]]),
+        # Commas, with semicolons inside quotes.
+        ('code,name,price\nA,"Tornillo; acero; galv; x",1.5\nB,"Dos; tres",2\n',
+         [["code", "name", "price"], ["A", "Tornillo; acero; galv; x", "1.5"],
+          ["B", "Dos; tres", "2"]]),
+        ("code\tname\tprice\nA\tUno, dos\t1,5\n",
+         [["code", "name", "price"], ["A", "Uno, dos", "1,5"]]),
+        ("code|name|price\nA|x, y; z|1,5\n", [["code", "name", "price"], ["A", "x, y; z", "1,5"]]),
+        ("code;qty\nA;1,5\nB;2,5\nC;3,5\n",
+         [["code", "qty"], ["A", "1,5"], ["B", "2,5"], ["C", "3,5"]]),
+    ],
+)
+def test_is_a_csv_split_on_the_separator_that_gives_every_line_the_same_fields(text, expected):
+    assert [cells for _line, cells in read_table(text.encode())] == expected
+
+
+def test_is_a_workbook_that_unpacks_to_too_much_refused_before_it_is_read(monkeypatch):
+    from app import spreadsheets
+    from app.spreadsheets import TableError
+
+    with pytest.raises(TableError) as raised:
+        read_table(zip_bomb())
+    assert raised.value.reason == "too_large"
+    fine = xlsx_bytes([["A", 1]], header=["code", "price"], title="T")
+    assert read_table(fine)[1][1] == ["A", "1"]
+    monkeypatch.setattr(spreadsheets, "MAX_UNPACKED_BYTES", 1000)  # a large, honest workbook
+    with pytest.raises(TableError) as raised:
+        read_table(fine)
+    assert raised.value.reason == "too_large"

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.numbers import parse_number, shown_mark
+from app.spreadsheets import TableError, check_unpacked_size
 from app.statements.model import ColumnMapping, Counterparty, Entry, Statement, StatementError
 from app.statements.util import amount_fits, clean, currency_code, decode_text, plain_date
 
@@ -100,6 +101,16 @@ def is_xlsx(data: bytes) -> bool:
 def _xlsx_rows(data: bytes) -> list[list[Cell]]:
     from openpyxl import load_workbook
 
+    try:
+        check_unpacked_size(data)  # before openpyxl unpacks a "zip bomb"
+    except TableError as exc:
+        if exc.reason == "too_large":
+            raise StatementError(
+                "The XLSX file unpacks to too much data to be read; split it or export it "
+                "as CSV.",
+                "El archivo XLSX se descomprime en demasiados datos para leerlo; divídalo o "
+                "expórtelo como CSV.",
+            ) from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 (openpyxl raises many kinds on a damaged zip)

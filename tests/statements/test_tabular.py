@@ -103,6 +103,16 @@ def test_xlsx_with_date_cells_float_amounts_and_a_title_row():
     assert statement.entries[0].counterparty.account == "ES11"
 
 
+def test_an_xlsx_that_unpacks_to_too_much_is_refused_before_it_is_read():
+    """A few kilobytes that unpack to megabytes of nothing (a "zip bomb") never reach openpyxl."""
+    from tests.test_spreadsheets import zip_bomb
+
+    with pytest.raises(StatementError) as raised:
+        read_statement(zip_bomb(), filename="extracto.xlsx")
+    assert raised.value.message.startswith("The XLSX file unpacks to too much data")
+    assert raised.value.message_es.startswith("El archivo XLSX se descomprime")
+
+
 def test_a_bad_amount_names_the_row_and_the_column():
     text = "Date,Amount\n2024-01-01,1.00\n2024-01-02,\"12,3,4\"\n"
     with pytest.raises(StatementError) as caught:

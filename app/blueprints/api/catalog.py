@@ -206,8 +206,8 @@ def import_catalog_items() -> Any:
 
     One item per row; columns by their titles, in English or Spanish (the portal's export
     reads back), at least code, name and price. A row with a code of the catalog changes that
-    item, another adds one; a row that cannot be taken changes nothing and says why. Needs
-    the `catalog:write` scope.
+    item (only the columns the file has), another adds one; a row that cannot be taken changes
+    nothing and says why. Needs the `catalog:write` scope.
     """
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType(_("Send the file as multipart/form-data, in the field “file”."))

@@ -931,7 +931,8 @@ class CatalogImported(Body):
     accepted: int
     refused: int
     rows: list[ImportedRow]
-    skipped: list[SkippedRow] = Field(description="Rows not read as items (the header)")
+    skipped: list[SkippedRow] = Field(
+        description="Rows not read as items (the header, and any title lines above it)")
 
     @classmethod
     def of(cls, report: Any) -> Self:

@@ -172,11 +172,13 @@ def price_for(item: CatalogItem, customer_company_id: int | None, on: date) -> D
 
 
 def check_item(
-    values: dict[str, Any], *, company_id: int, decimal_mark: str | None = "."
+    values: dict[str, Any], *, company_id: int, decimal_mark: str | None = ".",
+    customers_kept: bool = False,
 ) -> ItemInput:
     """Turn typed values (a form's or an imported row's) into an ``ItemInput``, or raise
     ``FieldErrors`` naming each wrong field in words; numbers are read with ``decimal_mark``
-    (see ``app.numbers.parse_number``)."""
+    (see ``app.numbers.parse_number``). ``customers_kept``: the item keeps the customers it
+    was shown to (an imported row names none), so ``chosen`` needs none in ``values``."""
     errors: dict[str, list[Any]] = {}
 
     def text(name: str, limit: int, *, required: bool = False, what: Any = None) -> str:
@@ -243,7 +245,8 @@ def check_item(
             errors.setdefault("customers", []).append(
                 _l("Only your connected customers can be chosen.")
             )
-    if visibility == CHOSEN and not customers and "customers" not in errors:
+    if (visibility == CHOSEN and not customers and not customers_kept
+            and "customers" not in errors):
         errors.setdefault("customers", []).append(
             _l("Choose at least one customer, or show the item to all your customers.")
         )

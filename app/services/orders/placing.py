@@ -279,8 +279,13 @@ def cart_from_file(
         table = read_table(content, max_rows=MAX_LINES + 1)
     except TableError as error:
         raise DomainError(
-            _l("The file is empty.") if error.reason == "empty"
-            else _l("The file is not a CSV or XLSX table."), field="file") from None
+            {
+                "empty": _l("The file is empty."),
+                "too_large": _l("The workbook unpacks to too much data; split it into "
+                                "smaller files."),
+            }.get(error.reason, _l("The file is not a CSV or XLSX table.")),
+            field="file",
+        ) from None
     by_code: dict[str, int] = {}
     by_folded: dict[str, list[int]] = {}
     for code, item_id in db.session.execute(

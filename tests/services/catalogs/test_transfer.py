@@ -11,11 +11,15 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models.catalog import CatalogItem
+from app.models import Partnership
+from app.models.catalog import CatalogAudience, CatalogItem
+from app.models.network import ACTIVE
+from app.services.catalogs import items as catalog_items
 from app.services.catalogs import transfer
 from app.services.errors import DomainError
 from app.tenancy import acting_as
 from tests.conftest import make_company, make_user
+from tests.test_spreadsheets import workbook, zip_bomb
 
 
 @pytest.fixture
@@ -226,3 +230,205 @@ def test_garbage_numbers_are_refused_row_by_row_naming_the_field(supplier, selle
     assert messages["I"] == "price: Give a number."
     assert messages["J"] == "price: At most six decimals."
     assert set(catalog(supplier)) == {"K"} and catalog(supplier)["K"].price == 12
+
+
+# ------------------------------------------------------------------- changing what the file says
+
+
+def test_a_file_of_prices_changes_the_prices_and_nothing_else(supplier, seller):
+    """A price list (code, price, name) updates prices; the description, categories, tax and
+    the rest stay as the supplier set them."""
+    run(supplier, seller, (
+        "code;name;description;price;currency;tax %;minimum quantity;pack size;availability;"
+        "lead time (days);categories;visibility\n"
+        "A1;Tornillo;Acero inoxidable;1000;USD;19;10;5;on request;3;Ferretería;network\n"
+    ).encode())
+    with acting_as(supplier.id, seller.id):
+        item_id = catalog(supplier)["A1"].id
+        catalog_items.set_published(supplier.id, [item_id], published=False, actor=seller)
+        db.session.commit()
+    report = run(supplier, seller, b"code;price;name\nA1;1200;Tornillo\nB2;50;Nuevo\n")
+    with force_locale("en"):
+        assert [str(row.message) for row in report.rows] == ["Updated.", "Added."]
+    item, new = catalog(supplier)["A1"], catalog(supplier)["B2"]
+    assert (item.price, item.currency) == (Decimal(1200), "USD")
+    assert (item.description, item.categories, item.tax_percent) == (
+        "Acero inoxidable", "Ferretería", Decimal(19))
+    assert (item.min_quantity, item.pack_size, item.lead_time_days) == (10, 5, 3)
+    assert (item.availability, item.visibility, item.published) == (
+        "on_request", "network", False)
+    # A new item gets the defaults.
+    assert (new.tax_percent, new.min_quantity, new.availability, new.visibility,
+            new.published) == (None, 1, "in_stock", "connected", True)
+    # A column the file has changes, even to empty; a blank where an item always has a value
+    # (its currency, who sees it, ...) keeps the item's.
+    run(supplier, seller, b"code;name;price;tax %;currency;visibility;availability;pack size\n"
+                          b"A1;Tornillo;1200;;;;;\n")
+    item = catalog(supplier)["A1"]
+    assert item.tax_percent is None and item.description == "Acero inoxidable"
+    assert (item.currency, item.visibility, item.availability, item.pack_size) == (
+        "USD", "network", "on_request", 5)
+
+
+@pytest.fixture
+def customer(supplier):
+    customer = make_company("Constructora")
+    db.session.add(Partnership(supplier_id=supplier.id, customer_id=customer.id,
+                               requested_by_id=supplier.id, status=ACTIVE))
+    db.session.commit()
+    return customer
+
+
+def chosen_item(supplier, seller, customer, code="A"):
+    with acting_as(supplier.id, seller.id):
+        checked = catalog_items.check_item(
+            {"seller_item_id": code, "name": "Cable", "price": "10", "visibility": "chosen",
+             "customers": [customer.id]}, company_id=supplier.id)
+        item = catalog_items.save_item(supplier.id, checked, actor=seller)
+        db.session.commit()
+        return item.id
+
+
+def audience(supplier):
+    with acting_as(supplier.id):
+        return sorted(db.session.execute(
+            select(CatalogAudience.item_id, CatalogAudience.customer_company_id)).all())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_item_shown_to_chosen_customers_reads_back_from_its_export(supplier, seller,
+                                                                      customer, fmt):
+    item_id = chosen_item(supplier, seller, customer)
+    with acting_as(supplier.id):
+        exported = transfer.export_items(supplier.id, fmt)
+    report = run(supplier, seller, exported)
+    with force_locale("en"):
+        assert [str(row.message) for row in report.rows] == ["Updated."]
+    assert catalog(supplier)["A"].visibility == "chosen"
+    assert audience(supplier) == [(item_id, customer.id)]
+
+
+def test_a_file_without_a_visibility_column_keeps_who_sees_the_item(supplier, seller, customer):
+    item_id = chosen_item(supplier, seller, customer)
+    report = run(supplier, seller, b"code;name;price\nA;Cable;12\n")
+    assert report.accepted == 1
+    item = catalog(supplier)["A"]
+    assert (item.price, item.visibility) == (12, "chosen")  # never widened to "connected"
+    assert audience(supplier) == [(item_id, customer.id)]
+    run(supplier, seller, b"code;name;price;visibility\nA;Cable;13;\n")  # a blank cell
+    assert (catalog(supplier)["A"].price, catalog(supplier)["A"].visibility) == (13, "chosen")
+    assert audience(supplier) == [(item_id, customer.id)]
+
+
+def test_a_file_can_show_a_chosen_item_to_all_customers_but_cannot_choose_them(
+    supplier, seller, customer
+):
+    chosen_item(supplier, seller, customer)
+    run(supplier, seller, b"code;name;price;visibility\nA;Cable;10;connected\n"
+                          b"B;Arena;5;connected\n")
+    assert catalog(supplier)["A"].visibility == "connected"
+    assert audience(supplier) == []  # forgotten, as the item form forgets them
+    # No file names the customers: an item not yet shown to chosen ones cannot become so.
+    report = run(supplier, seller, b"code;name;price;visibility\nB;Arena;5;chosen\n"
+                                   b"C;Nuevo;5;chosen\n")
+    assert report.accepted == 0
+    with force_locale("en"):
+        assert all(str(row.message).startswith("customers: Choose at least one customer")
+                   for row in report.rows)
+    assert catalog(supplier)["B"].visibility == "connected" and "C" not in catalog(supplier)
+
+
+def test_codes_in_other_capitals_change_the_item_written_exactly_so(supplier, seller):
+    """The item form takes "abc" and "ABC" as two items: an import never mixes them up."""
+    with acting_as(supplier.id, seller.id):
+        for code in ("abc", "ABC", "Solo"):
+            catalog_items.save_item(supplier.id, catalog_items.check_item(
+                {"seller_item_id": code, "name": f"old {code}", "price": "1"},
+                company_id=supplier.id), actor=seller)
+        db.session.commit()
+    run(supplier, seller, b"code;name;price\nABC;nuevo;5\n")
+    items = catalog(supplier)
+    assert (items["ABC"].name, items["ABC"].price) == ("nuevo", 5)
+    assert (items["abc"].name, items["abc"].price) == ("old abc", 1)
+    report = run(supplier, seller, b"code;name;price\nabc;otro;7\nABC;tercero;8\nAbc;x;9\n"
+                                   b"SOLO;unico;3\nsolo;repetido;4\nnew;n;1\nNEW;N;2\n")
+    with force_locale("en"):
+        messages = [str(row.message) for row in report.rows]
+    assert messages[:2] == ["Updated.", "Updated."]
+    assert messages[2].startswith("Several items of your catalog have this code")
+    assert messages[3:] == ["Updated.", "This code appears earlier in the file.", "Added.",
+                            "This code appears earlier in the file."]
+    items = catalog(supplier)
+    assert sorted(items) == ["ABC", "SOLO", "abc", "new"]  # "Solo" is now written "SOLO"
+    assert (items["abc"].name, items["ABC"].name, items["SOLO"].name) == (
+        "otro", "tercero", "unico")
+
+
+# ------------------------------------------------------------------- files as people make them
+
+
+def test_a_tax_column_formatted_as_a_percentage_is_the_percentage_shown(supplier, seller):
+    run(supplier, seller, workbook([["Código", "Nombre", "Precio", "IVA %"],
+                                    ["A", "Cable", 1500, 0.19]], formats={"D2": "0%"}))
+    assert catalog(supplier)["A"].tax_percent == Decimal(19)
+
+
+def test_a_spanish_csv_with_commas_in_its_names_is_split_on_its_semicolons(supplier, seller):
+    content = ("Código;Nombre;Precio\n"
+               "TOR-38;Tornillo, cabeza plana, acero, 3/8;1.250,50\n"
+               "CEM-50;Cemento gris, tipo I, 50 kg;32.000,00\n").encode("cp1252")
+    report = run(supplier, seller, content)
+    assert report.accepted == 2, [str(row.message) for row in report.rows]
+    items = catalog(supplier)
+    assert items["TOR-38"].name == "Tornillo, cabeza plana, acero, 3/8"
+    assert (items["TOR-38"].price, items["CEM-50"].price) == (Decimal("1250.50"), 32000)
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused_unread(supplier, seller):
+    with acting_as(supplier.id, seller.id), pytest.raises(DomainError) as raised, \
+            force_locale("en"):
+        transfer.import_items(supplier.id, content=zip_bomb(), actor=seller)
+    with force_locale("en"):
+        assert str(raised.value.message) == ("The workbook unpacks to too much data; split it "
+                                             "into smaller files.")
+
+
+@pytest.mark.parametrize("content", [
+    "Catálogo Ferretería 2024\ncódigo;nombre;precio\nA;Cable;1500\n",
+    "Lista de precios;;\nVigente desde;2024-01-01;\ncódigo;nombre;precio\nA;Cable;1500\n",
+])
+def test_title_lines_above_the_header_are_passed_over(supplier, seller, content):
+    report = run(supplier, seller, content.encode())
+    assert report.accepted == 1 and report.refused == 0
+    lines = len(content.splitlines())
+    with force_locale("en"):
+        assert [(line, str(why)) for line, why in report.skipped] == [
+            *((n, "above the header row") for n in range(1, lines - 1)),
+            (lines - 1, "the header row"),
+        ]
+    assert catalog(supplier)["A"].price == 1500
+
+
+def test_column_titles_with_units_and_little_words_are_recognised(supplier, seller):
+    content = ("Código del Ítem;Nombre del producto;Precio unitario (COP);IVA (%);"
+               "Tiempo de entrega (días)\nA;Cable;1500;19;3\n")
+    report = run(supplier, seller, content.encode())
+    assert report.accepted == 1, [str(row.message) for row in report.rows]
+    item = catalog(supplier)["A"]
+    assert (item.name, item.price, item.tax_percent, item.lead_time_days) == (
+        "Cable", 1500, 19, 3)
+
+
+def test_a_header_the_import_does_not_know_is_named_not_taken_for_an_item(supplier, seller):
+    with acting_as(supplier.id, seller.id), pytest.raises(DomainError) as raised:
+        transfer.import_items(supplier.id, content=b"Ref;Descr;Importe\nA;Cable;1500\n",
+                              actor=seller)
+    with force_locale("en"):
+        assert str(raised.value.message).startswith("No header row was found")
+    assert catalog(supplier) == {}
+
+
+def test_a_file_without_titles_in_the_exports_order_is_still_read(supplier, seller):
+    report = run(supplier, seller, b"A;;Cable;;94;1500;COP;19\nB;;Arena;;;20\n")
+    assert report.accepted == 2 and report.skipped == []
+    assert catalog(supplier)["A"].tax_percent == 19

@@ -427,6 +427,18 @@ def test_a_spreadsheets_bad_quantities_are_refused_row_by_row(p):
         assert sorted(row.line.quantity for row in basket.rows) == [Decimal("1.5"), 1000]
 
 
+def test_a_workbook_that_unpacks_to_too_much_says_so_and_fills_nothing(p):
+    from tests.test_spreadsheets import zip_bomb
+
+    with acting_as(p.buyer.id), force_locale("en"), pytest.raises(DomainError) as raised:
+        placing.cart_from_file(p.buyer.id, p.supplier.id, zip_bomb())
+    with force_locale("en"):
+        assert str(raised.value.message) == ("The workbook unpacks to too much data; split it "
+                                             "into smaller files.")
+    with acting_as(p.buyer.id):
+        assert cart.count(p.buyer.id) == 0
+
+
 def test_an_order_document_is_wellformed_utf8(p):
     order_id = place(p, {"TOR-38": "1"})
     root = etree.fromstring(order(order_id).xml)
