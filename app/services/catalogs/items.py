@@ -171,6 +171,34 @@ def price_for(item: CatalogItem, customer_company_id: int | None, on: date) -> D
 # ----------------------------------------------------------------------------------- checking
 
 
+#: ``CodeIndex.find``'s answer when several items' codes differ from one only in capitals.
+AMBIGUOUS = -1
+
+
+@dataclass
+class CodeIndex:
+    """A catalog's item codes as a code typed in a file or a form names them: the item written
+    exactly so, else the one item whose code differs only in capitals (the item form takes
+    "abc" and "ABC" as two items)."""
+
+    exact: dict[str, int] = field(default_factory=dict)
+    folded: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, code: str, item_id: int) -> None:
+        self.exact[code] = item_id
+        self.folded.setdefault(code.upper(), []).append(item_id)
+
+    def find(self, code: str) -> int | None:
+        """The item ``code`` names; AMBIGUOUS when several differ from it in capitals only."""
+        code = code.strip()
+        if code in self.exact:
+            return self.exact[code]
+        folded = self.folded.get(code.upper(), [])
+        if len(folded) > 1:
+            return AMBIGUOUS
+        return folded[0] if folded else None
+
+
 def check_item(
     values: dict[str, Any], *, company_id: int, decimal_mark: str | None = ".",
     customers_kept: bool = False,

@@ -33,6 +33,7 @@ from app.models.catalog import (
 from app.models.document import INVOICE
 from app.numbers import parse_number
 from app.services import audit
+from app.services.catalogs import items as catalog_items
 from app.services.catalogs.items import valid_gtin
 from app.services.errors import DomainError
 from app.tenancy import unscoped
@@ -260,12 +261,11 @@ def review(company_id: int) -> Review:
                CatalogItem.price, CatalogItem.currency)
         .where(CatalogItem.company_id == company_id)
     ).all()
-    by_exact = {code: (iid, price, cur) for iid, code, _, price, cur in items}
-    # Case aside only where that names one item ("abc" and "ABC" may both exist).
-    folded: dict[str, list] = {}
+    codes = catalog_items.CodeIndex()
+    by_id = {}
     for iid, code, _, price, cur in items:
-        folded.setdefault(code.upper(), []).append((iid, price, cur))
-    by_code = {k: v[0] for k, v in folded.items() if len(v) == 1}
+        codes.add(code, iid)
+        by_id[iid] = (iid, price, cur)
     by_gtin = {gtin: (iid, price, cur) for iid, _, gtin, price, cur in items if gtin}
     dismissed = {
         d.item_key: d for d in db.session.scalars(
@@ -276,7 +276,7 @@ def review(company_id: int) -> Review:
     changed: list[Suggestion] = []
     same = set_aside = 0
     for s in suggestions:
-        found = by_exact.get(s.seller_item_id) or by_code.get(s.seller_item_id.upper()) or (
+        found = by_id.get(codes.find(s.seller_item_id)) or (
             by_gtin.get(s.standard_item_id) if s.standard_item_id else None
         )
         if found is not None:

@@ -206,8 +206,8 @@ def import_items(
         row = ImportRow(line, values.get("seller_item_id", ""), values.get("name", ""))
         report.rows.append(row)
         code = row.code.strip()
-        item_id = codes.item_of(code)
-        if item_id == AMBIGUOUS:
+        item_id = codes.index.find(code)
+        if item_id == items.AMBIGUOUS:
             row.message = _l("Several items of your catalog have this code in other capitals; "
                              "write it exactly as one of them.")
             continue
@@ -272,15 +272,11 @@ def _write(company_id: int, added: list[dict[str, Any]], changed: list[dict[str,
     db.session.expire_all()  # items the session holds are read again
 
 
-AMBIGUOUS = -1  # no item id: several items' codes differ from a row's only in capitals
-
-
 @dataclass
 class _Codes:
     """The catalog's item codes, read once for an import."""
 
-    exact: dict[str, int]
-    folded: dict[str, list[int]]  # upper-case code → the items with it in any capitals
+    index: items.CodeIndex
     audiences: set[int]  # items with chosen customers
     chosen: set[int]  # items shown to their chosen customers: an import keeps those
     current: dict[int, dict[str, Any]]  # each item's KEPT_WHEN_BLANK values
@@ -288,7 +284,7 @@ class _Codes:
     @classmethod
     def of(cls, company_id: int) -> _Codes:
         """Read the supplier's codes, who sees each item and the values a blank cell keeps."""
-        codes = cls({}, {}, set(db.session.scalars(
+        codes = cls(items.CodeIndex(), set(db.session.scalars(
             select(CatalogAudience.item_id).where(CatalogAudience.company_id == company_id)
         )), set(), {})
         kept = [getattr(CatalogItem, name) for name in KEPT_WHEN_BLANK]
@@ -296,24 +292,11 @@ class _Codes:
             select(CatalogItem.id, CatalogItem.seller_item_id, *kept)
             .where(CatalogItem.company_id == company_id)
         ):
-            codes.exact[code] = item_id
-            codes.folded.setdefault(code.upper(), []).append(item_id)
+            codes.index.add(code, item_id)
             codes.current[item_id] = dict(zip(KEPT_WHEN_BLANK, values, strict=True))
             if codes.current[item_id]["visibility"] == CHOSEN and item_id in codes.audiences:
                 codes.chosen.add(item_id)
         return codes
-
-    def item_of(self, code: str) -> int | None:
-        """The item a row's code names: the one with exactly that code, else the only one
-        whose code differs in capitals (AMBIGUOUS when several do), else None (a new item).
-        The item form takes "abc" and "ABC" as two items."""
-        if code in self.exact:
-            return self.exact[code]
-        folded = self.folded.get(code.upper(), [])
-        if len(folded) > 1:
-            return AMBIGUOUS
-        return folded[0] if folded else None
-
 
 _FIELD_NAMES: dict[str, Any] = {
     "seller_item_id": _l("code"), "standard_item_id": _l("GTIN"), "name": _l("name"),

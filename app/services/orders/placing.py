@@ -286,23 +286,16 @@ def cart_from_file(
             }.get(error.reason, _l("The file is not a CSV or XLSX table.")),
             field="file",
         ) from None
-    by_code: dict[str, int] = {}
-    by_folded: dict[str, list[int]] = {}
+    known = catalog.CodeIndex()
     for code, item_id in db.session.execute(
         select(CatalogItem.seller_item_id, CatalogItem.id)
         .where(CatalogItem.company_id == supplier_company_id)
     ):
-        by_code[code] = item_id
-        by_folded.setdefault(code.upper(), []).append(item_id)
+        known.add(code, item_id)
 
     def item_of(code: str) -> int | None:
-        """The item with this code; case aside only when that finds one item ("abc" and "ABC"
-        may both exist)."""
-        code = code.strip()
-        if code in by_code:
-            return by_code[code]
-        folded = by_folded.get(code.upper(), [])
-        return folded[0] if len(folded) == 1 else None
+        found = known.find(code)
+        return None if found == catalog.AMBIGUOUS else found
 
     first = [cell.strip().lower() for cell in table[0][1]]
     code_at, quantity_at = 0, 1
